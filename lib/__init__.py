@@ -1,0 +1,1 @@
+"""Campaign Console's engine: everything that is not UI. Nothing here imports Streamlit."""

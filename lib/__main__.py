@@ -1,0 +1,33 @@
+"""`python -m lib COMMAND ...`: one entry point; each concern owns its own sub-command module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "sandbox": ("lib.sandbox.cli", "run the local sandbox messaging platform"),
+    "check": ("lib.recipients.cli", "read and validate a recipient file"),
+    "preview": ("lib.personalization.cli", "preview personalised messages"),
+    "send": ("lib.sending.cli", "send a campaign from a file"),
+    "refresh": ("lib.history.cli", "refresh the status of dispatches"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m lib COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<9} {about}" for name, (_, about) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
+        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

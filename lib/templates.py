@@ -1,0 +1,106 @@
+"""The template catalog: the platform has no template API, so the console keeps its own copy.
+
+A catalog is a JSON list of `{"id", "name", "channel": "sms"|"email", "subject", "body"}`.
+The sandbox serves the same file, so in sandbox mode preview and delivery read one source.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+
+SHIPPED_CATALOG = Path(__file__).resolve().parent / "sandbox" / "templates.json"
+
+
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+    @property
+    def message_type_id(self) -> int:
+        """The platform's messageTypeId: 1 = SMS, 2 = Email."""
+        return 1 if self is Channel.SMS else 2
+
+    @property
+    def label(self) -> str:
+        return "SMS" if self is Channel.SMS else "Email"
+
+
+class CatalogError(ValueError):
+    """A catalog file or entry the console cannot use; str() is a sentence for the user."""
+
+
+@dataclass(frozen=True)
+class Template:
+    id: int
+    name: str
+    channel: Channel
+    body: str
+    subject: str = ""
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["channel"] = self.channel.value
+        if self.channel is Channel.SMS:
+            data.pop("subject")
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict, where: str = "template") -> Template:
+        if not isinstance(data, dict):
+            raise CatalogError(f"{where} is not an object with id, name, channel and body")
+        try:
+            template_id = int(data["id"])
+        except (KeyError, TypeError, ValueError):
+            raise CatalogError(f"{where} needs a whole-number id (the platform's templateId)") from None
+        if template_id <= 0:
+            raise CatalogError(f"{where} needs a positive id, not {template_id}")
+        try:
+            channel = Channel(str(data.get("channel", "")).lower())
+        except ValueError:
+            raise CatalogError(f"{where}: channel must be sms or email, not {data.get('channel')!r}") from None
+        name = str(data.get("name") or "").strip()
+        body = data.get("body")
+        if not name:
+            raise CatalogError(f"{where} needs a name")
+        if not isinstance(body, str) or not body.strip():
+            raise CatalogError(f"{where} needs a body")
+        subject = str(data.get("subject") or "")
+        if channel is Channel.EMAIL and not subject.strip():
+            raise CatalogError(f"{where} is an email and needs a subject")
+        return cls(id=template_id, name=name, channel=channel, body=body, subject=subject)
+
+
+def parse_catalog(text: str) -> list[Template]:
+    """Templates from catalog JSON text; ids must be unique."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"The catalog is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+    if not isinstance(data, list):
+        raise CatalogError("The catalog must be a JSON list of templates")
+    templates = [Template.from_json(item, f"Template {n}") for n, item in enumerate(data, start=1)]
+    seen: dict[int, str] = {}
+    for template in templates:
+        if template.id in seen:
+            raise CatalogError(f"Two templates have id {template.id}: {seen[template.id]!r} and {template.name!r}")
+        seen[template.id] = template.name
+    return sorted(templates, key=lambda t: t.id)
+
+
+def load_catalog(path: Path = SHIPPED_CATALOG) -> list[Template]:
+    return parse_catalog(Path(path).read_text(encoding="utf-8"))
+
+
+def dump_catalog(templates: list[Template]) -> str:
+    return json.dumps([t.to_json() for t in sorted(templates, key=lambda t: t.id)], ensure_ascii=False, indent=2) + "\n"
+
+
+def save_catalog(templates: list[Template], path: Path) -> None:
+    """Write atomically: a crash mid-write must not leave a half catalog."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(dump_catalog(templates), encoding="utf-8")
+    tmp.replace(path)
