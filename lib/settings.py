@@ -43,6 +43,10 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    # The embedded sandbox, used when api_url is None.
+    sandbox_port: int = 0  # 0: any free loopback port
+    sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
+    sandbox_step_seconds: float = 2.0
 
     @property
     def uses_sandbox(self) -> bool:
@@ -160,6 +164,15 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         values["schedule_horizon_days"] = _int("CONSOLE_SCHEDULE_HORIZON_DAYS", raw, 1)
     if (raw := get("CONSOLE_RETENTION_DAYS")) is not None:
         values["retention_days"] = _int("CONSOLE_RETENTION_DAYS", raw, 1)
+    if (raw := get("CONSOLE_SANDBOX_PORT")) is not None:
+        values["sandbox_port"] = _int("CONSOLE_SANDBOX_PORT", raw, 0)
+    if (raw := get("CONSOLE_SANDBOX_DIR")) is not None:
+        values["sandbox_dir"] = Path(raw.strip())
+    if (raw := get("CONSOLE_SANDBOX_STEP_SECONDS")) is not None:
+        try:
+            values["sandbox_step_seconds"] = float(raw)
+        except ValueError:
+            raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:
         values["operator"] = raw.strip()
     return Settings(**values)
