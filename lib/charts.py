@@ -1,0 +1,373 @@
+"""Chart builders for the Dispatches page: a DataFrame in, a themed Plotly figure out.
+
+Every builder is a plain function (no Streamlit, no database) so it can be tested on small frames.
+Every figure has a title saying what it shows, axis titles with units, and, when there is nothing
+to draw, an empty state saying why instead of blank axes a manager could misread as "zero".
+The input frames are produced by `lib.history.queries`; their columns are documented per builder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import plotly.graph_objects as go
+
+PRIMARY = "#1d70b8"
+TEXT = "#0b0c0c"
+SECONDARY_TEXT = "#505a5f"
+GRID = "#e5e6e7"
+FONT_FAMILY = '"Source Sans Pro", "Helvetica Neue", Arial, sans-serif'
+
+# The GOV.UK Design System palette, in the order categories take colours.
+PALETTE = (
+    "#1d70b8",  # blue
+    "#f47738",  # orange
+    "#00703c",  # green
+    "#4c2c92",  # purple
+    "#d53880",  # pink
+    "#28a197",  # turquoise
+    "#b58840",  # brown
+    "#912b88",  # bright purple
+    "#003078",  # dark blue
+    "#85994b",  # light green
+)
+
+# One colour per status everywhere (charts, table badges): a manager learns them once.
+STATUS_COLOURS = {
+    "Draft": "#505a5f",  # grey: not started
+    "Pending": "#f47738",  # orange: waiting
+    "Queued": "#00703c",  # green: gone out
+    "Error": "#d4351c",  # red: failed on the platform
+    "Rejected": "#942514",  # dark red: the platform refused the chunk
+    "Unknown": "#4c2c92",  # purple: we do not know whether it went out
+}
+UNLISTED_STATUS_COLOUR = "#b1b4b6"
+
+OUTCOME_ORDER = (
+    "Accepted by the platform",
+    "Rejected by our checks",
+    "Rejected by the platform",
+    "Not confirmed",
+)
+OUTCOME_COLOURS = {
+    "Accepted by the platform": "#00703c",
+    "Rejected by our checks": "#f47738",
+    "Rejected by the platform": "#d4351c",
+    "Not confirmed": "#4c2c92",
+}
+
+
+def status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, UNLISTED_STATUS_COLOUR)
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, legend_title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 18, "color": TEXT}},
+        font={"family": FONT_FAMILY, "size": 14, "color": TEXT},
+        colorway=list(PALETTE),
+        paper_bgcolor="#ffffff",
+        plot_bgcolor="#ffffff",
+        margin={"l": 60, "r": 20, "t": 60, "b": 60},
+        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+        height=380,
+    )
+    fig.update_xaxes(title_text=x_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False)
+    fig.update_yaxes(title_text=y_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False)
+    return fig
+
+
+def empty_figure(title: str, reason: str, x_title: str = "", y_title: str = "") -> go.Figure:
+    """A titled figure with no data and one sentence saying why."""
+    fig = go.Figure()
+    _layout(fig, title, x_title, y_title)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(
+        text=reason,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 16, "color": SECONDARY_TEXT},
+    )
+    fig.update_layout(meta={"empty": True, "reason": reason})
+    return fig
+
+
+def is_empty(fig: go.Figure) -> bool:
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and bool(meta.get("empty"))
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], builder: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{builder} needs columns {', '.join(columns)}; missing {', '.join(missing)}")
+
+
+def _ordered(values: pd.Series, preferred: tuple[str, ...] | list[str]) -> list[str]:
+    present = [str(v) for v in pd.unique(values)]
+    return [v for v in preferred if v in present] + sorted(v for v in present if v not in preferred)
+
+
+def recipients_per_day(frame: pd.DataFrame, empty_reason: str = "No sends in the chosen period") -> go.Figure:
+    """Stacked bars: recipients per day by outcome. Columns: day, outcome, recipients."""
+    title = "Recipients per day, by outcome"
+    x_title, y_title = "Day the send was made", "Recipients (people)"
+    _require(frame, ("day", "outcome", "recipients"), "recipients_per_day")
+    data = frame[frame["recipients"] > 0]
+    if data.empty:
+        return empty_figure(title, empty_reason, x_title, y_title)
+    totals = data.groupby(["day", "outcome"], as_index=False)["recipients"].sum()
+    fig = go.Figure()
+    for outcome in _ordered(totals["outcome"], OUTCOME_ORDER):
+        part = totals[totals["outcome"] == outcome].sort_values("day")
+        fig.add_bar(
+            x=pd.to_datetime(part["day"]),
+            y=part["recipients"],
+            name=outcome,
+            marker_color=OUTCOME_COLOURS.get(outcome, UNLISTED_STATUS_COLOUR),
+            hovertemplate="%{x|%d %b %Y}<br>" + outcome + ": %{y:,} recipients<extra></extra>",
+        )
+    _layout(fig, title, x_title, y_title, legend_title="Outcome")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000 if totals["day"].nunique() <= 14 else None)
+    return fig
+
+
+def dispatches_per_day(frame: pd.DataFrame, empty_reason: str = "No dispatches in the chosen period") -> go.Figure:
+    """Stacked bars: platform dispatches created per day by current status. Columns: day, status, dispatches."""
+    title = "Dispatches per day, by current status"
+    x_title, y_title = "Day the dispatch was created", "Dispatches (count)"
+    _require(frame, ("day", "status", "dispatches"), "dispatches_per_day")
+    data = frame[frame["dispatches"] > 0]
+    if data.empty:
+        return empty_figure(title, empty_reason, x_title, y_title)
+    totals = data.groupby(["day", "status"], as_index=False)["dispatches"].sum()
+    fig = go.Figure()
+    for status in _ordered(totals["status"], list(STATUS_COLOURS)):
+        part = totals[totals["status"] == status].sort_values("day")
+        fig.add_bar(
+            x=pd.to_datetime(part["day"]),
+            y=part["dispatches"],
+            name=status,
+            marker_color=status_colour(status),
+            hovertemplate="%{x|%d %b %Y}<br>" + status + ": %{y:,} dispatches<extra></extra>",
+        )
+    _layout(fig, title, x_title, y_title, legend_title="Status")
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000 if totals["day"].nunique() <= 14 else None)
+    return fig
+
+
+def invalid_share_over_time(
+    frame: pd.DataFrame, empty_reason: str = "No recipients were submitted in the chosen period"
+) -> go.Figure:
+    """Lines: % of submitted recipients found invalid per day, one colour per template.
+
+    Columns: day, template, invalid, submitted (both counts of recipients).
+    """
+    title = "Share of invalid recipients per day, by template"
+    x_title, y_title = "Day the send was made", "Invalid recipients (% of submitted)"
+    _require(frame, ("day", "template", "invalid", "submitted"), "invalid_share_over_time")
+    data = frame[frame["submitted"] > 0]
+    if data.empty:
+        return empty_figure(title, empty_reason, x_title, y_title)
+    totals = data.groupby(["day", "template"], as_index=False)[["invalid", "submitted"]].sum()
+    totals["share"] = totals["invalid"] / totals["submitted"] * 100
+    fig = go.Figure()
+    for index, template in enumerate(sorted(totals["template"].astype(str).unique())):
+        part = totals[totals["template"].astype(str) == template].sort_values("day")
+        fig.add_scatter(
+            x=pd.to_datetime(part["day"]),
+            y=part["share"],
+            name=template,
+            mode="lines+markers",
+            line={"color": PALETTE[index % len(PALETTE)], "width": 3},
+            customdata=part[["invalid", "submitted"]].to_numpy(),
+            hovertemplate="%{x|%d %b %Y}<br>"
+            + template
+            + ": %{y:.1f}% invalid<br>(%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
+        )
+    _layout(fig, title, x_title, y_title, legend_title="Template")
+    top = max(5.0, float(totals["share"].max()) * 1.15)
+    fig.update_yaxes(range=[0, min(100.0, top)], ticksuffix="%")
+    fig.update_xaxes(tickformat="%d %b")
+    return fig
+
+
+def _delay_unit(max_seconds: float) -> tuple[str, float]:
+    if max_seconds < 120:
+        return "seconds", 1.0
+    if max_seconds < 2 * 3600:
+        return "minutes", 60.0
+    return "hours", 3600.0
+
+
+def queueing_delay_distribution(
+    frame: pd.DataFrame, empty_reason: str = "No dispatch in the chosen period has finished queuing yet"
+) -> go.Figure:
+    """Histogram of created → finished queuing per dispatch. Column: delay_seconds (NaN = not finished)."""
+    title = "How long dispatches took to queue (created → finished queuing)"
+    _require(frame, ("delay_seconds",), "queueing_delay_distribution")
+    delays = pd.to_numeric(frame["delay_seconds"], errors="coerce").dropna()
+    delays = delays[delays >= 0]
+    if delays.empty:
+        return empty_figure(title, empty_reason, "Time to finish queuing", "Dispatches (count)")
+    unit, divisor = _delay_unit(float(delays.max()))
+    values = delays / divisor
+    fig = go.Figure()
+    fig.add_histogram(
+        x=values,
+        marker_color=PRIMARY,
+        marker_line={"color": "#ffffff", "width": 1},
+        nbinsx=min(40, max(5, int(len(values) ** 0.5) + 1)),
+        hovertemplate="%{x} " + unit + "<br>%{y:,} dispatches<extra></extra>",
+        name="Dispatches",
+    )
+    median = float(values.median())
+    fig.add_vline(
+        x=median,
+        line={"color": TEXT, "dash": "dash", "width": 2},
+        annotation_text=f"median {median:.1f} {unit}",
+        annotation_position="top right",
+    )
+    _layout(fig, title, f"Time to finish queuing ({unit})", "Dispatches (count)")
+    fig.update_layout(showlegend=False, bargap=0.05)
+    return fig
+
+
+def upcoming_schedule(
+    frame: pd.DataFrame,
+    now: datetime,
+    tz=None,
+    empty_reason: str = "Nothing is scheduled to go out later",
+) -> go.Figure:
+    """Calendar-like timeline of scheduled sends still to go out.
+
+    Columns: send_at (aware datetime), template, recipients, dispatch_id, status. Rows at or before
+    `now` are left out. Times are drawn in `tz` (the console's time zone) when given.
+    """
+    title = "Upcoming scheduled sends"
+    x_title, y_title = "Scheduled time", "Template"
+    _require(frame, ("send_at", "template", "recipients", "dispatch_id", "status"), "upcoming_schedule")
+    data = frame.dropna(subset=["send_at"])
+    if not data.empty:
+        send_at = pd.to_datetime(data["send_at"], utc=True)
+        data = data.assign(send_at=send_at)[send_at > pd.Timestamp(now).tz_convert("UTC")]
+    if data.empty:
+        return empty_figure(title, empty_reason, x_title, y_title)
+    if tz is not None:
+        data = data.assign(send_at=data["send_at"].dt.tz_convert(tz))
+    local = data["send_at"].dt.tz_localize(None)
+    biggest = max(1, int(data["recipients"].max()))
+    fig = go.Figure()
+    for index, template in enumerate(sorted(data["template"].astype(str).unique())):
+        mask = data["template"].astype(str) == template
+        part = data[mask]
+        sizes = 14 + 26 * (part["recipients"].clip(lower=0) / biggest) ** 0.5
+        fig.add_scatter(
+            x=local[mask],
+            y=[template] * len(part),
+            mode="markers",
+            name=template,
+            marker={"size": sizes, "color": PALETTE[index % len(PALETTE)], "line": {"color": "#ffffff", "width": 1}},
+            customdata=part[["dispatch_id", "recipients", "status"]].to_numpy(),
+            hovertemplate="%{x|%a %d %b %H:%M}<br>"
+            + template
+            + "<br>Dispatch %{customdata[0]}: %{customdata[1]:,} recipients (%{customdata[2]})<extra></extra>",
+        )
+    _layout(fig, title, x_title + (f" ({tz})" if tz is not None else ""), y_title, legend_title="Template")
+    start = pd.Timestamp(now)
+    start = start.tz_convert(tz) if tz is not None else start.tz_convert("UTC")
+    start = start.tz_localize(None).normalize()
+    end = max(local.max().normalize() + timedelta(days=1), start + timedelta(days=7))
+    fig.update_xaxes(range=[start, end], tickformat="%a %d %b", dtick=86_400_000, showgrid=True)
+    fig.update_layout(showlegend=False, height=max(260, 120 + 50 * data["template"].nunique()))
+    return fig
+
+
+TIMELINE_STEPS = (
+    ("created_at", "Created"),
+    ("started_queuing_at", "Started queuing"),
+    ("finished_queuing_at", "Finished queuing"),
+)
+
+
+def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
+    """One dispatch's life on a time axis: created → started → finished queuing, plus its scheduled time.
+
+    `dispatch` is a mapping with created_at, started_queuing_at, finished_queuing_at, send_at (aware
+    datetimes or None) and dispatch_id.
+    """
+    title = f"Timeline of dispatch {dispatch.get('dispatch_id', '')}".strip()
+    steps = [(label, dispatch.get(key)) for key, label in TIMELINE_STEPS if dispatch.get(key) is not None]
+    scheduled = dispatch.get("send_at")
+    if not steps and scheduled is None:
+        return empty_figure(title, "The platform has not reported any times for this dispatch yet", "Time", "")
+
+    def local(value):
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+        return (stamp.tz_convert(tz) if tz is not None else stamp.tz_convert("UTC")).tz_localize(None)
+
+    fig = go.Figure()
+    if steps:
+        fig.add_scatter(
+            x=[local(at) for _, at in steps],
+            y=["Queuing"] * len(steps),
+            mode="lines+markers+text",
+            text=[label for label, _ in steps],
+            textposition="top center",
+            marker={"size": 16, "color": PRIMARY},
+            line={"color": PRIMARY, "width": 4},
+            name="Progress",
+            hovertemplate="%{text}: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
+        )
+    if scheduled is not None:
+        fig.add_scatter(
+            x=[local(scheduled)],
+            y=["Scheduled"],
+            mode="markers+text",
+            text=["Scheduled to send"],
+            textposition="top center",
+            marker={"size": 16, "color": "#f47738", "symbol": "diamond"},
+            name="Scheduled",
+            hovertemplate="Scheduled to send: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
+        )
+    _layout(fig, title, "Time" + (f" ({tz})" if tz is not None else " (UTC)"), "")
+    fig.update_layout(showlegend=False, height=260)
+    fig.update_yaxes(categoryorder="array", categoryarray=["Scheduled", "Queuing"])
+    return fig
+
+
+def status_history(frame: pd.DataFrame, tz=None) -> go.Figure:
+    """Step line of one dispatch's status over time from its snapshots. Columns: taken_at, status."""
+    title = "Status history"
+    _require(frame, ("taken_at", "status"), "status_history")
+    if frame.empty:
+        return empty_figure(title, "No status change has been recorded for this dispatch yet", "Time", "Status")
+    taken = pd.to_datetime(frame["taken_at"], utc=True)
+    taken = (taken.dt.tz_convert(tz) if tz is not None else taken).dt.tz_localize(None)
+    order = [s for s in STATUS_COLOURS if s in set(frame["status"])] + sorted(
+        set(frame["status"]) - set(STATUS_COLOURS)
+    )
+    fig = go.Figure()
+    fig.add_scatter(
+        x=taken,
+        y=frame["status"],
+        mode="lines+markers",
+        line={"shape": "hv", "color": PRIMARY, "width": 3},
+        marker={"size": 12, "color": [status_colour(s) for s in frame["status"]]},
+        hovertemplate="%{y} since %{x|%d %b %Y %H:%M:%S}<extra></extra>",
+        name="Status",
+    )
+    _layout(fig, title, "Time the change was seen" + (f" ({tz})" if tz is not None else " (UTC)"), "Status")
+    fig.update_layout(showlegend=False, height=260)
+    fig.update_yaxes(categoryorder="array", categoryarray=order)
+    return fig

@@ -1,0 +1,183 @@
+"""Chart builders on small frames: the totals a manager reads are right, and empty data says why."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from lib import charts
+
+NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
+ATHENS = ZoneInfo("Europe/Athens")
+
+
+def _titles(fig) -> tuple[str, str, str]:
+    return fig.layout.title.text, fig.layout.xaxis.title.text, fig.layout.yaxis.title.text
+
+
+def test_recipients_per_day_stacks_outcomes_with_right_totals():
+    frame = pd.DataFrame(
+        {
+            "day": [date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 2), date(2025, 3, 2)],
+            "outcome": [
+                "Accepted by the platform",
+                "Rejected by our checks",
+                "Accepted by the platform",
+                "Accepted by the platform",
+                "Rejected by the platform",
+            ],
+            "recipients": [100, 5, 40, 60, 2],
+        }
+    )
+    fig = charts.recipients_per_day(frame)
+    assert fig.layout.barmode == "stack"
+    by_name = {trace.name: list(trace.y) for trace in fig.data}
+    assert by_name["Accepted by the platform"] == [100, 100]
+    assert by_name["Rejected by our checks"] == [5]
+    assert by_name["Rejected by the platform"] == [2]
+    assert [t.name for t in fig.data] == [
+        "Accepted by the platform",
+        "Rejected by our checks",
+        "Rejected by the platform",
+    ]
+    title, x_title, y_title = _titles(fig)
+    assert "Recipients per day" in title and "people" in y_title and x_title
+
+
+def test_dispatches_per_day_uses_one_colour_per_status():
+    frame = pd.DataFrame(
+        {
+            "day": [date(2025, 3, 1)] * 3,
+            "status": ["Queued", "Error", "Status 9"],
+            "dispatches": [3, 1, 1],
+        }
+    )
+    fig = charts.dispatches_per_day(frame)
+    colours = {trace.name: trace.marker.color for trace in fig.data}
+    assert colours["Queued"] == charts.STATUS_COLOURS["Queued"]
+    assert colours["Error"] == charts.STATUS_COLOURS["Error"]
+    assert colours["Status 9"] == charts.UNLISTED_STATUS_COLOUR
+    assert sum(sum(trace.y) for trace in fig.data) == 5
+    assert "count" in fig.layout.yaxis.title.text
+
+
+def test_invalid_share_is_percent_of_submitted_per_template():
+    frame = pd.DataFrame(
+        {
+            "day": [date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 1)],
+            "template": ["Promo", "Promo", "Birthday"],
+            "invalid": [1, 3, 0],
+            "submitted": [10, 30, 50],
+        }
+    )
+    fig = charts.invalid_share_over_time(frame)
+    shares = {trace.name: list(trace.y) for trace in fig.data}
+    assert shares == {"Birthday": [0.0], "Promo": [pytest.approx(10.0)]}
+    assert "%" in fig.layout.yaxis.title.text
+
+
+@pytest.mark.parametrize(
+    ("delays", "unit"),
+    [
+        ([1.0, 5.0, 119.0], "seconds"),
+        ([1.0, 120.0], "minutes"),
+        ([30.0, 7199.0], "minutes"),
+        ([60.0, 7200.0], "hours"),
+    ],
+)
+def test_queueing_delay_axis_names_the_unit_it_uses(delays, unit):
+    fig = charts.queueing_delay_distribution(pd.DataFrame({"delay_seconds": delays + [float("nan")]}))
+    assert fig.layout.xaxis.title.text == f"Time to finish queuing ({unit})"
+    assert len(fig.data[0].x) == len(delays)
+
+
+def test_upcoming_schedule_leaves_out_past_sends_and_draws_local_time():
+    frame = pd.DataFrame(
+        {
+            "send_at": [NOW - timedelta(hours=1), NOW + timedelta(hours=2), NOW + timedelta(days=1)],
+            "template": ["Promo", "Promo", "Birthday"],
+            "recipients": [10, 20, 30],
+            "dispatch_id": [1, 2, 3],
+            "status": ["Queued", "Pending", "Pending"],
+        }
+    )
+    fig = charts.upcoming_schedule(frame, now=NOW, tz=ATHENS)
+    points = {trace.name: list(trace.customdata[:, 0]) for trace in fig.data}
+    assert points == {"Birthday": [3], "Promo": [2]}
+    promo = next(t for t in fig.data if t.name == "Promo")
+    assert pd.Timestamp(promo.x[0]) == pd.Timestamp("2025-03-10 13:00")  # 11:00 UTC is 13:00 in Athens
+    assert "Europe/Athens" in fig.layout.xaxis.title.text
+
+
+EMPTY_CASES = [
+    (charts.recipients_per_day, pd.DataFrame({"day": [], "outcome": [], "recipients": []})),
+    (charts.dispatches_per_day, pd.DataFrame({"day": [], "status": [], "dispatches": []})),
+    (charts.invalid_share_over_time, pd.DataFrame({"day": [], "template": [], "invalid": [], "submitted": []})),
+    (charts.queueing_delay_distribution, pd.DataFrame({"delay_seconds": [float("nan")]})),
+    (charts.status_history, pd.DataFrame({"taken_at": [], "status": []})),
+]
+
+
+@pytest.mark.parametrize(("builder", "frame"), EMPTY_CASES, ids=lambda v: getattr(v, "__name__", ""))
+def test_empty_frames_give_a_titled_chart_that_says_why(builder, frame):
+    fig = builder(frame)
+    assert charts.is_empty(fig)
+    assert fig.layout.title.text
+    assert fig.layout.annotations and fig.layout.annotations[0].text
+    assert not fig.data
+
+
+def test_upcoming_schedule_with_only_past_sends_is_empty():
+    frame = pd.DataFrame(
+        {"send_at": [NOW - timedelta(days=1)], "template": ["Promo"], "recipients": [5], "dispatch_id": [1],
+         "status": ["Queued"]}
+    )
+    fig = charts.upcoming_schedule(frame, now=NOW)
+    assert charts.is_empty(fig)
+    assert "Nothing is scheduled" in fig.layout.annotations[0].text
+
+
+def test_empty_reason_can_name_the_filter():
+    fig = charts.recipients_per_day(
+        pd.DataFrame({"day": [], "outcome": [], "recipients": []}), empty_reason="No SMS sends for Promo in March"
+    )
+    assert fig.layout.annotations[0].text == "No SMS sends for Promo in March"
+
+
+def test_dispatch_timeline_orders_steps_and_marks_schedule():
+    created = NOW
+    fig = charts.dispatch_timeline(
+        {
+            "dispatch_id": 180249,
+            "created_at": created,
+            "started_queuing_at": created + timedelta(seconds=2),
+            "finished_queuing_at": None,
+            "send_at": created + timedelta(hours=1),
+        },
+        tz=ATHENS,
+    )
+    assert "180249" in fig.layout.title.text
+    progress, scheduled = fig.data
+    assert list(progress.text) == ["Created", "Started queuing"]
+    assert list(scheduled.text) == ["Scheduled to send"]
+
+
+def test_dispatch_timeline_without_times_is_empty():
+    assert charts.is_empty(charts.dispatch_timeline({"dispatch_id": 1}))
+
+
+def test_status_history_steps_through_snapshots():
+    frame = pd.DataFrame(
+        {"taken_at": [NOW, NOW + timedelta(seconds=3)], "status": ["Draft", "Queued"]}
+    )
+    fig = charts.status_history(frame)
+    assert list(fig.data[0].y) == ["Draft", "Queued"]
+    assert fig.data[0].line.shape == "hv"
+
+
+def test_missing_column_is_a_clear_error():
+    with pytest.raises(ValueError, match="missing recipients"):
+        charts.recipients_per_day(pd.DataFrame({"day": [], "outcome": []}))
