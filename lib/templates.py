@@ -104,3 +104,60 @@ def save_catalog(templates: list[Template], path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(dump_catalog(templates), encoding="utf-8")
     tmp.replace(path)
+
+
+def template_problems(template: Template) -> list[str]:
+    """Plain sentences for tags the platform could not fill; empty when the template is usable."""
+    from lib.personalization.tags import TemplateSyntaxError, parse_template
+
+    problems = []
+    parts = [("subject", template.subject)] if template.channel is Channel.EMAIL else []
+    for where, text in [*parts, ("body", template.body)]:
+        try:
+            parse_template(text)
+        except TemplateSyntaxError as exc:
+            problems.append(f"The {where} has a broken tag: {exc}")
+    return problems
+
+
+def template_tags(template: Template) -> tuple[str, ...]:
+    """Every tag the template uses, subject first, each once."""
+    from lib.personalization.tags import parse_template
+
+    texts = [template.subject, template.body] if template.channel is Channel.EMAIL else [template.body]
+    return tuple(dict.fromkeys(tag for text in texts for tag in parse_template(text).tags))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    templates: list[Template]
+    added: int
+    replaced: int
+
+
+def merge_catalog(existing: list[Template], imported: list[Template]) -> ImportResult:
+    """Imported templates replace those with the same id (the id is the platform's templateId)."""
+    by_id = {t.id: t for t in existing}
+    replaced = sum(1 for t in imported if t.id in by_id)
+    by_id.update({t.id: t for t in imported})
+    return ImportResult(sorted(by_id.values(), key=lambda t: t.id), len(imported) - replaced, replaced)
+
+
+class FileCatalog:
+    """A catalog kept in a JSON file: the sandbox's, in sandbox mode."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def list(self) -> list[Template]:
+        return load_catalog(self.path) if self.path.exists() else []
+
+    def save(self, template: Template) -> None:
+        others = [t for t in self.list() if t.id != template.id]
+        save_catalog([*others, template], self.path)
+
+    def delete(self, template_id: int) -> None:
+        save_catalog([t for t in self.list() if t.id != template_id], self.path)
+
+    def replace_all(self, templates: list[Template]) -> None:
+        save_catalog(templates, self.path)

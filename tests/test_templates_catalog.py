@@ -1,0 +1,83 @@
+"""The local template catalog: what a marketer can save, and what is refused in plain words."""
+
+import json
+
+import pytest
+
+from lib.templates import (
+    CatalogError,
+    Channel,
+    FileCatalog,
+    Template,
+    load_catalog,
+    merge_catalog,
+    parse_catalog,
+    template_problems,
+    template_tags,
+)
+
+
+def test_shipped_catalog_has_the_contracts_promo_template():
+    catalog = {t.id: t for t in load_catalog()}
+    assert template_tags(catalog[71]) == ("voucherCode", "voucherAmount", "expirationDate")
+    assert catalog[71].channel is Channel.SMS
+    assert any(t.channel is Channel.EMAIL for t in catalog.values())
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"name": "x", "channel": "sms", "body": "b"}, "whole-number id"),
+        ({"id": "abc", "name": "x", "channel": "sms", "body": "b"}, "whole-number id"),
+        ({"id": 0, "name": "x", "channel": "sms", "body": "b"}, "positive id"),
+        ({"id": 1, "name": "x", "channel": "fax", "body": "b"}, "channel must be sms or email"),
+        ({"id": 1, "name": " ", "channel": "sms", "body": "b"}, "needs a name"),
+        ({"id": 1, "name": "x", "channel": "sms", "body": ""}, "needs a body"),
+        ({"id": 1, "name": "x", "channel": "email", "body": "b"}, "needs a subject"),
+    ],
+)
+def test_bad_entries_are_refused_with_a_reason(entry, message):
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(json.dumps([entry]))
+
+
+def test_repeated_ids_and_bad_json_are_refused():
+    with pytest.raises(CatalogError, match="Two templates have id 5"):
+        parse_catalog(json.dumps([{"id": 5, "name": "a", "channel": "sms", "body": "b"}] * 2))
+    with pytest.raises(CatalogError, match="not valid JSON"):
+        parse_catalog("[{")
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("Hello {{Firstname}}", None),
+        ("Hello {{Firstname", "never closed"),
+        ("Hello {{}}", "Empty tag"),
+    ],
+)
+def test_template_problems_name_the_broken_tag(body, problem):
+    found = template_problems(Template(1, "t", Channel.SMS, body))
+    assert (found == []) if problem is None else (problem in found[0])
+
+
+def test_email_tags_include_the_subject_first():
+    t = Template(9, "e", Channel.EMAIL, "<p>{{code}} {{name}}</p>", subject="{{name}}, hi")
+    assert template_tags(t) == ("name", "code")
+
+
+def test_import_replaces_same_ids_and_adds_new_ones():
+    a, b = Template(1, "a", Channel.SMS, "x"), Template(2, "b", Channel.SMS, "y")
+    result = merge_catalog([a, b], [Template(2, "b2", Channel.SMS, "z"), Template(3, "c", Channel.SMS, "w")])
+    assert (result.added, result.replaced) == (1, 1)
+    assert [t.name for t in result.templates] == ["a", "b2", "c"]
+
+
+def test_file_catalog_round_trips(tmp_path):
+    catalog = FileCatalog(tmp_path / "templates.json")
+    catalog.save(Template(7, "Γεια", Channel.SMS, "Γεια {{Firstname}}"))
+    catalog.save(Template(3, "b", Channel.EMAIL, "<p>{{x}}</p>", subject="s"))
+    assert [t.id for t in catalog.list()] == [3, 7]
+    catalog.delete(7)
+    assert [t.id for t in catalog.list()] == [3]
+    assert "Γεια" not in (tmp_path / "templates.json").read_text()
