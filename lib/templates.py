@@ -161,3 +161,22 @@ class FileCatalog:
 
     def replace_all(self, templates: list[Template]) -> None:
         save_catalog(templates, self.path)
+
+
+def template_from_form(
+    existing: list[Template], *, editing_id: int | None, id: object, name: str, channel: str, subject: str, body: str
+) -> Template:
+    """A template built from the edit form, or CatalogError saying what to fix.
+
+    `editing_id` is the id of the template being edited (None for a new one): its id may change,
+    but never onto another template's id, which would silently overwrite that template."""
+    template = Template.from_json(
+        {"id": id, "name": name, "channel": channel, "subject": subject, "body": body}, "The template"
+    )
+    clash = next((t for t in existing if t.id == template.id and t.id != editing_id), None)
+    if clash:
+        raise CatalogError(f"Template {template.id} already exists ({clash.name!r}); choose another id")
+    problems = template_problems(template)
+    if problems:
+        raise CatalogError(problems[0])
+    return template

@@ -12,6 +12,7 @@ from lib.templates import (
     load_catalog,
     merge_catalog,
     parse_catalog,
+    template_from_form,
     template_problems,
     template_tags,
 )
@@ -81,3 +82,23 @@ def test_file_catalog_round_trips(tmp_path):
     catalog.delete(7)
     assert [t.id for t in catalog.list()] == [3]
     assert "Γεια" not in (tmp_path / "templates.json").read_text()
+
+
+@pytest.mark.parametrize(
+    ("editing_id", "form", "error"),
+    [
+        (None, {"id": "71", "name": "n", "channel": "sms", "subject": "", "body": "b"}, "Template 71 already exists"),
+        (71, {"id": "71", "name": "n", "channel": "sms", "subject": "", "body": "b"}, None),
+        (72, {"id": "71", "name": "n", "channel": "sms", "subject": "", "body": "b"}, "Template 71 already exists"),
+        (None, {"id": "99", "name": "n", "channel": "sms", "subject": "", "body": "Hi {{name"}, "broken tag"),
+        (None, {"id": "99", "name": "n", "channel": "email", "subject": "{{}}", "body": "b"}, "subject has a broken"),
+        (None, {"id": "x", "name": "n", "channel": "sms", "subject": "", "body": "b"}, "whole-number id"),
+    ],
+)
+def test_form_edits_refuse_clashes_and_broken_tags(editing_id, form, error):
+    existing = [Template(71, "promo", Channel.SMS, "x"), Template(72, "greek", Channel.SMS, "y")]
+    if error is None:
+        assert template_from_form(existing, editing_id=editing_id, **form).id == int(form["id"])
+    else:
+        with pytest.raises(CatalogError, match=error):
+            template_from_form(existing, editing_id=editing_id, **form)
