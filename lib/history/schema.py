@@ -1,0 +1,190 @@
+"""The history store's tables: agreed between the send engine and the Dispatches page.
+
+Every datetime goes in and comes out timezone-aware UTC (`UTCDateTime`). The schema carries an
+explicit version; `lib.history.store.open_store` creates it on first start and runs the ordered
+`MIGRATIONS` when an existing file is older, so a later change never breaks an existing database.
+Credentials are never stored: `sends.platform_url` is stripped of any user:password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes only; stored as UTC, always returned as aware UTC (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("The history store only accepts timezone-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, nullable=False),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # the platform's templateId
+    Column("name", Text, nullable=False),
+    Column("channel", String(5), nullable=False),  # 'sms' | 'email'
+    Column("subject", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+sends = Table(
+    "sends",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("manifest_hash", String(64), nullable=False),
+    # manifest_hash for a first send; "<hash>:resend-of:<id>" for a confirmed override;
+    # "<hash>:test:<uuid>" for a test send. UNIQUE: two simultaneous submissions make one send.
+    Column("claim", Text, nullable=False, unique=True),
+    Column("template_id", Integer, nullable=False),
+    Column("template_name", Text, nullable=False),
+    Column("channel", String(5), nullable=False),
+    Column("schedule_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("platform_url", Text, nullable=False),
+    Column("is_sandbox", Boolean, nullable=False),
+    Column("is_test", Boolean, nullable=False, default=False),
+    Column("resend_of", Integer, ForeignKey("sends.id"), nullable=True),
+    Column("total_recipients", Integer, nullable=False),
+    Column("excluded_recipients", Integer, nullable=False, default=0),
+    Column("estimated_parts", Integer, nullable=True),
+    Column("estimated_cost", Text, nullable=True),  # Decimal as text
+    Column("batch_size", Integer, nullable=False),
+    Index("ix_sends_created_at", "created_at"),
+    Index("ix_sends_manifest_hash", "manifest_hash"),
+    sqlite_autoincrement=True,  # a send number is never reused, even after a delete
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    Column("seq", Integer, nullable=False),  # 1-based
+    Column("status", String(10), nullable=False),  # lib.sending.status.ChunkStatus
+    Column("recipient_count", Integer, nullable=False),
+    Column("dispatch_id", BigInteger, nullable=True),
+    Column("total_recipients_sent", Integer, nullable=True),
+    Column("invalid_recipients", Integer, nullable=True),
+    Column("invalid_json", Text, nullable=True),  # {"invalidEmails": [...], "invalidMobiles": [...]} as returned
+    Column("error_message", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("send_id", "seq", name="uq_chunks_send_seq"),
+    Index("ix_chunks_send_id", "send_id"),
+)
+
+chunk_recipients = Table(
+    "chunk_recipients",
+    metadata,
+    Column("chunk_id", Integer, ForeignKey("chunks.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("unique_id", Text, nullable=False),
+    Column("row_number", Integer, nullable=False),  # as the spreadsheet numbers it (header = 1)
+    Column("destination", Text, nullable=False),  # mobile (E.164) or email
+    Column("card_number", Text, nullable=True),
+    Column("payload_json", Text, nullable=False),
+    PrimaryKeyConstraint("chunk_id", "position"),
+    Index("ix_chunk_recipients_unique_id", "unique_id"),
+)
+
+dispatches = Table(
+    "dispatches",
+    metadata,
+    Column("dispatch_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=True),  # NULL: tracked by id from outside
+    Column("chunk_id", Integer, ForeignKey("chunks.id"), nullable=True),
+    Column("template_id", Integer, nullable=True),  # campaignMessageId
+    Column("message_type_id", Integer, nullable=True),
+    Column("total_recipients", Integer, nullable=True),
+    Column("send_status_id", Integer, nullable=True),  # 1 Draft, 2 Pending, 3 Queued, 7 Error
+    Column("has_started_queuing", Boolean, nullable=False, default=False),
+    Column("has_finished_queuing", Boolean, nullable=False, default=False),
+    Column("is_test", Boolean, nullable=False, default=False),
+    Column("error_message", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=True),
+    Column("started_queuing_at", UTCDateTime, nullable=True),
+    Column("finished_queuing_at", UTCDateTime, nullable=True),
+    Column("send_at", UTCDateTime, nullable=True),
+    Column("queue_at", UTCDateTime, nullable=True),
+    Column("raw_json", Text, nullable=True),  # the platform's last full GET body (NULL until first refresh)
+    Column("is_final", Boolean, nullable=False, default=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("last_refreshed_at", UTCDateTime, nullable=True),
+    Column("last_changed_at", UTCDateTime, nullable=True),
+    Index("ix_dispatches_send_id", "send_id"),
+    Index("ix_dispatches_is_final", "is_final"),
+)
+
+dispatch_snapshots = Table(
+    "dispatch_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dispatch_id", BigInteger, ForeignKey("dispatches.dispatch_id"), nullable=False),
+    Column("taken_at", UTCDateTime, nullable=False),
+    Column("send_status_id", Integer, nullable=True),
+    Column("has_started_queuing", Boolean, nullable=True),
+    Column("has_finished_queuing", Boolean, nullable=True),
+    Column("started_queuing_at", UTCDateTime, nullable=True),
+    Column("finished_queuing_at", UTCDateTime, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Index("ix_dispatch_snapshots_dispatch_taken", "dispatch_id", "taken_at"),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=True),
+)
+
+# The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
+# brings a database at the previous version up to it; migrations run in order, one transaction each.
+CURRENT_VERSION = 1
+
+Migration = Callable[[Connection], None]
+MIGRATIONS: dict[int, Migration] = {
+    # version -> function that upgrades a database at (version - 1) to version
+}

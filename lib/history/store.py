@@ -1,0 +1,585 @@
+"""Open the history store and read/write sends, chunks, dispatches and the template catalog.
+
+`open_store(url)` is cheap to call on every Streamlit rerun: one engine (and one schema check)
+per URL per process. SQLite runs in WAL mode with a busy timeout and foreign keys on; write
+transactions start with BEGIN IMMEDIATE so two processes writing at once wait for each other
+instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, or_, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from lib.history import schema as s
+from lib.sending.status import ChunkStatus
+from lib.templates import Channel, Template
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class StoreError(RuntimeError):
+    """The history database cannot be used as it is; str() is a sentence for the user."""
+
+
+class ClaimTaken(Exception):
+    """Another send already holds this claim (same manifest, or the same override)."""
+
+    def __init__(self, claim: str, holder_send_id: int):
+        super().__init__(f"claim already held by send #{holder_send_id}")
+        self.claim = claim
+        self.holder_send_id = holder_send_id
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def strip_credentials(url: str) -> str:
+    """`https://user:pw@host/x` -> `https://host/x`: credentials never reach the database."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Records returned to callers (plain frozen dataclasses; no SQLAlchemy rows leak out)
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    id: int
+    manifest_hash: str
+    claim: str
+    template_id: int
+    template_name: str
+    channel: str
+    schedule_at: datetime | None
+    created_at: datetime
+    created_by: str
+    platform_url: str
+    is_sandbox: bool
+    is_test: bool
+    resend_of: int | None
+    total_recipients: int
+    excluded_recipients: int
+    estimated_parts: int | None
+    estimated_cost: Decimal | None
+    batch_size: int
+    # chunk status -> number of chunks; recipient counts per status
+    chunk_counts: dict[str, int] = field(default_factory=dict)
+    recipient_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def chunk_total(self) -> int:
+        return sum(self.chunk_counts.values())
+
+    @property
+    def any_accepted(self) -> bool:
+        return self.chunk_counts.get(ChunkStatus.ACCEPTED, 0) > 0
+
+    @property
+    def fully_accepted(self) -> bool:
+        return self.chunk_total > 0 and self.chunk_counts.get(ChunkStatus.ACCEPTED, 0) == self.chunk_total
+
+    @property
+    def state(self) -> str:
+        """'accepted' (every chunk went out), 'partial' (some did), 'unknown' (none certainly did,
+        some may have), 'in progress' (a chunk is being posted) or 'not sent'."""
+        if self.fully_accepted:
+            return "accepted"
+        if self.any_accepted:
+            return "partial"
+        if self.chunk_counts.get(ChunkStatus.UNKNOWN, 0):
+            return "unknown"
+        if self.chunk_counts.get(ChunkStatus.POSTING, 0):
+            return "in progress"
+        return "not sent"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    id: int
+    send_id: int
+    seq: int
+    status: ChunkStatus
+    recipient_count: int
+    dispatch_id: int | None
+    total_recipients_sent: int | None
+    invalid_recipients: int | None
+    invalid_json: str | None
+    error_message: str | None
+    attempts: int
+    updated_at: datetime
+
+    @property
+    def platform_invalids(self) -> dict:
+        """{"invalidEmails": [...], "invalidMobiles": [{"uniqueId", "mobile"}]} as the platform returned."""
+        return json.loads(self.invalid_json) if self.invalid_json else {"invalidEmails": [], "invalidMobiles": []}
+
+
+@dataclass(frozen=True)
+class SendDetail:
+    send: SendRecord
+    chunks: tuple[ChunkRecord, ...]
+
+
+@dataclass(frozen=True)
+class StoredRecipient:
+    chunk_id: int
+    position: int
+    unique_id: str
+    row_number: int
+    destination: str
+    card_number: str | None
+    payload: dict[str, str]
+
+
+@dataclass(frozen=True)
+class NewRecipient:
+    """One recipient row to write for a chunk (what the engine hands the store)."""
+
+    unique_id: str
+    row_number: int
+    destination: str
+    card_number: str | None
+    payload: Sequence[tuple[str, str]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening
+
+
+_ENGINES: dict[str, HistoryStore] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def open_store(database_url: str) -> HistoryStore:
+    """The store for `database_url`, created and migrated on first use in this process."""
+    with _ENGINES_LOCK:
+        store = _ENGINES.get(database_url)
+        if store is None:
+            store = HistoryStore(_make_engine(database_url), database_url)
+            store.ensure_schema()
+            _ENGINES[database_url] = store
+        return store
+
+
+def close_all_stores() -> None:
+    """Dispose every cached engine (tests; a process about to exit)."""
+    with _ENGINES_LOCK:
+        for store in _ENGINES.values():
+            store.engine.dispose()
+        _ENGINES.clear()
+
+
+def _make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        _ensure_sqlite_dir(database_url)
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 15})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def _ensure_sqlite_dir(database_url: str) -> None:
+    path = make_url(database_url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_on_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock up front: a transaction that reads then writes cannot be
+    # refused half-way because another process wrote in between.
+    immediate = connection.get_execution_options().get("history_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class HistoryStore:
+    def __init__(self, engine: Engine, url: str):
+        self.engine = engine
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"HistoryStore({self.engine.url!r})"  # SQLAlchemy's URL repr masks any password
+
+    # -- transactions --------------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(history_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def ensure_schema(self) -> None:
+        """Create the schema on an empty database, migrate an older one, refuse a newer one."""
+        with self.write() as conn:
+            if not inspect(conn).has_table("schema_version"):
+                s.metadata.create_all(conn)
+                conn.execute(insert(s.schema_version).values(version=s.CURRENT_VERSION))
+                return
+            stored = self.schema_version(conn)
+        if stored > s.CURRENT_VERSION:
+            raise StoreError(
+                f"The history database was written by a newer version of the console (schema {stored}, "
+                f"this version understands up to {s.CURRENT_VERSION}). Update the console before using it."
+            )
+        for version in range(stored + 1, s.CURRENT_VERSION + 1):
+            with self.write() as conn:
+                s.MIGRATIONS[version](conn)
+                conn.execute(update(s.schema_version).values(version=version))
+
+    @staticmethod
+    def schema_version(conn: Connection) -> int:
+        versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
+        if len(versions) != 1:
+            raise StoreError("The history database has a damaged schema_version table (expected one row)")
+        return int(versions[0])
+
+    def version(self) -> int:
+        with self.read() as conn:
+            return self.schema_version(conn)
+
+    # -- sends ---------------------------------------------------------------------------------
+
+    def create_send(
+        self,
+        *,
+        manifest_hash: str,
+        claim: str,
+        template_id: int,
+        template_name: str,
+        channel: str,
+        schedule_at: datetime | None,
+        created_by: str,
+        platform_url: str,
+        is_sandbox: bool,
+        is_test: bool,
+        resend_of: int | None,
+        excluded_recipients: int,
+        estimated_parts: int | None,
+        estimated_cost: Decimal | None,
+        batch_size: int,
+        chunks: Sequence[Sequence[NewRecipient]],
+        now: datetime | None = None,
+    ) -> int:
+        """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
+        POST. Raises ClaimTaken if another send holds `claim` (enforced by the UNIQUE column)."""
+        now = now or utcnow()
+        try:
+            with self.write() as conn:
+                send_id = conn.execute(
+                    insert(s.sends).values(
+                        manifest_hash=manifest_hash,
+                        claim=claim,
+                        template_id=template_id,
+                        template_name=template_name,
+                        channel=str(channel),
+                        schedule_at=schedule_at,
+                        created_at=now,
+                        created_by=created_by,
+                        platform_url=strip_credentials(platform_url),
+                        is_sandbox=is_sandbox,
+                        is_test=is_test,
+                        resend_of=resend_of,
+                        total_recipients=sum(len(c) for c in chunks),
+                        excluded_recipients=excluded_recipients,
+                        estimated_parts=estimated_parts,
+                        estimated_cost=None if estimated_cost is None else str(estimated_cost),
+                        batch_size=batch_size,
+                    )
+                ).inserted_primary_key[0]
+                for seq, members in enumerate(chunks, start=1):
+                    self._insert_chunk(conn, send_id, seq, members, now)
+                return int(send_id)
+        except IntegrityError:
+            holder = self.send_holding_claim(claim)
+            if holder is None:  # not the claim: a genuine integrity problem
+                raise
+            raise ClaimTaken(claim, holder) from None
+
+    @staticmethod
+    def _insert_chunk(conn: Connection, send_id: int, seq: int, members: Sequence[NewRecipient], now: datetime) -> None:
+        chunk_id = conn.execute(
+            insert(s.chunks).values(
+                send_id=send_id,
+                seq=seq,
+                status=ChunkStatus.PENDING.value,
+                recipient_count=len(members),
+                attempts=0,
+                updated_at=now,
+            )
+        ).inserted_primary_key[0]
+        rows = [
+            {
+                "chunk_id": chunk_id,
+                "position": position,
+                "unique_id": r.unique_id,
+                "row_number": r.row_number,
+                "destination": r.destination,
+                "card_number": r.card_number,
+                "payload_json": json.dumps(dict(r.payload), ensure_ascii=False, separators=(",", ":")),
+            }
+            for position, r in enumerate(members, start=1)
+        ]
+        if rows:
+            conn.execute(insert(s.chunk_recipients), rows)
+
+    def send_holding_claim(self, claim: str) -> int | None:
+        with self.read() as conn:
+            return conn.execute(select(s.sends.c.id).where(s.sends.c.claim == claim)).scalar_one_or_none()
+
+    def sends_with_manifest(self, manifest_hash: str) -> list[SendRecord]:
+        """Every send of this manifest (first sends and overrides), oldest first."""
+        return self._sends(s.sends.c.manifest_hash == manifest_hash, order_desc=False)
+
+    def list_sends(
+        self, limit: int = 50, offset: int = 0, *, include_tests: bool = True, since: datetime | None = None
+    ) -> list[SendRecord]:
+        """Most recent first, with each send's chunk status counts."""
+        conditions = []
+        if not include_tests:
+            conditions.append(s.sends.c.is_test.is_(False))
+        if since is not None:
+            conditions.append(s.sends.c.created_at >= since)
+        return self._sends(*conditions, limit=limit, offset=offset)
+
+    def _sends(
+        self, *conditions, limit: int | None = None, offset: int = 0, order_desc: bool = True
+    ) -> list[SendRecord]:
+        order = s.sends.c.id.desc() if order_desc else s.sends.c.id.asc()
+        query = select(s.sends).where(*conditions).order_by(order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            rows = conn.execute(query).mappings().all()
+            if not rows:
+                return []
+            counts = self._chunk_counts(conn, [row["id"] for row in rows])
+        return [_send_record(row, *counts.get(row["id"], ({}, {}))) for row in rows]
+
+    @staticmethod
+    def _chunk_counts(conn: Connection, send_ids: list[int]) -> dict[int, tuple[dict[str, int], dict[str, int]]]:
+        query = (
+            select(s.chunks.c.send_id, s.chunks.c.status, func.count(), func.sum(s.chunks.c.recipient_count))
+            .where(s.chunks.c.send_id.in_(send_ids))
+            .group_by(s.chunks.c.send_id, s.chunks.c.status)
+        )
+        out: dict[int, tuple[dict[str, int], dict[str, int]]] = {}
+        for send_id, status, n_chunks, n_recipients in conn.execute(query):
+            chunk_counts, recipient_counts = out.setdefault(send_id, ({}, {}))
+            chunk_counts[ChunkStatus(status)] = int(n_chunks)
+            recipient_counts[ChunkStatus(status)] = int(n_recipients or 0)
+        return out
+
+    def get_send(self, send_id: int) -> SendDetail | None:
+        """The send with its chunks in order, or None."""
+        with self.read() as conn:
+            row = conn.execute(select(s.sends).where(s.sends.c.id == send_id)).mappings().one_or_none()
+            if row is None:
+                return None
+            chunk_rows = (
+                conn.execute(select(s.chunks).where(s.chunks.c.send_id == send_id).order_by(s.chunks.c.seq))
+                .mappings()
+                .all()
+            )
+            counts = self._chunk_counts(conn, [send_id]).get(send_id, ({}, {}))
+        return SendDetail(_send_record(row, *counts), tuple(_chunk_record(c) for c in chunk_rows))
+
+    # -- chunks --------------------------------------------------------------------------------
+
+    def get_chunk(self, chunk_id: int) -> ChunkRecord | None:
+        with self.read() as conn:
+            row = conn.execute(select(s.chunks).where(s.chunks.c.id == chunk_id)).mappings().one_or_none()
+        return None if row is None else _chunk_record(row)
+
+    def move_chunk(
+        self,
+        chunk_id: int,
+        *,
+        expected: ChunkStatus,
+        new: ChunkStatus,
+        count_attempt: bool = False,
+        dispatch: dict | None = None,
+        now: datetime | None = None,
+        **fields,
+    ) -> bool:
+        """Compare-and-set a chunk's status (plus result `fields`) in one transaction.
+
+        Returns False, writing nothing, if the chunk is no longer in `expected` (another process
+        moved it first): this is what stops two resumers posting the same chunk. The caller has
+        already asked `lib.sending.status.transition` whether expected -> new is allowed.
+        With `dispatch`, also inserts (or adopts) the dispatches row in the same transaction.
+        """
+        now = now or utcnow()
+        values = {"status": ChunkStatus(new).value, "updated_at": now, **fields}
+        if count_attempt:
+            values["attempts"] = s.chunks.c.attempts + 1
+        with self.write() as conn:
+            result = conn.execute(
+                update(s.chunks)
+                .where(s.chunks.c.id == chunk_id, s.chunks.c.status == ChunkStatus(expected).value)
+                .values(**values)
+            )
+            if result.rowcount != 1:
+                return False
+            if dispatch is not None:
+                self._record_dispatch(conn, dispatch, now)
+        return True
+
+    @staticmethod
+    def _record_dispatch(conn: Connection, dispatch: dict, now: datetime) -> None:
+        exists = conn.execute(
+            select(s.dispatches.c.dispatch_id).where(s.dispatches.c.dispatch_id == dispatch["dispatch_id"])
+        ).first()
+        if exists:  # tracked from outside before we knew it was ours: adopt it
+            conn.execute(
+                update(s.dispatches)
+                .where(s.dispatches.c.dispatch_id == dispatch["dispatch_id"])
+                .values(send_id=dispatch.get("send_id"), chunk_id=dispatch.get("chunk_id"))
+            )
+            return
+        conn.execute(insert(s.dispatches).values(first_seen_at=now, **dispatch))
+
+    def chunk_recipients(self, chunk_id: int) -> list[StoredRecipient]:
+        """The recipients of one chunk in posting order (empty once personal data was purged)."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(s.chunk_recipients)
+                .where(s.chunk_recipients.c.chunk_id == chunk_id)
+                .order_by(s.chunk_recipients.c.position)
+            ).mappings()
+            return [_stored_recipient(row) for row in rows]
+
+    def find_chunk_recipients(
+        self, chunk_id: int, *, unique_ids: Iterable[str] = (), destinations: Iterable[str] = ()
+    ) -> list[StoredRecipient]:
+        """Recipients of a chunk matching any uniqueId or destination (to reconcile platform invalids)."""
+        unique_ids, destinations = list(unique_ids), list(destinations)
+        if not unique_ids and not destinations:
+            return []
+        cr = s.chunk_recipients
+        matches = []
+        if unique_ids:
+            matches.append(cr.c.unique_id.in_(unique_ids))
+        if destinations:
+            matches.append(func.lower(cr.c.destination).in_([d.lower() for d in destinations]))
+        with self.read() as conn:
+            rows = conn.execute(select(cr).where(cr.c.chunk_id == chunk_id, or_(*matches)).order_by(cr.c.position))
+            return [_stored_recipient(row) for row in rows.mappings()]
+
+    def purge_personal_data(self, now: datetime, retention_days: int | None = None) -> int:
+        """Delete recipient rows (and the platform's lists of invalid numbers/addresses) of sends
+        older than the retention period. Counts, statuses and dispatch ids stay. Returns the number
+        of recipient rows deleted. `retention_days` defaults to the CONSOLE_RETENTION_DAYS setting."""
+        if retention_days is None:
+            from lib.settings import get_settings
+
+            retention_days = get_settings().retention_days
+        cutoff = now - timedelta(days=retention_days)
+        old_chunks = (
+            select(s.chunks.c.id).join(s.sends, s.sends.c.id == s.chunks.c.send_id).where(s.sends.c.created_at < cutoff)
+        )
+        with self.write() as conn:
+            deleted = conn.execute(s.chunk_recipients.delete().where(s.chunk_recipients.c.chunk_id.in_(old_chunks)))
+            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None))
+            return int(deleted.rowcount or 0)
+
+    # -- templates -----------------------------------------------------------------------------
+
+    def list_templates(self) -> list[Template]:
+        with self.read() as conn:
+            rows = conn.execute(select(s.templates).order_by(s.templates.c.id)).mappings().all()
+        return [
+            Template(id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"])
+            for r in rows
+        ]
+
+    def upsert_template(self, template: Template, now: datetime | None = None) -> None:
+        values = {
+            "name": template.name,
+            "channel": template.channel.value,
+            "subject": template.subject or "",
+            "body": template.body,
+            "updated_at": now or utcnow(),
+        }
+        with self.write() as conn:
+            done = conn.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values))
+            if done.rowcount == 0:
+                conn.execute(insert(s.templates).values(id=template.id, **values))
+
+    def delete_template(self, template_id: int) -> bool:
+        with self.write() as conn:
+            return conn.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
+
+    # -- meta ----------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self.read() as conn:
+            return conn.execute(select(s.meta.c.value).where(s.meta.c.key == key)).scalar_one_or_none()
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.write() as conn:
+            if conn.execute(update(s.meta).where(s.meta.c.key == key).values(value=value)).rowcount == 0:
+                conn.execute(insert(s.meta).values(key=key, value=value))
+
+
+def _send_record(row, chunk_counts: dict[str, int], recipient_counts: dict[str, int]) -> SendRecord:
+    data = dict(row)
+    data["estimated_cost"] = None if data["estimated_cost"] is None else Decimal(data["estimated_cost"])
+    data["is_sandbox"] = bool(data["is_sandbox"])
+    data["is_test"] = bool(data["is_test"])
+    return SendRecord(**data, chunk_counts=chunk_counts, recipient_counts=recipient_counts)
+
+
+def _chunk_record(row) -> ChunkRecord:
+    data = dict(row)
+    data["status"] = ChunkStatus(data["status"])
+    return ChunkRecord(**data)
+
+
+def _stored_recipient(row) -> StoredRecipient:
+    return StoredRecipient(
+        chunk_id=row["chunk_id"],
+        position=row["position"],
+        unique_id=row["unique_id"],
+        row_number=row["row_number"],
+        destination=row["destination"],
+        card_number=row["card_number"],
+        payload=json.loads(row["payload_json"]),
+    )

@@ -1,0 +1,86 @@
+"""One status enum for a chunk of a send, and the one function that allows or refuses each move.
+
+listmonk-style: every handler asks `transition()` before it writes a status, so the rules live here.
+
+    pending ──▶ posting ──▶ accepted            (final)
+       ▲           │──────▶ rejected ──▶ posting  (resume after a 4xx)
+       └───────────┤──────▶ unknown  ──▶ posting  (only with override=True: a person decided)
+   (refused before │
+    anything sent) ┘
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ChunkStatus(StrEnum):
+    PENDING = "pending"  # written, not yet posted
+    POSTING = "posting"  # the POST is in flight (or the process died during it: it may have gone out)
+    ACCEPTED = "accepted"  # the platform answered with a dispatch id
+    REJECTED = "rejected"  # the platform refused the request (4xx): nothing went out
+    UNKNOWN = "unknown"  # the request left but no answer came back: it may or may not have gone out
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    ChunkStatus.PENDING: "Not sent yet",
+    ChunkStatus.POSTING: "Being sent",
+    ChunkStatus.ACCEPTED: "Sent",
+    ChunkStatus.REJECTED: "Refused by the platform",
+    ChunkStatus.UNKNOWN: "May or may not have gone out",
+}
+
+_ALLOWED: dict[ChunkStatus, frozenset[ChunkStatus]] = {
+    ChunkStatus.PENDING: frozenset({ChunkStatus.POSTING}),
+    ChunkStatus.POSTING: frozenset(
+        {ChunkStatus.ACCEPTED, ChunkStatus.REJECTED, ChunkStatus.UNKNOWN, ChunkStatus.PENDING}
+    ),
+    ChunkStatus.REJECTED: frozenset({ChunkStatus.POSTING}),
+    ChunkStatus.UNKNOWN: frozenset(),  # only with override (see below)
+    ChunkStatus.ACCEPTED: frozenset(),
+}
+
+_REFUSALS: dict[tuple[ChunkStatus, ChunkStatus], str] = {
+    (ChunkStatus.UNKNOWN, ChunkStatus.POSTING): (
+        "This chunk may already have gone out; sending it again needs an explicit decision to risk a duplicate"
+    ),
+}
+
+
+class IllegalTransition(ValueError):
+    """A status move the rules refuse. str() is a plain sentence."""
+
+    def __init__(self, current: ChunkStatus, new: ChunkStatus, reason: str):
+        super().__init__(f"A chunk cannot go from {current.label.lower()!r} to {new.label.lower()!r}: {reason}")
+        self.current = current
+        self.new = new
+
+
+def allowed_moves(current: ChunkStatus | str, *, override: bool = False) -> frozenset[ChunkStatus]:
+    current = ChunkStatus(current)
+    moves = _ALLOWED[current]
+    if override and current is ChunkStatus.UNKNOWN:
+        moves = moves | {ChunkStatus.POSTING}
+    return moves
+
+
+def transition(current: ChunkStatus | str, new: ChunkStatus | str, *, override: bool = False) -> ChunkStatus:
+    """Return `new` if a chunk in `current` may move there, else raise IllegalTransition.
+
+    `override=True` is the named decision to resend a chunk whose outcome is unknown; it
+    allows unknown → posting and nothing else.
+    """
+    current, new = ChunkStatus(current), ChunkStatus(new)
+    if new in allowed_moves(current, override=override):
+        return new
+    if current is ChunkStatus.ACCEPTED:
+        reason = "it was already accepted by the platform and is final"
+    elif current == new:
+        reason = "it is already in that status"
+    else:
+        reason = _REFUSALS.get((current, new), "that move is not allowed")
+    raise IllegalTransition(current, new, reason)

@@ -1,0 +1,60 @@
+"""The chunk status machine: every move in the table, allowed or refused, with and without override."""
+
+import itertools
+
+import pytest
+
+from lib.sending.status import ChunkStatus, IllegalTransition, transition
+
+P, S, A, R, U = (ChunkStatus.PENDING, ChunkStatus.POSTING, ChunkStatus.ACCEPTED, ChunkStatus.REJECTED,
+                 ChunkStatus.UNKNOWN)  # fmt: skip
+
+ALLOWED = {
+    (P, S),  # start posting
+    (S, A),  # the platform answered with a dispatch id
+    (S, R),  # 4xx: refused, nothing went out
+    (S, U),  # timed out after sending: may have gone out
+    (S, P),  # connection refused before anything was sent
+    (R, S),  # resume a refused chunk
+}
+ALLOWED_WITH_OVERRIDE = ALLOWED | {(U, S)}  # a person decided to risk a duplicate
+
+ALL_MOVES = list(itertools.product(ChunkStatus, repeat=2))
+
+
+@pytest.mark.parametrize(("current", "new"), ALL_MOVES, ids=lambda s: str(s))
+def test_every_move_without_override(current, new):
+    if (current, new) in ALLOWED:
+        assert transition(current, new) is new
+    else:
+        with pytest.raises(IllegalTransition):
+            transition(current, new)
+
+
+@pytest.mark.parametrize(("current", "new"), ALL_MOVES, ids=lambda s: str(s))
+def test_every_move_with_override(current, new):
+    if (current, new) in ALLOWED_WITH_OVERRIDE:
+        assert transition(current, new, override=True) is new
+    else:
+        with pytest.raises(IllegalTransition):
+            transition(current, new, override=True)
+
+
+def test_accepts_plain_strings_as_stored_in_the_database():
+    assert transition("pending", "posting") is ChunkStatus.POSTING
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "says"),
+    [
+        (A, S, "already accepted"),
+        (U, S, "explicit decision"),
+        (P, P, "already in that status"),
+        (P, A, "not allowed"),
+    ],
+)
+def test_refusals_are_plain_sentences(current, new, says):
+    with pytest.raises(IllegalTransition) as caught:
+        transition(current, new)
+    assert says in str(caught.value)
+    assert "ChunkStatus" not in str(caught.value)
