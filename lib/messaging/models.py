@@ -1,0 +1,274 @@
+"""Typed mirrors of the contract's bodies: camelCase on the wire, snake_case in Python.
+
+Every field of the contract's sample responses is kept, even those the console does not use
+yet (scheduleId, legacyCode1, gatewayId1), so nothing the platform says is silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from enum import IntEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DEFAULT_TZ = ZoneInfo("Europe/Athens")
+
+
+class _OpenIntEnum(IntEnum):
+    """An IntEnum that keeps numbers it does not know (as pseudo-members) instead of raising:
+    a platform that adds status 5 tomorrow must not crash the Dispatches page."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> _OpenIntEnum | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None
+        member = int.__new__(cls, value)
+        member._name_ = f"UNKNOWN_{value}"
+        member._value_ = value
+        cls._value2member_map_[value] = member  # one object per number, so `is` still works
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        return self._name_ in type(self).__members__
+
+    @property
+    def label(self) -> str:
+        return self._name_.replace("_", " ").title() if self.is_known else f"{self._unknown_word()} {self.value}"
+
+    def _unknown_word(self) -> str:
+        return "Value"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class SendStatus(_OpenIntEnum):
+    """The platform's sendStatusId."""
+
+    DRAFT = 1
+    PENDING = 2
+    QUEUED = 3
+    ERROR = 7
+
+    def _unknown_word(self) -> str:
+        return "Status"
+
+
+class MessageType(_OpenIntEnum):
+    """The platform's messageTypeId."""
+
+    SMS = 1
+    EMAIL = 2
+
+    @property
+    def label(self) -> str:
+        return {1: "SMS", 2: "Email"}.get(self.value, f"Type {self.value}") if self.is_known else f"Type {self.value}"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    unique_id: str
+    mobile_phone: str | None = None
+    email: str | None = None
+    card_number: str | None = None
+    payload: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"uniqueId": self.unique_id}
+        if self.mobile_phone is not None:
+            data["mobilePhone"] = self.mobile_phone
+        if self.email is not None:
+            data["email"] = self.email
+        if self.card_number is not None:
+            data["cardNumber"] = self.card_number
+        data["payload"] = {str(k): "" if v is None else str(v) for k, v in self.payload.items()}
+        return data
+
+
+@dataclass(frozen=True)
+class InvalidMobile:
+    unique_id: str
+    mobile: str
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InvalidMobile:
+        mobile = data.get("mobile")
+        return cls(unique_id=str(data.get("uniqueId", "")), mobile="" if mobile is None else str(mobile))
+
+    def to_json(self) -> dict[str, str]:
+        return {"uniqueId": self.unique_id, "mobile": self.mobile}
+
+
+@dataclass(frozen=True)
+class SendResult:
+    dispatch: int
+    total_recipients: int
+    total_recipients_sent: int
+    invalid_recipients: int
+    send_date: datetime | None
+    invalid_emails: list[str] = field(default_factory=list)
+    invalid_mobiles: list[InvalidMobile] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], tz: tzinfo | str = DEFAULT_TZ) -> SendResult:
+        """Raises KeyError/TypeError/ValueError when the body is not a SendMessages answer."""
+        return cls(
+            dispatch=int(data["dispatch"]),
+            total_recipients=int(data.get("totalRecipients") or 0),
+            total_recipients_sent=int(data.get("totalRecipientsSent") or 0),
+            invalid_recipients=int(data.get("invalidRecipients") or 0),
+            send_date=parse_platform_datetime(data.get("sendDate"), tz),
+            invalid_emails=[str(e) for e in data.get("invalidEmails") or []],
+            invalid_mobiles=[InvalidMobile.from_json(m) for m in data.get("invalidMobiles") or []],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dispatch": self.dispatch,
+            "totalRecipients": self.total_recipients,
+            "totalRecipientsSent": self.total_recipients_sent,
+            "invalidRecipients": self.invalid_recipients,
+            "sendDate": _iso(self.send_date),
+            "invalidEmails": list(self.invalid_emails),
+            "invalidMobiles": [m.to_json() for m in self.invalid_mobiles],
+        }
+
+
+# (python name, wire name, kind) for every field of the contract's GET sample, in its order.
+_DISPATCH_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("dispatch_id", "dispatchId", "int"),
+    ("campaign_message_id", "campaignMessageId", "int?"),
+    ("schedule_id", "scheduleId", "int?"),
+    ("created_at", "createdAt", "datetime"),
+    ("started_queuing_at", "startedQueuingAt", "datetime"),
+    ("finished_queuing_at", "finishedQueuingAt", "datetime"),
+    ("message_type_id", "messageTypeId", "message_type"),
+    ("is_test", "isTest", "bool"),
+    ("is_initialized", "isInitialized", "bool"),
+    ("has_started_queuing", "hasStartedQueuing", "bool"),
+    ("has_finished_queuing", "hasFinishedQueuing", "bool"),
+    ("total_recipients", "totalRecipients", "int?"),
+    ("send_status_id", "sendStatusId", "send_status"),
+    ("error_message", "errorMessage", "str?"),
+    ("last_update", "lastUpdate", "datetime"),
+    ("queue_at", "queueAt", "datetime"),
+    ("send_at", "sendAt", "datetime"),
+    ("legacy_code1", "legacyCode1", "str?"),
+    ("gateway_id", "gatewayId", "str?"),
+    ("gateway_id1", "gatewayId1", "str?"),
+    ("creation_date", "creationDate", "datetime"),
+    ("modified_date", "modifiedDate", "datetime"),
+)
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    dispatch_id: int
+    campaign_message_id: int | None = None
+    schedule_id: int | None = None
+    created_at: datetime | None = None
+    started_queuing_at: datetime | None = None
+    finished_queuing_at: datetime | None = None
+    message_type_id: MessageType | None = None
+    is_test: bool = False
+    is_initialized: bool = False
+    has_started_queuing: bool = False
+    has_finished_queuing: bool = False
+    total_recipients: int | None = None
+    send_status_id: SendStatus | None = None
+    error_message: str | None = None
+    last_update: datetime | None = None
+    queue_at: datetime | None = None
+    send_at: datetime | None = None
+    legacy_code1: str | None = None
+    gateway_id: str | None = None
+    gateway_id1: str | None = None
+    creation_date: datetime | None = None
+    modified_date: datetime | None = None
+
+    @property
+    def is_final(self) -> bool:
+        """True when the status will not change any more: Error, or Queued and fully queued."""
+        if self.send_status_id is SendStatus.ERROR:
+            return True
+        return self.send_status_id is SendStatus.QUEUED and self.has_finished_queuing
+
+    @property
+    def status_label(self) -> str:
+        return self.send_status_id.label if self.send_status_id is not None else "Unknown"
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], tz: tzinfo | str = DEFAULT_TZ) -> Dispatch:
+        """Raises KeyError/TypeError/ValueError when the body is not a dispatch."""
+        values: dict[str, Any] = {}
+        for name, wire, kind in _DISPATCH_FIELDS:
+            raw = data.get(wire)
+            if name == "dispatch_id":
+                values[name] = int(data[wire])
+            elif kind == "datetime":
+                values[name] = parse_platform_datetime(raw, tz)
+            elif kind == "bool":
+                values[name] = bool(raw)
+            elif kind == "int?":
+                values[name] = None if raw is None else int(raw)
+            elif kind == "str?":
+                values[name] = None if raw is None else str(raw)
+            elif kind == "send_status":
+                values[name] = None if raw is None else SendStatus(int(raw))
+            elif kind == "message_type":
+                values[name] = None if raw is None else MessageType(int(raw))
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, wire, kind in _DISPATCH_FIELDS:
+            value = getattr(self, name)
+            if kind == "datetime":
+                data[wire] = _iso(value)
+            elif kind in ("send_status", "message_type"):
+                data[wire] = None if value is None else int(value)
+            else:
+                data[wire] = value
+        return data
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# Date, time to the second, optional fraction of any length, optional Z or offset.
+_PLATFORM_DATETIME = re.compile(
+    r"^(?P<base>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:[.,](?P<fraction>\d+))?"
+    r"(?P<zone>Z|z|[+-]\d{2}:?\d{2}(?::?\d{2})?)?$"
+)
+
+
+def parse_platform_datetime(value: object, tz: tzinfo | str = DEFAULT_TZ) -> datetime | None:
+    """An aware datetime from what the platform sends, or None for null/empty.
+
+    Times without an offset are the platform's local time, read in `tz`. Fractions of any length
+    (.26, .837, 7-digit .NET ticks) are kept to the microsecond. Raises ValueError otherwise.
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    if not isinstance(value, str):
+        raise ValueError(f"not a date and time: {value!r}")
+    text = value.strip()
+    if not text:
+        return None
+    match = _PLATFORM_DATETIME.match(text)
+    if not match:
+        raise ValueError(f"not a date and time: {value!r}")
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    offset = match["zone"] or ""
+    if offset in ("Z", "z"):
+        offset = "+00:00"
+    parsed = datetime.fromisoformat(f"{match['base'].replace(' ', 'T')}.{fraction}{offset}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
