@@ -1,0 +1,437 @@
+"""Status refresh: ask the platform about every dispatch that is not final, and remember what changed.
+
+The platform has no list endpoint, so the history store is the list and `GET /api/Dispatches/{id}`
+refreshes it. One round:
+
+1. pick the dispatches that are not final and are due (old dispatches are asked less often);
+2. ask the platform about the first one alone: if the platform is down or refuses our credentials,
+   stop there and say so once, instead of failing 200 times;
+3. ask about the rest concurrently (a bounded thread pool: the platform is one host);
+4. write every answer in one transaction from this thread (SQLite has one writer): the dispatch row
+   always, a status snapshot only when the status, a flag, a queuing time or the error changed;
+5. record in `meta` when status was last refreshed and, if it could not be, why.
+
+Used by the Dispatches page (a Streamlit fragment) and by `python -m lib refresh`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from lib.history import schema as s
+from lib.history.store import HistoryStore
+from lib.messaging import (
+    AuthenticationError,
+    Dispatch,
+    MessagingClient,
+    NotFoundError,
+    OutcomeUnknown,
+    PlatformError,
+    PlatformServerError,
+    PlatformUnreachable,
+    SendStatus,
+)
+
+DEFAULT_WORKERS = 8  # requests' connection pool keeps 10 per host; stay under it
+
+META_LAST_REFRESH_AT = "last_refresh_at"  # ISO time of the last round that reached the platform
+META_LAST_REFRESH_ERROR = "last_refresh_error"  # why the last round could not refresh ("" when it could)
+META_LAST_ATTEMPT_AT = "last_refresh_attempt_at"
+
+# How long a not-final dispatch may go unasked, by how long ago it last changed.
+# A dispatch that has sat Pending for a day is not going to change in the next five seconds.
+BACKOFF_STEPS: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(minutes=2), timedelta(seconds=3)),
+    (timedelta(minutes=15), timedelta(seconds=15)),
+    (timedelta(hours=2), timedelta(minutes=1)),
+    (timedelta(days=1), timedelta(minutes=5)),
+)
+OLDEST_INTERVAL = timedelta(minutes=30)
+# A dispatch scheduled for later is asked about again shortly before its time, not constantly.
+SCHEDULED_LEAD = timedelta(minutes=1)
+
+# The page's background refresh: never faster than this, and slower when nothing is pending.
+PAGE_MIN_INTERVAL = timedelta(seconds=3)
+PAGE_MAX_INTERVAL = timedelta(minutes=5)
+PAGE_IDLE_INTERVAL = timedelta(minutes=1)
+PAGE_DOWN_INTERVAL = timedelta(seconds=30)
+
+SNAPSHOT_FIELDS = (
+    "send_status_id",
+    "has_started_queuing",
+    "has_finished_queuing",
+    "started_queuing_at",
+    "finished_queuing_at",
+    "error_message",
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_final(send_status_id: int | None, has_finished_queuing: bool) -> bool:
+    """Final: Error, or Queued with queuing finished. Anything else may still change."""
+    if send_status_id == SendStatus.ERROR:
+        return True
+    return send_status_id == SendStatus.QUEUED and bool(has_finished_queuing)
+
+
+# ---------------------------------------------------------------------------------------------
+# When to ask
+
+
+@dataclass(frozen=True)
+class PendingDispatch:
+    dispatch_id: int
+    created_at: datetime | None
+    first_seen_at: datetime
+    last_refreshed_at: datetime | None
+    last_changed_at: datetime | None
+    send_at: datetime | None
+
+    @property
+    def quiet_since(self) -> datetime:
+        return self.last_changed_at or self.created_at or self.first_seen_at
+
+
+def refresh_interval(dispatch: PendingDispatch, now: datetime) -> timedelta:
+    """How long this dispatch may go unasked: short while it is moving, long once it has sat still."""
+    if dispatch.send_at is not None and dispatch.send_at - SCHEDULED_LEAD > now:
+        until_due = dispatch.send_at - SCHEDULED_LEAD - now
+        return max(PAGE_MIN_INTERVAL, min(OLDEST_INTERVAL, until_due))
+    quiet = max(timedelta(0), now - dispatch.quiet_since)
+    for younger_than, interval in BACKOFF_STEPS:
+        if quiet < younger_than:
+            return interval
+    return OLDEST_INTERVAL
+
+
+def is_due(dispatch: PendingDispatch, now: datetime) -> bool:
+    if dispatch.last_refreshed_at is None:
+        return True
+    return now - dispatch.last_refreshed_at >= refresh_interval(dispatch, now)
+
+
+def next_run_in(pending: Sequence[PendingDispatch], now: datetime, *, platform_down: bool = False) -> timedelta:
+    """When the page's background refresh should run next: as soon as the first dispatch is due,
+    within [PAGE_MIN_INTERVAL, PAGE_MAX_INTERVAL]; PAGE_IDLE_INTERVAL when nothing is pending
+    (to pick up sends made elsewhere); PAGE_DOWN_INTERVAL while the platform is failing."""
+    if platform_down:
+        return PAGE_DOWN_INTERVAL
+    if not pending:
+        return PAGE_IDLE_INTERVAL
+    waits = []
+    for dispatch in pending:
+        if dispatch.last_refreshed_at is None:
+            waits.append(timedelta(0))
+        else:
+            waits.append(dispatch.last_refreshed_at + refresh_interval(dispatch, now) - now)
+    return max(PAGE_MIN_INTERVAL, min(PAGE_MAX_INTERVAL, min(waits)))
+
+
+def pending_dispatches(store: HistoryStore) -> list[PendingDispatch]:
+    """Every dispatch that is not final (uses the is_final index)."""
+    d = s.dispatches.c
+    query = select(
+        d.dispatch_id, d.created_at, d.first_seen_at, d.last_refreshed_at, d.last_changed_at, d.send_at
+    ).where(d.is_final.is_(False))
+    with store.read() as conn:
+        return [PendingDispatch(*row) for row in conn.execute(query)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Asking
+
+
+@dataclass
+class RefreshReport:
+    """What one round did; `problem` is set when the platform could not be asked at all."""
+
+    started_at: datetime
+    asked: int = 0
+    changed: list[int] = field(default_factory=list)
+    became_final: list[int] = field(default_factory=list)
+    not_found: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    skipped_not_due: int = 0
+    still_pending: int = 0
+    problem: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def summary(self) -> str:
+        if self.problem:
+            return f"Not refreshed: {self.problem}"
+        parts = [f"asked about {self.asked} dispatch{'es' if self.asked != 1 else ''}"]
+        parts.append(f"{len(self.changed)} changed")
+        if self.became_final:
+            parts.append(f"{len(self.became_final)} finished")
+        if self.not_found:
+            parts.append(f"{len(self.not_found)} not on the platform")
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        parts.append(f"{self.still_pending} still in progress")
+        return ", ".join(parts) + f" ({self.seconds:.1f} s)"
+
+
+# Errors that say the platform as a whole cannot be asked right now (as opposed to "this dispatch").
+PLATFORM_DOWN_ERRORS = (AuthenticationError, PlatformUnreachable, OutcomeUnknown, PlatformServerError)
+
+
+def _fetch(client: MessagingClient, dispatch_id: int) -> Dispatch | PlatformError:
+    try:
+        return client.get_dispatch(dispatch_id)
+    except PlatformError as exc:
+        return exc
+
+
+def refresh_pending(
+    store: HistoryStore,
+    client: MessagingClient,
+    *,
+    now: datetime | None = None,
+    only_due: bool = True,
+    workers: int = DEFAULT_WORKERS,
+) -> RefreshReport:
+    """One refresh round over the not-final dispatches (only those due, unless `only_due=False`)."""
+    now = now or utcnow()
+    clock_start = datetime.now(UTC)
+    pending = pending_dispatches(store)
+    due = [p.dispatch_id for p in pending if not only_due or is_due(p, now)]
+    report = RefreshReport(started_at=now, skipped_not_due=len(pending) - len(due))
+    if due:
+        results = _fetch_all(client, due, workers)
+        report.problem = _platform_problem(results)
+        answered = {i: r for i, r in results.items() if isinstance(r, Dispatch)}
+        report.asked = len(answered) + sum(1 for r in results.values() if isinstance(r, NotFoundError))
+        for dispatch_id, result in results.items():
+            if isinstance(result, NotFoundError):
+                report.not_found.append(dispatch_id)
+            elif isinstance(result, PlatformError):
+                report.failed[dispatch_id] = str(result)
+        with store.write() as conn:
+            for dispatch_id, dispatch in answered.items():
+                changed, final = apply_dispatch(conn, dispatch, now)
+                if changed:
+                    report.changed.append(dispatch_id)
+                if final:
+                    report.became_final.append(dispatch_id)
+            if answered or report.not_found:
+                _mark_asked(conn, report.not_found, now)
+    report.still_pending = len(pending) - len(report.became_final)
+    _record_round(store, report, now, reached=not due or report.problem is None)
+    report.seconds = (datetime.now(UTC) - clock_start).total_seconds()
+    return report
+
+
+def _fetch_all(client: MessagingClient, dispatch_ids: list[int], workers: int) -> dict[int, Dispatch | PlatformError]:
+    first = dispatch_ids[0]
+    results: dict[int, Dispatch | PlatformError] = {first: _fetch(client, first)}
+    if isinstance(results[first], PLATFORM_DOWN_ERRORS):  # the platform is down: do not knock 200 times
+        return results
+    rest = dispatch_ids[1:]
+    if rest:
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(rest))), thread_name_prefix="refresh") as pool:
+            for dispatch_id, result in zip(rest, pool.map(lambda i: _fetch(client, i), rest), strict=True):
+                results[dispatch_id] = result
+    return results
+
+
+def _platform_problem(results: dict[int, Dispatch | PlatformError]) -> str | None:
+    """A sentence when nothing could be refreshed because of the platform, else None."""
+    down = [r for r in results.values() if isinstance(r, PLATFORM_DOWN_ERRORS)]
+    reached = [r for r in results.values() if isinstance(r, Dispatch | NotFoundError)]
+    if down and not reached:
+        return str(down[0])
+    return None
+
+
+def _record_round(store: HistoryStore, report: RefreshReport, now: datetime, *, reached: bool) -> None:
+    stamp = now.astimezone(UTC).isoformat()
+    with store.write() as conn:
+        _set_meta(conn, META_LAST_ATTEMPT_AT, stamp)
+        if reached:
+            _set_meta(conn, META_LAST_REFRESH_AT, stamp)
+            _set_meta(conn, META_LAST_REFRESH_ERROR, "")
+        else:
+            _set_meta(conn, META_LAST_REFRESH_ERROR, report.problem or "")
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    if conn.execute(update(s.meta).where(s.meta.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(insert(s.meta).values(key=key, value=value))
+
+
+def _mark_asked(conn: Connection, dispatch_ids: Iterable[int], now: datetime) -> None:
+    """A dispatch the platform does not know still counts as asked, so it backs off like the others."""
+    ids = list(dispatch_ids)
+    if ids:
+        conn.execute(update(s.dispatches).where(s.dispatches.c.dispatch_id.in_(ids)).values(last_refreshed_at=now))
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing one answer
+
+
+def dispatch_values(dispatch: Dispatch) -> dict:
+    """The dispatches row columns the platform's answer sets."""
+    return {
+        "template_id": dispatch.campaign_message_id,
+        "message_type_id": None if dispatch.message_type_id is None else int(dispatch.message_type_id),
+        "total_recipients": dispatch.total_recipients,
+        "send_status_id": None if dispatch.send_status_id is None else int(dispatch.send_status_id),
+        "has_started_queuing": bool(dispatch.has_started_queuing),
+        "has_finished_queuing": bool(dispatch.has_finished_queuing),
+        "is_test": bool(dispatch.is_test),
+        "error_message": dispatch.error_message,
+        "created_at": dispatch.created_at,
+        "started_queuing_at": dispatch.started_queuing_at,
+        "finished_queuing_at": dispatch.finished_queuing_at,
+        "send_at": dispatch.send_at,
+        "queue_at": dispatch.queue_at,
+        "raw_json": json.dumps(dispatch.to_json(), ensure_ascii=False),
+        "is_final": dispatch.is_final,
+    }
+
+
+def _state(values: dict) -> tuple:
+    return tuple(values.get(name) for name in SNAPSHOT_FIELDS)
+
+
+def _last_snapshot(conn: Connection, dispatch_id: int) -> tuple | None:
+    snap = s.dispatch_snapshots.c
+    row = conn.execute(
+        select(*(snap[name] for name in SNAPSHOT_FIELDS))
+        .where(snap.dispatch_id == dispatch_id)
+        .order_by(snap.taken_at.desc(), snap.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else tuple(row)
+
+
+def apply_dispatch(
+    conn: Connection, dispatch: Dispatch, now: datetime, *, send_id: int | None = None
+) -> tuple[bool, bool]:
+    """Write the platform's answer; add a snapshot if the state differs from the last one (or there
+    is none yet: the first answer is news). Inserts the row for a dispatch tracked from outside.
+    Returns (changed, final)."""
+    values = dispatch_values(dispatch)
+    d = s.dispatches.c
+    exists = conn.execute(select(d.dispatch_id).where(d.dispatch_id == dispatch.dispatch_id)).first() is not None
+    state = _state(values)
+    changed = _last_snapshot(conn, dispatch.dispatch_id) != state
+    row = {**values, "last_refreshed_at": now}
+    if changed:
+        row["last_changed_at"] = now
+    if exists:
+        row = {k: v for k, v in row.items() if not (k == "created_at" and v is None)}
+        conn.execute(update(s.dispatches).where(d.dispatch_id == dispatch.dispatch_id).values(**row))
+    else:
+        conn.execute(
+            insert(s.dispatches).values(dispatch_id=dispatch.dispatch_id, send_id=send_id, first_seen_at=now, **row)
+        )
+    if changed:
+        conn.execute(
+            insert(s.dispatch_snapshots).values(
+                dispatch_id=dispatch.dispatch_id, taken_at=now, **dict(zip(SNAPSHOT_FIELDS, state, strict=True))
+            )
+        )
+    return changed, bool(values["is_final"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Tracking a dispatch made outside the console
+
+
+class TrackError(ValueError):
+    """The id cannot be tracked; str() is a sentence for the user."""
+
+
+def parse_dispatch_id(text: str) -> int:
+    """A dispatch id typed by a person ("180249", " 180 249 ") or TrackError."""
+    cleaned = "".join(str(text).split())
+    if not cleaned:
+        raise TrackError("Enter a dispatch number, like 180249")
+    if not cleaned.isdigit():
+        raise TrackError(f"A dispatch number has only digits, like 180249; {str(text).strip()!r} is not one")
+    value = int(cleaned)
+    if value <= 0 or value >= 2**63:
+        raise TrackError(f"{cleaned} is not a dispatch number the platform could have given")
+    return value
+
+
+def track_dispatch(
+    store: HistoryStore, client: MessagingClient, dispatch_id: int, *, now: datetime | None = None
+) -> Dispatch:
+    """Fetch a dispatch by id and keep it in the history, refreshed like the console's own.
+
+    Raises NotFoundError ("No dispatch 180249 on the platform") or another PlatformError."""
+    now = now or utcnow()
+    dispatch = client.get_dispatch(dispatch_id)
+    with store.write() as conn:
+        apply_dispatch(conn, dispatch, now)
+    return dispatch
+
+
+# ---------------------------------------------------------------------------------------------
+# How fresh the stored statuses are (for the page's banner)
+
+
+@dataclass(frozen=True)
+class RefreshHealth:
+    last_refresh_at: datetime | None
+    last_attempt_at: datetime | None
+    problem: str | None
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.problem)
+
+    def banner(self, now: datetime, tz=None) -> str | None:
+        """One sentence for the page when statuses are not being refreshed, else None."""
+        if not self.problem:
+            return None
+        if self.last_refresh_at is None:
+            when = "Statuses have never been refreshed from the platform"
+        else:
+            local = self.last_refresh_at.astimezone(tz) if tz is not None else self.last_refresh_at
+            when = f"Statuses were last refreshed {_ago(now - self.last_refresh_at)} ({local:%d %b %H:%M})"
+        return f"{when}. Not refreshing now: {self.problem}. The history below is what was stored."
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 90:
+        return f"{seconds} seconds ago"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes ago"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} hours ago"
+    return f"{round(seconds / 86400)} days ago"
+
+
+def refresh_health(store: HistoryStore) -> RefreshHealth:
+    with store.read() as conn:
+        rows = dict(
+            conn.execute(
+                select(s.meta.c.key, s.meta.c.value).where(
+                    s.meta.c.key.in_([META_LAST_REFRESH_AT, META_LAST_REFRESH_ERROR, META_LAST_ATTEMPT_AT])
+                )
+            ).all()
+        )
+
+    def stamp(key: str) -> datetime | None:
+        raw = rows.get(key)
+        return datetime.fromisoformat(raw) if raw else None
+
+    return RefreshHealth(stamp(META_LAST_REFRESH_AT), stamp(META_LAST_ATTEMPT_AT), rows.get(META_LAST_REFRESH_ERROR) or None)
