@@ -1,0 +1,27 @@
+"""Recipient lists: read any spreadsheet, map its columns, normalise and validate every row.
+
+Public API (other areas import from here, never from the submodules):
+    load_recipient_list, list_sheets, RecipientList, RecipientFileError,
+    detect_mapping, ColumnMapping, Field, Problem, Severity, MESSAGES, export_rows_to_fix
+"""
+
+from lib.recipients.export import export_rows_to_fix
+from lib.recipients.mapping import ColumnMapping, Field, detect_mapping
+from lib.recipients.problems import MESSAGES, Problem, Severity
+from lib.recipients.reading import RecipientFileError, list_sheets
+from lib.recipients.recipient_list import RecipientList, clear_cache, load_recipient_list
+
+__all__ = [
+    "MESSAGES",
+    "ColumnMapping",
+    "Field",
+    "Problem",
+    "RecipientFileError",
+    "RecipientList",
+    "Severity",
+    "clear_cache",
+    "detect_mapping",
+    "export_rows_to_fix",
+    "list_sheets",
+    "load_recipient_list",
+]

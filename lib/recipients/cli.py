@@ -1,0 +1,110 @@
+"""`python -m lib check FILE --channel sms|email [--template ID] [--region GR] [--json]`.
+
+Exit 0 when the file could be read, whatever is wrong inside it; 2 with one line on stderr when not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+
+from lib.personalization.tags import TemplateSyntaxError, parse_template
+from lib.recipients.reading import RecipientFileError
+from lib.recipients.recipient_list import RecipientList, load_recipient_list
+from lib.settings import SettingsError, get_settings
+from lib.templates import CatalogError, Channel, load_catalog
+
+SHOWN_PROBLEMS = 20
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other refusal of this command
+        raise _Refused(message)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lib check", description="Read and validate a recipient file.")
+    parser.add_argument("file", help="CSV or Excel file of recipients")
+    parser.add_argument("--channel", required=True, choices=[c.value for c in Channel])
+    parser.add_argument("--template", type=int, help="template id from the catalog: its tags must have columns")
+    parser.add_argument("--region", help="country for numbers written without +code (default: settings, GR)")
+    parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def template_tags(template_id: int, channel: Channel) -> tuple[str, ...]:
+    templates = {t.id: t for t in load_catalog()}
+    if template_id not in templates:
+        raise _Refused(f"There is no template {template_id} in the catalog")
+    template = templates[template_id]
+    if template.channel is not channel:
+        raise _Refused(f"Template {template_id} is an {template.channel.label} template, not {channel.label}")
+    tags = parse_template(template.body).tags
+    if template.channel is Channel.EMAIL:
+        tags = tuple(dict.fromkeys((*parse_template(template.subject).tags, *tags)))
+    return tags
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        settings = get_settings()
+        if args.region:
+            import phonenumbers
+
+            region = args.region.strip().upper()
+            if region not in phonenumbers.SUPPORTED_REGIONS:
+                raise _Refused(f"Unknown country code {args.region!r}: use two letters, like GR")
+            settings = dataclasses.replace(settings, region=region)
+        channel = Channel(args.channel)
+        tags = template_tags(args.template, channel) if args.template is not None else ()
+        path = Path(args.file)
+        if not path.is_file():
+            raise _Refused(f"There is no file {args.file}")
+        data = path.read_bytes()
+        result = load_recipient_list(data, path.name, channel=channel, template_tags=tags, settings=settings, sheet=args.sheet)
+    except (_Refused, RecipientFileError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
+        print(f"{args.file if 'args' in locals() else 'check'}: {exc}" if isinstance(exc, RecipientFileError) else str(exc), file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(as_json(result), ensure_ascii=False))
+    else:
+        print(as_text(result, path.name))
+    return 0
+
+
+def as_json(result: RecipientList) -> dict:
+    return {
+        "rows": result.row_count,
+        "valid": result.valid_count,
+        "invalid": result.invalid_count,
+        "warnings": result.warning_count,
+        "mapping": result.mapping.to_json(),
+        "problems": [p.to_json() for p in result.problem_list()],
+    }
+
+
+def as_text(result: RecipientList, name: str) -> str:
+    lines = [
+        f"{name}: {result.row_count:,} recipients, {result.valid_count:,} can be sent, "
+        f"{result.invalid_count:,} cannot, {result.warning_count:,} with warnings",
+        "Columns: " + ", ".join(f"{k} = {v!r}" for k, v in result.mapping.to_json().items() if k != "payload" and v),
+    ]
+    if result.mapping.payload:
+        lines.append("Personalisation: " + ", ".join(f"{{{{{k}}}}} = {v!r}" for k, v in result.mapping.payload.items()))
+    summary = result.summary()
+    if summary:
+        lines += ["", "To do:"] + [f"  - {s}" for s in summary]
+    shown = result.problem_list(SHOWN_PROBLEMS)
+    if shown:
+        lines += ["", f"First problems ({len(shown)} of {len(result.problems):,}):"]
+        lines += [f"  row {p.row:>7}  {p.column or '-':<20} {p.severity.value:<7}  {p.message}" for p in shown]
+    return "\n".join(lines)
