@@ -166,8 +166,14 @@ _ENGINES: dict[str, HistoryStore] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def open_store(database_url: str) -> HistoryStore:
-    """The store for `database_url`, created and migrated on first use in this process."""
+def open_store(database_url: str, *, shared: bool = True) -> HistoryStore:
+    """The store for `database_url`, created and migrated on first use in this process.
+
+    `shared=False` gives a store with its own connection pool, as a second process would have."""
+    if not shared:
+        store = HistoryStore(_make_engine(database_url), database_url)
+        store.ensure_schema()
+        return store
     with _ENGINES_LOCK:
         store = _ENGINES.get(database_url)
         if store is None:
