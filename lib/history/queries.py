@@ -1,0 +1,791 @@
+"""Read-side queries for the Dispatches page: filtered history as DataFrames, KPIs, chart frames, detail.
+
+Fast on 10k sends / 20k dispatches / 100k snapshots: each page run is a handful of indexed SELECTs
+(sends by created_at, chunks and dispatches by send_id) read straight into pandas, with datetime
+text parsed vectorised instead of row by row; everything after that is pandas on a few 10k rows.
+Snapshots are only read for the one dispatch whose detail is open.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+from sqlalchemy import Connection, Select, String, or_, select, type_coerce
+
+from lib.history import schema as s
+from lib.history.store import HistoryStore
+from lib.sending.status import ChunkStatus
+
+# ---------------------------------------------------------------------------------------------
+# Status vocabulary: the platform's statuses for dispatches, our own for chunks that have none.
+
+PLATFORM_STATUS_LABELS = {1: "Draft", 2: "Pending", 3: "Queued", 7: "Error"}
+NOT_SENT = "Not sent"  # a chunk never posted (the send stopped before it)
+UNKNOWN = "Unknown"  # posted, no answer: it may or may not have gone out
+REJECTED = "Rejected"  # the platform refused the chunk (4xx): nothing went out
+# Worst first: a send shows the status of its part that most needs attention.
+STATUS_ATTENTION_ORDER = (UNKNOWN, "Error", REJECTED, NOT_SENT, "Draft", "Pending", "Queued")
+STATUS_CHOICES = ("Draft", "Pending", "Queued", "Error", UNKNOWN, REJECTED, NOT_SENT)
+
+OUTCOME_ACCEPTED = "Accepted by the platform"
+OUTCOME_OURS = "Rejected by our checks"
+OUTCOME_PLATFORM = "Rejected by the platform"
+OUTCOME_UNCONFIRMED = "Not confirmed"
+
+CHANNEL_LABELS = {"sms": "SMS", "email": "Email"}
+
+
+def status_label(send_status_id: object) -> str:
+    """Draft / Pending / Queued / Error, "Status 5" for a number the platform adds later, Draft if none yet."""
+    if send_status_id is None or pd.isna(send_status_id):
+        return "Draft"
+    number = int(send_status_id)
+    return PLATFORM_STATUS_LABELS.get(number, f"Status {number}")
+
+
+def _attention_rank(label: str) -> int:
+    try:
+        return STATUS_ATTENTION_ORDER.index(label)
+    except ValueError:
+        return STATUS_ATTENTION_ORDER.index("Draft")  # "Status 5": not final, treat as early
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """What the marketer chose. Dates are inclusive local days in the console's time zone.
+    A search (dispatch id or a recipient's uniqueId) looks across all time, ignoring the period."""
+
+    start: date | None = None
+    end: date | None = None
+    template_ids: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    search: str = ""
+    include_tests: bool = True
+
+
+def default_period(today: date, days: int = 30) -> tuple[date, date]:
+    return today - timedelta(days=days - 1), today
+
+
+def _utc_bounds(flt: HistoryFilter, tz: tzinfo) -> tuple[datetime | None, datetime | None]:
+    start = datetime.combine(flt.start, time.min, tz).astimezone(UTC) if flt.start else None
+    end = datetime.combine(flt.end + timedelta(days=1), time.min, tz).astimezone(UTC) if flt.end else None
+    return start, end
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def _frame(conn: Connection, query: Select, times: tuple[str, ...] = ()) -> pd.DataFrame:
+    result = conn.execute(query)
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    for column in times:
+        frame[column] = _utc_times(frame[column])
+    return frame
+
+
+def _utc_times(values: pd.Series) -> pd.Series:
+    """Stored UTC (text on SQLite, datetimes elsewhere) → aware UTC, parsed in one vectorised pass."""
+    return pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+
+
+def _raw(column):
+    """Select a datetime column without the per-row Python conversion (pandas parses it in bulk)."""
+    return type_coerce(column, String).label(column.name)
+
+
+SEND_TIME_COLUMNS = ("created_at", "schedule_at")
+DISPATCH_TIME_COLUMNS = (
+    "created_at",
+    "started_queuing_at",
+    "finished_queuing_at",
+    "send_at",
+    "last_refreshed_at",
+    "last_changed_at",
+)
+
+
+def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None) -> Select:
+    c = s.sends.c
+    query = select(
+        c.id,
+        c.template_id,
+        c.template_name,
+        c.channel,
+        _raw(c.schedule_at),
+        _raw(c.created_at),
+        c.created_by,
+        c.is_test,
+        c.resend_of,
+        c.total_recipients,
+        c.excluded_recipients,
+        c.estimated_parts,
+        c.estimated_cost,
+    )
+    if send_ids is not None:
+        query = query.where(c.id.in_(send_ids))
+    else:
+        start, end = _utc_bounds(flt, tz)
+        if start is not None:
+            query = query.where(c.created_at >= start)
+        if end is not None:
+            query = query.where(c.created_at < end)
+    if flt.template_ids:
+        query = query.where(c.template_id.in_(flt.template_ids))
+    if flt.channels:
+        query = query.where(c.channel.in_(flt.channels))
+    if not flt.include_tests:
+        query = query.where(c.is_test.is_(False))
+    return query
+
+
+def _dispatch_columns():
+    d = s.dispatches.c
+    return (
+        d.dispatch_id,
+        d.send_id,
+        d.chunk_id,
+        d.template_id,
+        d.message_type_id,
+        d.total_recipients,
+        d.send_status_id,
+        d.has_started_queuing,
+        d.has_finished_queuing,
+        d.is_test,
+        d.error_message,
+        d.is_final,
+        *(_raw(d[name]) for name in DISPATCH_TIME_COLUMNS),
+    )
+
+
+def _tracked_query(flt: HistoryFilter, tz: tzinfo, dispatch_ids: list[int] | None) -> Select:
+    """Dispatches tracked by id from outside the console (no send of ours)."""
+    d = s.dispatches.c
+    query = select(*_dispatch_columns()).where(d.send_id.is_(None))
+    if dispatch_ids is not None:
+        return query.where(d.dispatch_id.in_(dispatch_ids))
+    start, end = _utc_bounds(flt, tz)
+    if start is not None:
+        query = query.where(d.first_seen_at >= start)
+    if end is not None:
+        query = query.where(d.first_seen_at < end)
+    if flt.template_ids:
+        query = query.where(d.template_id.in_(flt.template_ids))
+    if flt.channels:
+        types = [1 if ch == "sms" else 2 for ch in flt.channels]
+        query = query.where(d.message_type_id.in_(types))
+    return query
+
+
+@dataclass
+class History:
+    """The filtered history: one frame per level, already joined to what the page shows."""
+
+    sends: pd.DataFrame
+    chunks: pd.DataFrame
+    dispatches: pd.DataFrame  # the console's own and tracked ones (send_id NaN)
+    tz: tzinfo
+    searched: bool = False
+    search_note: str | None = None
+    template_names: dict[int, str] = field(default_factory=dict)
+
+
+def load_history(
+    store: HistoryStore, flt: HistoryFilter, tz: tzinfo, template_names: dict[int, str] | None = None
+) -> History:
+    """Everything the page draws for `flt`, in a few indexed queries."""
+    names = dict(template_names or {})
+    send_ids: list[int] | None = None
+    tracked_ids: list[int] | None = None
+    note = None
+    with store.read() as conn:
+        if flt.search.strip():
+            send_ids, tracked_ids, note = _search(conn, flt.search.strip())
+        sends = _frame(conn, _sends_query(flt, tz, send_ids), SEND_TIME_COLUMNS)
+        selected = _sends_query(flt, tz, send_ids).with_only_columns(s.sends.c.id).scalar_subquery()
+        chunks = _frame(
+            conn,
+            select(
+                s.chunks.c.id,
+                s.chunks.c.send_id,
+                s.chunks.c.seq,
+                s.chunks.c.status,
+                s.chunks.c.recipient_count,
+                s.chunks.c.dispatch_id,
+                s.chunks.c.total_recipients_sent,
+                s.chunks.c.invalid_recipients,
+                s.chunks.c.error_message,
+                s.chunks.c.attempts,
+            ).where(s.chunks.c.send_id.in_(selected)),
+        )
+        owned = _frame(
+            conn, select(*_dispatch_columns()).where(s.dispatches.c.send_id.in_(selected)), DISPATCH_TIME_COLUMNS
+        )
+        tracked = _frame(conn, _tracked_query(flt, tz, tracked_ids), DISPATCH_TIME_COLUMNS)
+        names.update(_stored_template_names(conn))
+    dispatches = pd.concat([owned, tracked], ignore_index=True) if len(tracked) else owned
+    history = History(sends, chunks, dispatches, tz, searched=send_ids is not None, search_note=note)
+    history.template_names = names
+    _decorate(history)
+    if flt.statuses:
+        _keep_statuses(history, set(flt.statuses))
+    return history
+
+
+def _stored_template_names(conn: Connection) -> dict[int, str]:
+    return dict(conn.execute(select(s.templates.c.id, s.templates.c.name)).all())
+
+
+def _search(conn: Connection, text: str) -> tuple[list[int], list[int], str]:
+    """Send ids and tracked dispatch ids matching a dispatch id or a recipient's uniqueId."""
+    send_ids: set[int] = set()
+    tracked: list[int] = []
+    compact = "".join(text.split())
+    if compact.isdigit() and len(compact) < 19:
+        number = int(compact)
+        for send_id in conn.execute(select(s.dispatches.c.send_id).where(s.dispatches.c.dispatch_id == number)).scalars():
+            if send_id is None:
+                tracked.append(number)
+            else:
+                send_ids.add(int(send_id))
+        send_ids.update(conn.execute(select(s.chunks.c.send_id).where(s.chunks.c.dispatch_id == number)).scalars())
+    by_recipient = (
+        select(s.chunks.c.send_id)
+        .join(s.chunk_recipients, s.chunk_recipients.c.chunk_id == s.chunks.c.id)
+        .where(s.chunk_recipients.c.unique_id == text)
+    )
+    send_ids.update(conn.execute(by_recipient).scalars())
+    # The platform's invalid lists outlive nothing but are the only trace of who it refused.
+    needle = json.dumps(text, ensure_ascii=False)
+    by_invalid = select(s.chunks.c.send_id).where(
+        s.chunks.c.invalid_json.is_not(None),
+        or_(s.chunks.c.invalid_json.contains(needle), s.chunks.c.invalid_json.contains(json.dumps(text))),
+    )
+    send_ids.update(conn.execute(by_invalid).scalars())
+    found = len(send_ids) + len(tracked)
+    note = (
+        f"Showing {found} match{'es' if found != 1 else ''} for “{text}” across all dates"
+        if found
+        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that uniqueId"
+    )
+    return sorted(send_ids), tracked, note
+
+
+def _decorate(history: History) -> None:
+    """Add the labels, local times and per-send roll-ups the table, KPIs and charts share."""
+    sends, chunks, dispatches = history.sends, history.chunks, history.dispatches
+    dispatches["status"] = [status_label(v) for v in dispatches["send_status_id"]]
+    dispatches["template"] = [_template_name(history, t) for t in dispatches["template_id"]]
+    status_by_dispatch = dict(zip(dispatches["dispatch_id"], dispatches["status"], strict=True))
+    chunks["label"] = [
+        _chunk_label(status, dispatch_id, status_by_dispatch)
+        for status, dispatch_id in zip(chunks["status"], chunks["dispatch_id"], strict=True)
+    ]
+    for column in ("total_recipients_sent", "invalid_recipients"):
+        chunks[column] = pd.to_numeric(chunks[column], errors="coerce").fillna(0).astype("int64")
+    accepted = chunks["status"] == ChunkStatus.ACCEPTED.value
+    rejected = chunks["status"] == ChunkStatus.REJECTED.value
+    chunks["accepted"] = chunks["total_recipients_sent"].where(accepted, 0)
+    chunks["platform_invalid"] = chunks["invalid_recipients"].where(accepted, 0) + chunks["recipient_count"].where(
+        rejected, 0
+    )
+    chunks["unconfirmed"] = chunks["recipient_count"].where(~(accepted | rejected), 0)
+
+    per_send = chunks.groupby("send_id").agg(
+        accepted=("accepted", "sum"),
+        platform_invalid=("platform_invalid", "sum"),
+        unconfirmed=("unconfirmed", "sum"),
+        chunk_count=("id", "count"),
+    )
+    worst = chunks.assign(rank=chunks["label"].map(_attention_rank)).sort_values("rank").drop_duplicates("send_id")
+    labels_by_send = chunks.groupby("send_id")["label"].agg(lambda v: sorted(set(v), key=_attention_rank))
+    dispatch_counts = dispatches.dropna(subset=["send_id"]).groupby("send_id")["dispatch_id"].count()
+
+    ids = sends["id"]
+    for column in ("accepted", "platform_invalid", "unconfirmed", "chunk_count"):
+        sends[column] = ids.map(per_send[column]).fillna(0).astype("int64")
+    worst_by_send = dict(zip(worst["send_id"], worst["label"], strict=True))
+    sends["status"] = [worst_by_send.get(i, NOT_SENT) for i in ids]
+    sends["statuses"] = [labels_by_send.get(i, [NOT_SENT]) for i in ids]
+    sends["dispatch_count"] = ids.map(dispatch_counts).fillna(0).astype("int64")
+    sends["submitted"] = sends["total_recipients"] + sends["excluded_recipients"]
+    sends["cost"] = [_decimal(v) for v in sends["estimated_cost"]]
+    history.sends = sends.sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _template_name(history: History, template_id: object) -> str:
+    if template_id is None or pd.isna(template_id):
+        return "Unknown template"
+    return history.template_names.get(int(template_id), f"Template {int(template_id)}")
+
+
+def _chunk_label(status: str, dispatch_id: object, status_by_dispatch: dict) -> str:
+    if status == ChunkStatus.ACCEPTED.value:
+        return status_by_dispatch.get(dispatch_id, "Draft")
+    if status == ChunkStatus.REJECTED.value:
+        return REJECTED
+    if status in (ChunkStatus.UNKNOWN.value, ChunkStatus.POSTING.value):
+        return UNKNOWN
+    return NOT_SENT
+
+
+def _decimal(value: object) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None and not pd.isna(value) else Decimal(0)
+    except (InvalidOperation, ValueError):
+        return Decimal(0)
+
+
+def _keep_statuses(history: History, wanted: set[str]) -> None:
+    """Keep sends with any part in a wanted status (a send with one Error chunk is an Error send)."""
+    keep = [bool(wanted.intersection(labels)) for labels in history.sends["statuses"]]
+    history.sends = history.sends[keep].reset_index(drop=True)
+    kept_ids = set(history.sends["id"])
+    history.chunks = history.chunks[history.chunks["send_id"].isin(kept_ids)].reset_index(drop=True)
+    d = history.dispatches
+    owned = d["send_id"].isin(kept_ids)
+    tracked = d["send_id"].isna() & d["status"].isin(wanted)
+    history.dispatches = d[owned | tracked].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# KPIs
+
+
+@dataclass(frozen=True)
+class Kpis:
+    sends: int
+    dispatches: int
+    recipients_submitted: int
+    accepted: int
+    rejected_by_us: int
+    rejected_by_platform: int
+    not_confirmed: int
+    estimated_parts: int
+    estimated_cost: Decimal
+    dispatches_in_error: int
+
+
+def kpis(history: History) -> Kpis:
+    sends, dispatches = history.sends, history.dispatches
+    sms = sends[sends["channel"] == "sms"]
+    return Kpis(
+        sends=len(sends),
+        dispatches=len(dispatches),
+        recipients_submitted=int(sends["submitted"].sum()),
+        accepted=int(sends["accepted"].sum()),
+        rejected_by_us=int(sends["excluded_recipients"].sum()),
+        rejected_by_platform=int(sends["platform_invalid"].sum()),
+        not_confirmed=int(sends["unconfirmed"].sum()),
+        estimated_parts=int(pd.to_numeric(sms["estimated_parts"], errors="coerce").fillna(0).sum()),
+        estimated_cost=sum(sms["cost"], Decimal(0)),
+        dispatches_in_error=int((dispatches["status"] == "Error").sum()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+def _local(series: pd.Series, tz: tzinfo) -> pd.Series:
+    return series.dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def send_table(history: History, limit: int | None = None) -> pd.DataFrame:
+    """One row per send, newest first, as the page and the exports show it."""
+    sends = history.sends if limit is None else history.sends.head(limit)
+    return pd.DataFrame(
+        {
+            "Send": sends["id"].astype("int64"),
+            "Template": sends["template_name"],
+            "Channel": sends["channel"].map(lambda c: CHANNEL_LABELS.get(c, str(c))),
+            "Created": _local(sends["created_at"], history.tz),
+            "Scheduled for": _local(sends["schedule_at"], history.tz),
+            "Recipients": sends["submitted"].astype("int64"),
+            "Accepted": sends["accepted"].astype("int64"),
+            "Rejected by our checks": sends["excluded_recipients"].astype("int64"),
+            "Rejected by the platform": sends["platform_invalid"].astype("int64"),
+            "Not confirmed": sends["unconfirmed"].astype("int64"),
+            "Status": sends["statuses"],
+            "Dispatches": sends["dispatch_count"].astype("int64"),
+            "Sent by": sends["created_by"],
+            "Test": sends["is_test"].astype(bool),
+        }
+    )
+
+
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """keys.map(values), also for no keys (pandas cannot map an empty frame onto datetimes)."""
+    if keys.empty:
+        return pd.Series([], index=keys.index, dtype=values.dtype)
+    return keys.map(values)
+
+
+def export_table(history: History) -> pd.DataFrame:
+    """One row per dispatch (or per chunk without one) with its send: what a manager filters in Excel."""
+    chunks, dispatches, sends = history.chunks, history.dispatches, history.sends
+    d = dispatches.set_index("dispatch_id")
+    by_send = sends.set_index("id")
+    rows = pd.DataFrame(
+        {
+            "send": chunks["send_id"].astype("int64"),
+            "chunk": chunks["seq"].astype("int64"),
+            "dispatch": chunks["dispatch_id"].astype("Int64"),
+            "template": _lookup(chunks["send_id"], by_send["template_name"]),
+            "channel": _lookup(chunks["send_id"], by_send["channel"]),
+            "created_at": _lookup(chunks["send_id"], by_send["created_at"]),
+            "scheduled_for": _lookup(chunks["send_id"], by_send["schedule_at"]),
+            "sent_by": _lookup(chunks["send_id"], by_send["created_by"]),
+            "status": chunks["label"],
+            "recipients": chunks["recipient_count"].astype("int64"),
+            "accepted": chunks["accepted"].astype("int64"),
+            "rejected_by_platform": chunks["platform_invalid"].astype("int64"),
+            "finished_queuing_at": _lookup(chunks["dispatch_id"], d["finished_queuing_at"]),
+            "error_message": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
+        }
+    )
+    tracked = dispatches[dispatches["send_id"].isna()]
+    if len(tracked):
+        rows = pd.concat(
+            [
+                rows,
+                pd.DataFrame(
+                    {
+                        "dispatch": tracked["dispatch_id"].astype("Int64"),
+                        "template": tracked["template"],
+                        "channel": tracked["message_type_id"].map({1: "sms", 2: "email"}),
+                        "created_at": tracked["created_at"],
+                        "status": tracked["status"],
+                        "recipients": tracked["total_recipients"],
+                        "finished_queuing_at": tracked["finished_queuing_at"],
+                        "error_message": tracked["error_message"],
+                        "sent_by": "tracked by number",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    return rows.sort_values(["created_at", "send", "chunk"], ascending=[False, False, True], na_position="last")
+
+
+def send_parts(history: History, send_id: int) -> pd.DataFrame:
+    """The chunks of one send with their dispatches: the expanded row."""
+    chunks = history.chunks[history.chunks["send_id"] == send_id].sort_values("seq")
+    d = history.dispatches.set_index("dispatch_id")
+    return pd.DataFrame(
+        {
+            "Chunk": chunks["seq"].astype("int64"),
+            "Dispatch": chunks["dispatch_id"].astype("Int64"),
+            "Status": [[label] for label in chunks["label"]],
+            "Recipients": chunks["recipient_count"].astype("int64"),
+            "Accepted": chunks["accepted"].astype("int64"),
+            "Rejected by the platform": chunks["platform_invalid"].astype("int64"),
+            "Finished queuing": _local(
+                pd.to_datetime(_lookup(chunks["dispatch_id"], d["finished_queuing_at"]), utc=True), history.tz
+            ),
+            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
+        }
+    ).reset_index(drop=True)
+
+
+def tracked_table(history: History) -> pd.DataFrame:
+    tracked = history.dispatches[history.dispatches["send_id"].isna()].sort_values("created_at", ascending=False)
+    return pd.DataFrame(
+        {
+            "Dispatch": tracked["dispatch_id"].astype("int64"),
+            "Template": tracked["template"],
+            "Created": _local(tracked["created_at"], history.tz),
+            "Recipients": tracked["total_recipients"],
+            "Status": [[label] for label in tracked["status"]],
+        }
+    ).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chart frames (columns as lib.charts expects)
+
+
+def _day(series: pd.Series, tz: tzinfo) -> pd.Series:
+    return series.dt.tz_convert(tz).dt.date
+
+
+def recipients_by_outcome(history: History) -> pd.DataFrame:
+    sends = history.sends
+    if sends.empty:
+        return pd.DataFrame({"day": [], "outcome": [], "recipients": []})
+    frame = pd.DataFrame(
+        {
+            "day": _day(sends["created_at"], history.tz),
+            OUTCOME_ACCEPTED: sends["accepted"],
+            OUTCOME_OURS: sends["excluded_recipients"],
+            OUTCOME_PLATFORM: sends["platform_invalid"],
+            OUTCOME_UNCONFIRMED: sends["unconfirmed"],
+        }
+    )
+    long = frame.melt(id_vars="day", var_name="outcome", value_name="recipients")
+    return long.groupby(["day", "outcome"], as_index=False)["recipients"].sum()
+
+
+def dispatches_by_status(history: History) -> pd.DataFrame:
+    d = history.dispatches.dropna(subset=["created_at"])
+    if d.empty:
+        return pd.DataFrame({"day": [], "status": [], "dispatches": []})
+    frame = pd.DataFrame({"day": _day(d["created_at"], history.tz), "status": d["status"]})
+    return frame.groupby(["day", "status"], as_index=False).size().rename(columns={"size": "dispatches"})
+
+
+def invalid_share(history: History) -> pd.DataFrame:
+    sends = history.sends
+    if sends.empty:
+        return pd.DataFrame({"day": [], "template": [], "invalid": [], "submitted": []})
+    frame = pd.DataFrame(
+        {
+            "day": _day(sends["created_at"], history.tz),
+            "template": sends["template_name"],
+            "invalid": sends["excluded_recipients"] + sends["platform_invalid"],
+            "submitted": sends["submitted"],
+        }
+    )
+    return frame.groupby(["day", "template"], as_index=False)[["invalid", "submitted"]].sum()
+
+
+def queueing_delays(history: History) -> pd.DataFrame:
+    d = history.dispatches
+    delay = (d["finished_queuing_at"] - d["created_at"]).dt.total_seconds()
+    return pd.DataFrame({"delay_seconds": delay, "template": d["template"]})
+
+
+def upcoming(store: HistoryStore, now: datetime, flt: HistoryFilter, template_names: dict[int, str]) -> pd.DataFrame:
+    """Dispatches scheduled after `now`, whatever the period (a send made last week may go out tomorrow)."""
+    d = s.dispatches.c
+    query = select(d.dispatch_id, d.template_id, d.total_recipients, d.send_status_id, _raw(d.send_at)).where(
+        d.send_at > now, d.send_status_id.is_distinct_from(7)
+    )
+    if flt.template_ids:
+        query = query.where(d.template_id.in_(flt.template_ids))
+    if flt.channels:
+        query = query.where(d.message_type_id.in_([1 if ch == "sms" else 2 for ch in flt.channels]))
+    with store.read() as conn:
+        frame = _frame(conn, query.order_by(d.send_at).limit(500), ("send_at",))
+        names = {**template_names, **_stored_template_names(conn)}
+    return pd.DataFrame(
+        {
+            "send_at": frame["send_at"],
+            "template": [names.get(int(t), f"Template {int(t)}") if pd.notna(t) else "Unknown template" for t in frame["template_id"]],
+            "recipients": pd.to_numeric(frame["total_recipients"], errors="coerce").fillna(0).astype("int64"),
+            "dispatch_id": frame["dispatch_id"],
+            "status": [status_label(v) for v in frame["send_status_id"]],
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Live panel: what is moving now
+
+
+def live_dispatches(
+    store: HistoryStore, now: datetime, tz: tzinfo, template_names: dict[int, str], *, recent: timedelta = timedelta(minutes=30), limit: int = 20
+) -> pd.DataFrame:
+    """Dispatches not final, or that changed recently, newest first (the panel the fragment redraws)."""
+    d = s.dispatches.c
+    query = (
+        select(
+            d.dispatch_id,
+            d.send_id,
+            d.template_id,
+            d.total_recipients,
+            d.send_status_id,
+            d.error_message,
+            d.is_final,
+            _raw(d.created_at),
+            _raw(d.send_at),
+            _raw(d.last_changed_at),
+        )
+        .where(or_(d.is_final.is_(False), d.last_changed_at >= now - recent))
+        .order_by(d.first_seen_at.desc(), d.dispatch_id.desc())
+        .limit(limit)
+    )
+    with store.read() as conn:
+        frame = _frame(conn, query, ("created_at", "send_at", "last_changed_at"))
+        names = {**template_names, **_stored_template_names(conn)}
+    frame["status"] = [status_label(v) for v in frame["send_status_id"]]
+    frame["template"] = [
+        names.get(int(t), f"Template {int(t)}") if pd.notna(t) else "Unknown template" for t in frame["template_id"]
+    ]
+    frame["created_local"] = _local(frame["created_at"], tz)
+    frame["send_at_local"] = _local(frame["send_at"], tz)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Detail of one dispatch
+
+
+@dataclass(frozen=True)
+class DispatchDetail:
+    dispatch_id: int
+    row: dict  # the dispatches row (aware UTC datetimes)
+    platform_fields: dict  # every field the platform returned, as it named them (empty until refreshed)
+    status: str
+    send: dict | None  # the send row, None for a dispatch tracked from outside
+    chunk: dict | None
+
+
+def dispatch_detail(store: HistoryStore, dispatch_id: int) -> DispatchDetail | None:
+    with store.read() as conn:
+        row = conn.execute(select(s.dispatches).where(s.dispatches.c.dispatch_id == dispatch_id)).mappings().first()
+        if row is None:
+            return None
+        row = dict(row)
+        send = chunk = None
+        if row["send_id"] is not None:
+            found = conn.execute(select(s.sends).where(s.sends.c.id == row["send_id"])).mappings().first()
+            send = dict(found) if found else None
+        if row["chunk_id"] is not None:
+            found = conn.execute(select(s.chunks).where(s.chunks.c.id == row["chunk_id"])).mappings().first()
+            chunk = dict(found) if found else None
+    try:
+        platform_fields = json.loads(row["raw_json"]) if row["raw_json"] else {}
+    except ValueError:
+        platform_fields = {}
+    return DispatchDetail(dispatch_id, row, platform_fields, status_label(row["send_status_id"]), send, chunk)
+
+
+def status_history(store: HistoryStore, dispatch_id: int, tz: tzinfo) -> pd.DataFrame:
+    """Each recorded change of one dispatch, oldest first (uses the (dispatch_id, taken_at) index)."""
+    snap = s.dispatch_snapshots.c
+    query = (
+        select(
+            _raw(snap.taken_at),
+            snap.send_status_id,
+            snap.has_started_queuing,
+            snap.has_finished_queuing,
+            _raw(snap.started_queuing_at),
+            _raw(snap.finished_queuing_at),
+            snap.error_message,
+        )
+        .where(snap.dispatch_id == dispatch_id)
+        .order_by(snap.taken_at, snap.id)
+    )
+    with store.read() as conn:
+        frame = _frame(conn, query, ("taken_at", "started_queuing_at", "finished_queuing_at"))
+    frame["status"] = [status_label(v) for v in frame["send_status_id"]]
+    frame["seen_at"] = _local(frame["taken_at"], tz)
+    return frame
+
+
+def invalid_recipients(store: HistoryStore, send_id: int) -> pd.DataFrame:
+    """Recipients the platform refused, with the spreadsheet row when it is still kept, and why."""
+    rows = []
+    with store.read() as conn:
+        chunk_rows = conn.execute(
+            select(s.chunks.c.id, s.chunks.c.seq, s.chunks.c.dispatch_id, s.chunks.c.invalid_json)
+            .where(s.chunks.c.send_id == send_id, s.chunks.c.invalid_json.is_not(None))
+            .order_by(s.chunks.c.seq)
+        ).all()
+    for chunk_id, seq, dispatch_id, invalid_json in chunk_rows:
+        try:
+            invalid = json.loads(invalid_json)
+        except ValueError:
+            continue
+        mobiles = invalid.get("invalidMobiles") or []
+        emails = invalid.get("invalidEmails") or []
+        found = store.find_chunk_recipients(
+            chunk_id,
+            unique_ids=[str(m.get("uniqueId", "")) for m in mobiles if isinstance(m, dict)],
+            destinations=[str(e) for e in emails],
+        )
+        by_id = {r.unique_id: r for r in found}
+        by_destination = {r.destination.lower(): r for r in found}
+        for item in mobiles:
+            if not isinstance(item, dict):
+                continue
+            unique_id, mobile = str(item.get("uniqueId", "")), str(item.get("mobile") or "")
+            match = by_id.get(unique_id)
+            rows.append(
+                _invalid_row(seq, dispatch_id, match, unique_id, mobile, "The platform refused this mobile number")
+            )
+        for email in emails:
+            match = by_destination.get(str(email).lower())
+            rows.append(
+                _invalid_row(
+                    seq, dispatch_id, match, match.unique_id if match else "", str(email),
+                    "The platform refused this email address",
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["Spreadsheet row", "uniqueId", "Mobile or email", "Reason", "Chunk", "Dispatch"]
+    )
+
+
+def _invalid_row(seq, dispatch_id, match, unique_id: str, destination: str, reason: str) -> dict:
+    return {
+        "Spreadsheet row": match.row_number if match else None,
+        "uniqueId": unique_id,
+        "Mobile or email": destination,
+        "Reason": reason,
+        "Chunk": seq,
+        "Dispatch": dispatch_id,
+    }
+
+
+def next_steps(store: HistoryStore, send_id: int) -> list[str]:
+    """What to do about a send with parts that did not certainly go out, in plain words."""
+    detail = store.get_send(send_id)
+    if detail is None:
+        return []
+    steps = []
+    unknown = [c for c in detail.chunks if c.status in (ChunkStatus.UNKNOWN, ChunkStatus.POSTING)]
+    pending = [c for c in detail.chunks if c.status is ChunkStatus.PENDING]
+    rejected = [c for c in detail.chunks if c.status is ChunkStatus.REJECTED]
+    if unknown:
+        people = sum(c.recipient_count for c in unknown)
+        steps.append(
+            f"{_parts(unknown)} ({people:,} recipients) may or may not have gone out: the platform did not answer. "
+            "Do not send them again straight away: ask the platform team whether a dispatch arrived at "
+            f"{detail.send.created_at:%H:%M} UTC for template {detail.send.template_id}. Resending them is a "
+            "separate, explicit decision on the Compose page, because customers could get the message twice."
+        )
+    if pending:
+        people = sum(c.recipient_count for c in pending)
+        steps.append(
+            f"{_parts(pending)} ({people:,} recipients) were never sent: the send stopped before them. "
+            f"Resume send #{send_id} on the Compose page (or `python -m lib send --resume {send_id}`); "
+            "only the parts that did not go out are sent."
+        )
+    if rejected:
+        reasons = "; ".join(sorted({c.error_message for c in rejected if c.error_message})) or "no reason given"
+        steps.append(
+            f"The platform refused {_parts(rejected).lower()} ({reasons}); nothing in them went out. "
+            "Fix the cause, then resume the send: only the refused parts are sent again."
+        )
+    return steps
+
+
+def _parts(chunks) -> str:
+    seqs = ", ".join(str(c.seq) for c in chunks)
+    return f"Part {seqs}" if len(chunks) == 1 else f"Parts {seqs}"
+
+
+def filter_options(store: HistoryStore, template_names: dict[int, str]) -> dict[int, str]:
+    """Templates that appear in the history (plus the catalog), id → name, for the filter."""
+    with store.read() as conn:
+        used = dict(conn.execute(select(s.sends.c.template_id, s.sends.c.template_name).distinct()).all())
+        tracked = conn.execute(
+            select(s.dispatches.c.template_id).where(s.dispatches.c.send_id.is_(None)).distinct()
+        ).scalars()
+        options = {**template_names, **used}
+        for template_id in tracked:
+            if template_id is not None:
+                options.setdefault(int(template_id), f"Template {int(template_id)}")
+    return dict(sorted(options.items()))
