@@ -331,6 +331,7 @@ class ServerThread:
         except OSError as exc:
             self._socket.close()
             raise OSError(f"Cannot listen on {host}:{port} ({exc.strerror}); is another sandbox running?") from None
+        self._socket.listen(128)  # accept (into the backlog) from now on, before uvicorn takes over
         self.host, self.port = host, self._socket.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
