@@ -1,0 +1,18 @@
+"""Campaign Console: the entry point. Builds the navigation; each page is a short script in pages/."""
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="Campaign Console", page_icon="✉️", layout="wide")
+ui.inject_css()
+runtime = ui.get_runtime()
+ui.platform_banner(runtime)
+
+navigation = st.navigation(
+    [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/templates.py", title="Templates", icon=":material/description:"),
+    ]
+)
+navigation.run()

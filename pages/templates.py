@@ -1,0 +1,121 @@
+"""Templates: the console's own copy of the platform's templates (the platform cannot list them)."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib.templates import (
+    CatalogError,
+    Channel,
+    dump_catalog,
+    merge_catalog,
+    parse_catalog,
+    template_from_form,
+    template_tags,
+)
+
+rt = ui.get_runtime()
+catalog = rt.catalog
+templates = catalog.list()
+
+st.title("Templates")
+where = "the sandbox sends with this catalog" if rt.is_sandbox else "the platform keeps its own"
+st.info(
+    "This is the console's own copy of your templates: the platform has no way to list them, so every "
+    f"preview is drawn from this copy ({where}). Keep each id equal to the platform's templateId and "
+    "the text identical to what the platform holds.",
+    icon="ℹ️",
+)
+if flash := st.session_state.pop("templates_flash", None):
+    st.success(flash)
+
+st.dataframe(
+    pd.DataFrame(
+        [
+            {"Id": t.id, "Name": t.name, "Channel": t.channel.label, "Tags": ", ".join(template_tags(t)),
+             "Body": t.body}
+            for t in templates
+        ]
+    ),
+    hide_index=True,
+    use_container_width=True,
+    column_config={"Id": st.column_config.NumberColumn(format="%d", width="small")},
+)
+
+view_tab, edit_tab, exchange_tab = st.tabs(["View or delete", "Create or edit", "Import / export"])
+
+
+def label(t) -> str:
+    return f"{t.id} · {t.name} ({t.channel.label})"
+
+
+with view_tab:
+    chosen = st.selectbox("Template", templates, format_func=label, key="view_template") if templates else None
+    if chosen is None:
+        st.write("The catalog is empty. Create a template or import a catalog file.")
+    else:
+        st.markdown(f"**Tags it needs:** {', '.join(f'`{{{{{tag}}}}}`' for tag in template_tags(chosen)) or 'none'}")
+        if chosen.channel is Channel.EMAIL:
+            st.markdown(f"**Subject:** {chosen.subject}")
+        st.code(chosen.body, language="html" if chosen.channel is Channel.EMAIL else None, wrap_lines=True)
+        confirm = st.checkbox(f"Yes, delete template {chosen.id} from this catalog", key="confirm_delete")
+        if st.button("Delete template", disabled=not confirm, type="secondary"):
+            catalog.delete(chosen.id)
+            st.session_state["templates_flash"] = f"Template {chosen.id} ({chosen.name}) deleted."
+            st.session_state.pop("confirm_delete", None)
+            st.rerun()
+
+with edit_tab:
+    options = [None, *templates]
+    editing = st.selectbox(
+        "Edit", options, format_func=lambda t: "New template" if t is None else label(t), key="edit_template"
+    )
+    with st.form("template_form", clear_on_submit=False):
+        left, right = st.columns([1, 3])
+        new_id = left.text_input("Id (the platform's templateId)", value=str(editing.id) if editing else "")
+        name = right.text_input("Name", value=editing.name if editing else "")
+        channels = [c.value for c in Channel]
+        channel = st.radio(
+            "Channel", channels, format_func=lambda c: Channel(c).label, horizontal=True,
+            index=channels.index(editing.channel.value) if editing else 0,
+        )
+        subject = st.text_input("Subject (email only)", value=editing.subject if editing else "")
+        body = st.text_area(
+            "Body — personalisation tags are written {{Firstname}}", value=editing.body if editing else "", height=180
+        )
+        saved = st.form_submit_button("Save template", type="primary")
+    if saved:
+        try:
+            template = template_from_form(
+                templates, editing_id=editing.id if editing else None,
+                id=new_id, name=name, channel=channel, subject=subject if channel == "email" else "", body=body,
+            )
+        except CatalogError as exc:
+            st.error(str(exc))
+        else:
+            if editing and editing.id != template.id:
+                catalog.delete(editing.id)
+            catalog.save(template)
+            st.session_state["templates_flash"] = f"Template {template.id} ({template.name}) saved."
+            st.rerun()
+
+with exchange_tab:
+    st.download_button(
+        "Export catalog as JSON", dump_catalog(templates), file_name="templates.json", mime="application/json"
+    )
+    upload = st.file_uploader("Import a catalog file (JSON)", type=["json"], key="import_catalog")
+    if upload is not None:
+        try:
+            imported = parse_catalog(upload.getvalue().decode("utf-8-sig"))
+        except (CatalogError, UnicodeDecodeError) as exc:
+            st.error(f"This file cannot be imported: {exc}")
+        else:
+            result = merge_catalog(templates, imported)
+            st.write(
+                f"{len(imported)} templates in the file: {result.added} new, {result.replaced} replacing "
+                "templates with the same id."
+            )
+            if st.button(f"Import {len(imported)} templates", type="primary"):
+                catalog.replace_all(result.templates)
+                st.session_state["templates_flash"] = f"Imported {len(imported)} templates."
+                st.rerun()

@@ -1,0 +1,128 @@
+"""Browser-test support: the real app under `streamlit run`, driven by Playwright in Debian's Chromium.
+
+Import the fixtures into a test module: `from tests.support_browser import console_app, browser_page  # noqa: F401`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out of this closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class ConsoleApp:
+    url: str
+    sandbox_url: str
+    database_url: str
+    sandbox_dir: Path
+    log_path: Path
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/_stcore/health", timeout=1).ok
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="module")
+def console_app(tmp_path_factory) -> Iterator[ConsoleApp]:
+    work = tmp_path_factory.mktemp("console")
+    port, sandbox_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{work / 'console.db'}",
+        CONSOLE_SANDBOX_PORT=str(sandbox_port),
+        CONSOLE_SANDBOX_DIR=str(work / "sandbox"),
+        CONSOLE_SANDBOX_STEP_SECONDS="1",
+        CONSOLE_OPERATOR="browser-test",
+    )
+    log_path = work / "streamlit.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: process.poll() is not None or _healthy(url), 60, "the app's /_stcore/health")
+        if process.poll() is not None:
+            raise AssertionError(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
+        yield ConsoleApp(url, f"http://127.0.0.1:{sandbox_port}", env["DATABASE_URL"], work / "sandbox", log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def browser_page():
+    """A fresh headless Chromium page (one browser per test keeps the import list to one name)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def wait_for_app_idle(page, timeout_ms: int = 30_000) -> None:
+    """Wait until Streamlit is connected and no script run is in progress."""
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]',
+        timeout=timeout_ms,
+    )
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

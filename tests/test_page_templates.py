@@ -1,0 +1,42 @@
+"""The Templates page: list, create, refuse a clash, edit, delete — on the sandbox's own catalog."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.support_app import app_env, page_path  # noqa: F401
+
+
+def run_page() -> AppTest:
+    return AppTest.from_file(page_path("templates.py"), default_timeout=30).run()
+
+
+def test_lists_the_sandbox_catalog_and_says_previews_use_it(app_env):  # noqa: F811
+    at = run_page()
+    assert not at.exception
+    assert "every preview is drawn from this copy" in at.info[0].value
+    table = at.dataframe[0].value
+    assert {71, 72, 81} <= set(table["Id"])
+
+
+def test_create_then_clash_then_delete(app_env):  # noqa: F811
+    at = run_page()
+    form = at.get("form")[0] if at.get("form") else None
+    assert form is not None
+    at.text_input[0].input("501")
+    at.text_input[1].input("Black Friday")
+    at.text_area[0].input("Hi {{Firstname}}, 30% off today only.")
+    at.button(key="FormSubmitter:template_form-Save template").click().run()
+    assert not at.exception
+    assert any("Template 501 (Black Friday) saved" in s.value for s in at.success)
+    assert 501 in set(at.dataframe[0].value["Id"])
+
+    # A new template may not take an existing id: it would overwrite it silently.
+    at.text_input[0].input("71")
+    at.text_input[1].input("Clash")
+    at.text_area[0].input("x")
+    at.button(key="FormSubmitter:template_form-Save template").click().run()
+    assert any("Template 71 already exists" in e.value for e in at.error)
+
+    at.selectbox(key="view_template").select_index(list(at.dataframe[0].value["Id"]).index(501)).run()
+    at.checkbox(key="confirm_delete").check().run()
+    at.button[0].click().run()
+    assert 501 not in set(at.dataframe[0].value["Id"])
