@@ -1,26 +1,33 @@
 """Helpers for the Dispatches tests: real sends to the sandbox, recorded in a real history store.
 
-`record_send` does what the send engine does for one send (write the send and its chunks, POST each
-chunk, record the answer and its dispatch row) through the store's own API, so these tests exercise
-the refresher and the page on exactly the rows the engine writes.
+`record_send` sends through the real send engine (so the refresher and the page are tested on
+exactly the rows the engine writes); with `post=False` it only records the send, as a send that
+stopped before posting leaves it, so tests can put its chunks in the states a broken send ends in.
 """
 
 from __future__ import annotations
 
-import json
+import itertools
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lib.history.store import HistoryStore, NewRecipient
-from lib.messaging import MessagingClient, Recipient
-from lib.sending.status import ChunkStatus
+from lib.messaging import MessagingClient
+from lib.sending.engine import SendEngine
+from lib.sending.manifest import ManifestRecipient, make_manifest
+from lib.templates import load_catalog
 
 SMS_TEMPLATE = 71  # promo SMS in the shipped catalog
 EMAIL_TEMPLATE = 81
 
 
-def mobiles(count: int, start: int = 0) -> list[str]:
-    return [f"69{36800000 + start + i:08d}" for i in range(count)]
+_fresh = itertools.count(1000, 100)
+
+
+def mobiles(count: int, start: int | None = None) -> list[str]:
+    """Greek mobiles; a fresh block each call unless `start` is given (a fresh list is a new manifest)."""
+    first = next(_fresh) if start is None else start
+    return [f"69{36800000 + first + i:08d}" for i in range(count)]
 
 
 def record_send(
@@ -39,6 +46,21 @@ def record_send(
     """A send of `destinations` (mobiles for SMS, emails for email) posted chunk by chunk. Returns the send id."""
     destinations = destinations or mobiles(2)
     channel = "email" if template_id == EMAIL_TEMPLATE else "sms"
+    if post:
+        template = next(t for t in load_catalog() if t.id == template_id)
+        people = [
+            ManifestRecipient(row_number=i + 2, unique_id=f"C{i:05d}", destination=d, card_number=None, payload=())
+            for i, d in enumerate(destinations)
+        ]
+        engine = SendEngine(
+            store, client, batch_size=batch_size, platform_url=client.base_url, is_sandbox=True, operator=created_by
+        )
+        outcome = engine.submit(
+            make_manifest(template, people, schedule_at=schedule_at),
+            excluded_recipients=excluded,
+            estimated_parts=len(people) if channel == "sms" else None,
+        )
+        return outcome.send_id
     people = [
         NewRecipient(unique_id=f"C{i:05d}", row_number=i + 2, destination=d, card_number=None, payload=[])
         for i, d in enumerate(destinations)
@@ -62,46 +84,7 @@ def record_send(
         batch_size=batch_size,
         chunks=chunks,
     )
-    if post:
-        for chunk in store.get_send(send_id).chunks:
-            post_chunk(store, client, send_id, chunk.id, template_id, channel, schedule_at)
     return send_id
-
-
-def post_chunk(store, client, send_id, chunk_id, template_id, channel, schedule_at) -> int:
-    assert store.move_chunk(chunk_id, expected=ChunkStatus.PENDING, new=ChunkStatus.POSTING, count_attempt=True)
-    stored = store.chunk_recipients(chunk_id)
-    recipients = [
-        Recipient(unique_id=r.unique_id, mobile_phone=r.destination if channel == "sms" else None,
-                  email=r.destination if channel == "email" else None)
-        for r in stored
-    ]
-    result = client.send_messages(template_id, recipients, schedule_at)
-    now = datetime.now(UTC)
-    store.move_chunk(
-        chunk_id,
-        expected=ChunkStatus.POSTING,
-        new=ChunkStatus.ACCEPTED,
-        dispatch_id=result.dispatch,
-        total_recipients_sent=result.total_recipients_sent,
-        invalid_recipients=result.invalid_recipients,
-        invalid_json=json.dumps(
-            {"invalidEmails": result.invalid_emails, "invalidMobiles": [m.to_json() for m in result.invalid_mobiles]}
-        ),
-        dispatch={
-            "dispatch_id": result.dispatch,
-            "send_id": send_id,
-            "chunk_id": chunk_id,
-            "template_id": template_id,
-            "message_type_id": 1 if channel == "sms" else 2,
-            "total_recipients": result.total_recipients_sent,
-            "send_status_id": 1,
-            "created_at": now,
-            "send_at": result.send_date,
-        },
-        now=now,
-    )
-    return result.dispatch
 
 
 def poll(condition, timeout: float, what: str, interval: float = 0.05):
