@@ -229,7 +229,7 @@ class SendEngine:
             )
         except ClaimTaken as taken:
             previous = self._send_record(taken.holder_send_id)
-            raise DuplicateSend(self._duplicate_message(previous), previous) from None
+            raise DuplicateSend(self.describe_previous(previous), previous) from None
         log.info("send #%s recorded: %s recipients in %s chunks", send_id, len(manifest), len(chunks))
         return self._run(send_id, on_progress, include_unknown=False)
 
@@ -282,7 +282,8 @@ class SendEngine:
         assert detail is not None  # it holds a claim, so it exists
         return detail.send
 
-    def _duplicate_message(self, previous: SendRecord) -> str:
+    def describe_previous(self, previous: SendRecord) -> str:
+        """Why a manifest with this earlier send is refused, naming it (the DuplicateSend message)."""
         when = _when(previous.created_at, self.tz)
         who = f"send #{previous.id}, by {previous.created_by}"
         state = previous.state
