@@ -228,3 +228,12 @@ def test_password_never_appears_in_repr_errors_or_logs(sandbox, caplog):
     status = client.check_connection()
     for text in [*(str(e) for e in errors), *(repr(e) for e in errors), status.message, repr(status), caplog.text]:
         assert PASSWORD not in text
+
+
+@pytest.mark.parametrize(("status", "maybe"), [(502, True), (504, True), (503, False), (500, False)])
+def test_gateway_errors_on_a_send_say_whether_it_may_have_gone_through(serve, status, maybe):
+    proxy = ScriptedPlatform([(status, BAD_GATEWAY_PAGE)])
+    url = serve(proxy.app())
+    with pytest.raises(PlatformServerError) as caught:
+        client_for(url).send_messages(71, ONE)
+    assert caught.value.maybe_delivered is maybe and proxy.calls == 1

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from lib.sandbox.server import SandboxConfig, run_sandbox_in_thread
+from lib.templates import Channel, Template, load_catalog, save_catalog
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
 
 AUTH = (SANDBOX_USER, SANDBOX_PASSWORD)
@@ -196,3 +197,15 @@ def test_get_errors_are_json_bodies(sandbox, path, status, code):
     response = requests.get(sandbox.url + path, auth=AUTH, timeout=5)
     assert response.status_code == status
     assert response.json()["errorCode"] == code
+
+
+def test_catalog_edits_are_picked_up_without_a_restart(tmp_path):
+    catalog = tmp_path / "templates.json"
+    save_catalog(load_catalog(), catalog)
+    config = SandboxConfig(port=0, data_dir=tmp_path / "data", templates_path=catalog, user="u", password="p")
+    with run_sandbox_in_thread(config) as running:
+        body = {"templateId": 90, "recipients": [{"uniqueId": "A", "mobilePhone": "6936862208"}]}
+        assert post(running, body, auth=("u", "p")).status_code == 404
+        save_catalog([*load_catalog(catalog), Template(90, "New", Channel.SMS, "Hi {{Firstname}}")], catalog)
+        assert post(running, body, auth=("u", "p")).status_code == 200
+        assert running.wait_for_outbox(1)[0]["text"] == "Hi {{Firstname}}"

@@ -35,6 +35,7 @@ from lib.messaging.models import Dispatch, Recipient, SendResult
 log = logging.getLogger(__name__)
 
 RETRYABLE_GET_STATUSES = frozenset({502, 503, 504})
+MAYBE_FORWARDED_STATUSES = frozenset({502, 504})
 T = TypeVar("T")
 
 
@@ -121,7 +122,12 @@ class MessagingClient:
         body["recipients"] = [r.to_json() if isinstance(r, Recipient) else dict(r) for r in recipients]
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         response = self._request("POST", "/api/SendMessages", data=data)
-        self._raise_for_status(response, not_found=f"The platform has no template {template_id}")
+        try:
+            self._raise_for_status(response, not_found=f"The platform has no template {template_id}")
+        except PlatformServerError as exc:
+            # A gateway error or timeout may come after the gateway passed the send on to the platform.
+            exc.maybe_delivered = exc.http_status in MAYBE_FORWARDED_STATUSES
+            raise
         payload = self._json_or_raise(response, post=True)
         try:
             return SendResult.from_json(payload, self.tz)
