@@ -42,6 +42,7 @@ def record_send(
     created_by: str = "tester",
     claim: str | None = None,
     post: bool = True,
+    estimated_cost=None,
 ) -> int:
     """A send of `destinations` (mobiles for SMS, emails for email) posted chunk by chunk. Returns the send id."""
     destinations = destinations or mobiles(2)
@@ -59,6 +60,7 @@ def record_send(
             make_manifest(template, people, schedule_at=schedule_at),
             excluded_recipients=excluded,
             estimated_parts=len(people) if channel == "sms" else None,
+            estimated_cost=estimated_cost,
         )
         return outcome.send_id
     people = [

@@ -46,7 +46,9 @@ def filled(shared):
 
 def _fill(store, client):
     """Four sends: one fine, one with a refused mobile, one email, one that broke half-way."""
-    fine = record_send(store, client, destinations=mobiles(3), excluded=2, created_by="maria")
+    fine = record_send(
+        store, client, destinations=mobiles(3), excluded=2, created_by="maria", estimated_cost=Decimal("0.15")
+    )
     refused = record_send(store, client, destinations=[*mobiles(2, start=10), INVALID_MOBILE], created_by="nikos")
     email = record_send(store, client, template_id=EMAIL_TEMPLATE, destinations=["a@example.com", "b@example.com"])
     broken = record_send(store, client, destinations=mobiles(4, start=20), batch_size=1, post=False)
@@ -83,6 +85,7 @@ def test_kpis_add_up(shared, filled):
     assert k.not_confirmed == 3  # one unknown part + two never sent
     assert k.recipients_submitted == k.accepted + k.rejected_by_us + k.rejected_by_platform + k.not_confirmed
     assert k.estimated_parts == 3 + 3 + 4  # SMS only
+    assert k.estimated_cost == Decimal("0.15")
     assert k.dispatches_in_error == 0
 
 
@@ -238,7 +241,7 @@ def test_export_table_has_one_row_per_part(shared, filled):
 
 def test_empty_store_gives_empty_frames_not_errors(store):
     history = _load(store)
-    assert q.kpis(history) == q.Kpis(0, 0, 0, 0, 0, 0, 0, 0, Decimal(0), 0)
+    assert q.kpis(history) == q.Kpis(0, 0, 0, 0, 0, 0, 0, 0, None, 0)
     assert q.send_table(history).empty and q.recipients_by_outcome(history).empty
     assert q.dispatches_by_status(history).empty and q.queueing_delays(history).empty
     assert q.export_table(history).empty

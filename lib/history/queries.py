@@ -372,7 +372,7 @@ class Kpis:
     rejected_by_platform: int
     not_confirmed: int
     estimated_parts: int
-    estimated_cost: Decimal
+    estimated_cost: Decimal | None  # None: no send in the period had a cost estimate
     dispatches_in_error: int
 
 
@@ -388,7 +388,7 @@ def kpis(history: History) -> Kpis:
         rejected_by_platform=int(sends["platform_invalid"].sum()),
         not_confirmed=int(sends["unconfirmed"].sum()),
         estimated_parts=int(pd.to_numeric(sms["estimated_parts"], errors="coerce").fillna(0).sum()),
-        estimated_cost=sum(sms["cost"], Decimal(0)),
+        estimated_cost=sum(sms["cost"], Decimal(0)) if sms["estimated_cost"].notna().any() else None,
         dispatches_in_error=int((dispatches["status"] == "Error").sum()),
     )
 

@@ -229,7 +229,10 @@ def refresh_pending(
             if answered or report.not_found:
                 _mark_asked(conn, report.not_found, now)
     report.still_pending = len(pending) - len(report.became_final)
-    _record_round(store, report, now, reached=not due or report.problem is None)
+    if due:
+        _record_round(store, report, now, reached=report.problem is None)
+    elif not pending and refresh_health(store).failing:
+        _record_round(store, report, now, reached=True)  # nothing left to refresh: nothing is stale
     report.seconds = (datetime.now(UTC) - clock_start).total_seconds()
     return report
 

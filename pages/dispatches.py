@@ -1,0 +1,336 @@
+"""Dispatches: what went out, what is still moving, what failed — and charts to show a manager."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib import charts, exports
+from lib.history import queries as q
+from lib.history import refresh as r
+from lib.messaging import PlatformError
+
+rt = ui.get_runtime()
+tz = rt.settings.tz
+template_names = {t.id: t.name for t in rt.templates()}
+TABLE_LIMIT = 1000
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+STATUS_COLUMN = st.column_config.MultiselectColumn(
+    "Status",
+    options=list(q.STATUS_CHOICES),
+    color=[charts.status_colour(s) for s in q.STATUS_CHOICES],
+    help="Draft, Pending, Queued, Error: the platform's status. Unknown: no answer came back, it may have gone out. "
+    "Rejected: the platform refused that part. Not sent: the send stopped before that part.",
+)
+WHEN = "D MMM YYYY, HH:mm"
+
+st.title("Dispatches")
+st.caption(f"Every send made from this console, refreshed from the platform. Times in {rt.settings.timezone}.")
+
+
+# ---- live status: refreshed in the background without redrawing the whole page -------------------
+
+
+def _tick() -> timedelta:
+    pending = r.pending_dispatches(rt.store)
+    return r.next_run_in(pending, datetime.now(UTC), platform_down=r.refresh_health(rt.store).failing)
+
+
+def _live_row(row) -> str:
+    when = f"created {row.created_local:%d %b %H:%M}" if pd.notna(row.created_local) else ""
+    if pd.notna(row.send_at_local) and row.status in ("Draft", "Pending") and row.send_at > pd.Timestamp.now(UTC):
+        when = f"scheduled for {row.send_at_local:%d %b %H:%M}"
+    problem = f" — {html.escape(str(row.error_message))}" if isinstance(row.error_message, str) and row.error_message else ""
+    recipients = "" if pd.isna(row.total_recipients) else f" · {int(row.total_recipients):,} recipients"
+    return (
+        f'<div class="cc-live-row" data-testid="live-dispatch-{int(row.dispatch_id)}" data-status="{html.escape(row.status)}">'
+        f"{ui.status_badge(row.status)} <b>Dispatch {int(row.dispatch_id)}</b> · {html.escape(row.template)}"
+        f"{recipients} · {when}{problem}</div>"
+    )
+
+
+tick = st.session_state["dispatches_tick"] = _tick()
+
+
+@st.fragment(run_every=tick)
+def live_status() -> None:
+    now = datetime.now(UTC)
+    force = st.session_state.pop("dispatches_refresh_now", False)
+    report = r.refresh_pending(rt.store, rt.client, now=now, only_due=not force)
+    health = r.refresh_health(rt.store)
+    if report.became_final or _tick_changed(health):
+        st.rerun(scope="app")  # a send finished (tables and KPIs change) or the pace changed
+    with st.container(border=True, key="live-panel"):
+        head, button = st.columns([5, 1], vertical_alignment="center")
+        head.subheader("Live status")
+        if button.button("Refresh now", key="refresh-now", icon=":material/refresh:"):
+            st.session_state["dispatches_refresh_now"] = True
+            st.rerun(scope="fragment")
+        if banner := health.banner(now, tz):
+            st.warning(banner, icon=":material/cloud_off:")
+        elif health.last_refresh_at is not None:
+            st.caption(
+                f"Statuses checked with the platform at {health.last_refresh_at.astimezone(tz):%H:%M:%S}; "
+                f"next check in about {int(st.session_state['dispatches_tick'].total_seconds())} s."
+            )
+        live = q.live_dispatches(rt.store, now, tz, template_names)
+        if live.empty:
+            st.write("Nothing is in progress. Dispatches appear here while the platform is working on them.")
+        for row in live.itertuples():
+            text, action = st.columns([6, 1], vertical_alignment="center")
+            text.html(_live_row(row))
+            if action.button("Details", key=f"live-detail-{int(row.dispatch_id)}"):
+                st.session_state["dispatches_detail"] = int(row.dispatch_id)
+                st.rerun(scope="app")
+
+
+def _tick_changed(health) -> bool:
+    current = st.session_state.get("dispatches_tick", tick)
+    wanted = r.next_run_in(r.pending_dispatches(rt.store), datetime.now(UTC), platform_down=health.failing)
+    return wanted > current * 2 or wanted < current / 2
+
+
+live_status()
+
+
+# ---- filters -----------------------------------------------------------------------------------
+
+today = datetime.now(tz).date()
+template_options = q.filter_options(rt.store, template_names)
+with st.container(border=True, key="filters"):
+    period_col, template_col, channel_col, status_col = st.columns([2, 2, 1, 2])
+    period = period_col.date_input(
+        "Period (day the send was made)", value=q.default_period(today), max_value=today, format="DD/MM/YYYY",
+        key="filter-period",
+    )
+    chosen_templates = template_col.multiselect(
+        "Template", list(template_options), format_func=lambda i: f"{i} · {template_options[i]}", placeholder="All",
+        key="filter-templates",
+    )
+    chosen_channels = channel_col.multiselect(
+        "Channel", ["sms", "email"], format_func=q.CHANNEL_LABELS.get, placeholder="All", key="filter-channels"
+    )
+    chosen_statuses = status_col.multiselect("Status", list(q.STATUS_CHOICES), placeholder="All", key="filter-statuses")
+    search = st.text_input(
+        "Search by dispatch number or a recipient's uniqueId",
+        placeholder="e.g. 180249 or CustomerIdB",
+        key="dispatches_search",
+    )
+
+start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (today, today)
+if isinstance(period, date) and not isinstance(period, tuple):
+    start = end = period
+flt = q.HistoryFilter(
+    start=start,
+    end=end,
+    template_ids=tuple(chosen_templates),
+    channels=tuple(chosen_channels),
+    statuses=tuple(chosen_statuses),
+    search=search.strip(),
+)
+history = q.load_history(rt.store, flt, tz, template_names)
+if history.search_note:
+    (st.info if history.sends.size or history.dispatches.size else st.warning)(history.search_note)
+
+
+# ---- KPIs --------------------------------------------------------------------------------------
+
+k = q.kpis(history)
+with st.container(border=True, key="kpis"):
+    row1 = st.columns(5)
+    row1[0].metric("Sends", f"{k.sends:,}")
+    row1[1].metric("Dispatches", f"{k.dispatches:,}", help="One per request the platform accepted")
+    row1[2].metric("Recipients submitted", f"{k.recipients_submitted:,}", help="Every valid and invalid row uploaded")
+    row1[3].metric("Accepted by the platform", f"{k.accepted:,}")
+    row1[4].metric("Not confirmed", f"{k.not_confirmed:,}", help="In parts that were never sent or got no answer")
+    row2 = st.columns(5)
+    row2[0].metric("Rejected by our checks", f"{k.rejected_by_us:,}")
+    row2[1].metric("Rejected by the platform", f"{k.rejected_by_platform:,}")
+    row2[2].metric("Estimated SMS parts", f"{k.estimated_parts:,}")
+    row2[3].metric(
+        "Estimated SMS cost",
+        "not estimated" if k.estimated_cost is None else f"€{k.estimated_cost:,.2f}",
+        help="From the price per SMS part in the settings, for the sends that had an estimate",
+    )
+    row2[4].metric("Dispatches in Error", f"{k.dispatches_in_error:,}")
+
+
+# ---- detail of one dispatch ---------------------------------------------------------------------
+
+
+def draw_detail(dispatch_id: int) -> None:
+    detail = q.dispatch_detail(rt.store, dispatch_id)
+    if detail is None:
+        st.warning(f"Dispatch {dispatch_id} is not in the history. Track it by number to add it.")
+        return
+    row = detail.row
+    with st.container(border=True, key="dispatch-detail"):
+        st.html(
+            f'<h3 data-testid="detail-heading">Dispatch {dispatch_id} {ui.status_badge(detail.status)}</h3>'
+        )
+        where = (
+            f"Part {detail.chunk['seq']} of send #{detail.send['id']} by {html.escape(detail.send['created_by'])}"
+            if detail.send and detail.chunk
+            else "Tracked by number (sent from outside this console)"
+        )
+        st.caption(where)
+        if row["error_message"]:
+            st.error(f"The platform reports: {row['error_message']}")
+        st.plotly_chart(charts.dispatch_timeline(row, tz), config=PLOTLY_CONFIG, theme=None, key="timeline")
+        history_frame = q.status_history(rt.store, dispatch_id, tz)
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
+        with right:
+            st.markdown("**Status history**")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "Seen at": history_frame["seen_at"],
+                        "Status": [[s] for s in history_frame["status"]],
+                        "Started queuing": history_frame["has_started_queuing"],
+                        "Finished queuing": history_frame["has_finished_queuing"],
+                        "Error": history_frame["error_message"],
+                    }
+                ),
+                hide_index=True,
+                column_config={"Status": STATUS_COLUMN, "Seen at": st.column_config.DatetimeColumn(format=WHEN + ":ss")},
+            )
+        with st.expander("Every field the platform returned", expanded=False):
+            if detail.platform_fields:
+                st.dataframe(
+                    pd.DataFrame(
+                        {"Field": list(detail.platform_fields), "Value": [str(v) for v in detail.platform_fields.values()]}
+                    ),
+                    hide_index=True,
+                )
+            else:
+                st.write("The platform has not been asked about this dispatch yet.")
+
+
+def draw_send(send_id: int) -> None:
+    st.subheader(f"Send #{send_id}: its parts")
+    parts = q.send_parts(history, send_id)
+    st.dataframe(
+        parts,
+        hide_index=True,
+        column_config={
+            "Status": STATUS_COLUMN,
+            "Dispatch": st.column_config.NumberColumn(format="%d"),
+            "Finished queuing": st.column_config.DatetimeColumn(format=WHEN),
+        },
+    )
+    for step in q.next_steps(rt.store, send_id):
+        st.warning(step, icon=":material/priority_high:")
+    invalid = q.invalid_recipients(rt.store, send_id)
+    if not invalid.empty:
+        st.markdown(f"**Recipients the platform refused ({len(invalid)})**")
+        st.dataframe(invalid, hide_index=True, column_config={"Spreadsheet row": st.column_config.NumberColumn(format="%d")})
+    dispatch_ids = [int(d) for d in parts["Dispatch"].dropna()]
+    if dispatch_ids:
+        chosen = st.selectbox("Open the detail of dispatch", dispatch_ids, key=f"send-{send_id}-dispatch")
+        st.session_state["dispatches_detail"] = chosen
+
+
+# ---- the table, charts, tracking, downloads -------------------------------------------------------
+
+sends_tab, charts_tab, track_tab, download_tab = st.tabs(["Sends", "Charts", "Track a dispatch", "Download"])
+
+with sends_tab:
+    table = q.send_table(history, limit=TABLE_LIMIT)
+    if history.sends.empty:
+        st.write("No sends match these filters." if not history.searched else "")
+    else:
+        if len(history.sends) > TABLE_LIMIT:
+            st.caption(f"Showing the newest {TABLE_LIMIT:,} of {len(history.sends):,} sends; download to see them all.")
+        selection = st.dataframe(
+            table,
+            hide_index=True,
+            on_select="rerun",
+            selection_mode="single-row",
+            key="sends-table",
+            column_config={
+                "Send": st.column_config.NumberColumn(format="#%d", width="small"),
+                "Status": STATUS_COLUMN,
+                "Created": st.column_config.DatetimeColumn(format=WHEN),
+                "Scheduled for": st.column_config.DatetimeColumn(format=WHEN, help="Empty: sent straight away"),
+                "Test": st.column_config.CheckboxColumn(width="small"),
+            },
+        )
+        chosen_rows = selection.selection.rows if selection else []
+        if chosen_rows:
+            draw_send(int(table.iloc[chosen_rows[0]]["Send"]))
+        else:
+            st.caption("Select a send to see its parts, refused recipients and what to do next.")
+    tracked = q.tracked_table(history)
+    if not tracked.empty:
+        st.subheader("Dispatches tracked by number")
+        st.dataframe(
+            tracked,
+            hide_index=True,
+            column_config={"Status": STATUS_COLUMN, "Created": st.column_config.DatetimeColumn(format=WHEN)},
+        )
+        opened = st.selectbox(
+            "Open the detail of tracked dispatch", [None, *tracked["Dispatch"].tolist()], key="tracked-detail"
+        )
+        if opened:
+            st.session_state["dispatches_detail"] = int(opened)
+    if history.searched and len(history.dispatches) == 1:
+        st.session_state["dispatches_detail"] = int(history.dispatches["dispatch_id"].iloc[0])
+    if detail_id := st.session_state.get("dispatches_detail"):
+        draw_detail(int(detail_id))
+
+with charts_tab:
+    why = "No sends match these filters" if flt.search or flt.statuses or flt.template_ids or flt.channels else None
+    period_text = f"{start:%d %b} – {end:%d %b %Y}"
+    for key, figure in (
+        ("recipients", charts.recipients_per_day(q.recipients_by_outcome(history), why or f"No sends between {period_text}")),
+        ("dispatches", charts.dispatches_per_day(q.dispatches_by_status(history), why or f"No dispatches between {period_text}")),
+        ("invalid", charts.invalid_share_over_time(q.invalid_share(history), why or f"No recipients submitted between {period_text}")),
+        ("delay", charts.queueing_delay_distribution(q.queueing_delays(history))),
+        ("upcoming", charts.upcoming_schedule(q.upcoming(rt.store, datetime.now(UTC), flt, template_names), datetime.now(UTC), tz)),
+    ):
+        with st.container(key=f"chart-{key}"):
+            st.plotly_chart(figure, config=PLOTLY_CONFIG, theme=None, key=f"chart-{key}-figure")
+
+with track_tab:
+    st.write(
+        "Follow a dispatch made outside this console (by another tool or colleague): enter its number and it is "
+        "fetched, stored and refreshed like the others."
+    )
+    with st.form("track-form", clear_on_submit=False):
+        typed = st.text_input("Dispatch number", placeholder="180249", key="track-id")
+        submitted = st.form_submit_button("Track", key="track-submit")
+    if submitted:
+        try:
+            found = r.track_dispatch(rt.store, rt.client, r.parse_dispatch_id(typed))
+        except (r.TrackError, PlatformError) as exc:
+            st.error(str(exc))
+        else:  # draw the whole page again so the KPIs, table and detail include it
+            st.session_state["dispatches_detail"] = found.dispatch_id
+            st.session_state["track_flash"] = f"Dispatch {found.dispatch_id} is now tracked: {found.status_label}."
+            st.rerun()
+    if flash := st.session_state.pop("track_flash", None):
+        st.success(flash)
+
+with download_tab:
+    st.write("The filtered history, one row per part of each send, ready for Excel. Charts download as PNG from their "
+             "own toolbar (the camera icon).")
+    rows = q.export_table(history)
+    stem = f"dispatches-{start:%Y%m%d}-{end:%Y%m%d}"
+    csv_col, xlsx_col = st.columns(2)
+    csv_col.download_button(
+        f"Download CSV ({len(rows):,} rows)", lambda: exports.to_csv_bytes(rows, tz), f"{stem}.csv", "text/csv",
+        icon=":material/download:",
+    )
+    xlsx_col.download_button(
+        f"Download Excel ({len(rows):,} rows)",
+        lambda: exports.to_xlsx_bytes(rows, tz),
+        f"{stem}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+    )

@@ -1,0 +1,139 @@
+"""The Dispatches page under Streamlit's AppTest: KPIs, filters, search, detail, tracking, platform down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from lib.history.refresh import refresh_pending
+from lib.history.store import open_store
+from lib.messaging import Recipient
+from lib.runtime import ConsoleRuntime
+from lib.settings import load_settings
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.support_dispatches import EMAIL_TEMPLATE, SMS_TEMPLATE, mobiles, record_send
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "dispatches.py")
+
+
+@pytest.fixture
+def runtime(tmp_path, sandbox, client, monkeypatch):
+    database_url = f"sqlite:///{tmp_path / 'history.db'}"
+    settings = load_settings(
+        env={
+            "MESSAGING_API_URL": sandbox.url,
+            "MESSAGING_API_USER": SANDBOX_USER,
+            "MESSAGING_API_PASSWORD": SANDBOX_PASSWORD,
+            "DATABASE_URL": database_url,
+        },
+        secrets_path=tmp_path / "no-secrets.toml",
+    )
+    rt = ConsoleRuntime(settings, sandbox.url, open_store(database_url), client)
+    monkeypatch.setattr(ui, "get_runtime", lambda: rt)
+    return rt
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _sends(at: AppTest) -> list[int]:
+    return [int(v) for v in at.dataframe[0].value["Send"]]
+
+
+@pytest.fixture
+def two_sends(runtime, client):
+    sms = record_send(runtime.store, client, destinations=[*mobiles(2), "1936862208"], created_by="maria")
+    email = record_send(runtime.store, client, template_id=EMAIL_TEMPLATE, destinations=["a@example.com"])
+    refresh_pending(runtime.store, client, only_due=False)
+    return {"sms": sms, "email": email}
+
+
+def test_kpis_and_table_show_the_history(two_sends):
+    at = _app()
+    metrics = _metrics(at)
+    assert metrics["Sends"] == "2" and metrics["Dispatches"] == "2"
+    assert metrics["Recipients submitted"] == "4" and metrics["Rejected by the platform"] == "1"
+    assert _sends(at) == [two_sends["email"], two_sends["sms"]]
+
+
+@pytest.mark.parametrize(
+    ("widget", "choice", "expected"),
+    [
+        ("filter-channels", ["email"], ["email"]),
+        ("filter-templates", [SMS_TEMPLATE], ["sms"]),
+        ("filter-statuses", ["Error"], []),
+    ],
+)
+def test_filters_narrow_the_table_and_kpis(two_sends, widget, choice, expected):
+    at = _app()
+    at.multiselect(key=widget).set_value(choice).run()
+    assert not at.exception
+    assert _metrics(at)["Sends"] == str(len(expected))
+    if expected:
+        assert _sends(at) == [two_sends[name] for name in expected]
+    else:
+        assert any("No sends match these filters" in m.value for m in at.markdown)
+
+
+def test_search_by_dispatch_id_opens_its_detail(runtime, two_sends):
+    [dispatch_id] = [c.dispatch_id for c in runtime.store.get_send(two_sends["sms"]).chunks]
+    at = _app()
+    at.text_input(key="dispatches_search").set_value(str(dispatch_id)).run()
+    assert not at.exception
+    assert _sends(at) == [two_sends["sms"]]
+    assert any("across all dates" in i.value for i in at.info)
+    assert at.session_state["dispatches_detail"] == dispatch_id
+    assert any(e.label == "Every field the platform returned" for e in at.expander)
+    assert any("Part 1 of send" in c.value for c in at.caption)
+
+
+def test_search_with_no_match_says_so(two_sends):
+    at = _app()
+    at.text_input(key="dispatches_search").set_value("nobody").run()
+    assert any("Nothing matches" in w.value for w in at.warning)
+
+
+def test_track_unknown_dispatch_says_it_is_not_on_the_platform(runtime):
+    at = _app()
+    at.text_input(key="track-id").set_value("180249")
+    at.button(key="track-submit").click().run()
+    assert [e.value for e in at.error] == ["No dispatch 180249 on the platform"]
+
+
+def test_track_a_dispatch_made_elsewhere(runtime, client):
+    result = client.send_messages(SMS_TEMPLATE, [Recipient(unique_id="X", mobile_phone="6936862208")])
+    at = _app()
+    at.text_input(key="track-id").set_value(f" {result.dispatch} ")
+    at.button(key="track-submit").click().run()
+    assert not at.error
+    assert any(f"Dispatch {result.dispatch} is now tracked" in s.value for s in at.success)
+    assert _metrics(at)["Dispatches"] == "1"
+
+
+def test_platform_down_shows_history_and_one_banner(runtime, client, sandbox, two_sends):
+    with runtime.store.write() as conn:  # make the dispatches due again
+        from lib.history import schema as s
+
+        conn.execute(s.dispatches.update().values(is_final=False, last_refreshed_at=None))
+    sandbox.stop()
+    at = _app()
+    banners = [w.value for w in at.warning if "Not refreshing now" in w.value]
+    assert len(banners) == 1 and "Could not reach the platform" in banners[0]
+    assert _metrics(at)["Sends"] == "2"
+
+
+def test_empty_history_explains_itself(runtime):
+    at = _app()
+    assert _metrics(at)["Sends"] == "0"
+    assert any("Nothing is in progress" in m.value for m in at.markdown)
