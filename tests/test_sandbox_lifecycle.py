@@ -174,6 +174,15 @@ def test_command_line_serves_until_stopped(tmp_path):
         url = first_line.split()[3]
         client = MessagingClient(url, "cli", "cli-pw")
         assert client.check_connection().ok
+        delivered = client.send_messages(71, [Recipient("B", mobile_phone="6936862208", payload=PROMO)])
+        outbox = tmp_path / "outbox.jsonl"
+        deadline = time.monotonic() + 10
+        while not (
+            outbox.exists() and outbox.read_text(encoding="utf-8").endswith("\n")
+        ):  # nobody polls: still written
+            assert time.monotonic() < deadline, "the command-line sandbox never wrote its outbox"
+            time.sleep(0.05)
+        assert json.loads(outbox.read_text(encoding="utf-8"))["dispatchId"] == delivered.dispatch
         failing = client.send_messages(73, [Recipient("A", mobile_phone="6936862208")])
         assert poll_statuses(client, failing.dispatch)[-1] is SendStatus.ERROR
     finally:

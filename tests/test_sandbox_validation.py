@@ -202,7 +202,9 @@ def test_get_errors_are_json_bodies(sandbox, path, status, code):
 def test_catalog_edits_are_picked_up_without_a_restart(tmp_path):
     catalog = tmp_path / "templates.json"
     save_catalog(load_catalog(), catalog)
-    config = SandboxConfig(port=0, data_dir=tmp_path / "data", templates_path=catalog, user="u", password="p")
+    config = SandboxConfig(
+        port=0, data_dir=tmp_path / "data", templates_path=catalog, user="u", password="p", step_seconds=0.05
+    )
     with run_sandbox_in_thread(config) as running:
         body = {"templateId": 90, "recipients": [{"uniqueId": "A", "mobilePhone": "6936862208"}]}
         assert post(running, body, auth=("u", "p")).status_code == 404

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
+import sys
+import threading
+import time
 from pathlib import Path
 
-from lib.sandbox.server import SandboxConfig, ServerThread, build_sandbox
+from lib.sandbox.server import Sandbox, SandboxConfig, ServerThread, build_sandbox
 from lib.templates import SHIPPED_CATALOG
 
 
@@ -49,8 +53,23 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"Sandbox platform on {server.url} (user {config.user}); outbox: {config.data_dir / 'outbox.jsonl'}")
     print("Nothing is really sent. Press Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    threading.Thread(target=_flush_outbox, args=(sandbox, stop), name="outbox-flusher", daemon=True).start()
     try:
         server.serve_forever()
     finally:
+        stop.set()
         sandbox.store.close()
     return 0
+
+
+def _flush_outbox(sandbox: Sandbox, stop: threading.Event) -> None:
+    """People read outbox.jsonl directly here, so write due messages even when nobody polls."""
+    interval = min(1.0, max(0.05, sandbox.config.step_seconds / 2))
+    while not stop.wait(interval):
+        try:
+            sandbox.store.flush_due(time.time())
+        except sqlite3.Error as exc:  # closed at shutdown, or a busy database: try again next tick
+            if stop.is_set():
+                return
+            print(f"outbox not written this time: {exc}", file=sys.stderr)

@@ -343,7 +343,16 @@ class ServerThread:
             raise OSError(f"Cannot listen on {host}:{port} ({exc.strerror}); is another sandbox running?") from None
         self._socket.listen(128)  # accept (into the backlog) from now on, before uvicorn takes over
         self.host, self.port = host, self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1)
+        # A long keep-alive: a connection the server drops just as the client reuses it turns a send
+        # into "outcome unknown", so idle connections are kept well past the gap between chunks.
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=60,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, name=name, daemon=True

@@ -173,10 +173,13 @@ class DispatchStore:
 
     def outbox(self, now: float) -> list[dict[str, Any]]:
         self.flush_due(now)
-        if not self.outbox_path.exists():
-            return []
-        with self.outbox_path.open(encoding="utf-8") as lines:
-            return [json.loads(line) for line in lines if line.strip()]
+        with self._lock:  # in this process, never read while a flush is writing
+            try:
+                text = self.outbox_path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return []
+        # Another process may be mid-append: only lines ended by a newline are complete.
+        return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
