@@ -45,6 +45,7 @@ __all__ = [
     "render_row",
     "riskiest_rows",
     "summary_json",
+    "tag_values",
     "template_tags",
 ]
 
@@ -56,6 +57,21 @@ def template_tags(template: Template) -> tuple[str, ...]:
     """Every tag the template uses (subject first for email), in order of first use."""
     texts = [template.subject, template.body] if template.channel is Channel.EMAIL else [template.body]
     return tuple(dict.fromkeys(tag for text in texts for tag in parse_template(text).tags))
+
+
+def tag_values(
+    frame: pd.DataFrame, tags: Iterable[str], payload_columns: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """The values for each tag from a recipients frame (e.g. `RecipientList.frame`), one column per
+    tag, named by the tag. `payload_columns` maps a tag to the frame column holding it; a tag with
+    no column is left out, so every row reads as missing it."""
+    payload_columns = payload_columns or {}
+    columns = {}
+    for tag in tags:
+        column = payload_columns.get(tag, tag)
+        if column in frame.columns:
+            columns[tag] = frame[column]
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def missing_value_message(tags: Iterable[str]) -> str:
@@ -382,9 +398,8 @@ def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics
         parts = metrics.rows["parts"].to_numpy(dtype=np.int64, na_value=-1)
         characters = metrics.rows["characters"].to_numpy(dtype=np.int64, na_value=-1)
         most = int(parts.argmax())
-        pick(
-            most, f"Most parts: {parts[most]} SMS part{'s' if parts[most] > 1 else ''} ({characters[most]} characters)"
-        )
+        if parts[most] > 1:
+            pick(most, f"Most parts: {parts[most]} SMS parts ({characters[most]} characters)")
         longest = int(characters.argmax())
         pick(longest, f"Longest message: {characters[longest]} characters")
         if metrics.template_is_gsm7 and len(metrics.ucs2_rows):

@@ -1,0 +1,199 @@
+"""`python -m lib preview FILE --template ID [--row N | --unique-id X | --riskiest] [--default tag=value]...
+[--gsm-greek] [--json]`: what recipients will receive, before anything is sent.
+
+Without a selection, the first recipient is shown. `--json` prints JSON Lines: one object per
+previewed row (`row, uniqueId, to, subject, text, encoding, characters, parts, missing,
+defaultsUsed, error`, plus `reasons` with --riskiest) and a last line `{"summary": {...}}` with
+the list's totals (parts, distribution, UCS-2 rows, cost). Totals count the rows that can be
+sent: valid recipients with a value (or a default) for every tag.
+
+Exit 0 when the preview was shown; 2 with one line on stderr when it could not be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from lib.personalization.preview import (
+    ListMetrics,
+    find_row,
+    list_metrics,
+    preview_row_json,
+    riskiest_rows,
+    summary_json,
+    tag_values,
+    template_tags,
+)
+from lib.personalization.tags import TemplateSyntaxError
+from lib.settings import SettingsError, get_settings
+from lib.templates import CatalogError, Channel, Template, load_catalog
+
+ADDRESS_COLUMNS = ["uniqueId", "mobilePhone", "email"]
+
+
+class _Refused(Exception):
+    """A reason the preview cannot be shown; str() is one line for the user."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise _Refused(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lib preview", description="Preview personalised messages from a recipient file.")
+    parser.add_argument("file", help="CSV or Excel file of recipients")
+    parser.add_argument("--template", type=int, required=True, help="template id from the catalog")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--row", type=int, help="spreadsheet row number (the header is row 1)")
+    which.add_argument("--unique-id", help="the recipient's uniqueId")
+    which.add_argument("--riskiest", action="store_true", help="the rows most worth a look, with why")
+    parser.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help="value for an empty tag")
+    parser.add_argument("--gsm-greek", action="store_true", help="write Greek values in GSM-7 capitals (cheaper SMS)")
+    parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
+    parser.add_argument("--json", action="store_true", help="JSON Lines: one object per row, then the summary")
+    return parser
+
+
+def _template(template_id: int) -> Template:
+    templates = {t.id: t for t in load_catalog()}
+    if template_id not in templates:
+        raise _Refused(f"There is no template {template_id} in the catalog")
+    return templates[template_id]
+
+
+def _defaults(pairs: list[str], template: Template) -> dict[str, str]:
+    tags = template_tags(template)
+    defaults = {}
+    for pair in pairs:
+        tag, equals, value = pair.partition("=")
+        tag = tag.strip().strip("{}").strip()
+        if not equals or not tag:
+            raise _Refused(f"--default needs TAG=VALUE, like --default Firstname=Customer (got {pair!r})")
+        if tag not in tags:
+            known = ", ".join(f"{{{{{t}}}}}" for t in tags) or "none"
+            raise _Refused(f"Template {template.id} has no tag {{{{{tag}}}}}; its tags are {known}")
+        defaults[tag] = value
+    return defaults
+
+
+def _load(path: Path, template: Template, sheet: str | None):
+    """(recipients frame with address columns and one column per tag, RecipientList)."""
+    from lib.recipients.reading import RecipientFileError
+    from lib.recipients.recipient_list import load_recipient_list
+
+    if not path.is_file():
+        raise _Refused(f"There is no file {path}")
+    tags = template_tags(template)
+    try:
+        recipients = load_recipient_list(
+            path.read_bytes(),
+            path.name,
+            channel=template.channel,
+            template_tags=tags,
+            settings=get_settings(),
+            sheet=sheet,
+        )
+    except RecipientFileError as exc:
+        raise _Refused(f"{path.name}: {exc}") from None
+    frame = recipients.frame
+    addresses = frame[[c for c in ADDRESS_COLUMNS if c in frame.columns]]
+    view = pd.concat([addresses, tag_values(frame, tags, recipients.payload_columns)], axis=1)
+    return view, recipients
+
+
+def _recipient_errors(recipients, row: int) -> str | None:
+    errors = [p.message for p in recipients.problems_for_row(row) if p.severity.value == "error"]
+    return "; ".join(errors) or None
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        template = _template(args.template)
+        defaults = _defaults(args.default, template)
+        price = get_settings().sms_part_price
+        view, recipients = _load(Path(args.file), template, args.sheet)
+        sendable = view.loc[recipients.frame["valid"].to_numpy(dtype=bool)]
+        metrics = list_metrics(
+            template, sendable.drop(columns=ADDRESS_COLUMNS, errors="ignore"), defaults, args.gsm_greek, price
+        )
+        if args.riskiest:
+            picks = [(r.row, r.reasons) for r in riskiest_rows(template, sendable, metrics)]
+        else:
+            picks = [(find_row(view, args.row, args.unique_id), [])]
+    except (_Refused, LookupError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    previews = []
+    for row, reasons in picks:
+        preview = preview_row_json(template, view, row, defaults, args.gsm_greek)
+        if not recipients.frame.at[row, "valid"]:
+            preview["error"] = _recipient_errors(recipients, row) or preview["error"]
+        if args.riskiest:
+            preview["reasons"] = reasons
+        previews.append(preview)
+    if args.json:
+        for preview in previews:
+            print(json.dumps(preview, ensure_ascii=False))
+        print(json.dumps({"summary": summary_json(metrics)}, ensure_ascii=False))
+    else:
+        print(as_text(template, previews, metrics, recipients.row_count))
+    return 0
+
+
+def as_text(template: Template, previews: list[dict], metrics: ListMetrics, rows_in_file: int) -> str:
+    lines: list[str] = []
+    for preview in previews:
+        lines += _row_text(template, preview) + [""]
+    lines += _summary_text(template, metrics, rows_in_file)
+    return "\n".join(lines)
+
+
+def _row_text(template: Template, preview: dict) -> list[str]:
+    head = f"Row {preview['row']} · {preview['uniqueId'] or 'no uniqueId'} · {preview['to'] or 'no address'}"
+    lines = [head] + [f"  why: {reason}" for reason in preview.get("reasons", [])]
+    if preview["error"]:
+        return lines + [f"  Not sent: {preview['error']}"]
+    if template.channel is Channel.EMAIL:
+        lines.append(f"  Subject: {preview['subject']}")
+    lines += [f"  | {line}" for line in preview["text"].splitlines() or [""]]
+    if template.channel is Channel.SMS:
+        parts = preview["parts"]
+        lines.append(f"  {preview['encoding']} · {preview['characters']} characters · {parts} part{'s' * (parts != 1)}")
+    if preview["defaultsUsed"]:
+        lines.append("  Defaults used for: " + ", ".join(f"{{{{{t}}}}}" for t in preview["defaultsUsed"]))
+    for change in preview.get("gsmGreek", []):
+        lines.append(f"  GSM-safe Greek: {{{{{change['tag']}}}}} {change['before']!r} → {change['after']!r}")
+    return lines
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' * (count != 1)}"
+
+
+def _summary_text(template: Template, metrics: ListMetrics, rows_in_file: int) -> list[str]:
+    lines = [
+        f"{rows_in_file:,} recipients in the file, {metrics.recipients:,} valid; {metrics.sendable:,} messages can be sent"
+        + (f"; {_rows(metrics.rows_with_errors)} without a value for every tag" if metrics.rows_with_errors else "")
+    ]
+    if template.channel is not Channel.SMS:
+        return lines
+    spread = ", ".join(f"{parts} part{'s' * (parts != 1)}: {count:,}" for parts, count in metrics.distribution.items())
+    lines.append(f"SMS parts: {metrics.total_parts:,} ({spread or 'none'}); estimated cost {metrics.estimated_cost}")
+    if metrics.template_note:
+        lines.append(metrics.template_note + ", whatever the values.")
+    elif len(metrics.ucs2_rows):
+        characters = ", ".join(f"{c!r}: {n:,}" for c, n in list(metrics.ucs2_by_character.items())[:8])
+        lines.append(f"UCS-2 (fewer characters per part): {_rows(len(metrics.ucs2_rows))}, because of {characters}")
+    saved = metrics.parts_saved_by_gsm_greek
+    if metrics.gsm_greek and saved:
+        lines.append(f"GSM-safe Greek saves {saved:,} parts.")
+    elif not metrics.gsm_greek and saved > 0:
+        lines.append(f"--gsm-greek would save {saved:,} parts.")
+    return lines
