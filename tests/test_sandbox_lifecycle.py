@@ -188,3 +188,14 @@ def test_command_line_serves_until_stopped(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_command_line_refuses_a_broken_catalog(tmp_path):
+    catalog = tmp_path / "templates.json"
+    catalog.write_text("[{", encoding="utf-8")
+    finished = subprocess.run(
+        [sys.executable, "-m", "lib", "sandbox", "--port", "0", "--templates", str(catalog), "--data-dir", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert finished.returncode == 1
+    assert "Cannot read the template catalog" in finished.stderr and "not valid JSON" in finished.stderr

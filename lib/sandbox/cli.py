@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from lib.sandbox.server import Sandbox, SandboxConfig, ServerThread, build_sandbox
-from lib.templates import SHIPPED_CATALOG
+from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
 
 
 def parse_args(argv: list[str]) -> SandboxConfig:
@@ -45,6 +45,11 @@ def parse_args(argv: list[str]) -> SandboxConfig:
 
 def main(argv: list[str]) -> int:
     config = parse_args(argv)
+    try:
+        load_catalog(config.templates_path)  # a broken catalog would turn every send into "template not found"
+    except (OSError, CatalogError) as exc:
+        print(f"Cannot read the template catalog {config.templates_path}: {exc}", file=sys.stderr)
+        return 1
     sandbox = build_sandbox(config)
     try:
         server = ServerThread(sandbox.app, config.host, config.port)
