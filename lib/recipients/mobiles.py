@@ -25,7 +25,11 @@ _WHOLE_WITH_ZEROS = re.compile(r"^\+?(\d{6,})[.,]0+$")  # 6936862208.0: Excel's 
 _SCIENTIFIC = re.compile(r"^\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")  # 6.936862208E+09
 EXCEL_SHAPES = r"^\+?(\d{6,}[.,]0+|\d([.,]\d+)?[eE]\+?\d{1,2})$"
 _FAST_CLEAN = r"[ \-.()]"
-_FAST_GREEK = r"^(?:\+30|0030|30)?(?P<n>69\d{8})$"
+# A Greek national number written with +30 or 0030 in front, or bare (not starting with 0 or 3, where
+# phonenumbers would try a trunk prefix or country code), or 30 + exactly 10 digits. For each of these
+# phonenumbers ends with country code 30 and this national number (GR has no national prefix), so its
+# verdict is the number type from GR's own metadata patterns, applied below in the library's order.
+_FAST_GREEK = r"^(?:(?:\+30|0030)(?P<n>[1-9]\d{2,14})|30(?P<t>[1-9]\d{9})|(?P<m>[124-9]\d{2,14}))$"
 _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -120,21 +124,76 @@ def _judge_distinct(distinct: pa.Array, region: str, allowed: tuple[str, ...]) -
     stripped = pc.utf8_trim_whitespace(distinct)
     fast = np.zeros(len(distinct), dtype=bool)
     e164 = np.full(len(distinct), None, dtype=object)
-    if region == "GR" and "GR" in allowed:
-        cleaned = pc.replace_substring_regex(stripped, _FAST_CLEAN, "")
-        national = pc.struct_field(pc.extract_regex(cleaned, _FAST_GREEK), "n")
-        excel = pc.match_substring_regex(stripped, EXCEL_SHAPES)
-        accepted = pc.and_(pc.is_valid(national), pc.invert(excel))
-        fast = accepted.to_numpy(zero_copy_only=False)
-        e164[fast] = pc.binary_join_element_wise("+30", national.filter(accepted), "").to_numpy(zero_copy_only=False)
     codes = np.full(len(distinct), None, dtype=object)
     texts = np.full(len(distinct), None, dtype=object)
+    if region == "GR" and "GR" in allowed:
+        cleaned = pc.replace_substring_regex(stripped, _FAST_CLEAN, "")
+        parts = pc.extract_regex(cleaned, _FAST_GREEK)
+        groups = [pc.struct_field(parts, g) for g in ("n", "t", "m")]
+        national = pc.binary_join_element_wise(*groups, "")  # the two groups that did not match are ""
+        excel = pc.match_substring_regex(stripped, EXCEL_SHAPES)
+        accepted = pc.and_(pc.is_valid(parts), pc.invert(excel))
+        fast = accepted.to_numpy(zero_copy_only=False)
+        national = national.filter(accepted)
+        kinds = _greek_kinds(national)
+        mobile = kinds == "mobile"
+        positions = np.flatnonzero(fast)
+        e164[positions[mobile]] = pc.binary_join_element_wise("+30", national.filter(pa.array(mobile)), "").to_numpy(
+            zero_copy_only=False
+        )
+        for kind, code in (("other", "mobile.not_mobile"), ("invalid", "mobile.invalid"), ("short", "mobile.too_short"),
+                           ("long", "mobile.too_long")):  # fmt: skip
+            chosen = positions[kinds == kind]
+            codes[chosen] = code
+            texts[chosen] = _invalid(code, allowed).message
     slow = np.flatnonzero(~fast)
     if slow.size:
         for position, raw in zip(slow, distinct.take(pa.array(slow)).to_pylist(), strict=True):
             verdict = check_one(raw, region, allowed)
             e164[position], codes[position], texts[position] = verdict.e164, verdict.code, verdict.message
     return (pa.array(e164, type=pa.string()), pa.array(codes, type=pa.string()), pa.array(texts, type=pa.string()))
+
+
+def _greek_kinds(national: pa.Array) -> np.ndarray:
+    """'mobile', 'other' (valid, not a mobile), 'invalid', 'short' or 'long' for Greek national numbers, by
+    the library's own GR metadata in the order phonenumbers' number-type check uses it. Each pattern runs
+    only on the numbers still undecided, so the long fixed-line pattern sees few of them."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("GR")
+    lengths = pc.utf8_length(national).to_numpy(zero_copy_only=False)
+    possible = metadata.general_desc.possible_length
+    kinds = np.full(len(national), "invalid", dtype=object)  # ValidationResult IS_POSSIBLE or INVALID_LENGTH
+    kinds[lengths < min(possible)] = "short"
+    kinds[lengths > max(possible)] = "long"
+    undecided = np.flatnonzero(_matches(national, lengths, metadata.general_desc, np.arange(len(national))))
+    for desc in (metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+                 metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail):  # fmt: skip
+        hit = _matches(national, lengths, desc, undecided)
+        kinds[undecided[hit]] = "other"
+        undecided = undecided[~hit]
+    if metadata.same_mobile_and_fixed_line_pattern:
+        kinds[undecided[_matches(national, lengths, metadata.fixed_line, undecided)]] = "mobile"
+        return kinds
+    mobile = _matches(national, lengths, metadata.mobile, undecided)
+    kinds[undecided[mobile]] = "mobile"  # MOBILE, or FIXED_LINE_OR_MOBILE when fixed-line matches too
+    rest = undecided[~mobile]
+    kinds[rest[_matches(national, lengths, metadata.fixed_line, rest)]] = "other"
+    return kinds
+
+
+def _matches(national: pa.Array, lengths: np.ndarray, desc, subset: np.ndarray) -> np.ndarray:
+    """phonenumbers' _is_number_matching_desc over the `subset` positions: length first, then the pattern."""
+    result = np.zeros(subset.size, dtype=bool)
+    if desc is None or desc.national_number_pattern is None or subset.size == 0:
+        return result
+    if desc.possible_length:
+        candidates = np.flatnonzero(np.isin(lengths[subset], desc.possible_length))
+    else:
+        candidates = np.arange(subset.size)
+    if candidates.size:
+        values = national.take(pa.array(subset[candidates]))
+        pattern = f"^(?:{desc.national_number_pattern})$"
+        result[candidates] = pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
+    return result
 
 
 def arrow_text(values: pd.Series) -> pa.Array:

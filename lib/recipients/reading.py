@@ -216,7 +216,7 @@ def _parse_records(utf8: bytes, delimiter: str, sample: str) -> list[pa.ChunkedA
     try:
         table = pacsv.read_csv(
             io.BytesIO(utf8),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=8 << 20),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 quote_char='"',
@@ -372,6 +372,22 @@ def _refuse_row_count(rows: list[list], max_rows: int) -> None:
 # ---------------------------------------------------------------------------- columns -> Table
 
 
+def _blank_rows(arrays: list[pa.ChunkedArray]) -> np.ndarray:
+    """Rows whose every cell is empty or spaces. Only rows blank in the first column need the others checked."""
+
+    def blank(values) -> np.ndarray:
+        return pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0).to_numpy(zero_copy_only=False)
+
+    candidates = np.flatnonzero(blank(arrays[0]))
+    for array in arrays[1:]:
+        if candidates.size == 0:
+            break
+        candidates = candidates[blank(array.take(pa.array(candidates)))]
+    mask = np.zeros(len(arrays[0]), dtype=bool)
+    mask[candidates] = True
+    return mask
+
+
 def _column_letter(index: int) -> str:
     letters = ""
     index += 1
@@ -386,11 +402,7 @@ def _table_from_columns(columns, kind: str, max_rows: int, first_row: int = 1) -
     arrays = [c if isinstance(c, pa.ChunkedArray) else pa.chunked_array([pa.array(c, type=pa.string())]) for c in columns]
     if not arrays or len(arrays[0]) == 0:
         raise RecipientFileError(file_error("empty"))
-    blank = None
-    for array in arrays:
-        is_blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(array)), 0)
-        blank = is_blank if blank is None else pc.and_(blank, is_blank)
-    filled = np.flatnonzero(~blank.to_numpy(zero_copy_only=False))
+    filled = np.flatnonzero(~_blank_rows(arrays))
     if filled.size == 0:
         raise RecipientFileError(file_error("empty"))
     header_at = int(filled[0])
@@ -401,13 +413,14 @@ def _table_from_columns(columns, kind: str, max_rows: int, first_row: int = 1) -
         raise RecipientFileError(file_error("too_many_rows", rows=int(data_at.size), limit=max_rows))
 
     raw_headers = [str(a[header_at].as_py()).strip() for a in arrays]
-    take = pa.array(data_at)
+    contiguous = int(data_at[-1] - data_at[0]) == data_at.size - 1
+    take = None if contiguous else pa.array(data_at)
     headers: list[str] = []
     series: list[pd.Series] = []
     notes: list[Problem] = []
     index = pd.Index(data_at + first_row, name="row")
     for i, (name, array) in enumerate(zip(raw_headers, arrays, strict=True)):
-        values = array.take(take)
+        values = array.slice(int(data_at[0]), data_at.size) if take is None else array.take(take)
         if not name:
             if pc.all(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0)).as_py():
                 continue  # blank trailing (or in-between) column: nothing to read
