@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
 import threading
 import time
@@ -376,3 +377,46 @@ def test_manifest_recipients_round_trip_through_the_store(store, client):
     assert outcome.complete
     [stored] = store.chunk_recipients(outcome.chunks[0].chunk_id)
     assert (stored.row_number, stored.card_number, stored.payload["voucherCode"]) == (9, "C9", "A")
+
+
+# ---- a platform that answers 5xx ---------------------------------------------------------------
+
+
+class _FailingPlatform(http.server.BaseHTTPRequestHandler):
+    status = 500
+    body = b'{"error": "Internal error", "errorCode": 99}'
+
+    def do_POST(self):  # noqa: N802 - the stdlib's name
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "chunk_status"),
+    [
+        (500, "rejected"),  # the platform failed and says so: nothing went out, resumable
+        (503, "rejected"),
+        (502, "unknown"),  # a gateway may have passed the send on before failing
+        (504, "unknown"),
+    ],
+)
+def test_server_errors_stop_the_send_as_the_client_judges_them(store, status, chunk_status):
+    handler = type("Handler", (_FailingPlatform,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with new_client(f"http://127.0.0.1:{server.server_address[1]}") as client:
+            outcome = make_engine(store, client).submit(manifest(3))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [c.status for c in outcome.chunks] == [chunk_status, "pending"]
+    assert str(status) in outcome.chunks[0].error

@@ -50,9 +50,10 @@ def test_email_uses_the_email_column_and_subject_tags():
 
 
 def test_defaults_fill_empty_cells_and_nothing_else():
-    df = frame(voucherAmount=["", None, "  ", "5 €", "7 €"])
+    df = frame(voucherAmount=["", None, "5 €", "7 €", "8 €"])
     m = build(df, defaults={"voucherAmount": "20 €"})
-    assert [dict(r.payload)["voucherAmount"] for r in m.recipients] == ["20 €", "20 €", "20 €", "5 €", "7 €"]
+    assert [dict(r.payload)["voucherAmount"] for r in m.recipients] == ["20 €", "20 €", "5 €", "7 €", "8 €"]
+    assert m.excluded == ()
 
 
 def test_a_default_may_stand_for_a_column_the_file_lacks():
@@ -60,13 +61,46 @@ def test_a_default_may_stand_for_a_column_the_file_lacks():
     assert {dict(r.payload)["voucherAmount"] for r in m.recipients} == {"20 €"}
 
 
-def test_an_empty_tag_without_default_is_refused_naming_rows():
-    with pytest.raises(ManifestError, match=r"row 3 has no value for \{\{voucherAmount\}\}.*row 5"):
-        build(frame(voucherAmount=["1", None, "1", "", "1"]))
+def test_a_row_still_missing_a_value_is_excluded_with_the_previews_reason():
+    m = build(frame(voucherAmount=["1", None, "1", "", "1"]))
+    assert [r.row_number for r in m.recipients] == [2, 4, 6]
+    assert m.excluded == ((3, "Missing value for {{voucherAmount}}"), (5, "Missing value for {{voucherAmount}}"))
+
+
+def test_the_manifest_sends_what_the_preview_shows():
+    from lib.personalization.preview import payload_values
+
+    df = frame(voucherAmount=["", "5 €", "", "7 €", "8 €"])
+    shown = payload_values(PROMO, df[["voucherCode", "voucherAmount"]], {"voucherAmount": "20 €"})
+    m = build(df, defaults={"voucherAmount": "20 €"})
+    assert [dict(r.payload) for r in m.recipients] == shown.to_dict("records")
+
+
+def test_gsm_safe_greek_is_applied_when_chosen():
+    greek = Template(72, "Greek", Channel.SMS, "Γεια σου {{Firstname}}")
+    df = frame(Firstname=["Μαρία", "Νίκος", "A", "B", "C"])
+    plain = build_manifest(greek, df, schedule_at=None)
+    safe = build_manifest(greek, df, schedule_at=None, gsm_greek=True)
+    assert dict(plain.recipients[0].payload)["Firstname"] == "Μαρία"
+    assert dict(safe.recipients[0].payload)["Firstname"] != "Μαρία"
+    assert plain.hash != safe.hash
+
+
+def test_a_tag_column_that_differs_from_the_field_is_read_from_payload_prefix():
+    card = Template(72, "Card", Channel.SMS, "Card {{cardNumber}}")
+    df = frame().assign(**{"payload.cardNumber": ["P0", "P1", "P2", "P3", "P4"]})
+    m = build_manifest(card, df, schedule_at=None)
+    assert dict(m.recipients[0].payload) == {"cardNumber": "P0"}
+    assert m.recipients[0].card_number is None and m.recipients[1].card_number == "CARD1"
+
+
+def test_no_row_sendable_is_refused():
+    with pytest.raises(ManifestError, match="No row can be sent"):
+        build(frame(2, voucherAmount=["", ""]))
 
 
 def test_a_missing_column_is_named():
-    with pytest.raises(ManifestError, match="no column for 'voucherCode'"):
+    with pytest.raises(ManifestError, match=r"no column for '\{\{voucherCode\}\}'"):
         build(frame().drop(columns=["voucherCode"]))
 
 

@@ -484,13 +484,33 @@ class HistoryStore:
 
     def chunk_recipients(self, chunk_id: int) -> list[StoredRecipient]:
         """The recipients of one chunk in posting order (empty once personal data was purged)."""
+        cr = s.chunk_recipients
+        query = (
+            select(
+                cr.c.chunk_id,
+                cr.c.position,
+                cr.c.unique_id,
+                cr.c.row_number,
+                cr.c.destination,
+                cr.c.card_number,
+                cr.c.payload_json,
+            )  # fmt: skip
+            .where(cr.c.chunk_id == chunk_id)
+            .order_by(cr.c.position)
+        )
         with self.read() as conn:
-            rows = conn.execute(
-                select(s.chunk_recipients)
-                .where(s.chunk_recipients.c.chunk_id == chunk_id)
-                .order_by(s.chunk_recipients.c.position)
-            ).mappings()
-            return [_stored_recipient(row) for row in rows]
+            rows = conn.execute(query).all()
+        return [StoredRecipient(c, p, u, r, d, card, json.loads(payload)) for c, p, u, r, d, card, payload in rows]
+
+    def stored_recipient_counts(self, chunk_ids: Sequence[int]) -> dict[int, int]:
+        """chunk id -> recipients still stored (fewer than recipient_count once purged)."""
+        if not chunk_ids:
+            return {}
+        cr = s.chunk_recipients
+        query = select(cr.c.chunk_id, func.count()).where(cr.c.chunk_id.in_(list(chunk_ids))).group_by(cr.c.chunk_id)
+        with self.read() as conn:
+            counts = dict(conn.execute(query).all())
+        return {chunk_id: int(counts.get(chunk_id, 0)) for chunk_id in chunk_ids}
 
     def find_chunk_recipients(
         self, chunk_id: int, *, unique_ids: Iterable[str] = (), destinations: Iterable[str] = ()

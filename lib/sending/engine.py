@@ -11,14 +11,16 @@ Order of events for a send (crash safety):
 
 Failure handling (the API has no idempotency, so nothing is ever retried automatically):
 - OutcomeUnknown (read timeout, connection lost after sending, 2xx without a dispatch number),
-  PlatformServerError (5xx: a gateway may have passed the request on) and any unexpected error:
-  the chunk is UNKNOWN and the send STOPS; later chunks stay pending. A slow or failing platform
+  a PlatformServerError the client marks `maybe_delivered` (502/504: a gateway may have passed the
+  request on) and any unexpected error: the chunk is UNKNOWN and the send STOPS; later chunks stay
+  pending. A slow or failing platform
   would most likely do the same to every later chunk, and the marketer should check what went
   out before anything more is sent. Unknown chunks are resent only by `resume(include_unknown=True)`.
 - PlatformUnreachable (connection refused, connect timeout: certainly not delivered): the chunk
   goes back to PENDING and the send STOPS.
-- AuthenticationError (401/403) and NotFoundError (404: no such template): the chunk is REJECTED
-  and the send STOPS — every later chunk would be refused the same way.
+- AuthenticationError (401/403), NotFoundError (404: no such template) and other 5xx (500/503,
+  which the client judges not delivered): the chunk is REJECTED and the send STOPS — every later
+  chunk would most likely be refused the same way.
 - RequestRejected (other 4xx: this chunk failed validation): the chunk is REJECTED with the
   platform's message and the send CONTINUES with the next chunk.
 `resume` sends the pending and rejected chunks of the same send, in order.
@@ -40,7 +42,6 @@ from lib.messaging.errors import (
     NotFoundError,
     OutcomeUnknown,
     PlatformError,
-    PlatformServerError,
     PlatformUnreachable,
     RequestRejected,
 )
@@ -322,8 +323,8 @@ class SendEngine:
         detail = self.store.get_send(send_id)
         eligible = {ChunkStatus.PENDING, ChunkStatus.REJECTED} | ({ChunkStatus.UNKNOWN} if include_unknown else set())
         todo = [c for c in detail.chunks if c.status in eligible]
-        members = {c.id: self.store.chunk_recipients(c.id) for c in todo}
-        purged = [c.seq for c in todo if len(members[c.id]) != c.recipient_count]
+        stored = self.store.stored_recipient_counts([c.id for c in todo])
+        purged = [c.seq for c in todo if stored[c.id] != c.recipient_count]
         if purged:
             raise SendError(
                 f"The recipients of send #{send_id} were deleted after the retention period, so its unsent "
@@ -331,7 +332,7 @@ class SendEngine:
             )
         run = _Run(send_id=send_id, chunk_count=len(detail.chunks), on_progress=on_progress)
         for chunk in todo:
-            if not self._post_chunk(detail.send, chunk, members[chunk.id], run):
+            if not self._post_chunk(detail.send, chunk, self.store.chunk_recipients(chunk.id), run):
                 break
         return self.outcome(send_id)
 
@@ -355,8 +356,10 @@ class SendEngine:
             return self._record_failure(chunk, ChunkStatus.REJECTED, exc, run, keep_going=False)
         except RequestRejected as exc:
             return self._record_failure(chunk, ChunkStatus.REJECTED, exc, run, keep_going=True)
-        except (OutcomeUnknown, PlatformServerError, PlatformError) as exc:
-            return self._record_failure(chunk, ChunkStatus.UNKNOWN, exc, run, keep_going=False)
+        except PlatformError as exc:  # OutcomeUnknown, PlatformServerError and anything new
+            uncertain = isinstance(exc, OutcomeUnknown) or exc.maybe_delivered or type(exc) is PlatformError
+            status = ChunkStatus.UNKNOWN if uncertain else ChunkStatus.REJECTED
+            return self._record_failure(chunk, status, exc, run, keep_going=False)
         except Exception as exc:  # a bug must not leave the chunk looking unsent: it may have gone out
             log.exception("send #%s chunk %s: unexpected error while posting", send.id, chunk.seq)
             message = f"An unexpected problem interrupted this chunk ({type(exc).__name__}); it may have gone out"

@@ -19,11 +19,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lib.personalization.tags import parse_template
+import numpy as np
+import pandas as pd
+
+from lib.personalization import preview
 from lib.templates import Channel, Template
 
 HASH_FORMAT = 1  # bump if the hashed form changes (old sends then no longer match new manifests)
 MAX_PROBLEMS_LISTED = 5
+HASH_BATCH = 10_000  # recipients per JSON batch fed to the hash (part of the hashed form)
 
 DESTINATION_COLUMN = {Channel.SMS: "mobilePhone", Channel.EMAIL: "email"}
 
@@ -49,6 +53,9 @@ class SendManifest:
     schedule_at: datetime | None  # aware; None = send now
     recipients: tuple[ManifestRecipient, ...]
     hash: str
+    # Rows of the valid list left out because a tag still has no value after defaults, with the
+    # preview's reason: (row_number, "Missing value for {{Firstname}}"). Not part of the hash.
+    excluded: tuple[tuple[int, str], ...] = ()
 
     def __len__(self) -> int:
         return len(self.recipients)
@@ -64,17 +71,26 @@ class SendManifest:
 
 
 def manifest_hash(template_id: int, schedule_at: datetime | None, recipients: Iterable[ManifestRecipient]) -> str:
+    """sha256 over the template id, the schedule (UTC, or null for "now") and the recipients sorted by
+    uniqueId, each as [uniqueId, destination, cardNumber, [[tag, value], ...] sorted by tag]."""
     digest = hashlib.sha256()
     schedule = None if schedule_at is None else schedule_at.astimezone(UTC).isoformat()
     digest.update(json.dumps({"format": HASH_FORMAT, "template": int(template_id), "schedule": schedule}).encode())
-    for r in sorted(recipients, key=lambda r: r.unique_id):
-        line = [r.unique_id, r.destination, r.card_number, sorted(r.payload)]
-        digest.update(b"\n" + json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    ordered = sorted(recipients, key=lambda r: r.unique_id)
+    for start in range(0, len(ordered), HASH_BATCH):  # JSON in batches: fast, and memory stays small
+        lines = [
+            [r.unique_id, r.destination, r.card_number, sorted(r.payload)] for r in ordered[start : start + HASH_BATCH]
+        ]
+        digest.update(json.dumps(lines, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     return digest.hexdigest()
 
 
 def make_manifest(
-    template: Template, recipients: Sequence[ManifestRecipient], *, schedule_at: datetime | None
+    template: Template,
+    recipients: Sequence[ManifestRecipient],
+    *,
+    schedule_at: datetime | None,
+    excluded: Sequence[tuple[int, str]] = (),
 ) -> SendManifest:
     """A manifest from recipients already built (the test send; tests). Checks uniqueIds."""
     if schedule_at is not None and schedule_at.tzinfo is None:
@@ -90,109 +106,107 @@ def make_manifest(
         schedule_at=schedule_at,
         recipients=recipients,
         hash=manifest_hash(template.id, schedule_at, recipients),
+        excluded=tuple(excluded),
     )
-
-
-def template_tags(template: Template) -> tuple[str, ...]:
-    """Every tag the template needs: body, then subject (email)."""
-    tags = parse_template(template.body).tags
-    if template.channel is Channel.EMAIL and template.subject:
-        tags += parse_template(template.subject).tags
-    return tuple(dict.fromkeys(tags))
 
 
 def build_manifest(
     template: Template,
-    valid_frame,
+    valid_frame: pd.DataFrame,
     *,
     schedule_at: datetime | None,
     defaults: Mapping[str, str] | None = None,
     payload_keys: Sequence[str] | None = None,
+    gsm_greek: bool = False,
 ) -> SendManifest:
     """The manifest for the valid rows of a recipient list (`RecipientList.valid_frame()`).
 
     `valid_frame` is indexed by spreadsheet row number with columns uniqueId, mobilePhone, email,
-    cardNumber and one column per tag. `payload_keys` defaults to the template's tags. An empty
-    cell takes the tag's default; a tag still empty with no default stops the send (the console
-    never sends "Dear ,"). uniqueIds must be unique across the whole send.
+    cardNumber and one column per tag (`payload.<tag>` when the tag's column differs from the field
+    of the same name). `payload_keys` defaults to the template's tags. The payload is decided by
+    the preview's own functions (`apply_defaults`, then the opt-in GSM-safe Greek), so what was
+    previewed is what is sent. A row still missing a tag value is not sent, exactly as the preview
+    says: it is listed in `manifest.excluded` with the preview's reason. uniqueIds must be unique
+    across the whole send (ManifestError naming the rows otherwise).
     """
     channel = Channel(template.channel)
-    keys = tuple(payload_keys) if payload_keys is not None else template_tags(template)
-    defaults = dict(defaults or {})
+    keys = tuple(payload_keys) if payload_keys is not None else preview.template_tags(template)
     destination_column = DESTINATION_COLUMN[channel]
+    sources = {key: f"payload.{key}" if f"payload.{key}" in valid_frame.columns else key for key in keys}
+    given = {k for k, v in (defaults or {}).items() if v not in (None, "")}
     missing_columns = [c for c in ("uniqueId", destination_column) if c not in valid_frame.columns]
-    missing_columns += [k for k in keys if k not in valid_frame.columns and not _has_value(defaults.get(k))]
+    missing_columns += [f"{{{{{k}}}}}" for k in keys if sources[k] not in valid_frame.columns and k not in given]
     if missing_columns:
-        raise ManifestError("The list has no column for " + ", ".join(_quote(c) for c in missing_columns))
+        raise ManifestError("The list has no column for " + _and([_quote(c) for c in missing_columns]))
 
-    columns = {
-        name: valid_frame[name].tolist() for name in {"uniqueId", destination_column, *keys} if name in valid_frame
-    }
-    cards = valid_frame["cardNumber"].tolist() if "cardNumber" in valid_frame.columns else [None] * len(valid_frame)
-    recipients: list[ManifestRecipient] = []
-    problems: list[str] = []
-    for i, row_number in enumerate(valid_frame.index.tolist()):
-        payload = []
-        for key in keys:
-            value = columns[key][i] if key in columns else None
-            if not _has_value(value):
-                value = defaults.get(key)
-            if not _has_value(value):
-                problems.append(f"row {row_number} has no value for {{{{{key}}}}} and no default was set")
-                continue
-            payload.append((key, _text(value)))
-        unique_id, destination = columns["uniqueId"][i], columns[destination_column][i]
-        if not _has_value(unique_id):
-            problems.append(f"row {row_number} has no uniqueId")
-        if not _has_value(destination):
-            problems.append(f"row {row_number} has no {destination_column}")
-        recipients.append(
-            ManifestRecipient(
-                row_number=int(row_number),
-                unique_id=_text(unique_id),
-                destination=_text(destination),
-                card_number=_text(cards[i]) if _has_value(cards[i]) else None,
-                payload=tuple(payload),
-            )
-        )
+    present = {key: valid_frame[src] for key, src in sources.items() if src in valid_frame.columns}
+    values = pd.DataFrame(present, index=valid_frame.index)
+    filled, missing, _ = preview.apply_defaults(values, keys, defaults)
+    if gsm_greek:
+        filled, _ = preview.apply_gsm_greek(filled)
+
+    # Whole columns at a time: a million-row list must not cost a Python loop of checks per cell.
+    rows = valid_frame.index.to_numpy()
+    problems = [f"row {r} has no uniqueId" for r in rows[_blank(valid_frame["uniqueId"])]]
+    problems += [f"row {r} has no {destination_column}" for r in rows[_blank(valid_frame[destination_column])]]
     if problems:
         raise ManifestError(_sentence("Cannot send", problems))
-    return make_manifest(template, recipients, schedule_at=schedule_at)
+    incomplete = missing.to_numpy(dtype=bool).any(axis=1) if keys else np.zeros(len(rows), dtype=bool)
+    excluded = [
+        (int(r), preview.missing_value_message([k for k, gap in zip(keys, gaps, strict=True) if gap]))
+        for r, gaps in zip(rows[incomplete], missing.to_numpy(dtype=bool)[incomplete], strict=True)
+    ]
+    keep = ~incomplete
+    if not keep.any() and excluded:
+        raise ManifestError(
+            _sentence("No row can be sent: every row is missing a value", [f"row {r}: {m}" for r, m in excluded])
+        )
+    kept = valid_frame.loc[keep]
+    ids = _texts(kept["uniqueId"])
+    destinations = _texts(kept[destination_column])
+    if "cardNumber" in kept.columns:
+        cards = [c if c else None for c in _texts(kept["cardNumber"].mask(_blank(kept["cardNumber"]), ""))]
+    else:
+        cards = [None] * len(kept)
+    tag_values = [_texts(filled[key].loc[keep]) for key in keys]
+    payloads = (
+        [tuple(zip(keys, row, strict=True)) for row in zip(*tag_values, strict=True)] if keys else [()] * len(kept)
+    )
+    recipients = [
+        ManifestRecipient(int(r), u, d, c, p)
+        for r, u, d, c, p in zip(rows[keep].tolist(), ids, destinations, cards, payloads, strict=True)
+    ]
+    return make_manifest(template, recipients, schedule_at=schedule_at, excluded=excluded)
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    """True where a cell is NA, empty or only spaces."""
+    text = column.astype("object").where(column.notna(), "").astype("str")
+    return (column.isna() | text.str.strip().eq("")).to_numpy(dtype=bool)
+
+
+def _texts(column: pd.Series) -> list[str]:
+    return [value if isinstance(value, str) else str(value) for value in column.tolist()]
 
 
 def _check_unique_ids(recipients: Sequence[ManifestRecipient]) -> None:
-    rows_by_id: dict[str, list[int]] = {}
-    for r in recipients:
-        rows_by_id.setdefault(r.unique_id, []).append(r.row_number)
-    duplicates = [(uid, rows) for uid, rows in rows_by_id.items() if len(rows) > 1]
-    if duplicates:
-        described = [f"uniqueId {uid!r} is in rows {_and(rows)}" for uid, rows in duplicates]
-        raise ManifestError(_sentence("Each recipient needs its own uniqueId", described, total=len(duplicates)))
-
-
-def _has_value(value: object) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, float) and math.isnan(value):
-        return False
-    try:  # pandas.NA and friends
-        if value != value:  # NaN-like: never equal to itself
-            return False
-    except TypeError:
-        return False
-    return str(value).strip() != ""
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else str(value)
+    seen: set[str] = set()
+    repeated = {r.unique_id for r in recipients if r.unique_id in seen or seen.add(r.unique_id)}
+    if repeated:
+        rows_by_id: dict[str, list[int]] = {}
+        for r in recipients:
+            if r.unique_id in repeated:
+                rows_by_id.setdefault(r.unique_id, []).append(r.row_number)
+        described = [f"uniqueId {uid!r} is in rows {_and(rows)}" for uid, rows in rows_by_id.items()]
+        raise ManifestError(_sentence("Each recipient needs its own uniqueId", described, total=len(described)))
 
 
 def _quote(name: str) -> str:
     return f"'{name}'"
 
 
-def _and(numbers: Sequence[int]) -> str:
-    numbers = [str(n) for n in numbers]
+def _and(items: Sequence[object]) -> str:
+    numbers = [str(n) for n in items]
     return numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
 
 

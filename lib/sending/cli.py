@@ -1,0 +1,357 @@
+"""`python -m lib send FILE --template ID [--schedule ISO] [--default tag=value]... [--yes] [--resend-of SEND_ID]`
+
+The same engine as the Compose page: reads and validates the file, builds the manifest (defaults
+applied as the preview applies them), prints the confirmation summary, asks (or takes --yes),
+sends chunk by chunk with a progress line per chunk, and prints the dispatch ids.
+`python -m lib send --resume SEND_ID [--include-unknown] [--yes]` sends what did not go out.
+
+Exit codes: 0 sent; 1 not (completely) sent: platform error, refused chunk, cancelled;
+2 unreadable file or bad arguments; 3 validation problems (no valid rows, missing tags);
+4 refused duplicate; 5 some chunk may or may not have gone out.
+Uses the embedded sandbox (data in CONSOLE_SANDBOX_DIR, default data/sandbox) when
+MESSAGING_API_URL is unset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from lib.history.store import HistoryStore, open_store
+from lib.messaging.client import MessagingClient
+from lib.sending.engine import ChunkProgress, DuplicateSend, SendEngine, SendError, SendOutcome
+from lib.sending.manifest import ManifestError, SendManifest, build_manifest
+from lib.sending.status import ChunkStatus
+from lib.settings import Settings, SettingsError, get_settings
+from lib.templates import SHIPPED_CATALOG, CatalogError, Channel, Template, load_catalog
+
+EXIT_OK, EXIT_PLATFORM, EXIT_USAGE, EXIT_INVALID, EXIT_DUPLICATE, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5
+SHOWN_INVALIDS = 20
+
+
+class _Stop(Exception):
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line and exit 2, never a usage dump in the middle of a send
+        raise _Stop(f"send: {message}", EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m lib send", description="Send a campaign from a recipient file.")
+    p.add_argument("file", nargs="?", help="CSV or Excel file of recipients")
+    p.add_argument("--template", type=int, help="template id (the platform's templateId)")
+    p.add_argument("--schedule", help="send at this time, ISO like 2026-12-01T10:00 (console time zone if no offset)")
+    p.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help="value for empty cells of a tag")
+    p.add_argument("--gsm-safe-greek", action="store_true", help="write Greek values in GSM-7 capitals (cheaper SMS)")
+    p.add_argument("--sheet", help="sheet of an Excel file (default: the first visible one)")
+    p.add_argument("--yes", action="store_true", help="send without asking")
+    p.add_argument("--resend-of", type=int, metavar="SEND_ID", help="send again a list already sent as SEND_ID")
+    p.add_argument("--resume", type=int, metavar="SEND_ID", help="send the unsent chunks of SEND_ID")
+    p.add_argument(
+        "--include-unknown", action="store_true", help="with --resume: also resend chunks that may have gone out"
+    )
+    return p
+
+
+def main(argv: list[str], *, ask: Callable[[str], str] = input) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        if args.resume is None and (args.file is None or args.template is None):
+            raise _Stop("send: give a FILE and --template ID (or --resume SEND_ID)", EXIT_USAGE)
+        settings = get_settings()
+        with _Platform(settings) as platform:
+            if args.resume is not None:
+                return _resume(args, platform, ask)
+            return _send(args, settings, platform, ask)
+    except _Stop as stop:
+        print(str(stop), file=sys.stderr)
+        return stop.code
+    except SettingsError as exc:
+        print(f"send: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+# ---- the platform ----------------------------------------------------------------------------
+
+
+class _Platform:
+    """The client, history store and catalog: the embedded sandbox unless MESSAGING_API_URL is set."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.sandbox = None
+        self.client: MessagingClient | None = None
+
+    def __enter__(self) -> _Platform:
+        if self.settings.uses_sandbox:
+            from lib.sandbox.embedded import start_embedded_sandbox
+
+            self.sandbox = start_embedded_sandbox(
+                self.settings.sandbox_dir,
+                port=self.settings.sandbox_port,
+                user=self.settings.api_user,
+                password=self.settings.api_password,
+                step_seconds=self.settings.sandbox_step_seconds,
+                allowed_countries=tuple(self.settings.allowed_countries),
+                timezone=self.settings.timezone,
+                templates_path=_sandbox_catalog(self.settings.sandbox_dir),
+            )
+        self.url = self.sandbox.url if self.sandbox is not None else self.settings.api_url
+        self.client = MessagingClient.from_settings(self.settings, base_url=self.url)
+        self.store: HistoryStore = open_store(self.settings.database_url)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def engine(self) -> SendEngine:
+        return SendEngine(
+            self.store,
+            self.client,
+            batch_size=self.settings.batch_size,
+            platform_url=self.url,
+            is_sandbox=self.sandbox is not None,
+            operator=self.settings.operator,
+            timezone=self.settings.tz,
+        )
+
+    def templates(self) -> list[Template]:
+        if self.sandbox is not None:
+            return load_catalog(self.sandbox.config.templates_path)
+        return self.store.list_templates()
+
+    def where(self) -> str:
+        return (
+            "the local sandbox (nothing reaches real customers)" if self.sandbox else f"THE REAL PLATFORM at {self.url}"
+        )
+
+
+def _sandbox_catalog(sandbox_dir: Path) -> Path:
+    """The sandbox's own copy of the catalog (the Templates page edits it), made on first use."""
+    path = Path(sandbox_dir) / "templates.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHIPPED_CATALOG, path)
+    return path
+
+
+# ---- send ------------------------------------------------------------------------------------
+
+
+def _send(args, settings: Settings, platform: _Platform, ask: Callable[[str], str]) -> int:
+    template = _template(platform, args.template)
+    schedule_at = _schedule(args.schedule, settings)
+    defaults = _defaults(args.default)
+    recipient_list, manifest = _manifest(args, settings, template, schedule_at, defaults)
+    engine = platform.engine()
+    previous = [s for s in engine.find_previous_sends(manifest) if not s.is_test]
+    if previous and args.resend_of is None:
+        message = engine.describe_previous(previous[-1])
+        raise _Stop(f"Refused: {message} (add --resend-of {previous[-1].id})", EXIT_DUPLICATE)
+    excluded = recipient_list.invalid_count + len(manifest.excluded)
+    parts, cost = _parts_and_cost(template, recipient_list, defaults, args.gsm_safe_greek, settings)
+    print(_summary(template, manifest, excluded, parts, cost, settings, platform, args.resend_of))
+    _confirm(args.yes, f"Send to {len(manifest):,} recipients? [y/N] ", ask)
+    try:
+        outcome = engine.submit(
+            manifest,
+            on_progress=_print_progress,
+            resend_of=args.resend_of,
+            estimated_parts=parts,
+            estimated_cost=cost,
+            excluded_recipients=excluded,
+        )
+    except DuplicateSend as exc:
+        raise _Stop(f"Refused: {exc}", EXIT_DUPLICATE) from None
+    except SendError as exc:
+        raise _Stop(str(exc), EXIT_USAGE) from None
+    return _report(outcome)
+
+
+def _template(platform: _Platform, template_id: int) -> Template:
+    try:
+        templates = {t.id: t for t in platform.templates()}
+    except CatalogError as exc:
+        raise _Stop(f"The template catalog cannot be read: {exc}", EXIT_USAGE) from None
+    if template_id not in templates:
+        known = ", ".join(str(i) for i in sorted(templates)) or "none"
+        raise _Stop(f"There is no template {template_id} in the catalog (templates: {known})", EXIT_USAGE)
+    return templates[template_id]
+
+
+def _schedule(raw: str | None, settings: Settings) -> datetime | None:
+    if raw is None:
+        return None
+    from lib.scheduling import ScheduleError
+    from lib.scheduling import schedule_at as check_schedule
+
+    try:
+        when = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise _Stop(f"--schedule {raw!r} is not a date and time like 2026-12-01T10:00", EXIT_USAGE) from None
+    local = (when if when.tzinfo else when.replace(tzinfo=settings.tz)).astimezone(settings.tz)
+    try:
+        return check_schedule(
+            local.date(),
+            local.time(),
+            settings.tz,
+            now=datetime.now(settings.tz),
+            horizon_days=settings.schedule_horizon_days,
+        )
+    except ScheduleError as exc:
+        raise _Stop(f"--schedule: {exc}", EXIT_USAGE) from None
+
+
+def _defaults(pairs: list[str]) -> dict[str, str]:
+    defaults = {}
+    for pair in pairs:
+        tag, sep, value = pair.partition("=")
+        tag = tag.strip().removeprefix("{{").removesuffix("}}").strip()
+        if not sep or not tag:
+            raise _Stop(f"--default {pair!r} must look like tag=value, e.g. --default Firstname=Customer", EXIT_USAGE)
+        defaults[tag] = value
+    return defaults
+
+
+def _manifest(args, settings: Settings, template: Template, schedule_at, defaults):
+    from lib.personalization.preview import template_tags
+    from lib.recipients.reading import RecipientFileError
+    from lib.recipients.recipient_list import load_recipient_list
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise _Stop(f"There is no file {args.file}", EXIT_USAGE)
+    tags = template_tags(template)
+    try:
+        recipients = load_recipient_list(
+            path.read_bytes(),
+            path.name,
+            channel=template.channel,
+            template_tags=tags,
+            settings=settings,
+            sheet=args.sheet,
+        )
+    except (RecipientFileError, OSError) as exc:
+        raise _Stop(f"{path.name}: {exc}", EXIT_USAGE) from None
+    unfilled = [t for t in recipients.mapping.missing_tags if not defaults.get(t)]
+    if unfilled:
+        names = ", ".join(f"{{{{{t}}}}}" for t in unfilled)
+        raise _Stop(f"{path.name} has no column for {names}: add the column, or give --default TAG=VALUE", EXIT_INVALID)
+    valid = recipients.valid_frame()
+    if valid.empty:
+        problems = " ".join(recipients.summary()) or "it has no recipients"
+        raise _Stop(f"{path.name} has no row that can be sent: {problems}", EXIT_INVALID)
+    try:
+        manifest = build_manifest(
+            template, valid, schedule_at=schedule_at, defaults=defaults, gsm_greek=args.gsm_safe_greek
+        )
+    except ManifestError as exc:
+        raise _Stop(str(exc), EXIT_INVALID) from None
+    return recipients, manifest
+
+
+def _parts_and_cost(template: Template, recipient_list, defaults, gsm_greek: bool, settings: Settings):
+    if template.channel is not Channel.SMS:
+        return None, None
+    from lib.personalization.preview import list_metrics
+
+    valid = recipient_list.valid_frame()
+    metrics = list_metrics(template, valid, defaults, gsm_greek, price_per_part=settings.sms_part_price)
+    return metrics.total_parts, metrics.estimated_cost
+
+
+def _summary(template, manifest: SendManifest, excluded, parts, cost, settings, platform, resend_of) -> str:
+    from lib.scheduling import format_when
+
+    lines = [
+        f"Template:   {template.name} (#{template.id}, {template.channel.label})",
+        f"Recipients: {len(manifest):,} will receive it; {excluded:,} excluded",
+    ]
+    if parts is not None:
+        lines.append(f"SMS parts:  {parts:,}, estimated cost {cost}")
+    lines.append(f"When:       {format_when(manifest.schedule_at, settings.tz)}")
+    lines.append(f"Platform:   {platform.where()}")
+    if resend_of is not None:
+        lines.append(f"RESEND:     this list was already sent as send #{resend_of}; the same people get it again")
+    return "\n".join(lines)
+
+
+def _confirm(assume_yes: bool, question: str, ask: Callable[[str], str]) -> None:
+    if assume_yes:
+        return
+    try:
+        answer = ask(question)
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise _Stop("Cancelled: nothing was sent.", EXIT_PLATFORM)
+
+
+def _print_progress(progress: ChunkProgress) -> None:
+    people = f"{progress.recipient_count:,} recipient{'' if progress.recipient_count == 1 else 's'}"
+    where = f"chunk {progress.seq}/{progress.chunk_count} ({people})"
+    if progress.status is ChunkStatus.POSTING:
+        return
+    if progress.status is ChunkStatus.ACCEPTED:
+        print(f"{where}: sent, dispatch {progress.dispatch_id}", flush=True)
+    else:
+        print(f"{where}: {progress.status.label.lower()}: {progress.error}", flush=True)
+
+
+def _report(outcome: SendOutcome) -> int:
+    print(outcome.headline)
+    if outcome.dispatch_ids:
+        print(f"Send #{outcome.send_id}; dispatch ids: {', '.join(str(d) for d in outcome.dispatch_ids)}")
+    invalids = outcome.platform_rejected_recipients
+    if invalids:
+        print(f"The platform refused {len(invalids):,} recipients we had accepted:")
+        for i in invalids[:SHOWN_INVALIDS]:
+            row = f"row {i.row_number}" if i.row_number else "row unknown"
+            print(f"  {row}: {i.unique_id} {i.destination}: {i.reason}")
+        if len(invalids) > SHOWN_INVALIDS:
+            print(f"  … and {len(invalids) - SHOWN_INVALIDS:,} more (see the Dispatches page)")
+    if outcome.has_unknown:
+        return EXIT_UNKNOWN
+    return EXIT_OK if outcome.complete else EXIT_PLATFORM
+
+
+# ---- resume ----------------------------------------------------------------------------------
+
+
+def _resume(args, platform: _Platform, ask: Callable[[str], str]) -> int:
+    engine = platform.engine()
+    try:
+        before = engine.outcome(args.resume)
+    except SendError as exc:
+        raise _Stop(str(exc), EXIT_USAGE) from None
+    todo = [c for c in before.chunks if c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED)]
+    unknown = [c for c in before.chunks if c.may_have_gone_out]
+    if args.include_unknown:
+        todo += unknown
+    print(before.headline)
+    if not todo:
+        print("Nothing to resume.")
+        return EXIT_UNKNOWN if unknown else EXIT_OK
+    recipients = sum(c.recipient_count for c in todo)
+    warning = (
+        " INCLUDING chunks that may already have gone out (their recipients may get it twice)"
+        if args.include_unknown and unknown
+        else ""
+    )
+    _confirm(
+        args.yes, f"Send {len(todo)} chunks ({recipients:,} recipients) of send #{args.resume}{warning}? [y/N] ", ask
+    )
+    try:
+        outcome = engine.resume(args.resume, on_progress=_print_progress, include_unknown=args.include_unknown)
+    except SendError as exc:
+        raise _Stop(str(exc), EXIT_PLATFORM) from None
+    return _report(outcome)

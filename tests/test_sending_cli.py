@@ -1,0 +1,150 @@
+"""`python -m lib send`: summary, confirmation, progress, dispatch ids, and one exit code per outcome."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lib.sending.cli as send_cli
+from lib.history.store import close_all_stores, open_store
+from lib.messaging.client import MessagingClient
+from lib.settings import load_settings
+from lib.templates import load_catalog
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADER = "uniqueId,mobilePhone,voucherCode,voucherAmount,expirationDate\n"
+GOOD_ROWS = "C1,6936862208,V1,10 €,31/12/2026\nC2,6936862209,V2,,31/12/2026\nC3,12345,V3,5 €,31/12/2026\nC4,6936862210,V4,5 €,31/12/2026\n"
+
+
+@pytest.fixture
+def env(tmp_path, sandbox):
+    """Settings for a console on the test sandbox, with the catalog in the history store."""
+    values = {
+        "MESSAGING_API_URL": sandbox.url,
+        "MESSAGING_API_USER": SANDBOX_USER,
+        "MESSAGING_API_PASSWORD": SANDBOX_PASSWORD,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'history.db'}",
+        "CONSOLE_BATCH_SIZE": "2",
+        "CONSOLE_OPERATOR": "maria",
+    }
+    store = open_store(values["DATABASE_URL"])
+    for template in load_catalog():
+        store.upsert_template(template)
+    yield values
+    close_all_stores()
+
+
+def run(env, monkeypatch, *argv, answer="", client_read_timeout=None):
+    settings = load_settings(env=env, secrets_path=Path("/nonexistent"))
+    monkeypatch.setattr(send_cli, "get_settings", lambda: settings)
+    if client_read_timeout is not None:
+        original = MessagingClient.from_settings.__func__
+
+        def short(cls, s, base_url=None):
+            client = original(cls, s, base_url)
+            client.read_timeout = client_read_timeout
+            return client
+
+        monkeypatch.setattr(MessagingClient, "from_settings", classmethod(short))
+    return send_cli.main(list(argv), ask=lambda _question: answer)
+
+
+@pytest.fixture
+def csv(tmp_path):
+    def write(rows=GOOD_ROWS, name="list.csv"):
+        path = tmp_path / name
+        path.write_text(HEADER + rows, encoding="utf-8")
+        return str(path)
+
+    return write
+
+
+def test_send_prints_summary_progress_and_dispatch_ids(env, monkeypatch, csv, capsys):
+    code = run(env, monkeypatch, csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Recipients: 3 will receive it; 1 excluded" in out
+    assert "SMS parts:  3, estimated cost 0.15" in out
+    assert f"THE REAL PLATFORM at {env['MESSAGING_API_URL']}" in out  # not the embedded sandbox: say so loudly
+    assert "chunk 1/2 (2 recipients): sent, dispatch" in out and "chunk 2/2 (1 recipient): sent" in out
+    assert "Sent to 3 recipients in 2 dispatches." in out
+    assert "Send #1; dispatch ids: " in out
+
+
+def test_the_same_file_again_is_refused_unless_resend_of_names_the_send(env, monkeypatch, csv, capsys):
+    assert run(env, monkeypatch, csv(), "--template", "71", "--yes") == 0
+    capsys.readouterr()
+    assert run(env, monkeypatch, csv(), "--template", "71", "--yes") == 4
+    assert "already sent on" in capsys.readouterr().err
+    assert run(env, monkeypatch, csv(), "--template", "71", "--yes", "--resend-of", "1") == 0
+    assert "RESEND:" in capsys.readouterr().out
+
+
+def test_answering_no_sends_nothing(env, monkeypatch, csv, capsys):
+    assert run(env, monkeypatch, csv(), "--template", "71", answer="n") == 1
+    assert "nothing was sent" in capsys.readouterr().err
+    assert open_store(env["DATABASE_URL"]).list_sends() == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "says"),
+    [
+        (["{missing}", "--template", "71"], 2, "There is no file"),
+        (["{file}", "--template", "999"], 2, "no template 999"),
+        (["{file}"], 2, "give a FILE and --template"),
+        (["{file}", "--template", "71", "--schedule", "tomorrow"], 2, "not a date and time"),
+        (["{file}", "--template", "71", "--schedule", "2020-01-01T10:00"], 2, "in the past"),
+        (["{file}", "--template", "71", "--default", "novalue"], 2, "must look like tag=value"),
+        (["{file}", "--template", "71", "--bogus"], 2, "unrecognized arguments"),
+        (["{bad}", "--template", "71", "--yes"], 3, "no row that can be sent"),
+        (["{file}", "--template", "73", "--yes"], 3, "no column for {{Firstname}}"),
+        (["{png}", "--template", "71", "--yes"], 2, "png.csv"),
+    ],
+)
+def test_exit_codes_for_problems(env, monkeypatch, csv, capsys, tmp_path, argv, code, says):
+    png = tmp_path / "png.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    paths = {
+        "{file}": csv(),
+        "{bad}": csv("C1,123,V1,1,2\n", name="bad.csv"),
+        "{missing}": str(tmp_path / "absent.csv"),
+        "{png}": str(png),
+    }
+    assert run(env, monkeypatch, *[paths.get(a, a) for a in argv]) == code
+    assert says in capsys.readouterr().err
+    assert open_store(env["DATABASE_URL"]).list_sends() == []
+
+
+def test_an_unknown_outcome_exits_5_and_resume_sends_the_rest(env, monkeypatch, csv, capsys, sandbox):
+    sandbox.set_knobs(response_delay_seconds=1.0)
+    args = (csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    code = run(env, monkeypatch, *args, client_read_timeout=0.3)
+    assert code == 5
+    assert "may or may not have gone out" in capsys.readouterr().out
+    sandbox.set_knobs(response_delay_seconds=0)
+    monkeypatch.undo()
+    assert run(env, monkeypatch, "--resume", "1", "--yes") == 5  # chunk 1 stays unknown
+    out = capsys.readouterr().out
+    assert "chunk 2/2 (1 recipient): sent" in out and "chunk 1/2" not in out
+
+
+def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + GOOD_ROWS, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}",
+        CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"),
+        CONSOLE_BATCH_SIZE="2",
+    )
+    command = [sys.executable, "-m", "lib", "send", str(path), "--template", "71", "--yes"]
+    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert "the local sandbox" in first.stdout and "Sent to 2 recipients in 1 dispatch." in first.stdout
+    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 4 and "add --resend-of 1" in again.stderr
