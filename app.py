@@ -12,7 +12,10 @@ ui.platform_banner(runtime)
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/compose.py", title="Compose", icon=":material/edit_square:"),
+        st.Page("pages/dispatches.py", title="Dispatches", icon=":material/monitoring:"),
         st.Page("pages/templates.py", title="Templates", icon=":material/description:"),
     ]
 )
+ui.mark_shell_drawn()
 navigation.run()

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
+import pandas as pd
 import streamlit as st
 
+from lib.campaign import CampaignPreview
+from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
+from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
+from lib.sending.jobs import get_job, start_job
+from lib.sending.manifest import SendManifest
 from lib.settings import SettingsError, get_settings
+
+escape = html.escape
 
 STATUS_COLOURS = {
     "Draft": "#505a5f",
@@ -33,6 +42,21 @@ def get_runtime() -> ConsoleRuntime:
     except SettingsError as exc:
         st.error(f"The console cannot start: {exc}")
         st.stop()
+
+
+def page_setup() -> ConsoleRuntime:
+    """Call first in every page. app.py draws the banner before running a page; but on the first
+    request after a server start Streamlit may run a page script directly, without app.py, and
+    the sandbox/live banner must be there all the same."""
+    rt = get_runtime()
+    if not st.session_state.pop("_shell_drawn", False):
+        inject_css()
+        platform_banner(rt)
+    return rt
+
+
+def mark_shell_drawn() -> None:
+    st.session_state["_shell_drawn"] = True
 
 
 def platform_banner(rt: ConsoleRuntime) -> None:
@@ -64,8 +88,107 @@ def inject_css() -> None:
         .cc-banner {padding: .5rem .9rem; border-radius: .35rem; margin-bottom: .6rem; font-size: .95rem}
         .cc-sandbox {background: #e8f1f8; border-left: 6px solid #1d70b8; color: #0b0c0c}
         .cc-live {background: #fbe4e0; border-left: 6px solid #d4351c; color: #0b0c0c}
+        .cc-sms {background: #e8f1f8; border-radius: 1rem 1rem 1rem .2rem; padding: .7rem 1rem;
+                 white-space: pre-wrap; max-width: 36rem; font-size: .95rem; margin-bottom: .3rem}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
         </style>""",
         unsafe_allow_html=True,
     )
+
+
+def highlighted_problem_rows(recipients: RecipientList, problems: pd.DataFrame):
+    """The problem rows as written in the file, each cell with a problem coloured by severity."""
+    rows = pd.Index(problems["row"].unique())
+    cells = recipients.table.loc[recipients.table.index.intersection(rows)]
+    colour = {"error": "background-color: #f6d7d2", "warning": "background-color: #fff2d3"}
+    marks = pd.DataFrame("", index=cells.index, columns=cells.columns)
+    for problem in problems.itertuples():
+        known = problem.column in marks.columns and problem.row in marks.index
+        if known and marks.at[problem.row, problem.column] != colour["error"]:
+            marks.at[problem.row, problem.column] = colour[problem.severity]
+    return cells.style.apply(lambda _: marks, axis=None)
+
+
+def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> SendManifest:
+    """Build the frozen manifest once per list, choices and schedule, not on every rerun."""
+    choices = campaign.choices
+    key = (campaign.recipients.content_hash, campaign.recipients.mapping.key, campaign.template,
+           tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate, schedule)
+    held = st.session_state.get("_manifest")
+    if held is None or held[0] != key:
+        held = (key, campaign.manifest(schedule))
+        st.session_state["_manifest"] = held
+    return held[1]
+
+
+def outcome_panel(outcome: SendOutcome, engine: SendEngine) -> None:
+    """What happened to every chunk, who the platform refused, and who may or may not have it."""
+    if outcome.complete:
+        st.success(outcome.headline)
+    elif outcome.has_unknown:
+        st.error(outcome.headline)
+    else:
+        st.warning(outcome.headline)
+    chunks = pd.DataFrame(
+        [
+            {"Chunk": c.seq, "Status": c.status.value.capitalize(), "Dispatch": c.dispatch_id,
+             "Recipients": c.recipient_count, "Accepted by platform": c.total_recipients_sent,
+             "Refused by platform": len(c.invalids), "Message": c.error or ""}
+            for c in outcome.chunks
+        ]
+    )
+    st.dataframe(chunks, hide_index=True, use_container_width=True,
+                 column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
+    if outcome.dispatch_ids:
+        st.markdown("Dispatch ids: " + ", ".join(f"**{d}**" for d in outcome.dispatch_ids))
+        st.page_link("pages/dispatches.py", label="Follow their status on the Dispatches page", icon=":material/monitoring:")
+    if outcome.platform_rejected_recipients:
+        st.warning(f"The platform refused {len(outcome.platform_rejected_recipients):,} recipients that the console had "
+                   "accepted:")
+        st.dataframe(pd.DataFrame([
+            {"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination, "Reason": r.reason}
+            for r in outcome.platform_rejected_recipients
+        ]), hide_index=True, use_container_width=True)
+    if outcome.has_unknown:
+        uncertain = outcome.uncertain_recipients
+        st.error(f"{len(uncertain):,} recipients may or may not have received the message. They are not sent again "
+                 "automatically: check the Dispatches page before deciding.")
+        st.dataframe(pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination}
+                                   for r in uncertain[:1000]]), hide_index=True, use_container_width=True)
+    if outcome.can_resume:
+        resume_panel(outcome, engine)
+
+
+def resume_panel(outcome: SendOutcome, engine: SendEngine) -> None:
+    waiting = outcome.totals.pending + outcome.totals.rejected
+    st.info(f"{waiting:,} recipients in chunks that did not go out can be sent now. Nothing that was accepted, "
+            "or may have gone out, is sent again.")
+    key = f"resume_{outcome.send_id}"
+    agreed = st.checkbox(f"Yes, send the remaining {waiting:,} recipients of send #{outcome.send_id}", key=f"{key}_ok")
+    started = st.session_state.get(f"{key}_job") is not None
+    if st.button("Resume the send", key=key, disabled=not agreed or started):
+        job = start_job("resume", lambda progress: engine.resume(outcome.send_id, on_progress=progress))
+        st.session_state[f"{key}_job"] = job.id
+        st.session_state["compose_active_job"] = job.id
+        st.rerun(scope="fragment")
+
+
+@st.fragment(run_every=0.5)
+def send_job_panel(job_id: str, engine: SendEngine) -> None:
+    """Watch a background send: progress while it runs, then exactly what happened."""
+    job = get_job(st.session_state.get("compose_active_job") or job_id)
+    if job is None:
+        st.info("This send was started in an earlier session: see the Dispatches page.")
+        return
+    if job.running:
+        p = job.progress
+        done, total = (p.chunks_done, p.chunk_count) if p else (0, 1)
+        st.progress(done / max(total, 1), text=f"Sending… {done} of {total} chunks" if p else "Sending…")
+        return
+    if isinstance(job.error, DuplicateSend):
+        st.error(str(job.error))
+    elif job.error is not None:
+        st.error(f"The send stopped: {job.error}. Nothing more is sent; the Dispatches page shows what went out.")
+    else:
+        outcome_panel(engine.outcome(job.outcome.send_id), engine)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lib.history.store import HistoryStore, open_store
 from lib.messaging.client import MessagingClient
 from lib.sandbox.server import RunningSandbox, SandboxConfig, run_sandbox_in_thread
+from lib.sending.engine import SendEngine
 from lib.settings import Settings
 from lib.templates import SHIPPED_CATALOG, FileCatalog, Template
 
@@ -38,6 +39,13 @@ class ConsoleRuntime:
 
     def templates(self) -> list[Template]:
         return self.catalog.list()
+
+    def engine(self) -> SendEngine:
+        s = self.settings
+        return SendEngine(
+            self.store, self.client, batch_size=s.batch_size, platform_url=self.platform_url,
+            is_sandbox=self.is_sandbox, operator=s.operator, timezone=s.tz,
+        )
 
 
 class StoreCatalog:

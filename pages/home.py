@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 
-rt = ui.get_runtime()
+rt = ui.page_setup()
 st.title("Campaign Console")
 st.write(
     "Compose SMS and email campaigns from a template and your customer spreadsheet, check every "

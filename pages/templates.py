@@ -14,7 +14,7 @@ from lib.templates import (
     template_tags,
 )
 
-rt = ui.get_runtime()
+rt = ui.page_setup()
 catalog = rt.catalog
 templates = catalog.list()
 
@@ -55,9 +55,9 @@ with view_tab:
         st.write("The catalog is empty. Create a template or import a catalog file.")
     else:
         st.markdown(f"**Tags it needs:** {', '.join(f'`{{{{{tag}}}}}`' for tag in template_tags(chosen)) or 'none'}")
-        if chosen.channel is Channel.EMAIL:
+        if chosen.channel == Channel.EMAIL:
             st.markdown(f"**Subject:** {chosen.subject}")
-        st.code(chosen.body, language="html" if chosen.channel is Channel.EMAIL else None, wrap_lines=True)
+        st.code(chosen.body, language="html" if chosen.channel == Channel.EMAIL else None, wrap_lines=True)
         confirm = st.checkbox(f"Yes, delete template {chosen.id} from this catalog", key="confirm_delete")
         if st.button("Delete template", disabled=not confirm, type="secondary"):
             catalog.delete(chosen.id)

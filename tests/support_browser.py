@@ -124,5 +124,27 @@ def wait_for_app_idle(page, timeout_ms: int = 30_000) -> None:
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its main container, so a full-page shot needs a viewport that tall.
+    size = page.viewport_size
+    height = page.evaluate("document.querySelector('[data-testid=stMain]')?.scrollHeight || 0")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height + 50, 12000))})
+    # Streamlit draws off-screen widgets lazily: wait until no placeholder skeleton is left.
+    page.wait_for_function("document.querySelectorAll('[data-testid=stSkeleton]').length === 0", timeout=10_000)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path
+
+
+def choose(page, key: str, option_text: str) -> None:
+    """Pick an option of the selectbox whose widget key is `key`."""
+    page.locator(f".st-key-{key} input").click()
+    page.get_by_role("option").filter(has_text=option_text).first.click()
+    wait_for_app_idle(page)
+
+
+def open_page(page, app_url: str, title: str) -> None:
+    """Open the app at its root, then a page through the navigation, as a person would."""
+    page.goto(app_url)
+    wait_for_app_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    wait_for_app_idle(page)

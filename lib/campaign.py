@@ -1,0 +1,144 @@
+"""A campaign: a template, a validated recipient list, the marketer's choices — and what it will send.
+
+This is the glue the Compose page and the `send` command share: which rows receive the message,
+which are left out and why, the personalised values (defaults and GSM-safe Greek applied), the
+SMS figures, and the frozen manifest built from exactly those values.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+
+from lib.personalization import preview
+from lib.recipients import RecipientList, emails, mobiles
+from lib.sending.manifest import ManifestRecipient, SendManifest, build_manifest, make_manifest
+from lib.templates import Channel, Template
+
+EXCLUDED_COLUMNS = ["Row", "Customer id", "Why it is left out"]
+
+
+@dataclass(frozen=True)
+class CampaignChoices:
+    defaults: dict[str, str] = field(default_factory=dict)
+    gsm_greek: bool = False
+    keep_first_duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class CampaignPreview:
+    template: Template
+    recipients: RecipientList
+    choices: CampaignChoices
+    candidates: pd.DataFrame  # valid rows after the duplicate choice: uniqueId, address…, one column per tag
+    values: pd.DataFrame  # the candidates' tag values as written (index = spreadsheet row)
+    metrics: preview.ListMetrics
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return preview.template_tags(self.template)
+
+    @property
+    def sendable_rows(self) -> pd.Index:
+        return self.metrics.rows.index[self.metrics.rows["error"].astype(str) == ""]
+
+    @property
+    def sendable_count(self) -> int:
+        return self.metrics.sendable
+
+    def excluded(self) -> pd.DataFrame:
+        """Every row that will not receive the message, with the reason in plain words."""
+        frame = self.recipients.frame
+        errors = self.recipients.problems
+        errors = errors[errors["severity"] == "error"]
+        by_row = errors.groupby("row")["message"].agg(lambda m: "; ".join(dict.fromkeys(m)))
+        invalid = frame.index[~frame["valid"].to_numpy(dtype=bool)]
+        parts = [pd.DataFrame({"row": invalid, "reason": by_row.reindex(invalid).fillna("Not valid").to_numpy()})]
+        valid = frame.index[frame["valid"].to_numpy(dtype=bool)]
+        dropped = valid.difference(self.candidates.index)
+        if len(dropped):
+            parts.append(pd.DataFrame({"row": dropped, "reason": "Same destination as an earlier row: sent once"}))
+        missing = self.metrics.rows["error"].astype(str)
+        missing = missing[missing != ""]
+        if len(missing):
+            parts.append(pd.DataFrame({"row": missing.index, "reason": missing.to_numpy()}))
+        rows = pd.concat(parts, ignore_index=True).sort_values("row", kind="stable")
+        ids = frame["uniqueId"].reindex(rows["row"]).to_numpy()
+        return pd.DataFrame({EXCLUDED_COLUMNS[0]: rows["row"].to_numpy(), EXCLUDED_COLUMNS[1]: ids,
+                             EXCLUDED_COLUMNS[2]: rows["reason"].to_numpy()})
+
+    def manifest(self, schedule_at: datetime | None) -> SendManifest:
+        """The frozen send: the same values the preview shows, defaults written into the payload."""
+        return build_manifest(
+            self.template,
+            self.candidates,
+            schedule_at=schedule_at,
+            defaults=self.choices.defaults,
+            gsm_greek=self.choices.gsm_greek,
+        )
+
+    def row_preview(self, row: int) -> dict:
+        return preview.preview_row_json(
+            self.template, self._preview_frame(), row, self.choices.defaults, self.choices.gsm_greek
+        )
+
+    def riskiest(self, limit: int = 8) -> list[preview.RiskyRow]:
+        return preview.riskiest_rows(self.template, self.values, self.metrics, limit)
+
+    def _preview_frame(self) -> pd.DataFrame:
+        address = self.candidates[["uniqueId", destination_column(self.template.channel)]]
+        return pd.concat([address, self.values], axis=1)
+
+
+def destination_column(channel: Channel) -> str:
+    return "mobilePhone" if channel is Channel.SMS else "email"
+
+
+def tag_values(recipients: RecipientList, frame: pd.DataFrame, tags: tuple[str, ...]) -> pd.DataFrame:
+    """One column per template tag, named by the tag, read from the column the mapping chose."""
+    columns = {tag: frame[recipients.payload_columns[tag]] for tag in tags if tag in recipients.payload_columns}
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def preview_campaign(
+    template: Template, recipients: RecipientList, choices: CampaignChoices, price_per_part: Decimal
+) -> CampaignPreview:
+    tags = preview.template_tags(template)
+    valid = recipients.valid_frame(keep_first_duplicate_destination=choices.keep_first_duplicate)
+    values = tag_values(recipients, valid, tags)
+    keep = ["uniqueId", destination_column(template.channel), "cardNumber"]
+    candidates = valid[[c for c in keep if c in valid.columns]].copy()
+    for tag in values.columns:  # build_manifest reads a tag from `payload.<tag>` first
+        candidates[f"payload.{tag}"] = values[tag]
+    metrics = preview.list_metrics(template, values, choices.defaults, choices.gsm_greek, price_per_part)
+    return CampaignPreview(template, recipients, choices, candidates, values, metrics)
+
+
+def own_address(channel: Channel, raw: str, region: str, allowed: tuple[str, ...]) -> str:
+    """The marketer's own mobile (E.164) or email for a test send, or ValueError saying what is wrong."""
+    if channel is Channel.SMS:
+        verdict = mobiles.check_one(raw, region, allowed)
+        if verdict.e164 is None:
+            raise ValueError(f"Your mobile number: {verdict.message}")
+        return verdict.e164
+    checked = emails.check_one(raw)
+    if checked.normalized is None:
+        raise ValueError(f"Your email address: {checked.message}")
+    return checked.normalized
+
+
+def build_test_send(campaign: CampaignPreview, row: int, destination: str) -> SendManifest:
+    """One message rendered with `row`'s data, to the marketer's own address. Its uniqueId is new
+    every time, so a second test is a second, deliberate send and never a duplicate of the campaign."""
+    if row not in campaign.sendable_rows:
+        raise ValueError(f"Row {row} will not receive this message, so it cannot be used for a test")
+    one = build_manifest(
+        campaign.template, campaign.candidates.loc[[row]], schedule_at=None,
+        defaults=campaign.choices.defaults, gsm_greek=campaign.choices.gsm_greek,
+    ).recipients[0]
+    test = ManifestRecipient(row, f"TEST-{row}-{time.time_ns()}", destination, None, one.payload)
+    return make_manifest(campaign.template, [test], schedule_at=None)

@@ -1,0 +1,341 @@
+"""Compose: template → recipients → preview → schedule → test → confirm → result.
+
+Steps unlock in order; every decision lives in lib (campaign, recipients, personalization,
+sending). Sends run as background jobs so no rerun can cut one off half-way.
+"""
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+import ui
+from lib.campaign import CampaignChoices, build_test_send, own_address, preview_campaign
+from lib.personalization.preview import gsm_greek_changes
+from lib.personalization.render import html_to_text, safe_preview_html
+from lib.recipients import (
+    ColumnMapping,
+    Field,
+    RecipientFileError,
+    export_rows_to_fix,
+    list_sheets,
+    load_recipient_list,
+)
+from lib.scheduling import ScheduleError, format_when, schedule_at
+from lib.sending.jobs import get_job, start_job
+from lib.sending.manifest import ManifestError
+from lib.templates import Channel, template_tags
+
+MAX_PROBLEM_ROWS_SHOWN = 500
+rt = ui.page_setup()
+settings = rt.settings
+state = st.session_state
+st.title("Compose a campaign")
+
+
+def step(number: int, title: str) -> None:
+    st.subheader(f"{number}. {title}", anchor=f"step-{number}")
+
+
+# ---- 1. Template ------------------------------------------------------------------------------
+step(1, "Template")
+templates = rt.templates()
+template = st.selectbox(
+    "Template", templates, index=None, key="compose_template", placeholder="Choose a template",
+    format_func=lambda t: f"{t.id} · {t.name} · {t.channel.label}",
+)
+if template is None:
+    st.caption("Templates come from the console's catalog (see the Templates page).")
+    st.stop()
+tags = template_tags(template)
+with st.container(border=True):
+    st.markdown(
+        f"**{template.channel.label}** template {template.id} — needs "
+        + (", ".join(f"`{{{{{t}}}}}`" for t in tags) or "no personalisation")
+    )
+    if template.channel == Channel.EMAIL:
+        st.markdown(f"Subject: {template.subject}")
+    st.code(template.body, language=None, wrap_lines=True)
+
+# ---- 2. Recipients ----------------------------------------------------------------------------
+step(2, "Recipients")
+upload = st.file_uploader(
+    "Your customer file (CSV or Excel). The first row must hold the column names.",
+    type=["csv", "txt", "tsv", "xlsx"], key="compose_upload",
+)
+if upload is None:
+    st.stop()
+data = upload.getvalue()
+sheet = None
+if upload.name.lower().endswith(".xlsx"):
+    try:
+        sheets = list_sheets(data, upload.name)
+    except RecipientFileError as exc:
+        st.error(str(exc))
+        st.stop()
+    if len(sheets) > 1:
+        sheet = st.selectbox("Sheet", sheets, key="compose_sheet")
+mapping_key = ("compose_mapping", upload.file_id, template.id, sheet)
+mapping: ColumnMapping | None = state.get(str(mapping_key))
+try:
+    with st.spinner(f"Reading and checking {upload.name}…"):
+        recipients = load_recipient_list(
+            data, upload.name, channel=template.channel, template_tags=tags, settings=settings,
+            sheet=sheet, mapping=mapping,
+        )
+except RecipientFileError as exc:
+    st.error(str(exc))
+    st.stop()
+
+with st.expander("Columns: which column feeds which field", expanded=bool(recipients.mapping.missing_tags)):
+    choices = [None, *recipients.headers]
+    targets = [(f.value, f) for f in Field] + [(f"{{{{{tag}}}}}", tag) for tag in tags]
+    columns = st.columns(3)
+    for i, (label, target) in enumerate(targets):
+        current = recipients.mapping.header_for(target)
+        picked = columns[i % 3].selectbox(
+            label, choices, index=choices.index(current) if current in choices else 0,
+            format_func=lambda h: "— none —" if h is None else h, key=f"map-{upload.file_id}-{template.id}-{label}",
+        )
+        if picked != current:
+            state[str(mapping_key)] = recipients.mapping.with_override(target, picked)
+            st.rerun()
+
+valid_rows, warning_count = recipients.valid_count, recipients.warning_count
+a, b, c, d = st.columns(4)
+a.metric("Rows in the file", f"{recipients.row_count:,}")
+b.metric("Can be sent", f"{valid_rows:,}")
+c.metric("Rows with errors", f"{recipients.invalid_count:,}")
+d.metric("Warnings", f"{warning_count:,}")
+for sentence in recipients.summary():
+    st.markdown(f"- {sentence}")
+
+problems = recipients.problems
+if len(problems):
+    show = st.radio("Show", ["All problems", "Errors only", "Warnings only"], horizontal=True, key="compose_filter")
+    if show != "All problems":
+        problems = problems[problems["severity"] == ("error" if show == "Errors only" else "warning")]
+    shown = problems.head(MAX_PROBLEM_ROWS_SHOWN)
+    st.dataframe(
+        shown.rename(columns={"row": "Row", "column": "Column", "severity": "", "message": "Problem"})
+        .drop(columns=["code"]),
+        hide_index=True, use_container_width=True, height=min(420, 38 + 35 * len(shown)),
+    )
+    if len(problems) > MAX_PROBLEM_ROWS_SHOWN:
+        st.caption(f"Showing the first {MAX_PROBLEM_ROWS_SHOWN:,} of {len(problems):,} problems; the download has all.")
+    if recipients.table is not None:
+        cells = ui.highlighted_problem_rows(recipients, shown)
+        with st.expander("The rows with problems, as in your file (problem cells highlighted)"):
+            st.dataframe(cells, use_container_width=True)
+    left, right = st.columns(2)
+    stem = upload.name.rsplit(".", 1)[0]
+    left.download_button(
+        "Download rows to fix (Excel, every cell as text)", export_rows_to_fix(recipients, "xlsx"),
+        file_name=f"{stem}-rows-to-fix.xlsx",
+    )
+    right.download_button(
+        "Download rows to fix (CSV)", export_rows_to_fix(recipients, "csv"), file_name=f"{stem}-rows-to-fix.csv"
+    )
+if valid_rows == 0:
+    st.error("No row of this file can be sent. Fix the problems above and upload the file again.")
+    st.stop()
+
+# ---- 3. Preview -------------------------------------------------------------------------------
+step(3, "Preview every message")
+choice_cols = st.columns(2)
+keep_first = False
+if (recipients.problems["code"] == "destination.repeated").any():
+    keep_first = choice_cols[0].checkbox(
+        "Send once per repeated number or address (keep the first row)", key="compose_keep_first"
+    )
+gsm_greek = False
+if template.channel == Channel.SMS:
+    gsm_greek = choice_cols[1].toggle(
+        "GSM-safe Greek: write Greek in capitals without accents (cheaper SMS)", key="compose_gsm_greek"
+    )
+defaults = {}
+if tags:
+    with st.expander("Defaults for empty values (written into what is sent)"):
+        default_cols = st.columns(min(3, len(tags)))
+        for i, tag in enumerate(tags):
+            value = default_cols[i % len(default_cols)].text_input(f"{{{{{tag}}}}}", key=f"compose_default_{tag}")
+            if value:
+                defaults[tag] = value
+campaign_choices = CampaignChoices(defaults, gsm_greek, keep_first)
+campaign = preview_campaign(template, recipients, campaign_choices, settings.sms_part_price)
+metrics = campaign.metrics
+excluded = campaign.excluded()
+
+a, b, c, d = st.columns(4)
+a.metric("Will receive it", f"{campaign.sendable_count:,}")
+b.metric("Left out", f"{len(excluded):,}")
+if template.channel == Channel.SMS:
+    c.metric("SMS parts in total", f"{metrics.total_parts:,}")
+    d.metric("Estimated cost", f"{metrics.estimated_cost:,.2f}", help=f"{metrics.price_per_part} per part")
+    if metrics.template_note:
+        st.warning(metrics.template_note)
+    spread = ", ".join(f"{n:,} get {p} part{'s' if p > 1 else ''}" for p, n in sorted(metrics.distribution.items()))
+    st.caption(f"Parts per recipient: {spread or 'none'}.")
+    if len(metrics.ucs2_rows):
+        by_char = ", ".join(f"'{ch}' in {n:,}" for ch, n in list(metrics.ucs2_by_character.items())[:8])
+        st.warning(
+            f"{len(metrics.ucs2_rows):,} messages need UCS-2 (70 characters a part instead of 160) because of: "
+            f"{by_char}." + ("" if gsm_greek else " GSM-safe Greek may fix Greek letters and curly quotes.")
+        )
+    if gsm_greek:
+        st.info(f"GSM-safe Greek saves {metrics.parts_saved_by_gsm_greek:,} SMS parts across the list.")
+        changes = gsm_greek_changes(campaign.values)
+        if len(changes):
+            st.dataframe(changes.rename(columns=str.capitalize), hide_index=True, use_container_width=True)
+
+
+def show_message(row: int) -> None:
+    shown = campaign.row_preview(row)
+    st.markdown(f"**Row {shown['row']}** · customer id `{shown['uniqueId']}` · to `{shown['to']}`")
+    if shown["error"]:
+        st.error(f"{shown['error']}: this row will not be sent. Set a default above or fix the file.")
+        return
+    if shown["defaultsUsed"]:
+        st.caption("Defaults used for: " + ", ".join(f"{{{{{t}}}}}" for t in shown["defaultsUsed"]))
+    if template.channel == Channel.SMS:
+        st.markdown(f'<div class="cc-sms">{ui.escape(shown["text"])}</div>', unsafe_allow_html=True)
+        st.caption(f"{shown['encoding']} · {shown['characters']} characters · {shown['parts']} part(s)")
+    else:
+        st.markdown(f"**Subject:** {ui.escape(shown['subject'])}", unsafe_allow_html=True)
+        components.html(safe_preview_html(shown["text"]), height=320, scrolling=True)
+        with st.expander("Plain-text version"):
+            st.text(html_to_text(shown["text"]))
+
+
+risky_tab, any_tab, excluded_tab = st.tabs(["Riskiest rows", "Any row", f"Left out ({len(excluded):,})"])
+with risky_tab:
+    for risky in campaign.riskiest():
+        with st.container(border=True):
+            st.caption("Why look: " + "; ".join(risky.reasons))
+            show_message(risky.row)
+with any_tab:
+    how = st.radio("Find by", ["Spreadsheet row", "Customer id"], horizontal=True, key="compose_find_by")
+    rows = campaign.candidates.index
+    if how == "Spreadsheet row":
+        row = st.number_input("Row", min_value=int(rows.min()), max_value=int(rows.max()), key="compose_row")
+    else:
+        wanted = st.text_input("Customer id", key="compose_uid")
+        match = campaign.candidates.index[campaign.candidates["uniqueId"] == wanted.strip()]
+        row = int(match[0]) if len(match) else None
+    if row is not None and row in rows:
+        show_message(int(row))
+    elif row is not None:
+        reason = excluded.loc[excluded["Row"] == row, "Why it is left out"]
+        st.info(f"Row {row} is left out: {reason.iloc[0]}" if len(reason) else f"There is no row {row} to send.")
+    else:
+        st.info("No row with that customer id will receive this message.")
+with excluded_tab:
+    st.dataframe(excluded.head(5000), hide_index=True, use_container_width=True)
+if campaign.sendable_count == 0:
+    st.error("Every row is left out: set defaults for the missing values or fix the file.")
+    st.stop()
+
+# ---- 4. Schedule ------------------------------------------------------------------------------
+step(4, "When")
+tz = settings.tz
+when_choice = st.radio("Send", ["Now", "At a date and time"], horizontal=True, key="compose_when")
+scheduled = None
+if when_choice != "Now":
+    now = datetime.now(tz)
+    tomorrow_ten = (now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    left, right = st.columns(2)
+    day = left.date_input("Date", value=tomorrow_ten.date(), key="compose_day", format="DD/MM/YYYY")
+    at = right.time_input("Time", value=tomorrow_ten.time(), step=300, key="compose_time")
+    try:
+        scheduled = schedule_at(day, at, tz, now=now, horizon_days=settings.schedule_horizon_days)
+    except ScheduleError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.caption(f"Goes out {format_when(scheduled, tz)}, {settings.timezone} time.")
+
+try:
+    manifest = ui.cached_manifest(campaign, scheduled)
+except ManifestError as exc:
+    st.error(str(exc))
+    st.stop()
+engine = rt.engine()
+
+# ---- 5. Test send -----------------------------------------------------------------------------
+step(5, "Send yourself a test (recommended)")
+with st.container(border=True):
+    kind = "mobile number" if template.channel == Channel.SMS else "email address"
+    left, right = st.columns([2, 1])
+    own = left.text_input(f"Your {kind}", key="compose_own_address")
+    test_row = right.selectbox("With the data of row", list(campaign.sendable_rows[:1000]), key="compose_test_row")
+    if st.button("Send test", key="compose_send_test", disabled=not own):
+        try:
+            test = build_test_send(campaign, int(test_row), own_address(
+                template.channel, own, settings.region, settings.allowed_countries))
+        except ValueError as exc:
+            st.error(str(exc))
+        else:
+            job = start_job("test", lambda progress: engine.submit(test, is_test=True, on_progress=progress))
+            job.wait(60)
+            if job.error:
+                st.error(f"The test was not sent: {job.error}")
+            elif job.outcome:
+                st.success(f"Test: {job.outcome.headline} Dispatch {', '.join(map(str, job.outcome.dispatch_ids))}.")
+
+# ---- 6. Confirm -------------------------------------------------------------------------------
+step(6, "Check and send")
+job_key = f"compose_job_{manifest.hash}"
+job = get_job(state.get(job_key))
+previous = [] if job else engine.find_previous_sends(manifest)
+with st.container(border=True, key="confirm-summary"):
+    summary = {
+        "Template": f"{template.id} · {template.name}",
+        "Channel": template.channel.label,
+        "Recipients who will receive it": f"{len(manifest):,}",
+        "Left out": f"{len(excluded):,}",
+        "When": format_when(scheduled, tz),
+        "Platform": "Sandbox (nothing is really sent)" if rt.is_sandbox else rt.platform_url,
+    }
+    if template.channel == Channel.SMS:
+        summary["SMS parts (estimated cost)"] = f"{metrics.total_parts:,} ({metrics.estimated_cost:,.2f})"
+    st.table(pd.Series(summary, name="").to_frame())
+    if not rt.is_sandbox:
+        st.markdown(
+            f'<div class="cc-banner cc-live">This sends real messages through <b>{ui.escape(rt.platform_url)}</b>'
+            " and they are paid for.</div>", unsafe_allow_html=True,
+        )
+
+resend_of = None
+if previous:
+    latest = previous[-1]
+    st.error(engine.describe_previous(latest))
+    typed = st.text_input(f"To send again anyway, type the number of the earlier send ({latest.id})", key="compose_resend")
+    if typed.strip() != str(latest.id):
+        st.stop()
+    resend_of = latest.id
+
+
+def start_send() -> None:
+    # A callback runs once per click before the script; a second click finds the job and does nothing.
+    if state.get(job_key):
+        return
+    job = start_job(
+        "campaign",
+        lambda progress: engine.submit(
+            manifest, on_progress=progress, resend_of=resend_of, excluded_recipients=len(excluded),
+            estimated_parts=metrics.total_parts if template.channel == Channel.SMS else None,
+            estimated_cost=metrics.estimated_cost if template.channel == Channel.SMS else None,
+        ),
+    )
+    state[job_key] = job.id
+
+
+st.button(
+    f"Send to {len(manifest):,} recipients", type="primary", key="compose_send", on_click=start_send,
+    disabled=job is not None, use_container_width=True,
+)
+
+# ---- 7. Result --------------------------------------------------------------------------------
+if job is not None:
+    step(7, "Result")
+    ui.send_job_panel(job.id, engine)
