@@ -371,6 +371,12 @@ def test_resume_refuses_a_send_that_does_not_exist(store, client):
         make_engine(store, client).resume(7)
 
 
+def test_an_empty_manifest_is_refused_before_anything_is_recorded(store, client):
+    with pytest.raises(SendError, match="no one to send to"):
+        make_engine(store, client).submit(replace(manifest(1), recipients=()))
+    assert store.list_sends() == []
+
+
 def test_manifest_recipients_round_trip_through_the_store(store, client):
     m = SendManifest(71, "Promo", PROMO.channel, None, (ManifestRecipient(9, "X", "+306936000009", "C9", (("voucherCode", "A"), ("voucherAmount", "1"), ("expirationDate", "x"))),), "c" * 64)  # fmt: skip
     outcome = make_engine(store, client).submit(m)

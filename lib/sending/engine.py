@@ -207,6 +207,8 @@ class SendEngine:
     ) -> SendOutcome:
         """Record the send, then post it chunk by chunk. Raises DuplicateSend before posting
         anything if this manifest was already sent (unless `resend_of` names that send)."""
+        if not manifest.recipients:
+            raise SendError("There is no one to send to: the list has no recipients")
         claim = self._claim(manifest, resend_of, is_test)
         chunks = [[_new_recipient(r) for r in chunk] for chunk in manifest.chunks(self.batch_size)]
         try:
