@@ -6,7 +6,6 @@ sending). Sends run as background jobs so no rerun can cut one off half-way.
 
 from datetime import datetime, timedelta
 
-import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -298,7 +297,7 @@ with st.container(border=True, key="confirm-summary"):
     }
     if template.channel == Channel.SMS:
         summary["SMS parts (estimated cost)"] = f"{metrics.total_parts:,} ({metrics.estimated_cost:,.2f})"
-    st.table(pd.Series(summary, name="").to_frame())
+    st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in summary.items()))
     if not rt.is_sandbox:
         st.markdown(
             f'<div class="cc-banner cc-live">This sends real messages through <b>{ui.escape(rt.platform_url)}</b>'
