@@ -1,0 +1,101 @@
+"""The Compose page's steps, run headless with AppTest against a fresh store and sandbox."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.support_app import app_env, page_path  # noqa: F401
+from tests.support_browser import wait_until
+
+FIXTURE = Path(__file__).parent / "fixtures" / "compose" / "promo-with-problems.csv"
+
+
+def compose(upload: tuple[str, bytes] | None = ("promo.csv", FIXTURE.read_bytes()), template_index: int = 0) -> AppTest:
+    at = AppTest.from_file(page_path("compose.py"), default_timeout=60).run()
+    at.selectbox(key="compose_template").select_index(template_index).run()
+    if upload:
+        at.get("file_uploader")[0].upload(upload[0], upload[1], "text/csv").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for e in [*at.markdown, *at.error, *at.warning, *at.info, *at.success, *at.caption])
+
+
+def test_problems_are_counted_and_summarised_for_the_marketer(app_env):  # noqa: F811
+    at = compose()
+    assert (metric(at, "Rows in the file"), metric(at, "Can be sent"), metric(at, "Rows with errors")) == ("8", "4", "4")
+    shown = texts(at)
+    assert "Fix the mobile number in 1 row" in shown
+    assert "Remove 1 repeated customer id" in shown
+    assert len(at.get("download_button")) >= 2  # rows to fix, as Excel and CSV
+
+
+def test_preview_leaves_out_a_row_missing_a_tag_until_a_default_is_given(app_env):  # noqa: F811
+    at = compose()
+    assert (metric(at, "Will receive it"), metric(at, "Left out")) == ("3", "5")
+    assert "Missing value for {{voucherCode}}" in texts(at)
+    at.text_input(key="compose_default_voucherCode").input("WELCOME").run()
+    assert (metric(at, "Will receive it"), metric(at, "Left out")) == ("4", "4")
+    assert any(b.label == "Send to 4 recipients" for b in at.button)
+
+
+@pytest.mark.parametrize(
+    ("days_ahead", "message"),
+    [(-1, "in the past"), (45, "more than 30 days ahead")],
+)
+def test_schedules_outside_the_window_are_refused_with_the_reason(app_env, days_ahead, message):  # noqa: F811
+    at = compose()
+    at.radio(key="compose_when").set_value("At a date and time").run()
+    at.date_input(key="compose_day").set_value(date.today() + timedelta(days=days_ahead)).run()
+    assert any(message in e.value for e in at.error)
+    assert not any(b.label.startswith("Send to") for b in at.button)
+
+
+def test_a_file_that_is_not_a_spreadsheet_gets_one_sentence(app_env):  # noqa: F811
+    at = compose(upload=("customers.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4))
+    assert len(at.error) == 1 and "\n" not in at.error[0].value
+    assert not at.get("metric")
+
+
+def test_send_then_a_second_session_is_refused_until_the_earlier_send_is_named(app_env):  # noqa: F811
+    at = compose()
+    at.button(key="compose_send").click().run()
+    runtime = app_env._runtime()
+    wait_until(lambda: runtime.store.list_sends(10) and runtime.store.list_sends(10)[0].state == "accepted",
+               20, "the send to be accepted")
+    send_id = runtime.store.list_sends(10)[0].id
+
+    again = compose()
+    refusal = " ".join(e.value for e in again.error)
+    assert "already sent" in refusal and f"send #{send_id}" in refusal
+    assert not any(b.label.startswith("Send to") for b in again.button)
+    again.text_input(key="compose_resend").input(str(send_id)).run()
+    assert any(b.label == "Send to 3 recipients" for b in again.button)
+    assert len(runtime.store.list_sends(10)) == 1
+
+
+def test_test_send_goes_to_the_marketers_own_number_and_is_recorded_as_a_test(app_env):  # noqa: F811
+    at = compose()
+    at.text_input(key="compose_own_address").input("12345").run()
+    at.button(key="compose_send_test").click().run()
+    assert any("Your mobile number" in e.value for e in at.error)
+
+    at.text_input(key="compose_own_address").input("693 111 2233").run()
+    at.button(key="compose_send_test").click().run()
+    assert any(s.value.startswith("Test: Sent to 1 recipient") for s in at.success), [s.value for s in at.success]
+    runtime = app_env._runtime()
+    sends = runtime.store.list_sends(10, include_tests=True)
+    assert [s.is_test for s in sends] == [True]
+    messages = runtime.sandbox.wait_for_outbox(1, timeout=20)
+    assert messages[0]["to"] in ("+306931112233", "306931112233", "6931112233")
+    assert messages[0]["text"].startswith("Your voucher SPRING19")
+    # The campaign itself is still unsent: a test never counts as the campaign.
+    assert any(b.label == "Send to 3 recipients" and not b.disabled for b in at.button)
