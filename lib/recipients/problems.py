@@ -232,8 +232,9 @@ def summary_sentences(problems: pd.DataFrame, channel_destination: str, repeated
             "Format the column as text in Excel next time"
         )
     if n := count("destination.repeated"):
+        verb, pronoun = ("repeats", "it gets") if n == 1 else ("repeat", "they get")
         sentences.append(
-            f"{_rows(n)} repeat a {channel_destination} already in the file: they get the message again "
+            f"{_rows(n)} {verb} a {channel_destination} already in the file: {pronoun} the message again "
             "unless you choose to keep only the first"
         )
     for text in dict.fromkeys(file_level.loc[file_level["severity"].eq("warning"), "message"]):

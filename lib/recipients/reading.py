@@ -329,7 +329,7 @@ def _read_workbook(data: bytes, sheet: str | int | None) -> tuple[list[list], in
 
 
 def cell_text(value: object) -> str:
-    """A workbook cell as the marketer sees it: whole numbers without '.0', dates as ISO."""
+    """A workbook cell as the marketer sees it: whole numbers without '.0', dates day first (28/09/2026)."""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
@@ -340,10 +340,14 @@ def cell_text(value: object) -> str:
         return repr(value)
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
+    if isinstance(value, dt.datetime):  # day first, as Greek (and most European) Excel shows dates
+        if value.time() == dt.time():
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M:%S" if value.second else "%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
     if isinstance(value, dt.timedelta):
         return str(value)
     return "" if value is None else str(value)
