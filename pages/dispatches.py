@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from datetime import UTC, date, datetime, timedelta
 
@@ -132,14 +133,54 @@ flt = q.HistoryFilter(
     statuses=tuple(chosen_statuses),
     search=search.strip(),
 )
-history = q.load_history(rt.store, flt, tz, template_names)
+
+
+@st.cache_resource(max_entries=16, ttl=timedelta(minutes=10), show_spinner=False)
+def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_key: tuple, tz_name: str) -> dict:
+    """The history and everything drawn from it, rebuilt only when the filters or the data change
+    (`version`): clicking around the page does not re-read 20k rows each time."""
+    chosen = q.HistoryFilter(*filter_key)
+    history = q.load_history(rt.store, chosen, tz, dict(names_key))
+    narrowed = chosen.search or chosen.statuses or chosen.template_ids or chosen.channels
+    period_text = f"{chosen.start:%d %b} – {chosen.end:%d %b %Y}" if chosen.start and chosen.end else "the chosen period"
+    return {
+        "history": history,
+        "kpis": q.kpis(history),
+        "table": q.send_table(history, limit=TABLE_LIMIT),
+        "export": q.export_table(history),
+        "figures": {
+            "recipients": charts.recipients_per_day(
+                q.recipients_by_outcome(history),
+                "No sends match these filters" if narrowed else f"No sends between {period_text}",
+            ),
+            "dispatches": charts.dispatches_per_day(
+                q.dispatches_by_status(history),
+                "No dispatches match these filters" if narrowed else f"No dispatches between {period_text}",
+            ),
+            "invalid": charts.invalid_share_over_time(
+                q.invalid_share(history),
+                "No sends match these filters" if narrowed else f"No recipients submitted between {period_text}",
+            ),
+            "delay": charts.queueing_delay_distribution(q.queueing_delays(history)),
+        },
+    }
+
+
+data = load_page_data(
+    rt.store.url,
+    dataclasses.astuple(flt),
+    q.history_version(rt.store),
+    tuple(sorted(template_names.items())),
+    rt.settings.timezone,
+)
+history = data["history"]
 if history.search_note:
     (st.info if history.sends.size or history.dispatches.size else st.warning)(history.search_note)
 
 
 # ---- KPIs --------------------------------------------------------------------------------------
 
-k = q.kpis(history)
+k = data["kpis"]
 with st.container(border=True, key="kpis"):
     row1 = st.columns(5)
     row1[0].metric("Sends", f"{k.sends:,}")
@@ -241,7 +282,7 @@ def draw_send(send_id: int) -> None:
 sends_tab, charts_tab, track_tab, download_tab = st.tabs(["Sends", "Charts", "Track a dispatch", "Download"])
 
 with sends_tab:
-    table = q.send_table(history, limit=TABLE_LIMIT)
+    table = data["table"]
     if history.sends.empty:
         st.write("No sends match these filters." if not history.searched else "")
     else:
@@ -285,15 +326,12 @@ with sends_tab:
         draw_detail(int(detail_id))
 
 with charts_tab:
-    why = "No sends match these filters" if flt.search or flt.statuses or flt.template_ids or flt.channels else None
-    period_text = f"{start:%d %b} – {end:%d %b %Y}"
-    for key, figure in (
-        ("recipients", charts.recipients_per_day(q.recipients_by_outcome(history), why or f"No sends between {period_text}")),
-        ("dispatches", charts.dispatches_per_day(q.dispatches_by_status(history), why or f"No dispatches between {period_text}")),
-        ("invalid", charts.invalid_share_over_time(q.invalid_share(history), why or f"No recipients submitted between {period_text}")),
-        ("delay", charts.queueing_delay_distribution(q.queueing_delays(history))),
-        ("upcoming", charts.upcoming_schedule(q.upcoming(rt.store, datetime.now(UTC), flt, template_names), datetime.now(UTC), tz)),
-    ):
+    now = datetime.now(UTC)
+    figures = {
+        **data["figures"],
+        "upcoming": charts.upcoming_schedule(q.upcoming(rt.store, now, flt, template_names), now, tz),
+    }
+    for key, figure in figures.items():
         with st.container(key=f"chart-{key}"):
             st.plotly_chart(figure, config=PLOTLY_CONFIG, theme=None, key=f"chart-{key}-figure")
 
@@ -320,7 +358,7 @@ with track_tab:
 with download_tab:
     st.write("The filtered history, one row per part of each send, ready for Excel. Charts download as PNG from their "
              "own toolbar (the camera icon).")
-    rows = q.export_table(history)
+    rows = data["export"]
     stem = f"dispatches-{start:%Y%m%d}-{end:%Y%m%d}"
     csv_col, xlsx_col = st.columns(2)
     csv_col.download_button(
