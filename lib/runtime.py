@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass, field
 
-from lib.history.store import HistoryStore, open_store
+from lib.history.store import HistoryStore, open_store, utcnow
 from lib.messaging.client import MessagingClient
 from lib.sandbox.server import RunningSandbox, SandboxConfig, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
@@ -94,4 +94,7 @@ def start_runtime(settings: Settings) -> ConsoleRuntime:
     sandbox = start_sandbox(settings) if settings.uses_sandbox else None
     platform_url = sandbox.url if sandbox is not None else settings.api_url
     client = MessagingClient.from_settings(settings, base_url=platform_url)
-    return ConsoleRuntime(settings, platform_url, open_store(settings.database_url), client, sandbox)
+    store = open_store(settings.database_url)
+    # Recipients' personal data older than the retention period is purged at every start.
+    store.purge_personal_data(utcnow(), settings.retention_days)
+    return ConsoleRuntime(settings, platform_url, store, client, sandbox)
