@@ -13,6 +13,11 @@ st.write(
     "personalised message before anything leaves, send now or later, and follow what happened."
 )
 
+left, middle, right = st.columns(3)
+left.page_link("pages/compose.py", label="Compose and send a campaign", icon=":material/edit_square:")
+middle.page_link("pages/dispatches.py", label="Follow what was sent", icon=":material/monitoring:")
+right.page_link("pages/templates.py", label="Manage templates", icon=":material/description:")
+
 CHECK_EVERY_SECONDS = 60
 checked = st.session_state.get("connection_check")
 if st.session_state.pop("recheck_connection", False) or not checked or time.time() - checked[0] > CHECK_EVERY_SECONDS:
