@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib.campaign import CampaignPreview
+from lib.campaign import CampaignPreview, preview_campaign
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
@@ -110,16 +110,30 @@ def highlighted_problem_rows(recipients: RecipientList, problems: pd.DataFrame):
     return cells.style.apply(lambda _: marks, axis=None)
 
 
+def remember(name: str, key: tuple, build):
+    """Keep one result per name in the session, rebuilt only when its key changes: a rerun
+    caused by an unrelated widget must not recompute a million-row preview."""
+    held = st.session_state.get(f"_remember_{name}")
+    if held is None or held[0] != key:
+        held = (key, build())
+        st.session_state[f"_remember_{name}"] = held
+    return held[1]
+
+
+def campaign_key(recipients: RecipientList, template, choices) -> tuple:
+    return (recipients.content_hash, recipients.mapping.key, recipients.channel, template,
+            tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate)
+
+
+def cached_campaign(template, recipients: RecipientList, choices, price) -> CampaignPreview:
+    key = (*campaign_key(recipients, template, choices), price)
+    return remember("campaign", key, lambda: preview_campaign(template, recipients, choices, price))
+
+
 def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> SendManifest:
     """Build the frozen manifest once per list, choices and schedule, not on every rerun."""
-    choices = campaign.choices
-    key = (campaign.recipients.content_hash, campaign.recipients.mapping.key, campaign.template,
-           tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate, schedule)
-    held = st.session_state.get("_manifest")
-    if held is None or held[0] != key:
-        held = (key, campaign.manifest(schedule))
-        st.session_state["_manifest"] = held
-    return held[1]
+    key = (*campaign_key(campaign.recipients, campaign.template, campaign.choices), schedule)
+    return remember("manifest", key, lambda: campaign.manifest(schedule))
 
 
 def outcome_panel(outcome: SendOutcome, engine: SendEngine) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
-from lib.campaign import CampaignChoices, build_test_send, own_address, preview_campaign
+from lib.campaign import CampaignChoices, build_test_send, own_address
 from lib.personalization.preview import gsm_greek_changes
 from lib.personalization.render import html_to_text, safe_preview_html
 from lib.recipients import (
@@ -130,11 +130,11 @@ if len(problems):
     left, right = st.columns(2)
     stem = upload.name.rsplit(".", 1)[0]
     left.download_button(
-        "Download rows to fix (Excel, every cell as text)", export_rows_to_fix(recipients, "xlsx"),
+        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx"),
         file_name=f"{stem}-rows-to-fix.xlsx",
     )
     right.download_button(
-        "Download rows to fix (CSV)", export_rows_to_fix(recipients, "csv"), file_name=f"{stem}-rows-to-fix.csv"
+        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv"), file_name=f"{stem}-rows-to-fix.csv"
     )
 if valid_rows == 0:
     st.error("No row of this file can be sent. Fix the problems above and upload the file again.")
@@ -162,9 +162,9 @@ if tags:
             if value:
                 defaults[tag] = value
 campaign_choices = CampaignChoices(defaults, gsm_greek, keep_first)
-campaign = preview_campaign(template, recipients, campaign_choices, settings.sms_part_price)
+campaign = ui.cached_campaign(template, recipients, campaign_choices, settings.sms_part_price)
 metrics = campaign.metrics
-excluded = campaign.excluded()
+excluded = ui.remember("excluded", (id(campaign),), campaign.excluded)
 
 a, b, c, d = st.columns(4)
 a.metric("Will receive it", f"{campaign.sendable_count:,}")
