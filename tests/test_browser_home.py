@@ -20,3 +20,14 @@ def test_home_shows_sandbox_badge_and_connection(console_app, browser_page):  # 
     assert "Set (never shown)" in panel.inner_text()
     assert "demo" not in panel.locator("code").inner_text()  # the address shows no credentials
     screenshot(page, "home")
+
+
+def test_templates_page_lists_the_catalog(console_app, browser_page):  # noqa: F811
+    from tests.support_browser import open_page
+
+    page = browser_page
+    open_page(page, console_app.url, "Templates")
+    page.get_by_text("every preview is drawn from this copy").wait_for()
+    assert page.get_by_test_id("sandbox-badge").is_visible()
+    page.get_by_role("tab", name="Create or edit").click()
+    screenshot(page, "templates")
