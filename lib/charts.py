@@ -70,14 +70,24 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, legend_ti
         colorway=list(PALETTE),
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
-        margin={"l": 60, "r": 20, "t": 60, "b": 60},
-        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 70, "r": 20, "t": 60, "b": 110},
+        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
         hoverlabel={"font": {"family": FONT_FAMILY}},
         height=380,
     )
     fig.update_xaxes(title_text=x_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False)
     fig.update_yaxes(title_text=y_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False)
     return fig
+
+
+def _whole_numbers(fig: go.Figure, largest: float, axis: str = "y") -> None:
+    """Counts of people or dispatches never get 0.2 ticks."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(rangemode="tozero", tickformat=",d", dtick=1 if largest <= 8 else None)
+
+
+def _days_axis(fig: go.Figure, days: int) -> None:
+    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000 if days <= 14 else None)
 
 
 def empty_figure(title: str, reason: str, x_title: str = "", y_title: str = "") -> go.Figure:
@@ -136,7 +146,8 @@ def recipients_per_day(frame: pd.DataFrame, empty_reason: str = "No sends in the
         )
     _layout(fig, title, x_title, y_title, legend_title="Outcome")
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000 if totals["day"].nunique() <= 14 else None)
+    _days_axis(fig, totals["day"].nunique())
+    _whole_numbers(fig, float(totals.groupby("day")["recipients"].sum().max()))
     return fig
 
 
@@ -161,7 +172,8 @@ def dispatches_per_day(frame: pd.DataFrame, empty_reason: str = "No dispatches i
         )
     _layout(fig, title, x_title, y_title, legend_title="Status")
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000 if totals["day"].nunique() <= 14 else None)
+    _days_axis(fig, totals["day"].nunique())
+    _whole_numbers(fig, float(totals.groupby("day")["dispatches"].sum().max()))
     return fig
 
 
@@ -189,15 +201,17 @@ def invalid_share_over_time(
             name=template,
             mode="lines+markers",
             line={"color": PALETTE[index % len(PALETTE)], "width": 3},
+            marker={"size": 10},
             customdata=part[["invalid", "submitted"]].to_numpy(),
             hovertemplate="%{x|%d %b %Y}<br>"
             + template
             + ": %{y:.1f}% invalid<br>(%{customdata[0]:,} of %{customdata[1]:,})<extra></extra>",
         )
     _layout(fig, title, x_title, y_title, legend_title="Template")
+    fig.update_layout(showlegend=True)  # even for one template: the colour must say which
     top = max(5.0, float(totals["share"].max()) * 1.15)
     fig.update_yaxes(range=[0, min(100.0, top)], ticksuffix="%")
-    fig.update_xaxes(tickformat="%d %b")
+    _days_axis(fig, totals["day"].nunique())
     return fig
 
 
@@ -238,7 +252,8 @@ def queueing_delay_distribution(
         annotation_position="top right",
     )
     _layout(fig, title, f"Time to finish queuing ({unit})", "Dispatches (count)")
-    fig.update_layout(showlegend=False, bargap=0.05)
+    fig.update_layout(showlegend=False, bargap=0.05, margin={"b": 60})
+    _whole_numbers(fig, float(len(values)))
     return fig
 
 
@@ -288,7 +303,7 @@ def upcoming_schedule(
     start = start.tz_localize(None).normalize()
     end = max(local.max().normalize() + timedelta(days=1), start + timedelta(days=7))
     fig.update_xaxes(range=[start, end], tickformat="%a %d %b", dtick=86_400_000, showgrid=True)
-    fig.update_layout(showlegend=False, height=max(260, 120 + 50 * data["template"].nunique()))
+    fig.update_layout(showlegend=False, height=max(260, 120 + 50 * data["template"].nunique()), margin={"b": 60})
     return fig
 
 
@@ -323,7 +338,7 @@ def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
             y=["Queuing"] * len(steps),
             mode="lines+markers+text",
             text=[label for label, _ in steps],
-            textposition="top center",
+            textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(steps))],
             marker={"size": 16, "color": PRIMARY},
             line={"color": PRIMARY, "width": 4},
             name="Progress",
@@ -341,8 +356,11 @@ def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
             hovertemplate="Scheduled to send: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
         )
     _layout(fig, title, "Time" + (f" ({tz})" if tz is not None else " (UTC)"), "")
-    fig.update_layout(showlegend=False, height=260)
-    fig.update_yaxes(categoryorder="array", categoryarray=["Scheduled", "Queuing"])
+    fig.update_layout(showlegend=False, height=300, margin={"b": 60})
+    fig.update_yaxes(categoryorder="array", categoryarray=["Scheduled", "Queuing"], range=[-0.6, 1.6])
+    times = [local(at) for _, at in steps] + ([local(scheduled)] if scheduled is not None else [])
+    span = max(max(times) - min(times), pd.Timedelta(seconds=2))
+    fig.update_xaxes(range=[min(times) - span * 0.08, max(times) + span * 0.08])  # room for the labels
     return fig
 
 
@@ -368,6 +386,6 @@ def status_history(frame: pd.DataFrame, tz=None) -> go.Figure:
         name="Status",
     )
     _layout(fig, title, "Time the change was seen" + (f" ({tz})" if tz is not None else " (UTC)"), "Status")
-    fig.update_layout(showlegend=False, height=260)
+    fig.update_layout(showlegend=False, height=280, margin={"b": 60})
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     return fig

@@ -194,8 +194,9 @@ with st.container(border=True, key="kpis"):
     row2[2].metric("Estimated SMS parts", f"{k.estimated_parts:,}")
     row2[3].metric(
         "Estimated SMS cost",
-        "not estimated" if k.estimated_cost is None else f"€{k.estimated_cost:,.2f}",
-        help="From the price per SMS part in the settings, for the sends that had an estimate",
+        "—" if k.estimated_cost is None else f"€{k.estimated_cost:,.2f}",
+        help="From the price per SMS part in the settings, for the sends that had an estimate"
+        + ("; no send in this period had one" if k.estimated_cost is None else ""),
     )
     row2[4].metric("Dispatches in Error", f"{k.dispatches_in_error:,}")
 

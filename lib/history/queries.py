@@ -443,6 +443,7 @@ def send_table(history: History, limit: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Send": sends["id"].astype("int64"),
+            "Status": sends["statuses"],
             "Template": sends["template_name"],
             "Channel": sends["channel"].map(lambda c: CHANNEL_LABELS.get(c, str(c))),
             "Created": _local(sends["created_at"], history.tz),
@@ -452,7 +453,6 @@ def send_table(history: History, limit: int | None = None) -> pd.DataFrame:
             "Rejected by our checks": sends["excluded_recipients"].astype("int64"),
             "Rejected by the platform": sends["platform_invalid"].astype("int64"),
             "Not confirmed": sends["unconfirmed"].astype("int64"),
-            "Status": sends["statuses"],
             "Dispatches": sends["dispatch_count"].astype("int64"),
             "Sent by": sends["created_by"],
             "Test": sends["is_test"].astype(bool),

@@ -1,0 +1,59 @@
+"""The Dispatches page in a real browser: a send's badge reaches Queued by itself, without a reload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lib.history.store import open_store
+from lib.messaging import MessagingClient
+from tests.support_browser import ARTIFACTS, browser_page, console_app, screenshot, wait_for_app_idle  # noqa: F401
+from tests.support_dispatches import mobiles, record_send
+
+pytestmark = pytest.mark.browser
+
+
+def test_status_badge_reaches_queued_without_reloading(console_app, browser_page):  # noqa: F811
+    page = browser_page
+    page.goto(console_app.url)  # the app starts its embedded sandbox on the first visit
+    wait_for_app_idle(page)
+    store = open_store(console_app.database_url)
+    with MessagingClient(console_app.sandbox_url, "demo", "demo") as client:
+        # Scheduled a few seconds ahead: the sandbox holds it Pending, so the page sees it move.
+        send_id = record_send(
+            store, client, destinations=[*mobiles(3), "1936862208"], schedule_at=datetime.now(UTC) + timedelta(seconds=8)
+        )
+    [chunk] = store.get_send(send_id).chunks
+    assert chunk.dispatch_id, f"the sandbox did not accept the send: {chunk.status} {chunk.error_message}"
+    dispatch_id = chunk.dispatch_id
+
+    page.goto(f"{console_app.url}/dispatches")
+    wait_for_app_idle(page)
+    row = page.locator(f'[data-testid="live-dispatch-{dispatch_id}"]')
+    row.wait_for()
+    assert row.get_attribute("data-status") in ("Draft", "Pending")
+    page.evaluate("window.__notReloaded = true")
+    screenshot(page, "dispatches-in-progress")
+
+    page.locator(f'[data-testid="live-dispatch-{dispatch_id}"][data-status="Queued"]').wait_for(timeout=45_000)
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    assert "Queued" in row.inner_text()
+
+    page.locator(f".st-key-live-detail-{dispatch_id} button").click()
+    detail = page.get_by_test_id("detail-heading")
+    detail.wait_for()
+    wait_for_app_idle(page)
+    assert f"Dispatch {dispatch_id}" in detail.inner_text() and "Queued" in detail.inner_text()
+    assert page.evaluate("window.__notReloaded === true")
+    page.locator(".st-key-dispatch-detail").get_by_text("Recipients the platform refused", exact=False).count()
+    screenshot(page, "dispatches-detail")
+    page.locator(".st-key-dispatch-detail").screenshot(path=str(ARTIFACTS / "dispatches-detail-panel.png"))
+
+    page.get_by_role("tab", name="Charts").click()
+    for key in ("recipients", "dispatches", "invalid", "delay", "upcoming"):
+        chart = page.locator(f".st-key-chart-{key}")
+        chart.locator(".js-plotly-plot").first.wait_for()
+        chart.screenshot(path=str(ARTIFACTS / f"dispatches-chart-{key}.png"))
+    assert page.locator(".st-key-chart-recipients").get_by_text("Recipients per day, by outcome").count() >= 1
+    screenshot(page, "dispatches-charts")
