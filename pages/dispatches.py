@@ -242,6 +242,16 @@ def draw_detail(dispatch_id: int) -> None:
                 hide_index=True,
                 column_config={"Status": STATUS_COLUMN, "Seen at": st.column_config.DatetimeColumn(format=WHEN + ":ss")},
             )
+        if detail.send:
+            refused = q.invalid_recipients(rt.store, detail.send["id"])
+            refused = refused[refused["Dispatch"] == dispatch_id]
+            if not refused.empty:
+                st.markdown(f"**Recipients the platform refused in this dispatch ({len(refused)})**")
+                st.dataframe(
+                    refused, hide_index=True, column_config={"Spreadsheet row": st.column_config.NumberColumn(format="%d")}
+                )
+            for step in q.next_steps(rt.store, detail.send["id"]):
+                st.warning(step, icon=":material/priority_high:")
         with st.expander("Every field the platform returned", expanded=False):
             if detail.platform_fields:
                 st.dataframe(

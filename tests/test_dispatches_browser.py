@@ -46,7 +46,7 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
     wait_for_app_idle(page)
     assert f"Dispatch {dispatch_id}" in detail.inner_text() and "Queued" in detail.inner_text()
     assert page.evaluate("window.__notReloaded === true")
-    page.locator(".st-key-dispatch-detail").get_by_text("Recipients the platform refused", exact=False).count()
+    page.locator(".st-key-dispatch-detail").get_by_text("Recipients the platform refused in this dispatch (1)").wait_for()
     screenshot(page, "dispatches-detail")
     page.locator(".st-key-dispatch-detail").screenshot(path=str(ARTIFACTS / "dispatches-detail-panel.png"))
 
