@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lib.campaign import CampaignPreview, preview_campaign
+from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
@@ -18,16 +19,8 @@ from lib.settings import SettingsError, get_settings
 
 escape = html.escape
 
-STATUS_COLOURS = {
-    "Draft": "#505a5f",
-    "Pending": "#f47738",
-    "Queued": "#00703c",
-    "Error": "#d4351c",
-    "Unknown": "#912b88",
-    "Rejected": "#d4351c",
-    "Accepted": "#00703c",
-    "Posting": "#1d70b8",
-}
+# One palette for badges and charts; our chunk states Accepted/Posting join the platform's.
+STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8"}
 
 
 @st.cache_resource(show_spinner="Starting the console…")

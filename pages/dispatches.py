@@ -15,7 +15,7 @@ from lib.history import queries as q
 from lib.history import refresh as r
 from lib.messaging import PlatformError
 
-rt = ui.get_runtime()
+rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}
 TABLE_LIMIT = 1000
