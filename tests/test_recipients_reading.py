@@ -100,6 +100,12 @@ def test_cells_are_text_with_leading_zeros_and_no_floats():
     assert rows_of(table) == [["007", "6936862208", "0123"], ["008", "6.936862208E+09", "1e5"]]
 
 
+def test_broken_bytes_after_a_utf8_bom_do_not_turn_the_file_greek():
+    table = read_table(b"\xef\xbb\xbfid,name\n1,Zo\xeb\n2,\xce\x9c\xce\xb1\n", "x.csv")
+    assert table.encoding == "utf-8-sig"
+    assert table.data["name"].tolist() == ["Zo\ufffd", "Μα"]
+
+
 def test_headers_trimmed_blank_rows_and_blank_columns_dropped_row_numbers_kept():
     text = b" id , mobile ,,\n1,6936862208,,\n,,,\n\n2,6936862209,,\n,,,\n\n"
     table = read_table(text, "x.csv")
@@ -120,6 +126,7 @@ def test_ragged_rows_are_padded_not_dropped():
         (b"", "The file is empty."),
         (b"   \r\n\r\n", "The file is empty."),
         (b"id,mobile\n", "The file has column names but no recipients under them."),
+        (b"sep=;", "The file is empty."),
         (b"id,mobile\n,\n  ,  \n", "The file has column names but no recipients under them."),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "This file is a PDF, not a spreadsheet"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "This file is a picture, not a spreadsheet"),

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from email_validator import EmailNotValidError, validate_email
-from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT_INTL
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, DOT_ATOM_TEXT_INTL
 
 from lib.recipients.mobiles import ColumnVerdicts, arrow_text, expand
 from lib.recipients.problems import message
@@ -97,13 +97,16 @@ def _library_many(values: list[str]) -> list[Verdict]:
     out: list[Verdict] = []
     for raw in values:
         text = (raw or "").strip()
+        if text and ("@" not in text or text.endswith("@")):
+            out.append(Verdict(None, "email.invalid", message("email.invalid")))  # no address after an @
+            continue
         halves = _simple_halves(text)
         if halves is None:
             out.append(check_one(text))
             continue
         local, domain = halves
         if local not in local_parts:
-            local_parts[local] = local if _plain_unicode_local(local) else _normalized(local + "@a.gr", local=True)
+            local_parts[local] = _local_as_written(local)
         if domain not in domains:
             domains[domain] = _normalized("a@" + domain, local=False)
         local_norm, domain_norm = local_parts[local], domains[domain]
@@ -125,6 +128,15 @@ def _simple_halves(text: str) -> tuple[str, str] | None:
     if not local or not domain or unicodedata.category(domain[0]).startswith("M"):
         return None
     return local, domain
+
+
+def _local_as_written(local: str) -> str | None:
+    """The normalised local part, as email-validator gives it, without calling it when the rules are plain."""
+    if DOT_ATOM_TEXT.match(local):  # ASCII: kept as written, role mailboxes (info, sales...) lower-cased
+        return local.lower() if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES else local
+    if _plain_unicode_local(local):
+        return local
+    return _normalized(local + "@a.gr", local=True)
 
 
 def _plain_unicode_local(local: str) -> bool:

@@ -23,8 +23,7 @@ from lib.recipients.problems import countries_phrase, country_name, message
 
 _WHOLE_WITH_ZEROS = re.compile(r"^\+?(\d{6,})[.,]0+$")  # 6936862208.0: Excel's float, lossless
 _SCIENTIFIC = re.compile(r"^\+?(\d)(?:[.,](\d+))?[eE]\+?(\d{1,2})$")  # 6.936862208E+09
-EXCEL_SHAPES = r"^\+?(\d{6,}[.,]0+|\d([.,]\d+)?[eE]\+?\d{1,2})$"
-_FAST_CLEAN = r"[ \-.()]"
+_FAST_CLEAN = " -.()"  # removed before matching the Greek shapes
 # A Greek national number written with +30 or 0030 in front, or bare (not starting with 0 or 3, where
 # phonenumbers would try a trunk prefix or country code), or 30 + exactly 10 digits. For each of these
 # phonenumbers ends with country code 30 and this national number (GR has no national prefix), so its
@@ -127,17 +126,20 @@ def _judge_distinct(distinct: pa.Array, region: str, allowed: tuple[str, ...]) -
     codes = np.full(len(distinct), None, dtype=object)
     texts = np.full(len(distinct), None, dtype=object)
     if region == "GR" and "GR" in allowed:
-        cleaned = pc.replace_substring_regex(stripped, _FAST_CLEAN, "")
+        candidates, repaired, lost = _excel_repairs(stripped)
+        codes[lost] = "mobile.excel_digits_lost"
+        texts[lost] = _lost_messages(stripped, lost)
+        cleaned = candidates
+        for punctuation in _FAST_CLEAN:  # literal replaces are cheaper than one regex replace
+            cleaned = pc.replace_substring(cleaned, punctuation, "")
         parts = pc.extract_regex(cleaned, _FAST_GREEK)
         groups = [pc.struct_field(parts, g) for g in ("n", "t", "m")]
         national = pc.binary_join_element_wise(*groups, "")  # the two groups that did not match are ""
-        excel = pc.match_substring_regex(stripped, EXCEL_SHAPES)
-        accepted = pc.and_(pc.is_valid(parts), pc.invert(excel))
-        fast = accepted.to_numpy(zero_copy_only=False)
-        national = national.filter(accepted)
+        fast = pc.is_valid(parts).to_numpy(zero_copy_only=False) & ~lost
+        positions = np.flatnonzero(fast)
+        national = national.take(pa.array(positions))
         kinds = _greek_kinds(national)
         mobile = kinds == "mobile"
-        positions = np.flatnonzero(fast)
         e164[positions[mobile]] = pc.binary_join_element_wise("+30", national.filter(pa.array(mobile)), "").to_numpy(
             zero_copy_only=False
         )
@@ -146,12 +148,49 @@ def _judge_distinct(distinct: pa.Array, region: str, allowed: tuple[str, ...]) -
             chosen = positions[kinds == kind]
             codes[chosen] = code
             texts[chosen] = _invalid(code, allowed).message
+        fixed = positions[mobile & repaired[positions]]  # sendable, but the marketer should know Excel was at it
+        codes[fixed] = "mobile.excel_repaired"
+        texts[fixed] = _repaired_messages(stripped, candidates, fixed)
+        fast |= lost
     slow = np.flatnonzero(~fast)
     if slow.size:
         for position, raw in zip(slow, distinct.take(pa.array(slow)).to_pylist(), strict=True):
             verdict = check_one(raw, region, allowed)
             e164[position], codes[position], texts[position] = verdict.e164, verdict.code, verdict.message
     return (pa.array(e164, type=pa.string()), pa.array(codes, type=pa.string()), pa.array(texts, type=pa.string()))
+
+
+_EXCEL_PARTS = r"^\+?(?:(?P<whole>\d{6,})[.,]0+|(?P<lead>\d)(?:[.,](?P<fraction>\d+))?[eE]\+?(?P<exponent>\d{1,2}))$"
+
+
+def _excel_repairs(stripped: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """excel_repair for a whole column: (text to judge, repaired mask, digits-lost mask). A scientific
+    number with more decimals than its exponent is not Excel's doing and is judged as written."""
+    parts = pc.extract_regex(stripped, _EXCEL_PARTS)
+    matched = pc.is_valid(parts).to_numpy(zero_copy_only=False)
+    if not matched.any():
+        return stripped, np.zeros(len(stripped), dtype=bool), np.zeros(len(stripped), dtype=bool)
+    whole, lead, fraction, exponent = (pc.struct_field(parts, g) for g in ("whole", "lead", "fraction", "exponent"))
+    exponent_value = pc.cast(pc.if_else(pc.equal(exponent, ""), "-1", exponent), pa.int64()).fill_null(-1)
+    fraction_length = pc.utf8_length(fraction).fill_null(-2)
+    is_whole = pc.greater(pc.utf8_length(whole), 0).fill_null(False).to_numpy(zero_copy_only=False)
+    same = pc.equal(fraction_length, exponent_value).to_numpy(zero_copy_only=False)
+    fewer = pc.less(fraction_length, exponent_value).to_numpy(zero_copy_only=False)
+    scientific = matched & ~is_whole
+    repaired = matched & (is_whole | (scientific & same))
+    lost = scientific & fewer
+    digits = pc.if_else(pa.array(is_whole), whole, pc.binary_join_element_wise(lead, fraction, ""))
+    return pc.if_else(pa.array(repaired), digits, stripped), repaired, lost
+
+
+def _lost_messages(stripped: pa.Array, lost: np.ndarray) -> list[str]:
+    return [message("mobile.excel_digits_lost", raw=raw) for raw in stripped.filter(pa.array(lost)).to_pylist()]
+
+
+def _repaired_messages(stripped: pa.Array, candidates: pa.Array, positions: np.ndarray) -> list[str]:
+    take = pa.array(positions)
+    pairs = zip(stripped.take(take).to_pylist(), candidates.take(take).to_pylist(), strict=True)
+    return [message("mobile.excel_repaired", raw=raw, repaired=digits) for raw, digits in pairs]
 
 
 def _greek_kinds(national: pa.Array) -> np.ndarray:

@@ -51,7 +51,7 @@ class Table:
 
 def read_table(data: bytes, filename: str = "", *, sheet: str | int | None = None, max_rows: int = 1_000_000) -> Table:
     """Read `data` into a Table, or raise RecipientFileError with one sentence."""
-    if len(data) == 0 or not data.strip():
+    if len(data) == 0 or (not data[:SAMPLE_BYTES].strip() and not data.strip()):
         raise RecipientFileError(file_error("empty"))
     if len(data) > MAX_FILE_BYTES:
         raise RecipientFileError(file_error("too_big", size=human_size(len(data)), limit=human_size(MAX_FILE_BYTES)))
@@ -143,9 +143,12 @@ def _read_text(data: bytes, max_rows: int) -> Table:
     if b"\x00" in utf8[:SAMPLE_BYTES] or b"\x00" in utf8[-SAMPLE_BYTES:]:
         raise RecipientFileError(file_error("not_spreadsheet"))
     sample = utf8[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
-    if encoding == "utf-8" and _invalid_utf8(utf8):
-        encoding = _guess_single_byte(data)
-        text = _decode(data, encoding)
+    if encoding.startswith("utf-8") and _invalid_utf8(utf8):
+        if encoding == "utf-8-sig":  # a BOM says UTF-8: a few broken bytes become '�' rather than Greek
+            text = utf8.decode("utf-8", errors="replace")
+        else:
+            encoding = _guess_single_byte(data)
+            text = _decode(data, encoding)
         sample = text[:SAMPLE_BYTES]
         utf8 = text.encode("utf-8")
     if _looks_binary(sample):
@@ -180,6 +183,8 @@ def _sep_line(sample: str, utf8: bytes) -> tuple[str, bytes, str]:
     """Excel's `sep=;` first line names the delimiter."""
     first = sample.split("\n", 1)[0].strip()
     if len(first) == 5 and first.lower().startswith("sep=") and first[4] in DELIMITERS:
+        if b"\n" not in utf8:
+            raise RecipientFileError(file_error("empty"))
         cut = utf8.index(b"\n") + 1
         return sample[len(sample.split("\n", 1)[0]) + 1 :], utf8[cut:], first[4]
     return sample, utf8, ""
@@ -359,12 +364,19 @@ def _table_from_rows(rows: list[list], first_row: int, kind: str, max_rows: int)
     width = max((len(r) for r in rows), default=0)
     if width > MAX_COLUMNS:
         raise RecipientFileError(file_error("too_many_columns", columns=width, limit=MAX_COLUMNS))
-    columns: list[list[str]] = [[] for _ in range(width)]
-    for row in rows:
-        texts = [v if type(v) is str else cell_text(v) for v in row]
-        for i in range(width):
-            columns[i].append(texts[i] if i < len(texts) else "")
+    if any(len(r) != width for r in rows):
+        rows = [list(r) + [""] * (width - len(r)) for r in rows]
+    columns = [_text_column(values) for values in zip(*rows, strict=True)]
     return _table_from_columns(columns, kind, max_rows, first_row=first_row)
+
+
+def _text_column(values: tuple) -> pa.ChunkedArray:
+    """A workbook column as text. Columns of text convert in C; others go cell by cell."""
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        array = pa.array([v if type(v) is str else cell_text(v) for v in values], type=pa.string())
+    return pa.chunked_array([array.fill_null("")])
 
 
 def _refuse_row_count(rows: list[list], max_rows: int) -> None:
