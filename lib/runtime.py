@@ -6,15 +6,15 @@ talks HTTP to it exactly as it would to the real platform.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 
 from lib.history.store import HistoryStore, open_store, utcnow
 from lib.messaging.client import MessagingClient
-from lib.sandbox.server import RunningSandbox, SandboxConfig, run_sandbox_in_thread
+from lib.sandbox.embedded import sandbox_config_for
+from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
 from lib.settings import Settings
-from lib.templates import SHIPPED_CATALOG, FileCatalog, Template
+from lib.templates import FileCatalog, Template
 
 
 @dataclass
@@ -39,6 +39,14 @@ class ConsoleRuntime:
 
     def templates(self) -> list[Template]:
         return self.catalog.list()
+
+    def describe_platform(self) -> str:
+        return "the local sandbox (nothing reaches real customers)" if self.is_sandbox else f"THE REAL PLATFORM at {self.platform_url}"
+
+    def close(self) -> None:
+        self.client.close()
+        if self.sandbox is not None:
+            self.sandbox.stop()
 
     def engine(self) -> SendEngine:
         s = self.settings
@@ -71,27 +79,9 @@ class StoreCatalog:
             self.save(template)
 
 
-def start_sandbox(settings: Settings) -> RunningSandbox:
-    settings.sandbox_dir.mkdir(parents=True, exist_ok=True)
-    # The sandbox serves its own copy of the catalog, so editing templates never touches the repo.
-    templates_path = settings.sandbox_dir / "templates.json"
-    if not templates_path.exists():
-        shutil.copyfile(SHIPPED_CATALOG, templates_path)
-    config = SandboxConfig(
-        templates_path=templates_path,
-        port=settings.sandbox_port,
-        user=settings.api_user,
-        password=settings.api_password,
-        data_dir=settings.sandbox_dir,
-        allowed_countries=settings.allowed_countries,
-        step_seconds=settings.sandbox_step_seconds,
-        timezone=settings.timezone,
-    )
-    return run_sandbox_in_thread(config)
-
-
 def start_runtime(settings: Settings) -> ConsoleRuntime:
-    sandbox = start_sandbox(settings) if settings.uses_sandbox else None
+    # One sandbox per runtime (the app caches its runtime once per server process).
+    sandbox = run_sandbox_in_thread(sandbox_config_for(settings)) if settings.uses_sandbox else None
     platform_url = sandbox.url if sandbox is not None else settings.api_url
     client = MessagingClient.from_settings(settings, base_url=platform_url)
     store = open_store(settings.database_url)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import atexit
 import logging
+import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from lib.sandbox.server import RunningSandbox, SandboxConfig, run_sandbox_in_thread
+from lib.templates import SHIPPED_CATALOG
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +39,26 @@ def start_embedded_sandbox(data_dir: Path, **overrides: Any) -> RunningSandbox:
         return _running
 
 
-def embedded_sandbox_for(settings: Any) -> RunningSandbox:
-    """The embedded sandbox configured from the console's Settings, accepting its user and password."""
-    return start_embedded_sandbox(
-        settings.sandbox_dir,
+def sandbox_catalog(sandbox_dir: Path) -> Path:
+    """The sandbox's own copy of the catalog, made on first use: the Templates page edits this
+    copy, never the one shipped in the repository."""
+    path = Path(sandbox_dir) / "templates.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SHIPPED_CATALOG, path)
+    return path
+
+
+def sandbox_config_for(settings: Any) -> SandboxConfig:
+    """The sandbox the console's Settings describe, accepting the console's own user and password."""
+    return SandboxConfig(
+        host="127.0.0.1",
         port=settings.sandbox_port,
         user=settings.api_user,
         password=settings.api_password,
-        step_seconds=settings.sandbox_step_seconds,
+        templates_path=sandbox_catalog(settings.sandbox_dir),
+        data_dir=Path(settings.sandbox_dir),
         allowed_countries=tuple(settings.allowed_countries),
+        step_seconds=settings.sandbox_step_seconds,
         timezone=settings.timezone,
     )

@@ -15,19 +15,17 @@ MESSAGING_API_URL is unset.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from lib.history.store import HistoryStore, open_store
-from lib.messaging.client import MessagingClient
-from lib.sending.engine import ChunkProgress, DuplicateSend, SendEngine, SendError, SendOutcome
+from lib.runtime import ConsoleRuntime, start_runtime
+from lib.sending.engine import ChunkProgress, DuplicateSend, SendError, SendOutcome
 from lib.sending.manifest import ManifestError, SendManifest, build_manifest
 from lib.sending.status import ChunkStatus
 from lib.settings import Settings, SettingsError, get_settings
-from lib.templates import SHIPPED_CATALOG, CatalogError, Channel, Template, load_catalog
+from lib.templates import CatalogError, Channel, Template
 
 EXIT_OK, EXIT_PLATFORM, EXIT_USAGE, EXIT_INVALID, EXIT_DUPLICATE, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5
 SHOWN_INVALIDS = 20
@@ -67,10 +65,13 @@ def main(argv: list[str], *, ask: Callable[[str], str] = input) -> int:
         if args.resume is None and (args.file is None or args.template is None):
             raise _Stop("send: give a FILE and --template ID (or --resume SEND_ID)", EXIT_USAGE)
         settings = get_settings()
-        with _Platform(settings) as platform:
+        platform = start_runtime(settings)
+        try:
             if args.resume is not None:
                 return _resume(args, platform, ask)
             return _send(args, settings, platform, ask)
+        finally:
+            platform.close()
     except _Stop as stop:
         print(str(stop), file=sys.stderr)
         return stop.code
@@ -82,72 +83,10 @@ def main(argv: list[str], *, ask: Callable[[str], str] = input) -> int:
 # ---- the platform ----------------------------------------------------------------------------
 
 
-class _Platform:
-    """The client, history store and catalog: the embedded sandbox unless MESSAGING_API_URL is set."""
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.sandbox = None
-        self.client: MessagingClient | None = None
-
-    def __enter__(self) -> _Platform:
-        if self.settings.uses_sandbox:
-            from lib.sandbox.embedded import start_embedded_sandbox
-
-            self.sandbox = start_embedded_sandbox(
-                self.settings.sandbox_dir,
-                port=self.settings.sandbox_port,
-                user=self.settings.api_user,
-                password=self.settings.api_password,
-                step_seconds=self.settings.sandbox_step_seconds,
-                allowed_countries=tuple(self.settings.allowed_countries),
-                timezone=self.settings.timezone,
-                templates_path=_sandbox_catalog(self.settings.sandbox_dir),
-            )
-        self.url = self.sandbox.url if self.sandbox is not None else self.settings.api_url
-        self.client = MessagingClient.from_settings(self.settings, base_url=self.url)
-        self.store: HistoryStore = open_store(self.settings.database_url)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.client is not None:
-            self.client.close()
-
-    def engine(self) -> SendEngine:
-        return SendEngine(
-            self.store,
-            self.client,
-            batch_size=self.settings.batch_size,
-            platform_url=self.url,
-            is_sandbox=self.sandbox is not None,
-            operator=self.settings.operator,
-            timezone=self.settings.tz,
-        )
-
-    def templates(self) -> list[Template]:
-        if self.sandbox is not None:
-            return load_catalog(self.sandbox.config.templates_path)
-        return self.store.list_templates()
-
-    def where(self) -> str:
-        return (
-            "the local sandbox (nothing reaches real customers)" if self.sandbox else f"THE REAL PLATFORM at {self.url}"
-        )
-
-
-def _sandbox_catalog(sandbox_dir: Path) -> Path:
-    """The sandbox's own copy of the catalog (the Templates page edits it), made on first use."""
-    path = Path(sandbox_dir) / "templates.json"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SHIPPED_CATALOG, path)
-    return path
-
-
 # ---- send ------------------------------------------------------------------------------------
 
 
-def _send(args, settings: Settings, platform: _Platform, ask: Callable[[str], str]) -> int:
+def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
     template = _template(platform, args.template)
     schedule_at = _schedule(args.schedule, settings)
     defaults = _defaults(args.default)
@@ -177,7 +116,7 @@ def _send(args, settings: Settings, platform: _Platform, ask: Callable[[str], st
     return _report(outcome)
 
 
-def _template(platform: _Platform, template_id: int) -> Template:
+def _template(platform: ConsoleRuntime, template_id: int) -> Template:
     try:
         templates = {t.id: t for t in platform.templates()}
     except CatalogError as exc:
@@ -279,7 +218,7 @@ def _summary(template, manifest: SendManifest, excluded, parts, cost, settings, 
     if parts is not None:
         lines.append(f"SMS parts:  {parts:,}, estimated cost {cost}")
     lines.append(f"When:       {format_when(manifest.schedule_at, settings.tz)}")
-    lines.append(f"Platform:   {platform.where()}")
+    lines.append(f"Platform:   {platform.describe_platform()}")
     if resend_of is not None:
         lines.append(f"RESEND:     this list was already sent as send #{resend_of}; the same people get it again")
     return "\n".join(lines)
@@ -327,7 +266,7 @@ def _report(outcome: SendOutcome) -> int:
 # ---- resume ----------------------------------------------------------------------------------
 
 
-def _resume(args, platform: _Platform, ask: Callable[[str], str]) -> int:
+def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
     engine = platform.engine()
     try:
         before = engine.outcome(args.resume)
