@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, DOT_ATOM_TEXT_INTL
 
-from lib.recipients.mobiles import ColumnVerdicts, arrow_text, expand
+from lib.recipients.mobiles import ColumnVerdicts, arrow_text, expand, scatter
 from lib.recipients.problems import message
 
 # Plain ASCII addresses. Labels may not start or end with '-', be longer than 63 or contain '--'
@@ -75,17 +75,17 @@ def _judge_distinct(distinct: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     fast_mask = fast.to_numpy(zero_copy_only=False).copy()
     keep_mask = keep.to_numpy(zero_copy_only=False)
     fast_mask[np.flatnonzero(fast_mask)[~keep_mask]] = False
-    normalized = np.full(len(distinct), None, dtype=object)
     joined = pc.binary_join_element_wise(local, domain_lower, "@").filter(keep)
-    normalized[fast_mask] = joined.to_numpy(zero_copy_only=False)
+    normalized = scatter(pa.nulls(len(distinct), pa.string()), np.flatnonzero(fast_mask), joined)
     codes = np.full(len(distinct), None, dtype=object)
     texts = np.full(len(distinct), None, dtype=object)
     slow = np.flatnonzero(~fast_mask)
     if slow.size:
         verdicts = _library_many(distinct.take(pa.array(slow)).to_pylist())
-        for position, verdict in zip(slow, verdicts, strict=True):
-            normalized[position], codes[position], texts[position] = verdict.normalized, verdict.code, verdict.message
-    return pa.array(normalized, type=pa.string()), pa.array(codes, type=pa.string()), pa.array(texts, type=pa.string())
+        normalized = scatter(normalized, slow, pa.array([v.normalized for v in verdicts], type=pa.string()))
+        codes[slow] = [v.code for v in verdicts]
+        texts[slow] = [v.message for v in verdicts]
+    return normalized, pa.array(codes, type=pa.string()), pa.array(texts, type=pa.string())
 
 
 def _library_many(values: list[str]) -> list[Verdict]:

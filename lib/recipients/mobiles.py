@@ -122,8 +122,8 @@ def check_many(values: pd.Series, region: str, allowed: Sequence[str]) -> Column
 def _judge_distinct(distinct: pa.Array, region: str, allowed: tuple[str, ...]) -> tuple[pa.Array, pa.Array, pa.Array]:
     stripped = pc.utf8_trim_whitespace(distinct)
     fast = np.zeros(len(distinct), dtype=bool)
-    e164 = np.full(len(distinct), None, dtype=object)
-    codes = np.full(len(distinct), None, dtype=object)
+    e164 = pa.nulls(len(distinct), pa.string())  # arrow, not Python strings: a million of those is 100 MB
+    codes = np.full(len(distinct), None, dtype=object)  # these only point at a few shared strings
     texts = np.full(len(distinct), None, dtype=object)
     if region == "GR" and "GR" in allowed:
         candidates, repaired, lost = _excel_repairs(stripped)
@@ -140,9 +140,7 @@ def _judge_distinct(distinct: pa.Array, region: str, allowed: tuple[str, ...]) -
         national = national.take(pa.array(positions))
         kinds = _greek_kinds(national)
         mobile = kinds == "mobile"
-        e164[positions[mobile]] = pc.binary_join_element_wise("+30", national.filter(pa.array(mobile)), "").to_numpy(
-            zero_copy_only=False
-        )
+        e164 = scatter(e164, positions[mobile], pc.binary_join_element_wise("+30", national.filter(pa.array(mobile)), ""))
         for kind, code in (("other", "mobile.not_mobile"), ("invalid", "mobile.invalid"), ("short", "mobile.too_short"),
                            ("long", "mobile.too_long")):  # fmt: skip
             chosen = positions[kinds == kind]
@@ -154,10 +152,20 @@ def _judge_distinct(distinct: pa.Array, region: str, allowed: tuple[str, ...]) -
         fast |= lost
     slow = np.flatnonzero(~fast)
     if slow.size:
-        for position, raw in zip(slow, distinct.take(pa.array(slow)).to_pylist(), strict=True):
-            verdict = check_one(raw, region, allowed)
-            e164[position], codes[position], texts[position] = verdict.e164, verdict.code, verdict.message
-    return (pa.array(e164, type=pa.string()), pa.array(codes, type=pa.string()), pa.array(texts, type=pa.string()))
+        verdicts = [check_one(raw, region, allowed) for raw in distinct.take(pa.array(slow)).to_pylist()]
+        e164 = scatter(e164, slow, pa.array([v.e164 for v in verdicts], type=pa.string()))
+        codes[slow] = [v.code for v in verdicts]
+        texts[slow] = [v.message for v in verdicts]
+    return e164, pa.array(codes, type=pa.string()), pa.array(texts, type=pa.string())
+
+
+def scatter(target: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
+    """`target` with values[i] at positions[i] (positions ascending)."""
+    if positions.size == 0:
+        return target
+    mask = np.zeros(len(target), dtype=bool)
+    mask[positions] = True
+    return pc.replace_with_mask(target, pa.array(mask), values)
 
 
 _EXCEL_PARTS = r"^\+?(?:(?P<whole>\d{6,})[.,]0+|(?P<lead>\d)(?:[.,](?P<fraction>\d+))?[eE]\+?(?P<exponent>\d{1,2}))$"
