@@ -145,7 +145,7 @@ def outcome_panel(outcome: SendOutcome, engine: SendEngine) -> None:
             for c in outcome.chunks
         ]
     )
-    st.dataframe(chunks, hide_index=True, use_container_width=True,
+    st.dataframe(chunks, hide_index=True, width="stretch",
                  column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
     if outcome.dispatch_ids:
         st.markdown("Dispatch ids: " + ", ".join(f"**{d}**" for d in outcome.dispatch_ids))
@@ -156,13 +156,13 @@ def outcome_panel(outcome: SendOutcome, engine: SendEngine) -> None:
         st.dataframe(pd.DataFrame([
             {"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination, "Reason": r.reason}
             for r in outcome.platform_rejected_recipients
-        ]), hide_index=True, use_container_width=True)
+        ]), hide_index=True, width="stretch")
     if outcome.has_unknown:
         uncertain = outcome.uncertain_recipients
         st.error(f"{len(uncertain):,} recipients may or may not have received the message. They are not sent again "
                  "automatically: check the Dispatches page before deciding.")
         st.dataframe(pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination}
-                                   for r in uncertain[:1000]]), hide_index=True, use_container_width=True)
+                                   for r in uncertain[:1000]]), hide_index=True, width="stretch")
     if outcome.can_resume:
         resume_panel(outcome, engine)
 

@@ -119,14 +119,14 @@ if len(problems):
     st.dataframe(
         shown.rename(columns={"row": "Row", "column": "Column", "severity": "", "message": "Problem"})
         .drop(columns=["code"]),
-        hide_index=True, use_container_width=True, height=min(420, 38 + 35 * len(shown)),
+        hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)),
     )
     if len(problems) > MAX_PROBLEM_ROWS_SHOWN:
         st.caption(f"Showing the first {MAX_PROBLEM_ROWS_SHOWN:,} of {len(problems):,} problems; the download has all.")
     if recipients.table is not None:
         cells = ui.highlighted_problem_rows(recipients, shown)
         with st.expander("The rows with problems, as in your file (problem cells highlighted)"):
-            st.dataframe(cells, use_container_width=True)
+            st.dataframe(cells, width="stretch")
     left, right = st.columns(2)
     stem = upload.name.rsplit(".", 1)[0]
     left.download_button(
@@ -186,7 +186,7 @@ if template.channel == Channel.SMS:
         st.info(f"GSM-safe Greek saves {metrics.parts_saved_by_gsm_greek:,} SMS parts across the list.")
         changes = gsm_greek_changes(campaign.values)
         if len(changes):
-            st.dataframe(changes.rename(columns=str.capitalize), hide_index=True, use_container_width=True)
+            st.dataframe(changes.rename(columns=str.capitalize), hide_index=True, width="stretch")
 
 
 def show_message(row: int) -> None:
@@ -230,7 +230,7 @@ with any_tab:
     else:
         st.info("No row with that customer id will receive this message.")
 with excluded_tab:
-    st.dataframe(excluded.head(5000), hide_index=True, use_container_width=True)
+    st.dataframe(excluded.head(5000), hide_index=True, width="stretch")
 if campaign.sendable_count == 0:
     st.error("Every row is left out: set defaults for the missing values or fix the file.")
     st.stop()
@@ -331,7 +331,7 @@ def start_send() -> None:
 
 st.button(
     f"Send to {len(manifest):,} recipients", type="primary", key="compose_send", on_click=start_send,
-    disabled=job is not None, use_container_width=True,
+    disabled=job is not None, width="stretch",
 )
 
 # ---- 7. Result --------------------------------------------------------------------------------

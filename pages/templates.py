@@ -38,7 +38,7 @@ st.dataframe(
         ]
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={"Id": st.column_config.NumberColumn(format="%d", width="small")},
 )
 
