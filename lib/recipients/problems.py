@@ -178,7 +178,7 @@ def problem_frame(rows: Iterable[int] | pd.Index, column: str, code: str, messag
             "message": text if isinstance(text, str) else list(text),
         },
         columns=PROBLEM_COLUMNS,
-    ).astype({"column": "str", "code": "str", "severity": "str", "message": "str"})
+    )  # text columns become str once, after all parts are joined
 
 
 def _rows(n: int) -> str:

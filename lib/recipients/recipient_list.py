@@ -28,6 +28,7 @@ from lib.recipients.problems import (
     message,
     problem_frame,
     rows_phrase,
+    severity_of,
     summary_sentences,
 )
 from lib.recipients.reading import Table, read_table
@@ -206,6 +207,7 @@ class _Validation:
         frame["valid"] = ~self.errors
         problems = pd.concat(self.parts, ignore_index=True) if self.parts else empty_problem_frame()
         problems = problems.sort_values("row", kind="stable").reset_index(drop=True)[PROBLEM_COLUMNS]
+        problems = problems.astype({"column": "str", "code": "str", "severity": "str", "message": "str"})
         return RecipientList(
             headers=list(self.table.headers),
             mapping=self.mapping,
@@ -221,15 +223,13 @@ class _Validation:
     # -- helpers
 
     def _add(self, mask: np.ndarray, column: str, code: str, messages=None, severity: Severity | None = None) -> None:
+        """Problems of `code` for the rows in `mask`; `messages` has one text per masked row (or one for all)."""
         if not mask.any():
             return
-        rows = self.index[mask]
-        if messages is not None and not isinstance(messages, str):
-            messages = list(pd.Series(messages).to_numpy()[mask]) if len(messages) == len(mask) else messages
-        part = problem_frame(rows, column, code, messages)
+        part = problem_frame(self.index[mask], column, code, messages)
         if severity is not None:
             part["severity"] = severity.value
-        if (severity or Severity(part["severity"].iloc[0])) is Severity.ERROR:
+        if (severity or severity_of(code)) is Severity.ERROR:
             self.errors |= mask
         self.parts.append(part)
 
@@ -295,18 +295,16 @@ class _Validation:
             self.columns[target.value] = verdicts.value
 
     def _report(self, verdicts: mobiles.ColumnVerdicts, header: str, is_required: bool) -> None:
-        codes = verdicts.code
-        has_code = codes.notna().to_numpy()
-        if not has_code.any():
+        code_ids, found = pd.factorize(verdicts.code)
+        if len(found) == 0:
             return
-        found = codes[has_code]
-        for code in found.unique():
-            mask = np.zeros(len(codes), dtype=bool)
-            mask[has_code] = (found == code).to_numpy()
+        messages = verdicts.message.to_numpy()
+        for k, code in enumerate(found):
             if code.endswith(".missing") and not is_required:
                 continue
+            mask = code_ids == k
             severity = None if is_required else Severity.WARNING
-            self._add(mask, header, code, verdicts.message.to_numpy(), severity=severity)
+            self._add(mask, header, code, messages[mask], severity=severity)
 
     def _card_numbers(self) -> None:
         header = self.mapping.card_number
