@@ -209,7 +209,11 @@ def show_message(row: int) -> None:
 
 risky_tab, any_tab, excluded_tab = st.tabs(["Riskiest rows", "Any row", f"Left out ({len(excluded):,})"])
 with risky_tab:
-    for risky in campaign.riskiest():
+    riskiest = campaign.riskiest()
+    if not riskiest:
+        st.caption("No row stands out: no empty values, defaults, unusual characters or long messages. The first:")
+        show_message(int(campaign.sendable_rows[0]))
+    for risky in riskiest:
         with st.container(border=True):
             st.caption("Why look: " + "; ".join(risky.reasons))
             show_message(risky.row)
