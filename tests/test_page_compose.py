@@ -99,3 +99,14 @@ def test_test_send_goes_to_the_marketers_own_number_and_is_recorded_as_a_test(ap
     assert messages[0]["text"].startswith("Your voucher SPRING19")
     # The campaign itself is still unsent: a test never counts as the campaign.
     assert any(b.label == "Send to 3 recipients" and not b.disabled for b in at.button)
+
+
+def test_email_campaign_checks_addresses_and_shows_values_as_text(app_env):  # noqa: F811
+    emails = Path(__file__).parent / "fixtures" / "compose" / "spring-emails.csv"
+    at = compose(upload=("spring.csv", emails.read_bytes()), template_index=3)  # 81 · Spring sale (email)
+    assert (metric(at, "Can be sent"), metric(at, "Rows with errors")) == ("2", "1")
+    assert "Fix the email address in 1 row" in texts(at)
+    at.radio(key="compose_find_by").set_value("Spreadsheet row").run()
+    at.number_input(key="compose_row").set_value(3).run()  # row 3: a name holding a script tag
+    subjects = [m.value for m in at.markdown if m.value.startswith("**Subject:**")]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in s for s in subjects)
