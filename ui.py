@@ -114,7 +114,7 @@ def remember(name: str, key: tuple, build):
 
 
 def campaign_key(recipients: RecipientList, template, choices) -> tuple:
-    return (recipients.content_hash, recipients.mapping.key, recipients.channel, template,
+    return (recipients.content_hash, recipients.mapping.key(), recipients.channel, template,
             tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate)
 
 
