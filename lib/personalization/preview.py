@@ -27,7 +27,7 @@ from lib.personalization.greek import gsm_safe_greek
 from lib.personalization.render import RenderedMessage, render_row
 from lib.personalization.sms import GSM7, UCS2, non_gsm7_characters, sms_metrics
 from lib.personalization.tags import parse_template
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, template_tags
 
 __all__ = [
     "ListMetrics",
@@ -51,12 +51,6 @@ __all__ = [
 
 DEFAULT_PRICE_PER_PART = Decimal("0.05")
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
-
-
-def template_tags(template: Template) -> tuple[str, ...]:
-    """Every tag the template uses (subject first for email), in order of first use."""
-    texts = [template.subject, template.body] if template.channel is Channel.EMAIL else [template.body]
-    return tuple(dict.fromkeys(tag for text in texts for tag in parse_template(text).tags))
 
 
 def tag_values(

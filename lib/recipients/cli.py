@@ -11,11 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from lib.personalization.tags import TemplateSyntaxError, parse_template
+from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
 from lib.recipients.recipient_list import RecipientList, load_recipient_list
 from lib.settings import SettingsError, get_settings
 from lib.templates import CatalogError, Channel, load_catalog
+from lib.templates import template_tags as tags_of
 
 SHOWN_PROBLEMS = 20
 
@@ -40,17 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def template_tags(template_id: int, channel: Channel) -> tuple[str, ...]:
+def template_tags_for(template_id: int, channel: Channel) -> tuple[str, ...]:
     templates = {t.id: t for t in load_catalog()}
     if template_id not in templates:
         raise _Refused(f"There is no template {template_id} in the catalog")
     template = templates[template_id]
     if template.channel is not channel:
         raise _Refused(f"Template {template_id} is an {template.channel.label} template, not {channel.label}")
-    tags = parse_template(template.body).tags
-    if template.channel is Channel.EMAIL:
-        tags = tuple(dict.fromkeys((*parse_template(template.subject).tags, *tags)))
-    return tags
+    return tags_of(template)
 
 
 def main(argv: list[str]) -> int:
@@ -65,7 +63,7 @@ def main(argv: list[str]) -> int:
                 raise _Refused(f"Unknown country code {args.region!r}: use two letters, like GR")
             settings = dataclasses.replace(settings, region=region)
         channel = Channel(args.channel)
-        tags = template_tags(args.template, channel) if args.template is not None else ()
+        tags = template_tags_for(args.template, channel) if args.template is not None else ()
         path = Path(args.file)
         if not path.is_file():
             raise _Refused(f"There is no file {args.file}")
