@@ -181,26 +181,28 @@ def test_test_sends_may_be_repeated(store, client):
 
 def test_two_simultaneous_submissions_make_one_send(db_url, sandbox):
     m = manifest(6)
-    barrier = threading.Barrier(2)
+    open_store(db_url)  # the console's database exists before anyone sends
+    barrier = threading.Barrier(2, timeout=30)  # a thread that fails early must not hang the other
     results = []
 
     def submit():
         store = open_store(db_url, shared=False)  # its own connections, like a second process
-        with new_client(sandbox.url) as client:
-            engine = make_engine(store, client)
-            barrier.wait()
-            try:
+        try:
+            with new_client(sandbox.url) as client:
+                engine = make_engine(store, client)
+                barrier.wait()
                 results.append(engine.submit(m))
-            except DuplicateSend as exc:
-                results.append(exc)
-            finally:
-                store.engine.dispose()
+        except Exception as exc:  # DuplicateSend is expected; anything else fails the assertion below
+            results.append(exc)
+        finally:
+            store.engine.dispose()
 
     threads = [threading.Thread(target=submit) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(60)
+    assert all(isinstance(r, DuplicateSend) or not isinstance(r, Exception) for r in results), results
     sent = [r for r in results if not isinstance(r, DuplicateSend)]
     refused = [r for r in results if isinstance(r, DuplicateSend)]
     assert len(sent) == 1 and len(refused) == 1
