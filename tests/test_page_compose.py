@@ -110,3 +110,14 @@ def test_email_campaign_checks_addresses_and_shows_values_as_text(app_env):  # n
     at.number_input(key="compose_row").set_value(3).run()  # row 3: a name holding a script tag
     subjects = [m.value for m in at.markdown if m.value.startswith("**Subject:**")]
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in s for s in subjects)
+
+
+def test_a_tag_with_no_column_is_named_and_can_be_mapped_by_hand(app_env):  # noqa: F811
+    renamed = FIXTURE.read_bytes().replace(b";voucherCode;", b";code;")
+    at = compose(upload=("promo.csv", renamed))
+    assert "Your file needs a column called 'voucherCode'" in texts(at)
+    assert metric(at, "Will receive it") == "0"
+    picker = next(s for s in at.selectbox if s.label == "{{voucherCode}}")
+    picker.set_value("code").run()
+    assert metric(at, "Will receive it") == "3"
+    assert "Your file needs a column called 'voucherCode'" not in texts(at)
