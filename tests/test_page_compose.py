@@ -121,3 +121,18 @@ def test_a_tag_with_no_column_is_named_and_can_be_mapped_by_hand(app_env):  # no
     picker.set_value("code").run()
     assert metric(at, "Will receive it") == "3"
     assert "Your file needs a column called 'voucherCode'" not in texts(at)
+
+
+def test_a_timeout_after_posting_tells_who_may_or_may_not_have_it_and_never_resends(app_env):  # noqa: F811
+    at = compose()
+    runtime = app_env._runtime()
+    runtime.client.read_timeout = 0.5
+    runtime.sandbox.set_knobs(response_delay_seconds=2.0)
+    at.button(key="compose_send").click().run()
+    wait_until(lambda: runtime.store.list_sends(10) and runtime.store.list_sends(10)[0].state == "unknown",
+               20, "the send to be recorded as unknown")
+    at.run()
+    errors = " ".join(e.value for e in at.error)
+    assert "may or may not have received the message" in errors
+    assert "not sent again automatically" in errors
+    assert not any(b.label == "Resume the send" for b in at.button)  # nothing pending: nothing to resume
