@@ -98,18 +98,12 @@ def destination_column(channel: Channel) -> str:
     return "mobilePhone" if channel is Channel.SMS else "email"
 
 
-def tag_values(recipients: RecipientList, frame: pd.DataFrame, tags: tuple[str, ...]) -> pd.DataFrame:
-    """One column per template tag, named by the tag, read from the column the mapping chose."""
-    columns = {tag: frame[recipients.payload_columns[tag]] for tag in tags if tag in recipients.payload_columns}
-    return pd.DataFrame(columns, index=frame.index)
-
-
 def preview_campaign(
     template: Template, recipients: RecipientList, choices: CampaignChoices, price_per_part: Decimal
 ) -> CampaignPreview:
     tags = preview.template_tags(template)
     valid = recipients.valid_frame(keep_first_duplicate_destination=choices.keep_first_duplicate)
-    values = tag_values(recipients, valid, tags)
+    values = preview.tag_values(valid, tags, recipients.payload_columns)
     keep = ["uniqueId", destination_column(template.channel), "cardNumber"]
     candidates = valid[[c for c in keep if c in valid.columns]].copy()
     for tag in values.columns:  # build_manifest reads a tag from `payload.<tag>` first
