@@ -84,21 +84,13 @@ def _defaults(pairs: list[str], template: Template) -> dict[str, str]:
 
 def _load(path: Path, template: Template, sheet: str | None):
     """(recipients frame with address columns and one column per tag, RecipientList)."""
-    from lib.recipients.reading import RecipientFileError
-    from lib.recipients.recipient_list import load_recipient_list
+    from lib.recipients import RecipientFileError, load_for_template
 
     if not path.is_file():
         raise _Refused(f"There is no file {path}")
     tags = template_tags(template)
     try:
-        recipients = load_recipient_list(
-            path.read_bytes(),
-            path.name,
-            channel=template.channel,
-            template_tags=tags,
-            settings=get_settings(),
-            sheet=sheet,
-        )
+        recipients = load_for_template(path, template, get_settings(), sheet)
     except RecipientFileError as exc:
         raise _Refused(f"{path.name}: {exc}") from None
     frame = recipients.frame

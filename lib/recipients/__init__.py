@@ -1,7 +1,7 @@
 """Recipient lists: read any spreadsheet, map its columns, normalise and validate every row.
 
 Public API (other areas import from here, never from the submodules):
-    load_recipient_list, list_sheets, RecipientList, RecipientFileError,
+    load_recipient_list, load_for_template, list_sheets, RecipientList, RecipientFileError,
     detect_mapping, ColumnMapping, Field, Problem, Severity, MESSAGES, export_rows_to_fix
 """
 
@@ -9,7 +9,7 @@ from lib.recipients.export import export_rows_to_fix
 from lib.recipients.mapping import ColumnMapping, Field, detect_mapping
 from lib.recipients.problems import MESSAGES, Problem, Severity
 from lib.recipients.reading import RecipientFileError, list_sheets
-from lib.recipients.recipient_list import RecipientList, clear_cache, load_recipient_list
+from lib.recipients.recipient_list import RecipientList, clear_cache, load_for_template, load_recipient_list
 
 __all__ = [
     "MESSAGES",
@@ -23,5 +23,6 @@ __all__ = [
     "detect_mapping",
     "export_rows_to_fix",
     "list_sheets",
+    "load_for_template",
     "load_recipient_list",
 ]

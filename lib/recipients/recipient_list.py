@@ -12,6 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ from lib.recipients.problems import (
 )
 from lib.recipients.reading import Table, read_table
 from lib.settings import Settings, get_settings
-from lib.templates import Channel
+from lib.templates import Channel, Template, template_tags
 
 FIELD_COLUMNS = [f.value for f in Field]
 HEADER_ROW = 1
@@ -143,6 +144,15 @@ def release_unused_memory() -> None:
     """Hand arrow's freed scratch memory back to the system between steps: a million-row list otherwise
     keeps every step's temporaries resident and peaks far higher than it needs to."""
     pa.default_memory_pool().release_unused()
+
+
+def load_for_template(path: Path, template: Template, settings: Settings, sheet: str | None = None) -> RecipientList:
+    """The recipient list in the file at `path`, checked for `template`'s channel and tags (the
+    command line's way in; the page passes the uploaded bytes to load_recipient_list)."""
+    return load_recipient_list(
+        path.read_bytes(), path.name, channel=template.channel, template_tags=template_tags(template),
+        settings=settings, sheet=sheet,
+    )
 
 
 def _remember(cache: OrderedDict, key: tuple, value: object) -> None:

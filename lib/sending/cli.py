@@ -162,23 +162,13 @@ def _defaults(pairs: list[str]) -> dict[str, str]:
 
 
 def _manifest(args, settings: Settings, template: Template, schedule_at, defaults):
-    from lib.personalization.preview import template_tags
-    from lib.recipients.reading import RecipientFileError
-    from lib.recipients.recipient_list import load_recipient_list
+    from lib.recipients import RecipientFileError, load_for_template
 
     path = Path(args.file)
     if not path.is_file():
         raise _Stop(f"There is no file {args.file}", EXIT_USAGE)
-    tags = template_tags(template)
     try:
-        recipients = load_recipient_list(
-            path.read_bytes(),
-            path.name,
-            channel=template.channel,
-            template_tags=tags,
-            settings=settings,
-            sheet=args.sheet,
-        )
+        recipients = load_for_template(path, template, settings, args.sheet)
     except (RecipientFileError, OSError) as exc:
         raise _Stop(f"{path.name}: {exc}", EXIT_USAGE) from None
     unfilled = [t for t in recipients.mapping.missing_tags if not defaults.get(t)]
