@@ -173,6 +173,15 @@ dispatch_snapshots = Table(
     Index("ix_dispatch_snapshots_dispatch_taken", "dispatch_id", "taken_at"),
 )
 
+# ---- the send queue and the worker (issue 10): leases, decisions, journal ---------------------
+
+
+# ---- the recipient ledger and the do-not-contact list (issue 9) --------------------------------
+
+
+# ---- platform keys for dispatches, migrations (issue 10, store) --------------------------------
+
+
 meta = Table(
     "meta",
     metadata,

@@ -20,6 +20,8 @@ class ChunkStatus(StrEnum):
     ACCEPTED = "accepted"  # the platform answered with a dispatch id
     REJECTED = "rejected"  # the platform refused the request (4xx): nothing went out
     UNKNOWN = "unknown"  # the request left but no answer came back: it may or may not have gone out
+    MARKED_SENT = "marked_sent"  # was unknown; a person checked with the platform and recorded that it went out
+    LEFT_OUT = "left_out"  # never posted: everyone in it was left out by a rule right before its POST
 
     @property
     def label(self) -> str:
@@ -32,6 +34,8 @@ _LABELS = {
     ChunkStatus.ACCEPTED: "Sent",
     ChunkStatus.REJECTED: "Refused by the platform",
     ChunkStatus.UNKNOWN: "May or may not have gone out",
+    ChunkStatus.MARKED_SENT: "Marked as sent",
+    ChunkStatus.LEFT_OUT: "Everyone left out",
 }
 
 _ALLOWED: dict[ChunkStatus, frozenset[ChunkStatus]] = {
@@ -42,6 +46,8 @@ _ALLOWED: dict[ChunkStatus, frozenset[ChunkStatus]] = {
     ChunkStatus.REJECTED: frozenset({ChunkStatus.POSTING}),
     ChunkStatus.UNKNOWN: frozenset(),  # only with override (see below)
     ChunkStatus.ACCEPTED: frozenset(),
+    ChunkStatus.MARKED_SENT: frozenset(),
+    ChunkStatus.LEFT_OUT: frozenset(),
 }
 
 _REFUSALS: dict[tuple[ChunkStatus, ChunkStatus], str] = {
