@@ -8,6 +8,7 @@ from lib.sending.status import ChunkStatus, IllegalTransition, transition
 
 P, S, A, R, U = (ChunkStatus.PENDING, ChunkStatus.POSTING, ChunkStatus.ACCEPTED, ChunkStatus.REJECTED,
                  ChunkStatus.UNKNOWN)  # fmt: skip
+M, L = ChunkStatus.MARKED_SENT, ChunkStatus.LEFT_OUT
 
 ALLOWED = {
     (P, S),  # start posting
@@ -16,8 +17,14 @@ ALLOWED = {
     (S, U),  # timed out after sending: may have gone out
     (S, P),  # connection refused before anything was sent
     (R, S),  # resume a refused chunk
+    (R, P),  # a person asked to resume: the refused chunk is queued again
+    (P, L),  # the gate left every member out right before the POST
 }
-ALLOWED_WITH_OVERRIDE = ALLOWED | {(U, S)}  # a person decided to risk a duplicate
+ALLOWED_WITH_OVERRIDE = ALLOWED | {
+    (U, M),  # a person checked with the platform: "mark as sent"
+    (U, P),  # a person: "mark as not sent", or "resend knowing the risk" (queued again)
+    (U, A),  # the platform's answer, found in the results journal after the takeover
+}
 
 ALL_MOVES = list(itertools.product(ChunkStatus, repeat=2))
 
@@ -49,6 +56,10 @@ def test_accepts_plain_strings_as_stored_in_the_database():
     [
         (A, S, "already accepted"),
         (U, S, "explicit decision"),
+        (U, P, "explicit decision"),
+        (U, M, "only a person"),
+        (M, P, "not allowed"),
+        (L, S, "not allowed"),
         (P, P, "already in that status"),
         (P, A, "not allowed"),
     ],

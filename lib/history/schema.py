@@ -174,6 +174,53 @@ dispatch_snapshots = Table(
 )
 
 # ---- the send queue and the worker (issue 10): leases, decisions, journal ---------------------
+# The database is the queue. A send is 'queued' until a worker (or `python -m lib send` in its own
+# process) has posted every chunk it could, then 'done'. Whoever posts a send holds its lease
+# (lease_owner until lease_expires_at) and renews it between chunks; a send whose lease expired
+# is taken over by another worker. Existing rows (sent before the queue existed) read as 'done'.
+
+for _column in (
+    Column("queue_state", String(10), nullable=False, server_default="done", default="done"),  # queued | done
+    Column("queued_at", UTCDateTime, nullable=True),  # last time it was (re)queued
+    Column("lease_owner", Text, nullable=True),  # the worker id posting it now
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),  # when the last run of it ended
+):
+    sends.append_column(_column)
+Index("ix_sends_queue_state", sends.c.queue_state, sends.c.id)
+
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", Text, primary_key=True),  # "<host>:<pid>:<random>"
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime, nullable=True),
+)
+
+# One row: which worker refreshes dispatch statuses now, so two never ask about the same dispatch at once.
+refresh_lease = Table(
+    "refresh_lease",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("owner", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+)
+
+# A person's decision on a chunk whose outcome was unknown, with who decided and when.
+chunk_decisions = Table(
+    "chunk_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chunk_id", Integer, ForeignKey("chunks.id"), nullable=False),
+    Column("decision", String(20), nullable=False),  # marked_sent | marked_not_sent | resend_at_risk
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Index("ix_chunk_decisions_chunk_id", "chunk_id"),
+)
 
 
 # ---- the recipient ledger and the do-not-contact list (issue 9) --------------------------------

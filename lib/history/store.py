@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from lib.history import schema as s
-from lib.sending.status import ChunkStatus
+from lib.sending.status import ChunkStatus, transition
 from lib.templates import Channel, Template
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -78,6 +78,12 @@ class SendRecord:
     estimated_parts: int | None
     estimated_cost: Decimal | None
     batch_size: int
+    # the queue (issue 10): 'queued' until a run posted every chunk it could, then 'done'
+    queue_state: str = "done"
+    queued_at: datetime | None = None
+    lease_owner: str | None = None  # the worker posting it (while lease_expires_at is ahead)
+    lease_expires_at: datetime | None = None
+    finished_at: datetime | None = None
     # chunk status -> number of chunks; recipient counts per status
     chunk_counts: dict[str, int] = field(default_factory=dict)
     recipient_counts: dict[str, int] = field(default_factory=dict)
@@ -88,11 +94,17 @@ class SendRecord:
 
     @property
     def any_accepted(self) -> bool:
-        return self.chunk_counts.get(ChunkStatus.ACCEPTED, 0) > 0
+        return self.chunk_counts.get(ChunkStatus.ACCEPTED, 0) + self.chunk_counts.get(ChunkStatus.MARKED_SENT, 0) > 0
 
     @property
     def fully_accepted(self) -> bool:
-        return self.chunk_total > 0 and self.chunk_counts.get(ChunkStatus.ACCEPTED, 0) == self.chunk_total
+        finished = sum(self.chunk_counts.get(s, 0) for s in (ChunkStatus.ACCEPTED, ChunkStatus.MARKED_SENT,
+                                                              ChunkStatus.LEFT_OUT))  # fmt: skip
+        return self.any_accepted and finished == self.chunk_total
+
+    def lease_held(self, now: datetime) -> bool:
+        """A worker is posting this send right now (its lease has not expired)."""
+        return self.lease_owner is not None and self.lease_expires_at is not None and self.lease_expires_at > now
 
     @property
     def state(self) -> str:
@@ -128,6 +140,20 @@ class ChunkRecord:
     def platform_invalids(self) -> dict:
         """{"invalidEmails": [...], "invalidMobiles": [{"uniqueId", "mobile"}]} as the platform returned."""
         return json.loads(self.invalid_json) if self.invalid_json else {"invalidEmails": [], "invalidMobiles": []}
+
+
+STOPPED_WHILE_POSTING = "The console stopped while this chunk was being sent; it may have gone out"
+
+
+@dataclass(frozen=True)
+class SendClaim:
+    """A lease on one send: only `owner` posts its chunks until the lease expires."""
+
+    send_id: int
+    owner: str
+    queued_at: datetime | None  # as seen when claimed: a send queued again meanwhile is not finished
+    previous_owner: str | None = None  # set when this claim took the send over from another worker
+    became_unknown: tuple[int, ...] = ()  # seq of chunks found `posting` and recorded unknown
 
 
 @dataclass(frozen=True)
@@ -304,9 +330,11 @@ class HistoryStore:
         batch_size: int,
         chunks: Sequence[Sequence[NewRecipient]],
         now: datetime | None = None,
+        queued: bool = False,
     ) -> int:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
-        POST. Raises ClaimTaken if another send holds `claim` (enforced by the UNIQUE column)."""
+        POST. Raises ClaimTaken if another send holds `claim` (enforced by the UNIQUE column).
+        `queued=True` puts it in the send queue for a worker (the engine's enqueue)."""
         now = now or utcnow()
         try:
             with self.write() as conn:
@@ -329,6 +357,8 @@ class HistoryStore:
                         estimated_parts=estimated_parts,
                         estimated_cost=None if estimated_cost is None else str(estimated_cost),
                         batch_size=batch_size,
+                        queue_state="queued" if queued else "done",
+                        queued_at=now if queued else None,
                     )
                 ).inserted_primary_key[0]
                 for seq, members in enumerate(chunks, start=1):
@@ -444,15 +474,20 @@ class HistoryStore:
         count_attempt: bool = False,
         dispatch: dict | None = None,
         now: datetime | None = None,
+        override: bool = False,
+        decision: dict | None = None,
         **fields,
     ) -> bool:
         """Compare-and-set a chunk's status (plus result `fields`) in one transaction.
 
         Returns False, writing nothing, if the chunk is no longer in `expected` (another process
-        moved it first): this is what stops two resumers posting the same chunk. The caller has
-        already asked `lib.sending.status.transition` whether expected -> new is allowed.
-        With `dispatch`, also inserts (or adopts) the dispatches row in the same transaction.
+        moved it first): this is what stops two resumers posting the same chunk. Asks
+        `lib.sending.status.transition` first (IllegalTransition for a move the rules refuse;
+        `override` is a recorded decision about an unknown chunk).
+        With `dispatch`, also inserts (or adopts) the dispatches row in the same transaction; with
+        `decision` ({decision, decided_by, note}), records who decided in chunk_decisions.
         """
+        transition(expected, new, override=override)
         now = now or utcnow()
         values = {"status": ChunkStatus(new).value, "updated_at": now, **fields}
         if count_attempt:
@@ -467,7 +502,145 @@ class HistoryStore:
                 return False
             if dispatch is not None:
                 self._record_dispatch(conn, dispatch, now)
+            if decision is not None:
+                conn.execute(insert(s.chunk_decisions).values(chunk_id=chunk_id, decided_at=now, **decision))
         return True
+
+    def chunk_decisions(self, send_id: int) -> list[dict]:
+        """Every recorded decision about the chunks of a send, oldest first (seq, decision, decided_by, …)."""
+        d, c = s.chunk_decisions, s.chunks
+        query = (
+            select(c.c.seq, d.c.chunk_id, d.c.decision, d.c.decided_by, d.c.decided_at, d.c.note)
+            .join(c, c.c.id == d.c.chunk_id)
+            .where(c.c.send_id == send_id)
+            .order_by(d.c.id)
+        )
+        with self.read() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    # -- the send queue ------------------------------------------------------------------------
+
+    def claim_send(
+        self, owner: str, lease: timedelta, *, send_id: int | None = None, now: datetime | None = None
+    ) -> SendClaim | None:
+        """Take the lease of the oldest queued send nobody holds (or whose holder's lease expired),
+        or of `send_id` only. None when there is nothing to take.
+
+        PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so workers never wait on each other's rows;
+        SQLite: the whole claim runs under the write lock (BEGIN IMMEDIATE). In the same
+        transaction, a chunk its previous holder left `posting` becomes `unknown`: that POST may
+        have gone out, and it is never posted again by itself."""
+        now = now or utcnow()
+        q = s.sends.c
+        free = or_(q.lease_owner.is_(None), q.lease_expires_at.is_(None), q.lease_expires_at <= now)
+        query = select(q.id, q.lease_owner, q.queued_at).where(q.queue_state == "queued", free)
+        if send_id is not None:
+            query = query.where(q.id == send_id)
+        query = query.order_by(q.id).limit(1).with_for_update(skip_locked=True)
+        with self.write() as conn:
+            row = conn.execute(query).first()
+            if row is None:
+                return None
+            taken = conn.execute(
+                update(s.sends).where(q.id == row.id, free).values(lease_owner=owner, lease_expires_at=now + lease)
+            )
+            if taken.rowcount != 1:
+                return None
+            transition(ChunkStatus.POSTING, ChunkStatus.UNKNOWN)
+            c = s.chunks.c
+            stuck = conn.execute(
+                select(c.seq).where(c.send_id == row.id, c.status == ChunkStatus.POSTING.value).order_by(c.seq)
+            ).scalars().all()
+            if stuck:
+                conn.execute(
+                    update(s.chunks)
+                    .where(c.send_id == row.id, c.status == ChunkStatus.POSTING.value)
+                    .values(status=ChunkStatus.UNKNOWN.value, updated_at=now, error_message=STOPPED_WHILE_POSTING)
+                )
+        return SendClaim(int(row.id), owner, row.queued_at, previous_owner=row.lease_owner, became_unknown=tuple(stuck))
+
+    def renew_lease(self, send_id: int, owner: str, lease: timedelta, now: datetime | None = None) -> bool:
+        """Extend this owner's lease; False when it lost the send (its lease expired and another took it)."""
+        now = now or utcnow()
+        q = s.sends.c
+        with self.write() as conn:
+            done = conn.execute(
+                update(s.sends)
+                .where(q.id == send_id, q.lease_owner == owner, q.queue_state == "queued")
+                .values(lease_expires_at=now + lease)
+            )
+            return done.rowcount == 1
+
+    def release_send(self, claim: SendClaim, *, finished: bool, now: datetime | None = None) -> None:
+        """Give the lease back. `finished`: this run posted all it could, so the send leaves the queue,
+        unless someone queued it again meanwhile (then it stays queued for the next claim)."""
+        now = now or utcnow()
+        q = s.sends.c
+        with self.write() as conn:
+            values: dict = {"lease_owner": None, "lease_expires_at": None}
+            mine = conn.execute(select(q.queued_at, q.lease_owner).where(q.id == claim.send_id)).first()
+            if mine is None or mine.lease_owner != claim.owner:
+                return  # lost to a takeover: the new holder decides
+            if finished and mine.queued_at == claim.queued_at:
+                values.update(queue_state="done", finished_at=now)
+            conn.execute(update(s.sends).where(q.id == claim.send_id).values(**values))
+
+    def requeue_send(self, send_id: int, now: datetime | None = None) -> bool:
+        """Put a send back in the queue (resume, a decision about an unknown chunk)."""
+        now = now or utcnow()
+        with self.write() as conn:
+            done = conn.execute(
+                update(s.sends).where(s.sends.c.id == send_id).values(queue_state="queued", queued_at=now)
+            )
+            return done.rowcount == 1
+
+    def queued_send_ids(self) -> list[int]:
+        with self.read() as conn:
+            return list(conn.execute(
+                select(s.sends.c.id).where(s.sends.c.queue_state == "queued").order_by(s.sends.c.id)
+            ).scalars())  # fmt: skip
+
+    # -- workers -------------------------------------------------------------------------------
+
+    def heartbeat(self, worker_id: str, host: str, pid: int, now: datetime | None = None) -> None:
+        now = now or utcnow()
+        w = s.workers.c
+        with self.write() as conn:
+            done = conn.execute(update(s.workers).where(w.id == worker_id).values(heartbeat_at=now, stopped_at=None))
+            if done.rowcount == 0:
+                conn.execute(insert(s.workers).values(id=worker_id, host=host, pid=pid, started_at=now, heartbeat_at=now))
+
+    def worker_stopped(self, worker_id: str, now: datetime | None = None) -> None:
+        with self.write() as conn:
+            conn.execute(update(s.workers).where(s.workers.c.id == worker_id).values(stopped_at=now or utcnow()))
+
+    def live_workers(self, within: timedelta, now: datetime | None = None) -> list[str]:
+        """Ids of workers that reported in the last `within` and did not say they stopped."""
+        now = now or utcnow()
+        w = s.workers.c
+        with self.read() as conn:
+            query = select(w.id).where(w.heartbeat_at >= now - within, w.stopped_at.is_(None)).order_by(w.id)
+            return list(conn.execute(query).scalars())
+
+    def take_refresh_lease(self, owner: str, lease: timedelta, now: datetime | None = None) -> bool:
+        """The one-row lease on status refresh: True if `owner` holds it now (taken or renewed)."""
+        now = now or utcnow()
+        r = s.refresh_lease.c
+        with self.write() as conn:
+            if conn.execute(select(r.id).where(r.id == 1).with_for_update()).first() is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(s.refresh_lease).values(id=1, owner=None, expires_at=None))
+                except IntegrityError:
+                    pass  # another process inserted the row first
+            free = or_(r.owner.is_(None), r.owner == owner, r.expires_at.is_(None), r.expires_at <= now)
+            done = conn.execute(update(s.refresh_lease).where(r.id == 1, free).values(owner=owner, expires_at=now + lease))
+            return done.rowcount == 1
+
+    def release_refresh_lease(self, owner: str) -> None:
+        r = s.refresh_lease.c
+        with self.write() as conn:
+            conn.execute(update(s.refresh_lease).where(r.id == 1, r.owner == owner).values(owner=None, expires_at=None))
 
     @staticmethod
     def _record_dispatch(conn: Connection, dispatch: dict, now: datetime) -> None:

@@ -30,13 +30,28 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from lib.history.store import ClaimTaken, HistoryStore, NewRecipient, SendRecord, StoredRecipient, utcnow
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from lib.history.store import (
+    ChunkRecord,
+    ClaimTaken,
+    HistoryStore,
+    NewRecipient,
+    SendClaim,
+    SendRecord,
+    StoredRecipient,
+    utcnow,
+)
 from lib.messaging.errors import (
     AuthenticationError,
     NotFoundError,
@@ -46,18 +61,46 @@ from lib.messaging.errors import (
     RequestRejected,
 )
 from lib.messaging.models import Recipient, SendResult
+from lib.sending.gate import AdmitEveryone, ChunkGate
+from lib.sending.journal import ResultJournal, journal_path_for
 from lib.sending.manifest import SendManifest
-from lib.sending.status import ChunkStatus, transition
+from lib.sending.status import ChunkStatus
 from lib.templates import Channel
 
 log = logging.getLogger(__name__)
 
 DRAFT = 1  # the platform's sendStatusId of a dispatch just created
 STALE_POSTING_MARGIN = timedelta(seconds=30)
+RECORD_RETRY_SECONDS = 10.0  # how long a POST's result is retried against a locked or full database
+FOLLOW_POLL_SECONDS = 0.5
+WORKER_LIVE_WITHIN = timedelta(seconds=10)  # a worker that reported within this is running
+DECISIONS = ("marked_sent", "marked_not_sent", "resend_at_risk")
+
+
+def local_owner_id() -> str:
+    """Who holds a lease: this host and process (and a random part, so two engines in one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class SendError(RuntimeError):
     """A send or resume that cannot start; str() is a sentence for the marketer."""
+
+
+class ResultNotRecorded(SendError):
+    """The platform answered but the database would not take the answer, even after retries. The
+    answer is in the results journal (replayed at the next start); the send stopped here."""
+
+    def __init__(self, entry: dict, journal_path, cause: Exception):
+        dispatch = entry.get("dispatch_id")
+        said = f"dispatch {dispatch}" if dispatch else f"its result ({entry['status']})"
+        super().__init__(
+            f"Chunk {entry['seq']} of send #{entry['send_id']} was answered ({said}) but the history database "
+            f"could not record it ({type(cause).__name__}). The answer was saved to {journal_path} and will be "
+            "written to the database at the next start. Nothing more is sent until then."
+        )
+        self.entry = entry
+        self.dispatch_id = dispatch
+        self.journal_path = journal_path
 
 
 class DuplicateSend(SendError):
@@ -123,6 +166,8 @@ class SendTotals:
     rejected: int  # in chunks the platform refused as a whole
     unknown: int  # in chunks that may or may not have gone out (unknown, or left posting)
     pending: int  # in chunks not sent yet
+    marked_sent: int = 0  # in chunks a person recorded as sent after checking with the platform
+    left_out: int = 0  # in chunks the gate left out entirely (never posted)
 
 
 @dataclass(frozen=True)
@@ -133,14 +178,33 @@ class SendOutcome:
     totals: SendTotals
     platform_rejected_recipients: tuple[InvalidRecipient, ...]
     headline: str
+    queue_state: str = "done"  # 'queued' (waiting, or being sent) or 'done'
+    worker: str | None = None  # who is posting it right now (a live lease), else None
 
     @property
     def dispatch_ids(self) -> list[int]:
         return [c.dispatch_id for c in self.chunks if c.dispatch_id is not None]
 
     @property
+    def finished(self) -> bool:
+        """No run of it is waiting or going on: what it shows will not change by itself."""
+        return self.queue_state != "queued"
+
+    @property
+    def running(self) -> bool:
+        """A worker (or a `send` process) is posting it now."""
+        return self.worker is not None
+
+    @property
+    def progress_state(self) -> str:
+        """'queued' (waiting for a worker), 'sending' (being posted by `worker`) or 'done'."""
+        if self.finished:
+            return "done"
+        return "sending" if self.running else "queued"
+
+    @property
     def complete(self) -> bool:
-        return all(c.status is ChunkStatus.ACCEPTED for c in self.chunks)
+        return all(c.status in FINISHED_STATUSES for c in self.chunks)
 
     @property
     def has_unknown(self) -> bool:
@@ -157,6 +221,8 @@ class SendOutcome:
 
 
 ProgressCallback = Callable[[ChunkProgress], None]
+# Nothing more will happen to a chunk in these statuses (accepted, recorded sent, or nobody left).
+FINISHED_STATUSES = frozenset({ChunkStatus.ACCEPTED, ChunkStatus.MARKED_SENT, ChunkStatus.LEFT_OUT})
 
 
 class SendEngine:
@@ -171,6 +237,10 @@ class SendEngine:
         operator: str,
         timezone: tzinfo | None = None,
         stale_posting_after: timedelta | None = None,
+        gate: ChunkGate | None = None,
+        lease: timedelta | None = None,
+        record_retry_seconds: float = RECORD_RETRY_SECONDS,
+        journal: ResultJournal | None = None,
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -185,6 +255,12 @@ class SendEngine:
             waited = getattr(client, "connect_timeout", 10.0) + getattr(client, "read_timeout", 60.0)
             stale_posting_after = timedelta(seconds=waited) + STALE_POSTING_MARGIN
         self.stale_posting_after = stale_posting_after
+        # A lease must outlast the longest POST plus the write of its result, or a live sender's
+        # chunk would be taken for a dead one's (it would then be recorded unknown, never resent).
+        self.lease = lease or stale_posting_after
+        self.gate: ChunkGate = gate or AdmitEveryone()
+        self.record_retry_seconds = record_retry_seconds
+        self.journal = journal or ResultJournal(journal_path_for(store.url))
 
     # ---- before sending ----------------------------------------------------------------------
 
@@ -192,21 +268,21 @@ class SendEngine:
         """Earlier sends of this exact manifest, oldest first, with `.state` accepted/partial/…"""
         return self.store.sends_with_manifest(manifest.hash)
 
-    # ---- sending -----------------------------------------------------------------------------
+    # ---- queueing ----------------------------------------------------------------------------
 
-    def submit(
+    def enqueue(
         self,
         manifest: SendManifest,
         *,
-        on_progress: ProgressCallback | None = None,
         resend_of: int | None = None,
         is_test: bool = False,
         estimated_parts: int | None = None,
         estimated_cost: Decimal | None = None,
         excluded_recipients: int = 0,
-    ) -> SendOutcome:
-        """Record the send, then post it chunk by chunk. Raises DuplicateSend before posting
-        anything if this manifest was already sent (unless `resend_of` names that send)."""
+    ) -> int:
+        """Record the send, its chunks (pending) and recipients in one transaction, queued for a
+        worker; posts nothing. Raises DuplicateSend if this manifest was already sent (unless
+        `resend_of` names that send)."""
         if not manifest.recipients:
             raise SendError("There is no one to send to: the list has no recipients")
         claim = self._claim(manifest, resend_of, is_test)
@@ -229,42 +305,245 @@ class SendEngine:
                 estimated_cost=estimated_cost,
                 batch_size=self.batch_size,
                 chunks=chunks,
+                queued=True,
             )
         except ClaimTaken as taken:
             previous = self._send_record(taken.holder_send_id)
             raise DuplicateSend(self.describe_previous(previous), previous) from None
-        log.info("send #%s recorded: %s recipients in %s chunks", send_id, len(manifest), len(chunks))
-        return self._run(send_id, on_progress, include_unknown=False)
+        log.info("send #%s queued: %s recipients in %s chunks", send_id, len(manifest), len(chunks))
+        return send_id
+
+    def submit(
+        self,
+        manifest: SendManifest,
+        *,
+        on_progress: ProgressCallback | None = None,
+        resend_of: int | None = None,
+        is_test: bool = False,
+        estimated_parts: int | None = None,
+        estimated_cost: Decimal | None = None,
+        excluded_recipients: int = 0,
+    ) -> SendOutcome:
+        """enqueue + post that one send in this process (or follow it, if a worker took it first)."""
+        send_id = self.enqueue(
+            manifest,
+            resend_of=resend_of,
+            is_test=is_test,
+            estimated_parts=estimated_parts,
+            estimated_cost=estimated_cost,
+            excluded_recipients=excluded_recipients,
+        )
+        return self.run_send(send_id, on_progress=on_progress)
+
+    def request_resume(self, send_id: int, by: str) -> int:
+        """Queue the pending and refused chunks of a send again; returns how many will be posted.
+        Unknown chunks stay as they are: only `decide_unknown` moves them."""
+        detail = self._detail(send_id)
+        again = 0
+        for chunk in detail.chunks:
+            if chunk.status is ChunkStatus.REJECTED:
+                again += self.store.move_chunk(
+                    chunk.id, expected=ChunkStatus.REJECTED, new=ChunkStatus.PENDING, error_message=None
+                )
+            elif chunk.status is ChunkStatus.PENDING:
+                again += 1
+        if again:
+            self.store.requeue_send(send_id)
+            log.info("send #%s queued again by %s: %s chunk(s)", send_id, by, again)
+        return again
+
+    def decide_unknown(
+        self, send_id: int, chunk_seq: int, decision: str, decided_by: str, note: str | None = None
+    ) -> ChunkStatus:
+        """A person's decision about a chunk that may or may not have gone out, recorded with their name.
+
+        'marked_sent': they checked with the platform and it went out (final).
+        'marked_not_sent': they checked and it did not: it is queued again.
+        'resend_at_risk': they accept that its recipients may get it twice: it is queued again."""
+        if decision not in DECISIONS:
+            raise SendError(f"Choose one of: {', '.join(DECISIONS)}")
+        if not (decided_by or "").strip():
+            raise SendError("Say who decides: the decision is recorded with a name")
+        detail = self._detail(send_id)
+        chunk = next((c for c in detail.chunks if c.seq == chunk_seq), None)
+        if chunk is None:
+            raise SendError(f"Send #{send_id} has no chunk {chunk_seq}")
+        if chunk.status is not ChunkStatus.UNKNOWN:
+            raise SendError(f"Chunk {chunk_seq} of send #{send_id} is {chunk.status.label.lower()!r}, not in doubt")
+        new = ChunkStatus.MARKED_SENT if decision == "marked_sent" else ChunkStatus.PENDING
+        record = {"decision": decision, "decided_by": decided_by.strip(), "note": note}
+        message = {
+            "marked_sent": f"Marked as sent by {decided_by.strip()}",
+            "marked_not_sent": None,
+            "resend_at_risk": None,
+        }[decision]
+        moved = self.store.move_chunk(
+            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, error_message=message
+        )
+        if not moved:
+            raise SendError(f"Chunk {chunk_seq} of send #{send_id} changed meanwhile; look at it again")
+        log.info("send #%s chunk %s: %s by %s", send_id, chunk_seq, decision, decided_by)
+        if new is ChunkStatus.PENDING:
+            self.store.requeue_send(send_id)
+        return new
 
     def resume(
         self, send_id: int, *, on_progress: ProgressCallback | None = None, include_unknown: bool = False
     ) -> SendOutcome:
-        """Post the pending and rejected chunks of an earlier send (and its unknown ones only with
-        include_unknown=True, after a person accepted the risk of a duplicate)."""
-        detail = self.store.get_send(send_id)
-        if detail is None:
-            raise SendError(f"There is no send #{send_id}")
-        self._expire_stale_posting(detail.chunks)
-        return self._run(send_id, on_progress, include_unknown=include_unknown)
+        """Post the pending and rejected chunks of an earlier send in this process (and its unknown
+        ones only with include_unknown=True: recorded as the operator's decision to risk a duplicate)."""
+        detail = self._detail(send_id)
+        if include_unknown:
+            for chunk in detail.chunks:
+                if chunk.status is ChunkStatus.UNKNOWN:
+                    self.decide_unknown(send_id, chunk.seq, "resend_at_risk", self.operator, note="resume")
+        self.request_resume(send_id, self.operator)
+        return self.run_send(send_id, on_progress=on_progress)
+
+    # ---- running a send ----------------------------------------------------------------------
+
+    def run_send(
+        self,
+        send_id: int,
+        *,
+        on_progress: ProgressCallback | None = None,
+        owner: str | None = None,
+        stop: threading.Event | None = None,
+    ) -> SendOutcome:
+        """Claim this one send and post its pending chunks here; if another process holds it,
+        follow it in the store until it ends."""
+        owner = owner or local_owner_id()
+        detail = self._detail(send_id)
+        self._check_recipients_stored(detail)
+        claim = self.store.claim_send(owner, self.lease, send_id=send_id)
+        if claim is None:
+            return self.follow(send_id, on_progress=on_progress, stop=stop)
+        self.post_claimed(claim, on_progress=on_progress, stop=stop)
+        return self.outcome(send_id)
+
+    def post_claimed(
+        self, claim: SendClaim, *, on_progress: ProgressCallback | None = None, stop: threading.Event | None = None
+    ) -> bool:
+        """Post the pending chunks of a claimed send in order, renewing the lease before each; give
+        the lease back at the end. Returns True if the send is finished (left the queue)."""
+        finished = False
+        try:
+            finished = self._post_pending(claim, on_progress, stop)
+        finally:
+            self.store.release_send(claim, finished=finished)
+        return finished
+
+    def _post_pending(self, claim: SendClaim, on_progress: ProgressCallback | None, stop) -> bool:
+        detail = self._detail(claim.send_id)
+        if claim.became_unknown:
+            log.warning("send #%s: chunk(s) %s were being posted by %s when it stopped; recorded unknown",
+                        claim.send_id, ", ".join(map(str, claim.became_unknown)), claim.previous_owner)  # fmt: skip
+        todo = [c for c in detail.chunks if c.status is ChunkStatus.PENDING]
+        self._check_recipients_stored(detail, todo)
+        run = _Run(send_id=claim.send_id, chunk_count=len(detail.chunks), on_progress=on_progress)
+        for chunk in todo:
+            if stop is not None and stop.is_set():
+                return False
+            if not self.store.renew_lease(claim.send_id, claim.owner, self.lease):
+                log.warning("send #%s: lease lost to another worker; stopping here", claim.send_id)
+                return False
+            members = self.store.chunk_recipients(chunk.id)
+            kept = self.gate.admit(detail.send, chunk, members)
+            if not kept:
+                self._leave_out(chunk, run)
+                continue
+            if not self._post_chunk(detail.send, chunk, kept, run):
+                break
+        return True
+
+    def _leave_out(self, chunk: ChunkRecord, run: _Run) -> None:
+        if self.store.move_chunk(chunk.id, expected=ChunkStatus.PENDING, new=ChunkStatus.LEFT_OUT):
+            run.done += 1
+            run.report(chunk.seq, ChunkStatus.LEFT_OUT, chunk.recipient_count)
+
+    def follow(
+        self,
+        send_id: int,
+        *,
+        on_progress: ProgressCallback | None = None,
+        stop: threading.Event | None = None,
+        poll_seconds: float = FOLLOW_POLL_SECONDS,
+        live_within: timedelta = WORKER_LIVE_WITHIN,
+    ) -> SendOutcome:
+        """Watch a send another process is posting, reporting each chunk's result as the store shows
+        it, until it leaves the queue. If it sits queued while no worker is alive, post it here."""
+        seen: dict[int, ChunkStatus] = {}
+        chunk_count = len(self._detail(send_id).chunks)
+        while True:
+            outcome = self.outcome(send_id)
+            self._report_changes(outcome, seen, chunk_count, on_progress)
+            if outcome.finished or (stop is not None and stop.is_set()):
+                return outcome
+            if not outcome.running and not self.store.live_workers(live_within):
+                claim = self.store.claim_send(local_owner_id(), self.lease, send_id=send_id)
+                if claim is not None:
+                    self.post_claimed(claim, on_progress=on_progress, stop=stop)
+                    return self.outcome(send_id)
+            (stop or threading.Event()).wait(poll_seconds)
+
+    @staticmethod
+    def _report_changes(outcome: SendOutcome, seen: dict, chunk_count: int, on_progress) -> None:
+        if on_progress is None:
+            return
+        first = not seen
+        for chunk in outcome.chunks:
+            before = seen.get(chunk.seq)
+            seen[chunk.seq] = chunk.status
+            if first or before is chunk.status or chunk.status is ChunkStatus.PENDING:
+                continue
+            on_progress(
+                ChunkProgress(
+                    send_id=outcome.send_id, seq=chunk.seq, chunk_count=chunk_count, status=chunk.status,
+                    recipient_count=chunk.recipient_count, dispatch_id=chunk.dispatch_id, error=chunk.error,
+                    chunks_done=sum(1 for s in seen.values() if s not in (ChunkStatus.PENDING, ChunkStatus.POSTING)),
+                    recipients_accepted=outcome.totals.accepted,
+                )  # fmt: skip
+            )
 
     def outcome(self, send_id: int) -> SendOutcome:
-        """The current state of a send, as the result page shows it."""
-        detail = self.store.get_send(send_id)
-        if detail is None:
-            raise SendError(f"There is no send #{send_id}")
+        """The current state of a send, all read from the store (pages and the CLI watch this)."""
+        detail = self._detail(send_id)
         results = tuple(self._chunk_result(c) for c in detail.chunks)
         totals = _totals(detail.send.total_recipients, results)
         invalids = tuple(i for c in results for i in c.invalids)
+        send = detail.send
         return SendOutcome(
             send_id=send_id,
-            send=detail.send,
+            send=send,
             chunks=results,
             totals=totals,
             platform_rejected_recipients=invalids,
-            headline=_headline(detail.send, results, totals, self.tz),
+            headline=_headline(send, results, totals, self.tz),
+            queue_state=send.queue_state,
+            worker=send.lease_owner if send.lease_held(utcnow()) else None,
         )
 
+    def replay_journal(self) -> int:
+        """Write the results a failed database could not take (see lib.sending.journal) into the store."""
+        return replay_journal(self.store, self.journal)
+
     # ---- internals ---------------------------------------------------------------------------
+
+    def _detail(self, send_id: int):
+        detail = self.store.get_send(send_id)
+        if detail is None:
+            raise SendError(f"There is no send #{send_id}")
+        return detail
+
+    def _check_recipients_stored(self, detail, todo=None) -> None:
+        todo = [c for c in detail.chunks if c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED)] if todo is None \
+            else todo  # fmt: skip
+        stored = self.store.stored_recipient_counts([c.id for c in todo])
+        if any(stored[c.id] != c.recipient_count for c in todo):
+            raise SendError(
+                f"The recipients of send #{detail.send.id} were deleted after the retention period, so its unsent "
+                "chunks cannot be sent from here. Upload the file again to send to them."
+            )
 
     def _claim(self, manifest: SendManifest, resend_of: int | None, is_test: bool) -> str:
         if is_test:  # a test to the marketer's own phone may be repeated; it is never a campaign
@@ -307,40 +586,8 @@ class SendEngine:
             f"(another tab or person). Open send #{previous.id} to resume it instead of starting again."
         )
 
-    def _expire_stale_posting(self, chunks: Iterable) -> None:
-        """A chunk left `posting` longer than any POST can take belongs to a process that died
-        during its POST: it may have gone out, so it is recorded as unknown."""
-        cutoff = utcnow() - self.stale_posting_after
-        for chunk in chunks:
-            if chunk.status is ChunkStatus.POSTING and chunk.updated_at < cutoff:
-                transition(chunk.status, ChunkStatus.UNKNOWN)
-                self.store.move_chunk(
-                    chunk.id,
-                    expected=ChunkStatus.POSTING,
-                    new=ChunkStatus.UNKNOWN,
-                    error_message="The console stopped while this chunk was being sent; it may have gone out",
-                )
-
-    def _run(self, send_id: int, on_progress: ProgressCallback | None, *, include_unknown: bool) -> SendOutcome:
-        detail = self.store.get_send(send_id)
-        eligible = {ChunkStatus.PENDING, ChunkStatus.REJECTED} | ({ChunkStatus.UNKNOWN} if include_unknown else set())
-        todo = [c for c in detail.chunks if c.status in eligible]
-        stored = self.store.stored_recipient_counts([c.id for c in todo])
-        purged = [c.seq for c in todo if stored[c.id] != c.recipient_count]
-        if purged:
-            raise SendError(
-                f"The recipients of send #{send_id} were deleted after the retention period, so its unsent "
-                "chunks cannot be sent from here. Upload the file again to send to them."
-            )
-        run = _Run(send_id=send_id, chunk_count=len(detail.chunks), on_progress=on_progress)
-        for chunk in todo:
-            if not self._post_chunk(detail.send, chunk, self.store.chunk_recipients(chunk.id), run):
-                break
-        return self.outcome(send_id)
-
     def _post_chunk(self, send: SendRecord, chunk, members: Sequence[StoredRecipient], run: _Run) -> bool:
         """Post one chunk; returns False when the send must stop here."""
-        transition(chunk.status, ChunkStatus.POSTING, override=chunk.status is ChunkStatus.UNKNOWN)
         run.report(
             chunk.seq, ChunkStatus.POSTING, chunk.recipient_count
         )  # before the write: a stop here leaves it pending
@@ -353,26 +600,24 @@ class SendEngine:
                 send.template_id, [_to_recipient(r, channel) for r in members], send.schedule_at
             )
         except PlatformUnreachable as exc:
-            return self._record_failure(chunk, ChunkStatus.PENDING, exc, run, keep_going=False)
+            return self._record_failure(send, chunk, ChunkStatus.PENDING, exc, run, keep_going=False)
         except (AuthenticationError, NotFoundError) as exc:
-            return self._record_failure(chunk, ChunkStatus.REJECTED, exc, run, keep_going=False)
+            return self._record_failure(send, chunk, ChunkStatus.REJECTED, exc, run, keep_going=False)
         except RequestRejected as exc:
-            return self._record_failure(chunk, ChunkStatus.REJECTED, exc, run, keep_going=True)
+            return self._record_failure(send, chunk, ChunkStatus.REJECTED, exc, run, keep_going=True)
         except PlatformError as exc:  # OutcomeUnknown, PlatformServerError and anything new
             uncertain = isinstance(exc, OutcomeUnknown) or exc.maybe_delivered or type(exc) is PlatformError
             status = ChunkStatus.UNKNOWN if uncertain else ChunkStatus.REJECTED
-            return self._record_failure(chunk, status, exc, run, keep_going=False)
+            return self._record_failure(send, chunk, status, exc, run, keep_going=False)
         except Exception as exc:  # a bug must not leave the chunk looking unsent: it may have gone out
             log.exception("send #%s chunk %s: unexpected error while posting", send.id, chunk.seq)
             message = f"An unexpected problem interrupted this chunk ({type(exc).__name__}); it may have gone out"
-            return self._record_failure(chunk, ChunkStatus.UNKNOWN, PlatformError(message), run, keep_going=False)
+            return self._record_failure(send, chunk, ChunkStatus.UNKNOWN, PlatformError(message), run, keep_going=False)
         self._record_accepted(send, chunk, result, run)
         return True
 
     def _record_accepted(self, send: SendRecord, chunk, result: SendResult, run: _Run) -> None:
-        transition(ChunkStatus.POSTING, ChunkStatus.ACCEPTED)
         now = utcnow()
-        invalid_json = _invalid_json(result)
         dispatch = {
             "dispatch_id": result.dispatch,
             "send_id": send.id,
@@ -385,31 +630,50 @@ class SendEngine:
             "created_at": now,
             "send_at": result.send_date,
         }
-        recorded = self.store.move_chunk(
-            chunk.id,
-            expected=ChunkStatus.POSTING,
-            new=ChunkStatus.ACCEPTED,
-            now=now,
-            dispatch_id=result.dispatch,
-            total_recipients_sent=result.total_recipients_sent,
-            invalid_recipients=result.invalid_recipients,
-            invalid_json=invalid_json,
-            error_message=None,
-            dispatch=dispatch,
-        )
-        if not recorded:  # should not happen: only a stale-posting sweep could have moved it
-            log.error("send #%s chunk %s accepted as dispatch %s but its status had changed", send.id, chunk.seq,
-                      result.dispatch)  # fmt: skip
+        fields = {
+            "dispatch_id": result.dispatch,
+            "total_recipients_sent": result.total_recipients_sent,
+            "invalid_recipients": result.invalid_recipients,
+            "invalid_json": _invalid_json(result),
+            "error_message": None,
+        }
+        self._write_result(send, chunk, ChunkStatus.ACCEPTED, fields, dispatch, now)
         run.accepted += result.total_recipients_sent
         run.done += 1
         run.report(chunk.seq, ChunkStatus.ACCEPTED, chunk.recipient_count, dispatch_id=result.dispatch)
 
-    def _record_failure(self, chunk, status: ChunkStatus, exc: PlatformError, run: _Run, *, keep_going: bool) -> bool:
-        transition(ChunkStatus.POSTING, status)
-        self.store.move_chunk(chunk.id, expected=ChunkStatus.POSTING, new=status, error_message=str(exc))
+    def _record_failure(
+        self, send: SendRecord, chunk, status: ChunkStatus, exc: PlatformError, run: _Run, *, keep_going: bool
+    ) -> bool:
+        self._write_result(send, chunk, status, {"error_message": str(exc)}, None, utcnow())
         run.done += 1
         run.report(chunk.seq, status, chunk.recipient_count, error=str(exc))
         return keep_going
+
+    def _write_result(self, send: SendRecord, chunk, status: ChunkStatus, fields: dict, dispatch, now) -> None:
+        """Record a POST's answer. The database may be locked or full at this very moment: retry for
+        a bounded time, then journal the answer beside the database and raise ResultNotRecorded."""
+        entry = {
+            "send_id": send.id, "chunk_id": chunk.id, "seq": chunk.seq, "status": status.value,
+            "dispatch_id": fields.get("dispatch_id"), "fields": fields, "dispatch": dispatch, "at": now,
+        }  # fmt: skip
+        deadline = time.monotonic() + self.record_retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                apply_result(self.store, entry)
+                return
+            except (OperationalError, InterfaceError) as exc:
+                if time.monotonic() + delay > deadline:
+                    failure = exc
+                    break
+                log.warning("send #%s chunk %s: result not written yet (%s); retrying", send.id, chunk.seq, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        self.journal.append(entry)
+        log.error("send #%s chunk %s: the database refused the result (%s); dispatch %s written to %s",
+                  send.id, chunk.seq, failure, entry["dispatch_id"], self.journal.path)  # fmt: skip
+        raise ResultNotRecorded(entry, self.journal.path, failure)
 
     def _chunk_result(self, chunk) -> ChunkResult:
         certain = chunk.status is ChunkStatus.ACCEPTED
@@ -524,6 +788,8 @@ def _totals(submitted: int, chunks: Sequence[ChunkResult]) -> SendTotals:
         rejected=count(ChunkStatus.REJECTED),
         unknown=count(ChunkStatus.UNKNOWN, ChunkStatus.POSTING),
         pending=count(ChunkStatus.PENDING),
+        marked_sent=count(ChunkStatus.MARKED_SENT),
+        left_out=count(ChunkStatus.LEFT_OUT),
     )
 
 
@@ -559,6 +825,8 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
     uncertain = [c for c in chunks if c.may_have_gone_out]
     rejected = [c for c in chunks if c.status is ChunkStatus.REJECTED]
     pending = [c for c in chunks if c.status is ChunkStatus.PENDING]
+    marked = [c for c in chunks if c.status is ChunkStatus.MARKED_SENT]
+    left_out = [c for c in chunks if c.status is ChunkStatus.LEFT_OUT]
     when = f"for {_when(send.schedule_at, tz)} " if send.schedule_at else ""
     verb = "Scheduled" if send.schedule_at else "Sent"
     refused = (
@@ -578,6 +846,13 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
         )
     if accepted:
         sentences.append(f"{len(accepted)} of {n} chunks went out to {_plural(totals.accepted, 'recipient')}{refused}.")
+    if marked:
+        sentences.append(
+            f"{len(marked)} of {n} chunks ({_plural(totals.marked_sent, 'recipient')}) were marked as sent "
+            "after checking with the platform."
+        )
+    if left_out:
+        sentences.append(f"{len(left_out)} of {n} chunks had everyone left out, so they were not sent.")
     if rejected:
         sentences.append(f"{len(rejected)} of {n} chunks were refused by the platform: {rejected[0].error}.")
     if pending:
@@ -589,3 +864,38 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
     if rejected or pending:
         sentences.append(f"Resume send #{send.id} to send what did not go out.")
     return " ".join(s.replace("..", ".") for s in sentences)
+
+
+# ---- writing a POST's result (directly, or later from the journal) -------------------------------
+
+
+def apply_result(store: HistoryStore, entry: dict) -> bool:
+    """Write one POST's answer to its chunk. Idempotent: an answer already written is skipped.
+    The chunk is normally `posting`; if a takeover recorded it unknown meanwhile, a dispatch id the
+    platform gave still wins (the answer is certain); any other answer leaves it unknown."""
+    status = ChunkStatus(entry["status"])
+    at = entry["at"] if isinstance(entry["at"], datetime) else datetime.fromisoformat(entry["at"])
+    fields, dispatch, chunk_id = dict(entry["fields"]), entry.get("dispatch"), entry["chunk_id"]
+    if store.move_chunk(chunk_id, expected=ChunkStatus.POSTING, new=status, now=at, dispatch=dispatch, **fields):
+        return True
+    current = store.get_chunk(chunk_id)
+    if current is None:
+        log.error("send #%s chunk %s: no such chunk any more; answer %s not written", entry["send_id"], entry["seq"], entry)
+        return False
+    if current.status is status and current.dispatch_id == fields.get("dispatch_id"):
+        return False  # written already (a replay run twice)
+    if current.status is ChunkStatus.UNKNOWN and status is ChunkStatus.ACCEPTED:
+        log.warning("send #%s chunk %s: the platform's answer (dispatch %s) arrived after the chunk was recorded "
+                    "unknown; recording it as accepted", entry["send_id"], entry["seq"], fields.get("dispatch_id"))  # fmt: skip
+        return store.move_chunk(
+            chunk_id, expected=ChunkStatus.UNKNOWN, new=status, now=at, dispatch=dispatch, override=True, **fields
+        )
+    log.error("send #%s chunk %s is %s; its late answer %s (dispatch %s) is not written", entry["send_id"],
+              entry["seq"], current.status, status, fields.get("dispatch_id"))  # fmt: skip
+    return False
+
+
+def replay_journal(store: HistoryStore, journal: ResultJournal | None = None) -> int:
+    """Replay the results journal beside `store`'s database into it (before anything else at a start)."""
+    journal = journal or ResultJournal(journal_path_for(store.url))
+    return journal.replay(lambda entry: apply_result(store, entry))

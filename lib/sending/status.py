@@ -1,12 +1,18 @@
 """One status enum for a chunk of a send, and the one function that allows or refuses each move.
 
-listmonk-style: every handler asks `transition()` before it writes a status, so the rules live here.
+listmonk-style: every handler asks `transition()` before it writes a status (the store's
+`move_chunk` asks it itself), so the rules live here.
 
-    pending ──▶ posting ──▶ accepted            (final)
-       ▲           │──────▶ rejected ──▶ posting  (resume after a 4xx)
-       └───────────┤──────▶ unknown  ──▶ posting  (only with override=True: a person decided)
-   (refused before │
-    anything sent) ┘
+    pending ──▶ posting ──▶ accepted                       (final)
+     │  ▲  ▲       │──────▶ rejected ──▶ pending / posting  (resume after a refusal)
+     │  │  └───────┤──────▶ unknown ─┬─▶ marked_sent       (final; a person checked: it went out)
+     │  │ (refused │                 └─▶ pending           (a person: "it did not go out", or
+     │  │  before  │                                        "resend knowing the risk")
+     │  └─ anything sent)
+     └──▶ left_out  (final: the gate left every member out right before the POST)
+
+Moves out of `unknown` need `override=True`: a person's decision recorded in chunk_decisions, or
+the platform's own answer (a dispatch id) replayed from the results journal (unknown → accepted).
 """
 
 from __future__ import annotations
@@ -39,21 +45,27 @@ _LABELS = {
 }
 
 _ALLOWED: dict[ChunkStatus, frozenset[ChunkStatus]] = {
-    ChunkStatus.PENDING: frozenset({ChunkStatus.POSTING}),
+    ChunkStatus.PENDING: frozenset({ChunkStatus.POSTING, ChunkStatus.LEFT_OUT}),
     ChunkStatus.POSTING: frozenset(
         {ChunkStatus.ACCEPTED, ChunkStatus.REJECTED, ChunkStatus.UNKNOWN, ChunkStatus.PENDING}
     ),
-    ChunkStatus.REJECTED: frozenset({ChunkStatus.POSTING}),
+    ChunkStatus.REJECTED: frozenset({ChunkStatus.POSTING, ChunkStatus.PENDING}),
     ChunkStatus.UNKNOWN: frozenset(),  # only with override (see below)
     ChunkStatus.ACCEPTED: frozenset(),
     ChunkStatus.MARKED_SENT: frozenset(),
     ChunkStatus.LEFT_OUT: frozenset(),
 }
+# What a recorded decision (or the journal's recorded answer) may do with an unknown chunk.
+_OVERRIDES = frozenset({ChunkStatus.MARKED_SENT, ChunkStatus.PENDING, ChunkStatus.ACCEPTED})
 
 _REFUSALS: dict[tuple[ChunkStatus, ChunkStatus], str] = {
     (ChunkStatus.UNKNOWN, ChunkStatus.POSTING): (
         "This chunk may already have gone out; sending it again needs an explicit decision to risk a duplicate"
     ),
+    (ChunkStatus.UNKNOWN, ChunkStatus.PENDING): (
+        "This chunk may already have gone out; sending it again needs an explicit decision to risk a duplicate"
+    ),
+    (ChunkStatus.UNKNOWN, ChunkStatus.MARKED_SENT): "only a person who checked with the platform can record that",
 }
 
 
@@ -70,15 +82,16 @@ def allowed_moves(current: ChunkStatus | str, *, override: bool = False) -> froz
     current = ChunkStatus(current)
     moves = _ALLOWED[current]
     if override and current is ChunkStatus.UNKNOWN:
-        moves = moves | {ChunkStatus.POSTING}
+        moves = moves | _OVERRIDES
     return moves
 
 
 def transition(current: ChunkStatus | str, new: ChunkStatus | str, *, override: bool = False) -> ChunkStatus:
     """Return `new` if a chunk in `current` may move there, else raise IllegalTransition.
 
-    `override=True` is the named decision to resend a chunk whose outcome is unknown; it
-    allows unknown → posting and nothing else.
+    `override=True` is a recorded decision about a chunk whose outcome is unknown (or the
+    platform's answer replayed from the journal); it allows unknown → marked_sent, pending or
+    accepted, and nothing else.
     """
     current, new = ChunkStatus(current), ChunkStatus(new)
     if new in allowed_moves(current, override=override):
