@@ -11,6 +11,7 @@ COMMANDS = {
     "preview": ("lib.personalization.cli", "preview personalised messages"),
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
+    "worker": ("lib.sending.worker_cli", "post queued sends and refresh statuses until stopped"),
 }
 
 

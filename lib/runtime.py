@@ -12,7 +12,7 @@ from lib.history.store import HistoryStore, open_store, utcnow
 from lib.messaging.client import MessagingClient
 from lib.sandbox.embedded import sandbox_config_for
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
-from lib.sending.engine import SendEngine
+from lib.sending.engine import SendEngine, replay_journal
 from lib.settings import Settings
 from lib.templates import FileCatalog, Template
 
@@ -48,11 +48,13 @@ class ConsoleRuntime:
         if self.sandbox is not None:
             self.sandbox.stop()
 
-    def engine(self) -> SendEngine:
+    def engine(self, **options) -> SendEngine:
+        """The send engine on this runtime; `options` are SendEngine's (gate, lease, …); None means default."""
         s = self.settings
         return SendEngine(
             self.store, self.client, batch_size=s.batch_size, platform_url=self.platform_url,
             is_sandbox=self.is_sandbox, operator=s.operator, timezone=s.tz,
+            **{k: v for k, v in options.items() if v is not None},
         )
 
 
@@ -79,12 +81,16 @@ class StoreCatalog:
             self.save(template)
 
 
-def start_runtime(settings: Settings) -> ConsoleRuntime:
-    # One sandbox per runtime (the app caches its runtime once per server process).
-    sandbox = run_sandbox_in_thread(sandbox_config_for(settings)) if settings.uses_sandbox else None
-    platform_url = sandbox.url if sandbox is not None else settings.api_url
-    client = MessagingClient.from_settings(settings, base_url=platform_url)
+def start_runtime(settings: Settings, *, platform_url: str | None = None) -> ConsoleRuntime:
+    """`platform_url`: a running platform or sandbox to use instead of what the settings say."""
+    # A POST's answer the database could not take last time goes in before anything else.
     store = open_store(settings.database_url)
+    replay_journal(store)
+    # One sandbox per runtime (the app caches its runtime once per server process).
+    use_sandbox = settings.uses_sandbox and not platform_url
+    sandbox = run_sandbox_in_thread(sandbox_config_for(settings)) if use_sandbox else None
+    platform_url = sandbox.url if sandbox is not None else (platform_url or settings.api_url).rstrip("/")
+    client = MessagingClient.from_settings(settings, base_url=platform_url)
     # Recipients' personal data older than the retention period is purged at every start.
     store.purge_personal_data(utcnow(), settings.retention_days)
     return ConsoleRuntime(settings, platform_url, store, client, sandbox)

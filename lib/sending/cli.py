@@ -7,7 +7,11 @@ sends chunk by chunk with a progress line per chunk, and prints the dispatch ids
 
 Exit codes: 0 sent; 1 not (completely) sent: platform error, refused chunk, cancelled;
 2 unreadable file or bad arguments; 3 validation problems (no valid rows, missing tags);
-4 refused duplicate; 5 some chunk may or may not have gone out.
+4 refused duplicate; 5 some chunk may or may not have gone out, or the history database refused
+a chunk's result (it was saved to the results journal beside the database, replayed at the next
+start, and its dispatch id printed).
+With a worker running (`python -m lib worker`), the send is queued for it and this command follows
+it in the database until it ends, printing the same progress; with none, it is posted here.
 Uses the embedded sandbox (data in CONSOLE_SANDBOX_DIR, default data/sandbox) when
 MESSAGING_API_URL is unset.
 """
@@ -21,7 +25,14 @@ from datetime import datetime
 from pathlib import Path
 
 from lib.runtime import ConsoleRuntime, start_runtime
-from lib.sending.engine import ChunkProgress, DuplicateSend, SendError, SendOutcome
+from lib.sending.engine import (
+    WORKER_LIVE_WITHIN,
+    ChunkProgress,
+    DuplicateSend,
+    ResultNotRecorded,
+    SendError,
+    SendOutcome,
+)
 from lib.sending.manifest import ManifestError, SendManifest, build_manifest
 from lib.sending.status import ChunkStatus
 from lib.settings import Settings, SettingsError, get_settings
@@ -100,20 +111,31 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
     parts, cost = _parts_and_cost(template, recipient_list, defaults, args.gsm_safe_greek, settings)
     print(_summary(template, manifest, excluded, parts, cost, settings, platform, args.resend_of))
     _confirm(args.yes, f"Send to {len(manifest):,} recipients? [y/N] ", ask)
+    workers = platform.store.live_workers(WORKER_LIVE_WITHIN)
     try:
-        outcome = engine.submit(
+        send_id = engine.enqueue(
             manifest,
-            on_progress=_print_progress,
             resend_of=args.resend_of,
             estimated_parts=parts,
             estimated_cost=cost,
             excluded_recipients=excluded,
         )
+        if workers:  # a worker posts it; this process only watches the store
+            print(f"Send #{send_id} is queued for the worker ({_plural_workers(workers)} running); following it.")
+            outcome = engine.follow(send_id, on_progress=_print_progress)
+        else:  # no worker: post it here, with the same code a worker runs (claiming only this send)
+            outcome = engine.run_send(send_id, on_progress=_print_progress)
     except DuplicateSend as exc:
         raise _Stop(f"Refused: {exc}", EXIT_DUPLICATE) from None
+    except ResultNotRecorded as exc:
+        raise _Stop(f"{exc} Dispatch id: {exc.dispatch_id}.", EXIT_UNKNOWN) from None
     except SendError as exc:
         raise _Stop(str(exc), EXIT_USAGE) from None
     return _report(outcome)
+
+
+def _plural_workers(workers: list[str]) -> str:
+    return "1 worker" if len(workers) == 1 else f"{len(workers)} workers"
 
 
 def _template(platform: ConsoleRuntime, template_id: int) -> Template:
@@ -232,8 +254,10 @@ def _print_progress(progress: ChunkProgress) -> None:
         return
     if progress.status is ChunkStatus.ACCEPTED:
         print(f"{where}: sent, dispatch {progress.dispatch_id}", flush=True)
-    else:
+    elif progress.error:
         print(f"{where}: {progress.status.label.lower()}: {progress.error}", flush=True)
+    else:
+        print(f"{where}: {progress.status.label.lower()}", flush=True)
 
 
 def _report(outcome: SendOutcome) -> int:
@@ -279,8 +303,20 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
     _confirm(
         args.yes, f"Send {len(todo)} chunks ({recipients:,} recipients) of send #{args.resume}{warning}? [y/N] ", ask
     )
+    workers = platform.store.live_workers(WORKER_LIVE_WITHIN)
     try:
-        outcome = engine.resume(args.resume, on_progress=_print_progress, include_unknown=args.include_unknown)
+        if workers:
+            if args.include_unknown:
+                for chunk in unknown:
+                    engine.decide_unknown(args.resume, chunk.seq, "resend_at_risk", engine.operator, note="--resume")
+            engine.request_resume(args.resume, engine.operator)
+            print(f"Send #{args.resume} is queued again for the worker; following it.")
+            known = {c.seq: c.status for c in before.chunks if c.status not in (ChunkStatus.REJECTED, ChunkStatus.UNKNOWN)}
+            outcome = engine.follow(args.resume, on_progress=_print_progress, known=known)
+        else:
+            outcome = engine.resume(args.resume, on_progress=_print_progress, include_unknown=args.include_unknown)
+    except ResultNotRecorded as exc:
+        raise _Stop(f"{exc} Dispatch id: {exc.dispatch_id}.", EXIT_UNKNOWN) from None
     except SendError as exc:
         raise _Stop(str(exc), EXIT_PLATFORM) from None
     return _report(outcome)

@@ -417,7 +417,8 @@ class SendEngine:
         self._check_recipients_stored(detail)
         claim = self.store.claim_send(owner, self.lease, send_id=send_id)
         if claim is None:
-            return self.follow(send_id, on_progress=on_progress, stop=stop)
+            known = {c.seq: c.status for c in detail.chunks}
+            return self.follow(send_id, on_progress=on_progress, stop=stop, known=known)
         self.post_claimed(claim, on_progress=on_progress, stop=stop)
         return self.outcome(send_id)
 
@@ -439,7 +440,11 @@ class SendEngine:
             log.warning("send #%s: chunk(s) %s were being posted by %s when it stopped; recorded unknown",
                         claim.send_id, ", ".join(map(str, claim.became_unknown)), claim.previous_owner)  # fmt: skip
         todo = [c for c in detail.chunks if c.status is ChunkStatus.PENDING]
-        self._check_recipients_stored(detail, todo)
+        try:
+            self._check_recipients_stored(detail, todo)
+        except SendError as exc:  # nothing here can be posted, now or later: the send leaves the queue
+            log.error("send #%s: %s", claim.send_id, exc)
+            return True
         run = _Run(send_id=claim.send_id, chunk_count=len(detail.chunks), on_progress=on_progress)
         for chunk in todo:
             if stop is not None and stop.is_set():
@@ -469,10 +474,12 @@ class SendEngine:
         stop: threading.Event | None = None,
         poll_seconds: float = FOLLOW_POLL_SECONDS,
         live_within: timedelta = WORKER_LIVE_WITHIN,
+        known: dict[int, ChunkStatus] | None = None,
     ) -> SendOutcome:
         """Watch a send another process is posting, reporting each chunk's result as the store shows
-        it, until it leaves the queue. If it sits queued while no worker is alive, post it here."""
-        seen: dict[int, ChunkStatus] = {}
+        it, until it leaves the queue. If it sits queued while no worker is alive, post it here.
+        `known`: chunk statuses already reported (seq -> status); None: everything is reported."""
+        seen: dict[int, ChunkStatus] = dict(known or {})
         chunk_count = len(self._detail(send_id).chunks)
         while True:
             outcome = self.outcome(send_id)
@@ -490,11 +497,10 @@ class SendEngine:
     def _report_changes(outcome: SendOutcome, seen: dict, chunk_count: int, on_progress) -> None:
         if on_progress is None:
             return
-        first = not seen
         for chunk in outcome.chunks:
             before = seen.get(chunk.seq)
             seen[chunk.seq] = chunk.status
-            if first or before is chunk.status or chunk.status is ChunkStatus.PENDING:
+            if before is chunk.status or chunk.status in (ChunkStatus.PENDING, ChunkStatus.POSTING):
                 continue
             on_progress(
                 ChunkProgress(

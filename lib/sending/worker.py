@@ -1,0 +1,163 @@
+"""The worker: the process that posts queued sends and refreshes dispatch statuses.
+
+The database is the queue. A worker loops:
+1. replay the results journal into the store (once, at start, before anything else);
+2. claim the oldest queued send nobody holds (or whose holder's lease expired) with a lease, post
+   its pending chunks in order renewing the lease before each, and give the send back as done;
+   a send taken over from a dead worker has its `posting` chunks recorded unknown (never posted
+   again by themselves) and its pending chunks go out;
+3. in its own thread, every few seconds: if it holds the one refresh lease, refresh the dispatches
+   that are due (so two workers never ask about the same dispatch at once);
+4. in another thread: a heartbeat in `workers`, which `python -m lib send` reads to know whether
+   a worker is running.
+Idle, it polls for new sends every ~0.5 s. A stop (SIGINT/SIGTERM in `python -m lib worker`) is
+honoured between chunks: a POST in flight is never cut off, and the send it was posting is given
+back still queued for the next claim.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from lib.history.refresh import refresh_pending
+from lib.sending.engine import ChunkProgress, ResultNotRecorded, SendEngine, local_owner_id, replay_journal
+from lib.sending.status import ChunkStatus
+
+log = logging.getLogger("lib.worker")
+
+POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 2.0
+REFRESH_EVERY_SECONDS = 3.0
+REFRESH_LEASE = timedelta(seconds=60)
+
+
+class Worker:
+    def __init__(
+        self,
+        engine_factory,
+        owner_id: str | None = None,
+        *,
+        poll_seconds: float = POLL_SECONDS,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        refresh_every: float | None = REFRESH_EVERY_SECONDS,
+        refresh_lease: timedelta = REFRESH_LEASE,
+    ):
+        """`engine_factory`: a callable returning a SendEngine, or a ConsoleRuntime (its `.engine()`).
+        `refresh_every=None`: this worker does not refresh statuses."""
+        factory: Callable[[], SendEngine] = getattr(engine_factory, "engine", engine_factory)
+        self.engine = factory()
+        self.store = self.engine.store
+        self.owner_id = owner_id or local_owner_id()
+        self.poll_seconds = poll_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.refresh_every = refresh_every
+        self.refresh_lease = refresh_lease
+
+    # ---- one send ----------------------------------------------------------------------------
+
+    def run_once(self, stop: threading.Event | None = None) -> int | None:
+        """Claim one queued send and post it. Returns its id, or None when nothing was waiting."""
+        claim = self.store.claim_send(self.owner_id, self.engine.lease)
+        if claim is None:
+            return None
+        if claim.previous_owner:
+            unknown = f"; chunk(s) {', '.join(map(str, claim.became_unknown))} recorded unknown" if claim.became_unknown \
+                else ""  # fmt: skip
+            log.info("send #%s taken over from %s (its lease expired)%s", claim.send_id, claim.previous_owner, unknown)
+        else:
+            log.info("send #%s claimed", claim.send_id)
+        finished = self.engine.post_claimed(claim, on_progress=_log_progress, stop=stop)
+        outcome = self.engine.outcome(claim.send_id)
+        log.info("send #%s %s: %s", claim.send_id, "done" if finished else "given back", outcome.headline)
+        return claim.send_id
+
+    # ---- the loop ----------------------------------------------------------------------------
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Until `stop_event` is set. Raises ResultNotRecorded if the database refused a POST's answer
+        (it is in the journal; the caller stops the process: nothing more may be posted meanwhile)."""
+        replayed = replay_journal(self.store, self.engine.journal)
+        if replayed:
+            log.info("replayed %s result(s) from %s", replayed, self.engine.journal.path)
+        self._beat()
+        log.info("worker %s started (pid %s)", self.owner_id, os.getpid())
+        helpers = [threading.Thread(target=self._heartbeat_loop, args=(stop_event,), name="worker-heartbeat", daemon=True)]
+        if self.refresh_every is not None:
+            helpers.append(
+                threading.Thread(target=self._refresh_loop, args=(stop_event,), name="worker-refresh", daemon=True)
+            )
+        for thread in helpers:
+            thread.start()
+        try:
+            while not stop_event.is_set():
+                try:
+                    claimed = self.run_once(stop_event)
+                except ResultNotRecorded:
+                    raise
+                except SQLAlchemyError as exc:  # the database is busy or away: say so, try again shortly
+                    log.error("the history database cannot be used right now: %s", _first_line(exc))
+                    claimed = None
+                if claimed is None:
+                    stop_event.wait(self.poll_seconds)
+        finally:
+            stop_event.set()
+            for thread in helpers:
+                thread.join(timeout=30)
+            self._goodbye()
+
+    def _beat(self) -> None:
+        self.store.heartbeat(self.owner_id, socket.gethostname(), os.getpid())
+
+    def _heartbeat_loop(self, stop_event: threading.Event) -> None:
+        while not stop_event.wait(self.heartbeat_seconds):
+            try:
+                self._beat()
+            except SQLAlchemyError as exc:
+                log.warning("heartbeat not written: %s", _first_line(exc))
+
+    def refresh_once(self):
+        """One status refresh round if this worker holds the refresh lease; the report, or None."""
+        if not self.store.take_refresh_lease(self.owner_id, self.refresh_lease):
+            return None
+        report = refresh_pending(self.store, self.engine.client)
+        if report.asked or report.problem:
+            log.info("status refresh: %s", report.summary())
+        return report
+
+    def _refresh_loop(self, stop_event: threading.Event) -> None:
+        while not stop_event.wait(self.refresh_every):
+            try:
+                self.refresh_once()
+            except Exception as exc:  # a refresh problem must never stop the sending loop
+                log.error("status refresh failed: %s", _first_line(exc))
+
+    def _goodbye(self) -> None:
+        try:
+            self.store.release_refresh_lease(self.owner_id)
+            self.store.worker_stopped(self.owner_id)
+        except SQLAlchemyError as exc:
+            log.warning("could not record the stop: %s", _first_line(exc))
+        log.info("worker %s stopped", self.owner_id)
+
+
+def _log_progress(progress: ChunkProgress) -> None:
+    if progress.status is ChunkStatus.POSTING:
+        return
+    where = f"send #{progress.send_id} chunk {progress.seq}/{progress.chunk_count} ({progress.recipient_count:,})"
+    if progress.status is ChunkStatus.ACCEPTED:
+        log.info("%s: sent, dispatch %s", where, progress.dispatch_id)
+    elif progress.error:
+        log.info("%s: %s: %s", where, progress.status.label.lower(), progress.error)
+    else:
+        log.info("%s: %s", where, progress.status.label.lower())
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0]
