@@ -103,7 +103,7 @@ chunks = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
     Column("seq", Integer, nullable=False),  # 1-based
-    Column("status", String(10), nullable=False),  # lib.sending.status.ChunkStatus
+    Column("status", String(16), nullable=False),  # lib.sending.status.ChunkStatus ("marked_sent" is 11)
     Column("recipient_count", Integer, nullable=False),
     Column("dispatch_id", BigInteger, nullable=True),
     Column("total_recipients_sent", Integer, nullable=True),

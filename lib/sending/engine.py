@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from lib.history.store import (
     ChunkRecord,
@@ -239,7 +239,7 @@ class SendEngine:
         stale_posting_after: timedelta | None = None,
         gate: ChunkGate | None = None,
         lease: timedelta | None = None,
-        record_retry_seconds: float = RECORD_RETRY_SECONDS,
+        record_retry_seconds: float | None = None,
         journal: ResultJournal | None = None,
     ):
         if batch_size < 1:
@@ -259,7 +259,7 @@ class SendEngine:
         # chunk would be taken for a dead one's (it would then be recorded unknown, never resent).
         self.lease = lease or stale_posting_after
         self.gate: ChunkGate = gate or AdmitEveryone()
-        self.record_retry_seconds = record_retry_seconds
+        self.record_retry_seconds = RECORD_RETRY_SECONDS if record_retry_seconds is None else record_retry_seconds
         self.journal = journal or ResultJournal(journal_path_for(store.url))
 
     # ---- before sending ----------------------------------------------------------------------
@@ -431,7 +431,10 @@ class SendEngine:
         try:
             finished = self._post_pending(claim, on_progress, stop)
         finally:
-            self.store.release_send(claim, finished=finished)
+            try:
+                self.store.release_send(claim, finished=finished)
+            except SQLAlchemyError as exc:  # the database is failing: the lease simply expires
+                log.warning("send #%s: lease not given back (%s); it expires by itself", claim.send_id, exc)
         return finished
 
     def _post_pending(self, claim: SendClaim, on_progress: ProgressCallback | None, stop) -> bool:

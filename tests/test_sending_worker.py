@@ -1,0 +1,329 @@
+"""The send queue and the worker, on SQLite and PostgreSQL, against the real sandbox over HTTP.
+
+Every "posted once" is counted in the sandbox's own records (the recipients it stored per
+dispatch), never in ours.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from lib.history import schema
+from lib.history.store import close_all_stores, open_store, utcnow
+from lib.sending.engine import DuplicateSend, SendError
+from lib.sending.status import ChunkStatus
+from lib.sending.worker import Worker
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.support_worker import big_manifest, make_engine, new_client, sandbox_received, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _close_stores():
+    yield
+    close_all_stores()
+
+
+def enqueue_many(url, sandbox, count, size, batch_size):
+    store = open_store(url)
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client, batch_size=batch_size)
+        return [engine.enqueue(big_manifest(size, tag=f"S{i}_")) for i in range(count)]
+
+
+def drain_with(url, sandbox, *, lease=timedelta(seconds=30)):
+    """One worker with its own connections (as another process would have), run until the queue is empty."""
+    store = open_store(url, shared=False)
+    try:
+        with new_client(sandbox.url) as client:
+            worker = Worker(lambda: make_engine(store, client, batch_size=3, lease=lease), refresh_every=None)
+            claimed = []
+            while (send_id := worker.run_once()) is not None:
+                claimed.append(send_id)
+            return claimed
+    finally:
+        store.engine.dispose()
+
+
+def test_enqueue_records_a_queued_send_and_posts_nothing(database_url, sandbox):
+    [send_id] = enqueue_many(database_url, sandbox, 1, 5, 2)
+    with new_client(sandbox.url) as client:
+        outcome = make_engine(open_store(database_url), client).outcome(send_id)
+    assert (outcome.progress_state, outcome.finished, outcome.running) == ("queued", False, False)
+    assert [c.status for c in outcome.chunks] == ["pending"] * 3
+    assert sandbox_received(sandbox) == {}
+
+
+def test_two_worker_threads_drain_the_queue_and_post_every_send_once(database_url, sandbox):
+    send_ids = enqueue_many(database_url, sandbox, 6, 7, 3)
+    results: dict[str, list[int]] = {}
+    threads = [
+        threading.Thread(target=lambda name=name: results.setdefault(name, drain_with(database_url, sandbox)))
+        for name in ("a", "b")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(results["a"] + results["b"]) == send_ids  # each send claimed by exactly one worker
+    received = sandbox_received(sandbox)
+    assert len(received) == 6 * 7 and set(received.values()) == {1}
+    store = open_store(database_url)
+    for send_id in send_ids:
+        detail = store.get_send(send_id)
+        assert detail.send.queue_state == "done" and detail.send.lease_owner is None
+        assert {c.status for c in detail.chunks} == {ChunkStatus.ACCEPTED}
+
+
+def worker_process(url, sandbox, *extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
+    env.update(
+        DATABASE_URL=url, MESSAGING_API_URL=sandbox.url, MESSAGING_API_USER=SANDBOX_USER,
+        MESSAGING_API_PASSWORD=SANDBOX_PASSWORD, CONSOLE_BATCH_SIZE="3",
+    )  # fmt: skip
+    command = [sys.executable, "-m", "lib", "worker", "--no-refresh", "--poll", "0.1", *extra]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_worker_processes_drain_the_queue_and_stop_cleanly_on_sigterm(database_url, sandbox):
+    send_ids = enqueue_many(database_url, sandbox, 8, 5, 2)
+    store = open_store(database_url)
+    workers = [worker_process(database_url, sandbox) for _ in range(2)]
+    try:
+        wait_for(lambda: not store.queued_send_ids(), 90, "the workers to drain the queue", interval=0.2)
+        wait_for(lambda: len(store.live_workers(timedelta(seconds=10))) == 2, 30, "both workers' heartbeats")
+    finally:
+        for w in workers:
+            w.send_signal(signal.SIGTERM)
+        logs = [w.communicate(timeout=30)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], logs
+    assert all("stopped" in log for log in logs), logs
+    assert sum(log.count("claimed") for log in logs) == len(send_ids)
+    received = sandbox_received(sandbox)
+    assert len(received) == 8 * 5 and set(received.values()) == {1}
+    assert store.live_workers(timedelta(seconds=10)) == []  # they said they stopped
+
+
+@pytest.mark.parametrize("race", range(20))
+def test_two_workers_racing_for_one_send_post_it_once(postgres, sandbox, race):
+    url = postgres.create_database(f"race_w_{race}_{os.getpid()}")
+    [send_id] = enqueue_many(url, sandbox, 1, 4, 2)
+    barrier = threading.Barrier(2, timeout=30)
+    claimed = []
+
+    def work():
+        store = open_store(url, shared=False)
+        try:
+            with new_client(sandbox.url) as client:
+                worker = Worker(lambda: make_engine(store, client, batch_size=2), refresh_every=None)
+                barrier.wait()
+                claimed.append(worker.run_once())
+        finally:
+            store.engine.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(claimed, key=str) == sorted([send_id, None], key=str)
+    received = sandbox_received(sandbox)
+    assert len(received) == 4 and set(received.values()) == {1}
+
+
+@pytest.mark.parametrize("race", range(20))
+def test_two_submitters_enqueuing_the_same_list_make_one_send(postgres, sandbox, race):
+    url = postgres.create_database(f"race_s_{race}_{os.getpid()}")
+    open_store(url)  # the database exists before anyone sends
+    manifest = big_manifest(4, tag=f"R{race}_")
+    barrier = threading.Barrier(2, timeout=30)
+    results = []
+
+    def submit():
+        store = open_store(url, shared=False)
+        try:
+            with new_client(sandbox.url) as client:
+                engine = make_engine(store, client)
+                barrier.wait()
+                results.append(engine.enqueue(manifest))
+        except DuplicateSend as refused:
+            results.append(refused)
+        finally:
+            store.engine.dispose()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    sent = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, DuplicateSend)]
+    assert len(sent) == 1 and len(refused) == 1 and refused[0].previous_send_id == sent[0]
+    assert open_store(url).queued_send_ids() == sent
+
+
+# ---- takeover ----------------------------------------------------------------------------------
+
+
+def expire_lease(store, send_id):
+    with store.write() as conn:
+        conn.execute(
+            update(schema.sends).where(schema.sends.c.id == send_id).values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def test_a_dead_workers_send_is_taken_over_posting_becomes_unknown_and_pending_goes_out(database_url, sandbox):
+    [send_id] = enqueue_many(database_url, sandbox, 1, 6, 2)
+    store = open_store(database_url)
+    dead = store.claim_send("dead-worker", timedelta(seconds=30))
+    first = store.get_send(send_id).chunks[0]
+    store.move_chunk(first.id, expected=ChunkStatus.PENDING, new=ChunkStatus.POSTING, count_attempt=True)
+    with new_client(sandbox.url) as client:
+        worker = Worker(lambda: make_engine(store, client, batch_size=2), refresh_every=None)
+        assert worker.run_once() is None  # its lease is still running: nobody takes it
+        shown = worker.engine.outcome(send_id)
+        assert (shown.progress_state, shown.worker) == ("sending", "dead-worker")
+        assert dead.send_id == send_id
+        expire_lease(store, send_id)  # time passes: the dead worker's lease runs out
+        assert worker.run_once() == send_id
+        outcome = worker.engine.outcome(send_id)
+    assert [c.status for c in outcome.chunks] == ["unknown", "accepted", "accepted"]
+    assert "stopped while this chunk was being sent" in outcome.chunks[0].error
+    assert outcome.finished and not outcome.running
+    received = sandbox_received(sandbox)
+    assert sorted(received) == [f"S0_{i:06d}" for i in range(2, 6)]  # chunk 1 was never posted again
+    assert set(received.values()) == {1}
+
+
+def test_a_worker_that_lost_its_lease_stops_before_the_next_chunk(database_url, sandbox):
+    [send_id] = enqueue_many(database_url, sandbox, 1, 6, 2)
+    store = open_store(database_url)
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client)
+        claim = store.claim_send("slow-worker", timedelta(seconds=30))
+
+        def stolen(progress):
+            if progress.status is ChunkStatus.ACCEPTED and progress.seq == 1:  # another worker takes over now
+                store.claim_send("thief", timedelta(seconds=30), send_id=send_id, now=utcnow() + timedelta(hours=1))
+
+        assert engine.post_claimed(claim, on_progress=stolen) is False
+    assert [c.status for c in store.get_send(send_id).chunks] == ["accepted", "pending", "pending"]
+    assert store.get_send(send_id).send.lease_owner == "thief"
+
+
+# ---- decisions about unknown chunks -----------------------------------------------------------
+
+
+@pytest.fixture
+def unknown_send(database_url, sandbox):
+    """A send of 4 recipients whose first chunk (2) is unknown: the answer came too late."""
+    store = open_store(database_url)
+    sandbox.set_knobs(response_delay_seconds=1.0)
+    with new_client(sandbox.url, read_timeout=0.3) as slow:
+        outcome = make_engine(store, slow).submit(big_manifest(4, tag="U"))
+    sandbox.set_knobs(response_delay_seconds=0)
+    assert [c.status for c in outcome.chunks] == ["unknown", "pending"]
+    return store, outcome.send_id
+
+
+def test_mark_as_sent_is_final_recorded_with_the_name_and_the_rest_can_be_resumed(unknown_send, sandbox):
+    store, send_id = unknown_send
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client)
+        assert engine.decide_unknown(send_id, 1, "marked_sent", "eleni", note="seen on the platform") == "marked_sent"
+        with pytest.raises(SendError, match="not in doubt"):
+            engine.decide_unknown(send_id, 1, "resend_at_risk", "eleni")
+        assert engine.request_resume(send_id, "eleni") == 1
+        assert Worker(lambda: engine, refresh_every=None).run_once() == send_id
+        outcome = engine.outcome(send_id)
+    assert [c.status for c in outcome.chunks] == ["marked_sent", "accepted"] and outcome.complete
+    assert "1 of 2 chunks (2 recipients) were marked as sent after checking with the platform." in outcome.headline
+    [decision] = store.chunk_decisions(send_id)
+    assert (decision["seq"], decision["decision"], decision["decided_by"], decision["note"]) == (
+        1, "marked_sent", "eleni", "seen on the platform",
+    )  # fmt: skip
+    assert set(sandbox_received(sandbox).values()) == {1}  # chunk 1 went out once (before its timeout), never again
+
+
+@pytest.mark.parametrize("decision", ["marked_not_sent", "resend_at_risk"])
+def test_mark_as_not_sent_or_resend_queues_the_chunk_again(unknown_send, sandbox, decision):
+    store, send_id = unknown_send
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client)
+        assert engine.decide_unknown(send_id, 1, decision, "nikos") == "pending"
+        assert engine.outcome(send_id).progress_state == "queued"
+        assert Worker(lambda: engine, refresh_every=None).run_once() == send_id
+        outcome = engine.outcome(send_id)
+    assert [c.status for c in outcome.chunks] == ["accepted", "accepted"]
+    assert [(d["decision"], d["decided_by"]) for d in store.chunk_decisions(send_id)] == [(decision, "nikos")]
+    # The sandbox did create chunk 1's first dispatch before answering too late: the resend, a
+    # person's recorded decision, is the only way anyone gets it twice.
+    assert sandbox_received(sandbox)["U000000"] == 2 and sandbox_received(sandbox)["U000002"] == 1
+
+
+@pytest.mark.parametrize(
+    ("seq", "decision", "who", "says"),
+    [
+        (1, "forget_it", "eleni", "Choose one of"),
+        (1, "marked_sent", "  ", "Say who decides"),
+        (2, "marked_sent", "eleni", "not in doubt"),
+        (9, "marked_sent", "eleni", "has no chunk 9"),
+    ],
+)
+def test_decisions_that_cannot_be_recorded_are_refused_in_a_sentence(unknown_send, sandbox, seq, decision, who, says):
+    store, send_id = unknown_send
+    with new_client(sandbox.url) as client, pytest.raises(SendError, match=says):
+        make_engine(store, client).decide_unknown(send_id, seq, decision, who)
+    assert store.chunk_decisions(send_id) == []
+
+
+# ---- the gate ----------------------------------------------------------------------------------
+
+
+class LeaveOut:
+    """Leaves out everyone in chunk 2 and the first member of chunk 3."""
+
+    def __init__(self):
+        self.asked = []
+
+    def admit(self, send, chunk, members):
+        self.asked.append(chunk.seq)
+        if chunk.seq == 2:
+            return []
+        return list(members[1:]) if chunk.seq == 3 else list(members)
+
+
+def test_the_gate_is_asked_before_each_post_and_only_kept_members_are_posted(database_url, sandbox):
+    store = open_store(database_url)
+    gate = LeaveOut()
+    with new_client(sandbox.url) as client:
+        outcome = make_engine(store, client, gate=gate).submit(big_manifest(6, tag="G"))
+    assert gate.asked == [1, 2, 3]
+    assert [c.status for c in outcome.chunks] == ["accepted", "left_out", "accepted"]
+    assert outcome.complete and outcome.totals.left_out == 2
+    assert sorted(sandbox_received(sandbox)) == ["G000000", "G000001", "G000005"]
+
+
+# ---- status refresh under its lease ------------------------------------------------------------
+
+
+def test_only_the_worker_holding_the_refresh_lease_refreshes(database_url, sandbox):
+    store = open_store(database_url)
+    with new_client(sandbox.url) as client:
+        make_engine(store, client).submit(big_manifest(2, tag="F"))
+        one = Worker(lambda: make_engine(store, client), "w1")
+        two = Worker(lambda: make_engine(store, client), "w2")
+        assert one.refresh_once() is not None and two.refresh_once() is None
+        assert one.refresh_once() is not None  # renewed by its holder
+        store.release_refresh_lease("w1")
+        assert two.refresh_once() is not None and one.refresh_once() is None
