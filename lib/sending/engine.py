@@ -448,7 +448,7 @@ class SendEngine:
         except SendError as exc:  # nothing here can be posted, now or later: the send leaves the queue
             log.error("send #%s: %s", claim.send_id, exc)
             return True
-        run = _Run(send_id=claim.send_id, chunk_count=len(detail.chunks), on_progress=on_progress)
+        run = _Run(send_id=claim.send_id, chunk_count=len(detail.chunks), on_progress=on_progress, owner=claim.owner)
         for chunk in todo:
             if stop is not None and stop.is_set():
                 return False
@@ -646,7 +646,7 @@ class SendEngine:
             "invalid_json": _invalid_json(result),
             "error_message": None,
         }
-        self._write_result(send, chunk, ChunkStatus.ACCEPTED, fields, dispatch, now)
+        self._write_result(send, chunk, ChunkStatus.ACCEPTED, fields, dispatch, now, run)
         run.accepted += result.total_recipients_sent
         run.done += 1
         run.report(chunk.seq, ChunkStatus.ACCEPTED, chunk.recipient_count, dispatch_id=result.dispatch)
@@ -654,17 +654,19 @@ class SendEngine:
     def _record_failure(
         self, send: SendRecord, chunk, status: ChunkStatus, exc: PlatformError, run: _Run, *, keep_going: bool
     ) -> bool:
-        self._write_result(send, chunk, status, {"error_message": str(exc)}, None, utcnow())
+        self._write_result(send, chunk, status, {"error_message": str(exc)}, None, utcnow(), run)
         run.done += 1
         run.report(chunk.seq, status, chunk.recipient_count, error=str(exc))
         return keep_going
 
-    def _write_result(self, send: SendRecord, chunk, status: ChunkStatus, fields: dict, dispatch, now) -> None:
+    def _write_result(self, send: SendRecord, chunk, status: ChunkStatus, fields: dict, dispatch, now, run) -> None:
         """Record a POST's answer. The database may be locked or full at this very moment: retry for
-        a bounded time, then journal the answer beside the database and raise ResultNotRecorded."""
+        a bounded time, then journal the answer beside the database and raise ResultNotRecorded.
+        The entry names the lease owner: that run stops here, so the replay gives its lease back."""
         entry = {
             "send_id": send.id, "chunk_id": chunk.id, "seq": chunk.seq, "status": status.value,
             "dispatch_id": fields.get("dispatch_id"), "fields": fields, "dispatch": dispatch, "at": now,
+            "owner": run.owner,
         }  # fmt: skip
         deadline = time.monotonic() + self.record_retry_seconds
         delay = 0.05
@@ -742,6 +744,7 @@ class _Run:
     send_id: int
     chunk_count: int
     on_progress: ProgressCallback | None
+    owner: str | None = None  # whose lease this run posts under
     done: int = 0
     accepted: int = 0
 
@@ -905,6 +908,13 @@ def apply_result(store: HistoryStore, entry: dict) -> bool:
 
 
 def replay_journal(store: HistoryStore, journal: ResultJournal | None = None) -> int:
-    """Replay the results journal beside `store`'s database into it (before anything else at a start)."""
+    """Replay the results journal beside `store`'s database into it (before anything else at a start).
+    The run that wrote an entry stopped right after, so its lease on that send is given back."""
     journal = journal or ResultJournal(journal_path_for(store.url))
-    return journal.replay(lambda entry: apply_result(store, entry))
+
+    def apply(entry: dict) -> None:
+        apply_result(store, entry)
+        if entry.get("owner"):
+            store.release_send(SendClaim(entry["send_id"], entry["owner"], None), finished=False)
+
+    return journal.replay(apply)
