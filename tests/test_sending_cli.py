@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -148,3 +150,53 @@ def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_pa
     assert "the local sandbox" in first.stdout and "Sent to 2 recipients in 1 dispatch." in first.stdout
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 4 and "add --resend-of 1" in again.stderr
+
+
+# ---- with and without a worker -----------------------------------------------------------------
+
+
+@pytest.fixture
+def running_worker(env, sandbox):
+    """A worker (its own connections, as its own process would have) running until the test ends."""
+    from lib.sending.engine import SendEngine
+    from lib.sending.worker import Worker
+
+    store = open_store(env["DATABASE_URL"], shared=False)
+    client = MessagingClient(sandbox.url, SANDBOX_USER, SANDBOX_PASSWORD)
+    engine = SendEngine(store, client, batch_size=2, platform_url=sandbox.url, is_sandbox=False, operator="worker")
+    worker = Worker(lambda: engine, "test-worker", poll_seconds=0.05, refresh_every=None)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread.start()
+    from tests.support_worker import wait_for
+
+    wait_for(lambda: store.live_workers(timedelta(seconds=10)), 10, "the worker's first heartbeat")
+    yield worker
+    stop.set()
+    thread.join(30)
+    client.close()
+    store.engine.dispose()
+
+
+def test_with_a_worker_running_send_queues_and_follows_it_printing_the_same_progress(
+    env, monkeypatch, csv, capsys, sandbox, running_worker
+):
+    from tests.support_worker import sandbox_received
+
+    code = run(env, monkeypatch, csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Send #1 is queued for the worker (1 worker running); following it." in out
+    assert "chunk 1/2 (2 recipients): sent, dispatch" in out and "chunk 2/2 (1 recipient): sent" in out
+    assert "Sent to 3 recipients in 2 dispatches." in out
+    send = open_store(env["DATABASE_URL"]).get_send(1).send
+    assert send.queue_state == "done" and send.lease_owner is None
+    received = sandbox_received(sandbox)
+    assert len(received) == 3 and set(received.values()) == {1}
+
+
+def test_without_a_worker_send_posts_in_its_own_process(env, monkeypatch, csv, capsys, sandbox):
+    code = run(env, monkeypatch, csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    out = capsys.readouterr().out
+    assert code == 0 and "queued for the worker" not in out and "chunk 2/2 (1 recipient): sent" in out
+    assert open_store(env["DATABASE_URL"]).get_send(1).send.queue_state == "done"
