@@ -52,14 +52,16 @@ def start_sandbox(data_dir: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [sys.executable, "-m", "lib", "sandbox", "--port", str(port), "--data-dir", str(data_dir),
                "--user", USER, "--password", PASSWORD, "--step-seconds", "3600"]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    log = open(data_dir.parent / "sandbox.log", "w")  # noqa: SIM115 - the process writes it until stopped
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return proc, f"http://127.0.0.1:{port}"
         time.sleep(0.05)
-    raise SystemExit("the sandbox did not start")
+    proc.kill()
+    raise SystemExit(f"the sandbox did not start: {(data_dir.parent / 'sandbox.log').read_text()[-2000:]}")
 
 
 def start_worker(url: str, platform: str, lease: float | None = None) -> subprocess.Popen:

@@ -1,21 +1,27 @@
 """The send engine: one POST per chunk, every state written to the history store around it.
 
 Order of events for a send (crash safety):
-1. The send, every chunk (pending) and every recipient are written in ONE transaction, which also
-   takes the manifest's claim (a UNIQUE column): a second submission of the same manifest, from
-   another tab, user or process, fails there and nothing is posted.
-2. Per chunk: pending -> posting is committed BEFORE the POST, and the result (accepted with its
-   dispatch id, rejected, unknown, back to pending) is committed right AFTER it. A process that
-   dies leaves every chunk in its last recorded status; a chunk found in `posting` later may have
-   gone out and is reported (and, once stale, recorded) as unknown.
+1. `enqueue`: the send, every chunk (pending) and every recipient are written in ONE transaction,
+   which also takes the manifest's claim (a UNIQUE column): a second submission of the same manifest,
+   from another tab, user or process, fails there and nothing is posted. The send is *queued*.
+2. Whoever posts it (a worker, `lib.sending.worker`, or `submit`/`run_send` in this process) first
+   takes its lease (`HistoryStore.claim_send`); a chunk a previous holder left `posting` becomes
+   unknown in that same transaction. The lease is renewed before each chunk and given back at the
+   end (the send is then *done*); a holder that died simply lets it expire.
+3. Per chunk: the gate (`ChunkGate.admit`) says who may still receive it (nobody: the chunk is
+   left_out); pending -> posting is committed BEFORE the POST, and the result (accepted with its
+   dispatch id, rejected, unknown, back to pending) is committed right AFTER it. If the database will
+   not take that result (locked, full) it is retried for RECORD_RETRY_SECONDS, then appended to the
+   results journal (lib.sending.journal) and ResultNotRecorded stops the send; the next start
+   replays the journal. A process that dies leaves every chunk in its last recorded status.
 
 Failure handling (the API has no idempotency, so nothing is ever retried automatically):
 - OutcomeUnknown (read timeout, connection lost after sending, 2xx without a dispatch number),
   a PlatformServerError the client marks `maybe_delivered` (502/504: a gateway may have passed the
   request on) and any unexpected error: the chunk is UNKNOWN and the send STOPS; later chunks stay
-  pending. A slow or failing platform
-  would most likely do the same to every later chunk, and the marketer should check what went
-  out before anything more is sent. Unknown chunks are resent only by `resume(include_unknown=True)`.
+  pending. A slow or failing platform would most likely do the same to every later chunk, and the
+  marketer should check what went out before anything more is sent. An unknown chunk moves only by
+  a person's recorded decision (`decide_unknown`: mark as sent, mark as not sent, resend at risk).
 - PlatformUnreachable (connection refused, connect timeout: certainly not delivered): the chunk
   goes back to PENDING and the send STOPS.
 - AuthenticationError (401/403), NotFoundError (404: no such template) and other 5xx (500/503,
@@ -23,7 +29,8 @@ Failure handling (the API has no idempotency, so nothing is ever retried automat
   chunk would most likely be refused the same way.
 - RequestRejected (other 4xx: this chunk failed validation): the chunk is REJECTED with the
   platform's message and the send CONTINUES with the next chunk.
-`resume` sends the pending and rejected chunks of the same send, in order.
+`request_resume` queues the pending and rejected chunks of a send again; `resume` does that and
+posts them here.
 """
 
 from __future__ import annotations
