@@ -36,6 +36,7 @@ POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0
 REFRESH_EVERY_SECONDS = 3.0
 REFRESH_LEASE = timedelta(seconds=60)
+ERROR_BACKOFF_SECONDS = 5.0
 
 
 class Worker:
@@ -104,6 +105,10 @@ class Worker:
                 except SQLAlchemyError as exc:  # the database is busy or away: say so, try again shortly
                     log.error("the history database cannot be used right now: %s", _first_line(exc))
                     claimed = None
+                except Exception:  # a bug (or a failing gate) must not stop every other send: log, back off
+                    log.exception("posting a send failed; its unsent chunks stay queued")
+                    stop_event.wait(ERROR_BACKOFF_SECONDS)
+                    continue
                 if claimed is None:
                     stop_event.wait(self.poll_seconds)
         finally:
