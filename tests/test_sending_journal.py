@@ -175,3 +175,43 @@ def _sandbox_dispatch_ids(sandbox) -> list[int]:
     path = sandbox.config.data_dir / "sandbox.db"
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         return [i for (i,) in db.execute("SELECT id FROM dispatches ORDER BY id")]
+
+
+def test_a_worker_stops_on_a_refused_result_and_the_next_worker_replays_it_first(tmp_path, sandbox, quick_lock_errors):
+    from lib.sending.worker import Worker
+
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    store = open_store(url, shared=False)
+    with new_client(sandbox.url) as client:
+        send_id = make_engine(store, client).enqueue(big_manifest(4, tag="W"))
+        sandbox.set_knobs(response_delay_seconds=0.5)
+        release = threading.Event()
+        locker = lock_while_posting(url, store, release)
+        stop = threading.Event()
+        first = Worker(lambda: make_engine(store, client), "first", poll_seconds=0.05, refresh_every=None)
+        try:
+            with pytest.raises(ResultNotRecorded) as caught:
+                first.run_forever(stop)
+        finally:
+            release.set()
+            locker.join(30)
+            sandbox.set_knobs(response_delay_seconds=0)
+        assert stop.is_set()  # it stopped: nothing more is posted while an answer is unwritten
+        [dispatch_id] = _sandbox_dispatch_ids(sandbox)
+        assert caught.value.dispatch_id == dispatch_id
+        assert [c.status for c in store.get_send(send_id).chunks] == ["posting", "pending"]
+
+        second = Worker(lambda: make_engine(store, client), "second", poll_seconds=0.05, refresh_every=None)
+        stop = threading.Event()
+        thread = threading.Thread(target=second.run_forever, args=(stop,))
+        thread.start()
+        try:
+            wait_for(lambda: store.get_send(send_id).send.queue_state == "done", 30, "the second worker to finish")
+        finally:
+            stop.set()
+            thread.join(30)
+    chunks = store.get_send(send_id).chunks
+    assert [c.status for c in chunks] == ["accepted", "accepted"] and chunks[0].dispatch_id == dispatch_id
+    received = sandbox_received(sandbox)
+    assert len(received) == 4 and set(received.values()) == {1}
+    store.engine.dispose()
