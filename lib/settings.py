@@ -43,6 +43,11 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    # Sign-in (issue 11): "auto" signs people in when a provider is configured; "on" insists on one;
+    # "off" turns sign-in and the team's roles off (a live platform then warns on every page).
+    auth: str = "auto"
+    admins: tuple[str, ...] = ()  # lower-cased emails bootstrapped into the team as admins
+    sign_in_configured: bool = False  # .streamlit/secrets.toml has an [auth] section naming a provider
     # The embedded sandbox, used when api_url is None.
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
@@ -74,14 +79,33 @@ def _redact_url(url: str) -> str:
     return url
 
 
-def _read_secrets(path: Path) -> dict[str, str]:
+def _read_secrets_toml(path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path.name} is not valid TOML: {exc}") from None
-    return {k: str(v) for k, v in data.items() if not isinstance(v, dict)}
+
+
+def names_sign_in_provider(auth_section: object) -> bool:
+    """True when an `[auth]` secrets section names an OpenID Connect provider, as `st.login` needs:
+    `client_id` at its top (the default provider) or in a named `[auth.NAME]` sub-section."""
+    if not isinstance(auth_section, dict) and not hasattr(auth_section, "items"):
+        return False
+    section = dict(auth_section.items())
+    if section.get("client_id"):
+        return True
+    return any(hasattr(v, "items") and dict(v.items()).get("client_id") for v in section.values())
+
+
+def _emails(name: str, raw: str) -> tuple[str, ...]:
+    emails = tuple(dict.fromkeys(e.strip().lower() for e in raw.split(",") if e.strip()))
+    for email in emails:
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or " " in email:
+            raise SettingsError(f"{name} must be email addresses separated by commas; {email!r} is not one")
+    return emails
 
 
 def _int(name: str, raw: str, minimum: int) -> int:
@@ -111,7 +135,8 @@ def _url(name: str, raw: str) -> str:
 
 def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
     """Build Settings from `env` (default os.environ) over the secrets file. Raises SettingsError."""
-    source = _read_secrets(secrets_path or DEFAULT_SECRETS_PATH)
+    secrets = _read_secrets_toml(secrets_path or DEFAULT_SECRETS_PATH)
+    source = {k: str(v) for k, v in secrets.items() if not isinstance(v, dict)}
     source.update({k: v for k, v in (os.environ if env is None else env).items()})
 
     def get(name: str) -> str | None:
@@ -175,6 +200,13 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:
         values["operator"] = raw.strip()
+    if (raw := get("CONSOLE_AUTH")) is not None:
+        if raw.strip().lower() not in ("auto", "on", "off"):
+            raise SettingsError(f"CONSOLE_AUTH must be auto, on or off, not {raw!r}")
+        values["auth"] = raw.strip().lower()
+    if (raw := get("CONSOLE_ADMINS")) is not None:
+        values["admins"] = _emails("CONSOLE_ADMINS", raw)
+    values["sign_in_configured"] = names_sign_in_provider(secrets.get("auth"))
     return Settings(**values)
 
 

@@ -54,3 +54,39 @@ def test_password_never_appears_in_repr(tmp_path):
     )
     assert "s3cret!" not in repr(s) and "s3cret!" not in str(s)
     assert s.api_url == "https://p.example.com" and not s.uses_sandbox
+
+
+# ---- sign-in settings (issue 11) ----
+
+
+def test_sign_in_settings_default_to_auto_and_no_admins(tmp_path):
+    s = load_settings({}, tmp_path / "none.toml")
+    assert (s.auth, s.admins, s.sign_in_configured) == ("auto", (), False)
+
+
+def test_admins_are_lower_cased_and_deduplicated(tmp_path):
+    s = load_settings({"CONSOLE_ADMINS": " Ann@Example.com, bob@example.com,ann@example.com ", "CONSOLE_AUTH": "OFF"},
+                      tmp_path / "none.toml")
+    assert s.admins == ("ann@example.com", "bob@example.com")
+    assert s.auth == "off"
+
+
+@pytest.mark.parametrize("name, value, says", [
+    ("CONSOLE_AUTH", "maybe", "CONSOLE_AUTH must be auto, on or off"),
+    ("CONSOLE_ADMINS", "ann@example.com, bob", "'bob' is not one"),
+])
+def test_bad_sign_in_settings_name_the_variable(tmp_path, name, value, says):
+    with pytest.raises(SettingsError, match=says):
+        load_settings({name: value}, tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize("toml, configured", [
+    ('[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "x"\nclient_id = "c"\n', True),
+    ('[auth]\nredirect_uri = "x"\n[auth.keycloak]\nclient_id = "c"\n', True),
+    ('[auth]\nredirect_uri = "x"\ncookie_secret = "y"\n', False),
+    ('MESSAGING_API_USER = "u"\n', False),
+])
+def test_a_provider_is_configured_only_when_auth_names_a_client(tmp_path, toml, configured):
+    path = tmp_path / "secrets.toml"
+    path.write_text(toml)
+    assert load_settings({}, path).sign_in_configured is configured
