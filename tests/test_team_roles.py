@@ -2,9 +2,9 @@
 
 import pytest
 
+from lib.settings import Settings
 from lib.team import Action, NotAllowed, Person, Role, access_mode, allowed, local_person, require
 from lib.team.access import AccessConfigError, AccessMode, command_line_uses_team
-from lib.settings import Settings
 
 V, S, A, M = Role.VIEWER, Role.SENDER, Role.APPROVER, Role.ADMIN
 # action -> roles that may take it, written out by hand (not derived from lib) so a slip in lib shows up.

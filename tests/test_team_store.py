@@ -146,7 +146,7 @@ def test_secrets_and_personal_data_are_refused(store, details):
 
 
 def test_upload_keeps_name_size_and_hash_never_the_content(store):
-    data = "uniqueId,mobile\n1,6912345678\n".encode()
+    data = b"uniqueId,mobile\n1,6912345678\n"
     with store.write() as conn:
         audit.record_upload(conn, "sam@example.com", "list.csv", data)
     [event] = events(store)
