@@ -27,6 +27,7 @@ from lib.sending.manifest import ManifestError
 from lib.templates import Channel, template_tags
 
 MAX_PROBLEM_ROWS_SHOWN = 500
+person = ui.require_action(ui.Action.COMPOSE)
 rt = ui.page_setup()
 settings = rt.settings
 state = st.session_state

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from lib.team import Action
 from lib.templates import (
     CatalogError,
     Channel,
@@ -14,8 +15,9 @@ from lib.templates import (
     template_tags,
 )
 
+person = ui.require_action(Action.MANAGE_TEMPLATES)
 rt = ui.page_setup()
-catalog = rt.catalog
+catalog = ui.audited_catalog(rt, person)  # role checked and every change audited (before and after)
 templates = catalog.list()
 
 st.title("Templates")

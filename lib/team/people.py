@@ -163,6 +163,19 @@ def remove_member(store: HistoryStore, actor: Person, email: str) -> Member:
         return _get(conn, member.email)
 
 
+def adopt_provider_name(store: HistoryStore, email: str, name: str | None) -> None:
+    """An admin bootstrapped from CONSOLE_ADMINS is known only by the start of their email until their
+    first sign-in; then the team takes the name their sign-in provider gives."""
+    name = (name or "").strip()
+    email = (email or "").strip().lower()
+    if not name:
+        return
+    p = s.people
+    with store.write() as conn:
+        conn.execute(update(p).where(p.c.email == email, p.c.added_by == BOOTSTRAP_ACTOR,
+                                     p.c.name == email.split("@")[0]).values(name=name))
+
+
 def record_sign_in(store: HistoryStore, person: Person, issued_at: int | float | None) -> bool:
     """Audit a sign-in once: Streamlit keeps the identity in a cookie, so every new browser session
     of one sign-in shows the same token issue time. Returns whether a new event was written."""

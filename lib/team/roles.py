@@ -27,6 +27,18 @@ class Role(StrEnum):
     def label(self) -> str:
         return self.value.capitalize()
 
+    @property
+    def description(self) -> str:
+        return ROLE_DESCRIPTIONS[self]
+
+
+ROLE_DESCRIPTIONS = {
+    Role.VIEWER: "sees Dispatches, charts and exports",
+    Role.SENDER: "also composes, test-sends to themselves and submits sends",
+    Role.APPROVER: "also approves or rejects others' sends and reads the audit trail",
+    Role.ADMIN: "everything: also templates, the do-not-contact list, the team and settings",
+}
+
 
 class Action(StrEnum):
     VIEW_DISPATCHES = "view_dispatches"
