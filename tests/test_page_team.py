@@ -145,3 +145,17 @@ def test_audit_page_shows_both_names_filters_and_exports(team_env):
     at.multiselect(key="audit_actions").select("team_change").run()
     assert list(at.dataframe[0].value["Object"]) == ["person sam@example.com"]
     assert {b.label for b in at.get("download_button")} == {"Download CSV", "Download Excel"}
+
+
+def test_a_template_saved_on_the_templates_page_is_audited_under_the_person(app_env):  # noqa: F811
+    at = app("templates.py")
+    at.text_input[0].input("501")
+    at.text_input[1].input("Black Friday")
+    at.text_area[0].input("Hi {{Firstname}}, 30% off today only.")
+    at.button(key="FormSubmitter:template_form-Save template").click().run()
+    assert not at.exception
+    with store(app_env).read() as conn:
+        [event] = audit.list_events(conn)
+    assert (event.actor, event.action, event.object_id, event.details["before"]) == (
+        "apptest", "template_create", "501", None)
+    assert event.details["after"]["name"] == "Black Friday"
