@@ -91,7 +91,7 @@ def current_person() -> Person:
     rt = get_runtime()
     if access_mode(rt) is not AccessMode.SIGN_IN:
         return team.local_person(rt.settings.operator)
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in"):
         _sign_in_screen()
         st.stop()
     _bootstrap_admins(rt.settings.database_url, rt.settings.admins)
