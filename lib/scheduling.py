@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # A time a few minutes ahead may be in the past by the time the marketer clicks Send.
@@ -60,8 +60,8 @@ def check_quiet_hours(when: datetime | None, template, settings, *, now: datetim
 
 def schedulable(at: datetime, now: datetime, grid_minutes: int = 5) -> datetime:
     """`at`, or the first grid time at least MINIMUM_LEAD after `now` if `at` is too close (08:59 -> 09:05)."""
-    earliest = now + MINIMUM_LEAD
-    if at >= earliest:
+    earliest = now.astimezone(UTC) + MINIMUM_LEAD  # UTC: same-zone arithmetic is wall-clock arithmetic
+    if at.astimezone(UTC) >= earliest:
         return at
     local = earliest.astimezone(at.tzinfo)
     rounded = local.replace(second=0, microsecond=0)

@@ -70,7 +70,8 @@ def _wall_time_reached(day: date, at: time, tz: ZoneInfo, *, after: datetime) ->
     for fold in (0, 1):  # a time shown twice (clocks going back): its first showing still to come
         candidate = datetime.combine(day, at, tzinfo=tz).replace(fold=fold)
         exists = candidate.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == candidate.replace(tzinfo=None)
-        if exists and candidate > after:
+        # Compared in UTC: two datetimes in the same zone compare by wall clock, blind to `fold`.
+        if exists and candidate.astimezone(UTC) > after.astimezone(UTC):
             return candidate
         if not exists:  # skipped by the clocks going forward: the first minute after the jump
             return _end_of_gap(candidate, tz)
