@@ -14,6 +14,7 @@ from lib.rules.consent import (
     not_checked_notice,
     read_consent,
     read_value,
+    reading_of,
 )
 from lib.settings import Settings
 from lib.templates import Channel, Template, TemplateKind
@@ -85,6 +86,18 @@ def test_the_recipient_list_maps_a_greek_consent_column_and_blocks_unreadable_ro
     problem = recipients.problems_for_row(4)[0]
     assert (problem.column, problem.message) == ("Συγκατάθεση", "Marketing consent must be yes or no (found 'ίσως')")
     assert "Write yes or no in the marketing consent column in 1 row" in recipients.summary()
+    reading = reading_of(recipients)  # what campaign and the sender use: no second pass
+    assert list(left_out_without_consent(reading, PROMO)) == [3] and list(reading.unreadable_rows()) == [4]
+    assert not_checked_notice(PROMO, reading) is None
+
+
+def test_a_file_without_a_consent_column_is_not_checked_and_says_so_for_marketing_only():
+    clear_cache()
+    data = b"customer id;mobile\nC1;6936862208\n"
+    recipients = load_recipient_list(data, "list.csv", channel=Channel.SMS, settings=Settings())
+    assert recipients.frame["marketingConsent"].isna().all() and recipients.frame["valid"].all()
+    assert not_checked_notice(PROMO, reading_of(recipients)).message.startswith("Consent was not checked")
+    assert not_checked_notice(ORDER, reading_of(recipients)) is None
 
 
 def test_a_million_row_column_is_read_in_well_under_a_tenth_of_a_second():

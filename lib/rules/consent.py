@@ -22,6 +22,7 @@ CODE_UNREADABLE = "consent.unreadable"  # an error: the row is not sent
 CODE_NO_CONSENT = "consent.no"  # the left-out reason for a marketing template
 CODE_NOT_CHECKED = "consent.not_checked"  # once per marketing send without a consent column
 HEADER_ROW = 1
+NO_CONSENT_REASON = message(CODE_NO_CONSENT)  # "No marketing consent: left out of marketing messages"
 
 _YES = ("yes", "y", "ναι", "1", "true", "x")
 _NO = ("no", "n", "όχι", "0", "false", "")
@@ -72,6 +73,16 @@ def read_consent(cells: pd.Series | None, header: str | None) -> ConsentReading:
     texts = np.array([_unreadable_message(str(v)) for v in distinct], dtype=object)[bad_codes]
     problems = problem_frame(cells.index[unreadable], header, CODE_UNREADABLE, list(texts))
     return ConsentReading(header, given, problems)
+
+
+def reading_of(recipients) -> ConsentReading:
+    """The consent a RecipientList's validation already read (its frame's `marketingConsent` column and its
+    consent.unreadable problems): no second pass over the file."""
+    header = recipients.mapping.marketing_consent
+    if header is None:
+        return read_consent(None, None)
+    problems = recipients.problems
+    return ConsentReading(header, recipients.frame["marketingConsent"], problems[problems["code"].eq(CODE_UNREADABLE)])
 
 
 def _unreadable_message(value: str) -> str:
