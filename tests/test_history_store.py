@@ -95,7 +95,8 @@ def test_an_older_database_is_migrated_in_order_and_keeps_its_data(db_url, monke
     assert ran == [base + 1, base + 2]
 
 
-def test_templates_saved_before_kinds_existed_read_as_marketing_after_the_migration(db_url):
+def test_templates_saved_before_kinds_existed_read_as_marketing_after_the_migration(database_url):
+    db_url = database_url
     store = open_store(db_url)
     store.upsert_template(Template(71, "Promo", Channel.SMS, "Code {{voucherCode}}"))
     with store.write() as conn:  # back to schema 1: no kind column
@@ -107,6 +108,7 @@ def test_templates_saved_before_kinds_existed_read_as_marketing_after_the_migrat
     assert store.list_templates()[0].kind is TemplateKind.MARKETING
     store.upsert_template(Template(72, "Order ready", Channel.SMS, "Ready", kind=TemplateKind.SERVICE))
     assert [t.kind for t in store.list_templates()] == [TemplateKind.MARKETING, TemplateKind.SERVICE]
+    close_all_stores()
 
 
 def test_a_newer_database_is_refused_with_a_sentence(db_url, monkeypatch):
