@@ -8,13 +8,10 @@ leaves no audit row (a crash between the two would leave a change without its ro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection
 
 from lib import audit
 from lib.audit import AuditAction
-from lib.history import schema as s
 from lib.history.store import HistoryStore
 from lib.runtime import StoreCatalog
 from lib.team.roles import Action, Person, require
@@ -44,14 +41,14 @@ class AuditedCatalog:
         action = AuditAction.TEMPLATE_CREATE if before is None else AuditAction.TEMPLATE_EDIT
         details = {"name": template.name, "before": _snapshot(before), "after": _snapshot(template)}
         self._change(action, ("template", template.id), details,
-                     in_store=lambda conn: _upsert(conn, template), in_file=lambda: self.catalog.save(template))
+                     in_store=lambda conn: self.store.upsert_template(template, conn=conn), in_file=lambda: self.catalog.save(template))
 
     def delete(self, template_id: int) -> None:
         require(self.person, Action.MANAGE_TEMPLATES)
         before = self._find(template_id)
         details = {"name": before.name if before else None, "before": _snapshot(before), "after": None}
         self._change(AuditAction.TEMPLATE_DELETE, ("template", template_id), details,
-                     in_store=lambda conn: _delete(conn, template_id), in_file=lambda: self.catalog.delete(template_id))
+                     in_store=lambda conn: self.store.delete_template(template_id, conn=conn), in_file=lambda: self.catalog.delete(template_id))
 
     def replace_all(self, templates: list[Template]) -> None:
         """An imported catalog: one audit row naming the templates added, changed and removed."""
@@ -66,9 +63,9 @@ class AuditedCatalog:
 
         def in_store(conn: Connection) -> None:
             for template_id in details["removed"]:
-                _delete(conn, template_id)
+                self.store.delete_template(template_id, conn=conn)
             for template in templates:
-                _upsert(conn, template)
+                self.store.upsert_template(template, conn=conn)
 
         self._change(AuditAction.TEMPLATES_IMPORT, ("catalog", None), details,
                      in_store=in_store, in_file=lambda: self.catalog.replace_all(templates))
@@ -82,15 +79,4 @@ class AuditedCatalog:
         in_file()
         with self.store.write() as conn:
             audit.record(conn, self.person.actor, action, obj, details)
-
-
-def _upsert(conn: Connection, template: Template) -> None:
-    values = {"name": template.name, "channel": template.channel.value, "subject": template.subject or "",
-              "body": template.body, "updated_at": datetime.now(UTC)}
-    if conn.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values)).rowcount == 0:
-        conn.execute(insert(s.templates).values(id=template.id, **values))
-
-
-def _delete(conn: Connection, template_id: int) -> None:
-    conn.execute(s.templates.delete().where(s.templates.c.id == template_id))
 

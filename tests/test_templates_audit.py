@@ -64,18 +64,18 @@ def test_only_an_admin_changes_templates(catalog, role):
 def test_in_the_store_a_failed_change_leaves_neither_template_nor_audit_row(tmp_path, monkeypatch):
     store = open_store(f"sqlite:///{tmp_path / 'c.db'}", shared=False)
     catalog = templates_audit.AuditedCatalog(StoreCatalog(store), store, ADMIN)
-    real_upsert = templates_audit._upsert
+    real_upsert = store.upsert_template
 
-    def upsert_then_fail(conn, template):
-        real_upsert(conn, template)
+    def upsert_then_fail(template, now=None, *, conn=None):
+        real_upsert(template, now, conn=conn)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(templates_audit, "_upsert", upsert_then_fail)
+    monkeypatch.setattr(store, "upsert_template", upsert_then_fail)
     with pytest.raises(RuntimeError):
         catalog.save(WELCOME)
     assert catalog.list() == [] and trail(catalog) == []
 
-    monkeypatch.setattr(templates_audit, "_upsert", real_upsert)
+    monkeypatch.setattr(store, "upsert_template", real_upsert)
     monkeypatch.setattr(audit, "record", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("audit failed")))
     with pytest.raises(RuntimeError):
         catalog.save(WELCOME)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lib.history import schema as s
 from lib.sending.status import ChunkStatus
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, TemplateKind
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -553,26 +553,39 @@ class HistoryStore:
         with self.read() as conn:
             rows = conn.execute(select(s.templates).order_by(s.templates.c.id)).mappings().all()
         return [
-            Template(id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"])
+            Template(
+                id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"],
+                kind=TemplateKind(r["kind"] or TemplateKind.MARKETING),
+            )
             for r in rows
         ]
 
-    def upsert_template(self, template: Template, now: datetime | None = None) -> None:
+    @contextmanager
+    def _in(self, conn: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction when given one (to commit with its audit row), else a new one."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.write() as own:
+                yield own
+
+    def upsert_template(self, template: Template, now: datetime | None = None, *, conn: Connection | None = None) -> None:
         values = {
             "name": template.name,
             "channel": template.channel.value,
             "subject": template.subject or "",
             "body": template.body,
+            "kind": template.kind.value,
             "updated_at": now or utcnow(),
         }
-        with self.write() as conn:
-            done = conn.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values))
+        with self._in(conn) as c:
+            done = c.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values))
             if done.rowcount == 0:
-                conn.execute(insert(s.templates).values(id=template.id, **values))
+                c.execute(insert(s.templates).values(id=template.id, **values))
 
-    def delete_template(self, template_id: int) -> bool:
-        with self.write() as conn:
-            return conn.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
+    def delete_template(self, template_id: int, *, conn: Connection | None = None) -> bool:
+        with self._in(conn) as c:
+            return c.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
 
     # -- meta ----------------------------------------------------------------------------------
 
