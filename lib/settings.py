@@ -43,6 +43,8 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    # The most one platform request may take, connect to last byte of the answer (a dripping answer is cut here).
+    request_deadline_seconds: float = 90.0
     # The embedded sandbox, used when api_url is None.
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
@@ -94,6 +96,16 @@ def _int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
+
+
 def _country(name: str, raw: str) -> str:
     code = raw.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
@@ -101,7 +113,20 @@ def _country(name: str, raw: str) -> str:
     return code
 
 
+def _has_credentials(raw: str) -> bool:
+    """True when the address carries a user name or password (`https://user:pw@host`), even without a scheme."""
+    authority = raw.strip().split("://", 1)[-1]
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    return "@" in authority
+
+
 def _url(name: str, raw: str) -> str:
+    if _has_credentials(raw):  # checked first, and the value is never echoed: it holds a password
+        raise SettingsError(
+            f"{name} must not contain a user name or password: set MESSAGING_API_USER and "
+            "MESSAGING_API_PASSWORD instead"
+        )
     url = raw.strip().rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -173,6 +198,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+    if (raw := get("CONSOLE_REQUEST_DEADLINE_SECONDS")) is not None:
+        values["request_deadline_seconds"] = _seconds("CONSOLE_REQUEST_DEADLINE_SECONDS", raw)
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:
         values["operator"] = raw.strip()
     return Settings(**values)
