@@ -72,25 +72,38 @@ def test_an_older_database_is_migrated_in_order_and_keeps_its_data(db_url, monke
     send_id = new_send(store)
     close_all_stores()
     ran = []
+    base = schema.CURRENT_VERSION
 
-    def to_2(conn):
-        ran.append(2)
+    def add_note(conn):
+        ran.append(base + 1)
         conn.execute(text("ALTER TABLE sends ADD COLUMN note TEXT"))
 
-    def to_3(conn):
-        ran.append(3)
+    def fill_note(conn):
+        ran.append(base + 2)
         conn.execute(text("UPDATE sends SET note = 'migrated'"))
 
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 3)
-    monkeypatch.setattr(schema, "MIGRATIONS", {2: to_2, 3: to_3})
+    monkeypatch.setattr(schema, "CURRENT_VERSION", base + 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", {**schema.MIGRATIONS, base + 1: add_note, base + 2: fill_note})
     store = open_store(db_url)
-    assert ran == [2, 3]
-    assert store.version() == 3
+    assert ran == [base + 1, base + 2]
+    assert store.version() == base + 2
     with store.read() as conn:
         assert conn.execute(text("SELECT note FROM sends WHERE id = :i"), {"i": send_id}).scalar() == "migrated"
     close_all_stores()
     open_store(db_url)  # already current: nothing runs again
-    assert ran == [2, 3]
+    assert ran == [base + 1, base + 2]
+
+
+def test_a_version_1_database_gains_the_column_for_answers_kept_as_received(db_url):
+    store = open_store(db_url)
+    send_id = new_send(store)
+    with store.write() as conn:  # make it look like a file written before the column existed
+        conn.execute(text("ALTER TABLE chunks DROP COLUMN platform_answer"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    close_all_stores()
+    store = open_store(db_url)
+    assert store.version() == schema.CURRENT_VERSION >= 2
+    assert all(c.platform_answer is None for c in store.get_send(send_id).chunks)
 
 
 def test_a_newer_database_is_refused_with_a_sentence(db_url, monkeypatch):

@@ -112,6 +112,9 @@ chunks = Table(
     Column("error_message", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The SendMessages answer exactly as received, kept only when its figures did not add up (issue 10,
+    # faults): those figures are never stored in the columns above. NULL otherwise and after the purge.
+    Column("platform_answer", Text, nullable=True),
     UniqueConstraint("send_id", "seq", name="uq_chunks_send_seq"),
     Index("ix_chunks_send_id", "send_id"),
 )
@@ -191,9 +194,16 @@ meta = Table(
 
 # The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
 # brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 Migration = Callable[[Connection], None]
+
+
+def _add_chunks_platform_answer(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # version -> function that upgrades a database at (version - 1) to version
+    2: _add_chunks_platform_answer,
 }
