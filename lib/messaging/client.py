@@ -4,8 +4,8 @@ The API has no idempotency, so a POST /api/SendMessages that reaches the platfor
 every customer twice. What each answer to a POST means, decided once here:
 
 - Nothing repeats a POST: not our code, not requests (redirects are never followed: every request
-  is sent with allow_redirects=False and the session allows 0 redirects), not urllib3 (the adapter's
-  Retry allows 0 retries of any kind, redirects and statuses included).
+  is sent with allow_redirects=False, and the session finds no redirect target in any answer), not
+  urllib3 (the adapter's Retry allows 0 retries of any kind, redirects and statuses included).
 - Connection refused, name not found, TLS failure, connect timeout: `PlatformUnreachable` (the
   request certainly did not leave; safe to send later).
 - 2xx with a dispatch that is a whole JSON number from 1 to 2**63 - 1: a `SendResult`. Anything
@@ -132,8 +132,7 @@ class MessagingClient:
         if not request_deadline > 0:
             raise ValueError("request_deadline must be more than 0 seconds")
         self.request_deadline = request_deadline
-        self._session = requests.Session()
-        self._session.max_redirects = 0  # belt and braces: allow_redirects=False is passed on every request
+        self._session = _NoRedirectSession()
         adapter = _NoRepeatAdapter()
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -488,6 +487,14 @@ class _WatchedHTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
 
 
 _WATCHED_POOLS = {"http": _WatchedHTTPConnectionPool, "https": _WatchedHTTPSConnectionPool}
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that sees no redirect target in any answer, so it can never follow one, whatever
+    allow_redirects says (every request also passes allow_redirects=False)."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
 
 
 class _NoRepeatAdapter(HTTPAdapter):

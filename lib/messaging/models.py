@@ -168,9 +168,9 @@ class SendResult:
             if total != sent + invalid:
                 problems.append(f"{sent:,} accepted plus {invalid:,} refused is not its total of {total:,}")
             if posted is not None and total != posted:
-                problems.append(f"it counted {total:,} recipients where {posted:,} were posted")
+                problems.append(f"it counted {total:,} recipients where the console posted {posted:,}")
         if posted is not None and sent is not None and sent > posted:
-            problems.append(f"it accepted {sent:,} recipients out of {posted:,} posted")
+            problems.append(f"it accepted {sent:,} recipients out of the {posted:,} posted")
         try:
             send_date = parse_platform_datetime(data.get("sendDate"), tz)
         except ValueError:
