@@ -188,8 +188,10 @@ def test_a_send_through_each_fault_stops_where_a_marketer_can_act_and_never_post
         if progress.seq == 1 and progress.status is ChunkStatus.ACCEPTED:
             proxy.set_fault(fault, rewrite=rewrite, on=None if fault is Fault.REFUSE else [2])
 
+    started = time.monotonic()
     with proxy_client(proxy) as client:
         outcome = make_engine(store, client).submit(m, on_progress=fault_from_the_second_chunk)
+    assert time.monotonic() - started < DEADLINE + 4.0  # the marketer is not left waiting on a dripping answer
     assert [c.status for c in outcome.chunks] == [LETTERS[x] for x in after_send]
     middle = outcome.chunks[1]
     if middle.status is ChunkStatus.UNKNOWN:
