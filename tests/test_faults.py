@@ -240,3 +240,12 @@ def test_figures_that_do_not_add_up_are_kept_as_received_flagged_and_not_shown_a
         totals = dict(conn.execute(select(schema.dispatches.c.dispatch_id, schema.dispatches.c.total_recipients)).all())
     assert totals[flagged.dispatch_id] is None  # not 101,500 on the Dispatches page
     assert max(sandbox_deliveries(sandbox).values()) == 1
+
+
+def test_the_home_page_check_says_a_redirecting_address_is_wrong(proxy):
+    proxy.set_fault(Fault.REDIRECT_308, method="GET")
+    with proxy_client(proxy) as client:
+        status = client.check_connection()
+    assert (status.reachable, status.authenticated, status.ok) == (True, None, False)
+    assert "does not follow redirects" in status.message and "MESSAGING_API_URL" in status.message
+    assert proxy.forwarded["GET"] == 0

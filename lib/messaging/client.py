@@ -252,6 +252,13 @@ class MessagingClient:
         status = response.status_code
         if status in (401, 403):
             return ConnectionStatus(True, False, str(AuthenticationError(self.user, http_status=status)))
+        if 300 <= status < 400:  # never followed: a send there would be answered by whatever redirects
+            return ConnectionStatus(
+                True,
+                None,
+                f"The platform at {where} answered {_status_text(response)}; the console does not follow "
+                "redirects, so set MESSAGING_API_URL to the platform's own address",
+            )
         if status < 500 and _json_body(response) is not None:
             return ConnectionStatus(True, True, f"Connected to {where} as {self.user}")
         return ConnectionStatus(True, None, f"The platform at {where} answered {_status_text(response)}")
