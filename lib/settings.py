@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from lib.rules.quiet_hours import DEFAULT_WINDOW, QuietHours, parse_quiet_hours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'console.db'}"
@@ -43,6 +45,9 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    # Rules for marketing messages (issue 9): quiet hours (None: off) and the SMS opt-out text (None: off).
+    quiet_hours: QuietHours | None = parse_quiet_hours(DEFAULT_WINDOW)
+    sms_optout_text: str | None = None
     # The most one platform request may take, connect to last byte of the answer (a dripping answer is cut here).
     request_deadline_seconds: float = 90.0
     # The embedded sandbox, used when api_url is None.
@@ -134,6 +139,14 @@ def _url(name: str, raw: str) -> str:
     return url
 
 
+def _quiet_hours(window: str, channels: str | None, kinds: str | None) -> QuietHours | None:
+    try:
+        return parse_quiet_hours(window, channels, kinds)
+    except ValueError as exc:
+        text = str(exc)
+        raise SettingsError(text if text.startswith("CONSOLE_") else f"CONSOLE_QUIET_HOURS {text}") from None
+
+
 def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
     """Build Settings from `env` (default os.environ) over the secrets file. Raises SettingsError."""
     source = _read_secrets(secrets_path or DEFAULT_SECRETS_PATH)
@@ -198,6 +211,15 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+    if get("CONSOLE_QUIET_HOURS") or get("CONSOLE_QUIET_HOURS_CHANNELS") or get("CONSOLE_QUIET_HOURS_KINDS"):
+        values["quiet_hours"] = _quiet_hours(
+            get("CONSOLE_QUIET_HOURS") or DEFAULT_WINDOW, get("CONSOLE_QUIET_HOURS_CHANNELS"),
+            get("CONSOLE_QUIET_HOURS_KINDS"),
+        )
+    if (raw := get("CONSOLE_SMS_OPTOUT_TEXT")) is not None:
+        if "{{" in raw or "}}" in raw:
+            raise SettingsError(f"CONSOLE_SMS_OPTOUT_TEXT must be plain text like 'STOP 54xxx', not a tag: {raw!r}")
+        values["sms_optout_text"] = " ".join(raw.split())
     if (raw := get("CONSOLE_REQUEST_DEADLINE_SECONDS")) is not None:
         values["request_deadline_seconds"] = _seconds("CONSOLE_REQUEST_DEADLINE_SECONDS", raw)
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:

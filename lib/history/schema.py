@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +68,8 @@ templates = Table(
     Column("subject", Text, nullable=False, default=""),
     Column("body", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # 'marketing' | 'service' (issue 9); NULL, for templates saved before kinds existed, reads as marketing.
+    Column("kind", String(9), nullable=True),
 )
 
 sends = Table(
@@ -194,16 +197,22 @@ meta = Table(
 
 # The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
 # brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 Migration = Callable[[Connection], None]
 
 
+def _add_template_kind(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE templates ADD COLUMN kind VARCHAR(9)")
+
+
 def _add_chunks_platform_answer(conn: Connection) -> None:
-    conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
+    if "platform_answer" not in {column["name"] for column in inspect(conn).get_columns("chunks")}:
+        conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
 
 
 MIGRATIONS: dict[int, Migration] = {
     # version -> function that upgrades a database at (version - 1) to version
-    2: _add_chunks_platform_answer,
+    2: _add_template_kind,
+    3: _add_chunks_platform_answer,
 }

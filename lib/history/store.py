@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lib.history import schema as s
 from lib.sending.status import ChunkStatus
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, TemplateKind
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -556,7 +556,10 @@ class HistoryStore:
         with self.read() as conn:
             rows = conn.execute(select(s.templates).order_by(s.templates.c.id)).mappings().all()
         return [
-            Template(id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"])
+            Template(
+                id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"],
+                kind=TemplateKind(r["kind"] or TemplateKind.MARKETING),
+            )
             for r in rows
         ]
 
@@ -566,6 +569,7 @@ class HistoryStore:
             "channel": template.channel.value,
             "subject": template.subject or "",
             "body": template.body,
+            "kind": template.kind.value,
             "updated_at": now or utcnow(),
         }
         with self.write() as conn:
