@@ -53,6 +53,8 @@ class Settings:
     # Rules for marketing messages (issue 9): quiet hours (None: off) and the SMS opt-out text (None: off).
     quiet_hours: QuietHours | None = parse_quiet_hours(DEFAULT_WINDOW)
     sms_optout_text: str | None = None
+    # The most one platform request may take, connect to last byte of the answer (a dripping answer is cut here).
+    request_deadline_seconds: float = 90.0
     # The embedded sandbox, used when api_url is None.
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
@@ -123,6 +125,16 @@ def _int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
+
+
 def _country(name: str, raw: str) -> str:
     code = raw.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
@@ -130,7 +142,20 @@ def _country(name: str, raw: str) -> str:
     return code
 
 
+def _has_credentials(raw: str) -> bool:
+    """True when the address carries a user name or password (`https://user:pw@host`), even without a scheme."""
+    authority = raw.strip().split("://", 1)[-1]
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    return "@" in authority
+
+
 def _url(name: str, raw: str) -> str:
+    if _has_credentials(raw):  # checked first, and the value is never echoed: it holds a password
+        raise SettingsError(
+            f"{name} must not contain a user name or password: set MESSAGING_API_USER and "
+            "MESSAGING_API_PASSWORD instead"
+        )
     url = raw.strip().rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -220,6 +245,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         if "{{" in raw or "}}" in raw:
             raise SettingsError(f"CONSOLE_SMS_OPTOUT_TEXT must be plain text like 'STOP 54xxx', not a tag: {raw!r}")
         values["sms_optout_text"] = " ".join(raw.split())
+    if (raw := get("CONSOLE_REQUEST_DEADLINE_SECONDS")) is not None:
+        values["request_deadline_seconds"] = _seconds("CONSOLE_REQUEST_DEADLINE_SECONDS", raw)
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:
         values["operator"] = raw.strip()
     if (raw := get("CONSOLE_AUTH")) is not None:

@@ -72,7 +72,6 @@ def test_an_older_database_is_migrated_in_order_and_keeps_its_data(db_url, monke
     send_id = new_send(store)
     close_all_stores()
     ran = []
-
     base = schema.CURRENT_VERSION
 
     def to_next(conn):
@@ -93,6 +92,18 @@ def test_an_older_database_is_migrated_in_order_and_keeps_its_data(db_url, monke
     close_all_stores()
     open_store(db_url)  # already current: nothing runs again
     assert ran == [base + 1, base + 2]
+
+
+def test_a_version_2_database_gains_the_column_for_answers_kept_as_received(db_url):
+    store = open_store(db_url)
+    send_id = new_send(store)
+    with store.write() as conn:  # make it look like a file written before the column existed
+        conn.execute(text("ALTER TABLE chunks DROP COLUMN platform_answer"))
+        conn.execute(text("UPDATE schema_version SET version = 2"))
+    close_all_stores()
+    store = open_store(db_url)
+    assert store.version() == schema.CURRENT_VERSION >= 3
+    assert all(c.platform_answer is None for c in store.get_send(send_id).chunks)
 
 
 def test_templates_saved_before_kinds_existed_read_as_marketing_after_the_migration(database_url):

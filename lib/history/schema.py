@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
 )
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
@@ -116,6 +117,9 @@ chunks = Table(
     Column("error_message", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The SendMessages answer exactly as received, kept only when its figures did not add up (issue 10,
+    # faults): those figures are never stored in the columns above. NULL otherwise and after the purge.
+    Column("platform_answer", Text, nullable=True),
     UniqueConstraint("send_id", "seq", name="uq_chunks_send_seq"),
     Index("ix_chunks_send_id", "send_id"),
 )
@@ -245,7 +249,7 @@ meta = Table(
 
 # The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
 # brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 Migration = Callable[[Connection], None]
 
@@ -254,7 +258,13 @@ def _add_template_kind(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE templates ADD COLUMN kind VARCHAR(9)")
 
 
+def _add_chunks_platform_answer(conn: Connection) -> None:
+    if "platform_answer" not in {column["name"] for column in inspect(conn).get_columns("chunks")}:
+        conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # version -> function that upgrades a database at (version - 1) to version
     2: _add_template_kind,
+    3: _add_chunks_platform_answer,
 }

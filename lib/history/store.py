@@ -123,6 +123,8 @@ class ChunkRecord:
     error_message: str | None
     attempts: int
     updated_at: datetime
+    # The platform's answer as received, kept only when its figures did not add up (see SendResult).
+    platform_answer: str | None = None
 
     @property
     def platform_invalids(self) -> dict:
@@ -531,7 +533,8 @@ class HistoryStore:
             return [_stored_recipient(row) for row in rows.mappings()]
 
     def purge_personal_data(self, now: datetime, retention_days: int | None = None) -> int:
-        """Delete recipient rows (and the platform's lists of invalid numbers/addresses) of sends
+        """Delete recipient rows (and the platform's lists of invalid numbers/addresses, and any answer
+        kept as received, which may list them too) of sends
         older than the retention period. Counts, statuses and dispatch ids stay. Returns the number
         of recipient rows deleted. `retention_days` defaults to the CONSOLE_RETENTION_DAYS setting."""
         if retention_days is None:
@@ -544,7 +547,7 @@ class HistoryStore:
         )
         with self.write() as conn:
             deleted = conn.execute(s.chunk_recipients.delete().where(s.chunk_recipients.c.chunk_id.in_(old_chunks)))
-            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None))
+            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None, platform_answer=None))
             return int(deleted.rowcount or 0)
 
     # -- templates -----------------------------------------------------------------------------
