@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, text, update
 
 from lib.history import schema
 from lib.history.store import close_all_stores, open_store, utcnow
@@ -327,3 +327,43 @@ def test_only_the_worker_holding_the_refresh_lease_refreshes(database_url, sandb
         assert one.refresh_once() is not None  # renewed by its holder
         store.release_refresh_lease("w1")
         assert two.refresh_once() is not None and one.refresh_once() is None
+
+
+def test_two_refreshers_writing_the_same_answer_at_once_make_one_snapshot(postgres, sandbox):
+    """Transaction A wrote a snapshot and has not committed; B writes the same answer meanwhile. With
+    check-then-insert B cannot see A's row and adds a second; insert-or-ignore waits for A and adds none."""
+    from lib.history.refresh import apply_dispatch
+
+    url = postgres.create_database(f"snap_{os.getpid()}")
+    store = open_store(url)
+    with new_client(sandbox.url) as client:
+        [dispatch_id] = make_engine(store, client).submit(big_manifest(2, tag="P")).dispatch_ids
+        answer = client.get_dispatch(dispatch_id)
+    other = open_store(url, shared=False)
+    with store.write() as first:
+        apply_dispatch(first, answer, utcnow())
+        second = threading.Thread(target=lambda: _apply_in(other, answer))
+        second.start()
+        wait_for(lambda: second_is_waiting(store) or not second.is_alive(), 30, "the second writer to wait or finish")
+    second.join(30)
+    with store.read() as conn:
+        snapshots = conn.execute(
+            select(func.count()).select_from(schema.dispatch_snapshots).where(
+                schema.dispatch_snapshots.c.dispatch_id == dispatch_id
+            )
+        ).scalar()
+    assert snapshots == 1
+    other.engine.dispose()
+
+
+def _apply_in(store, answer):
+    from lib.history.refresh import apply_dispatch
+
+    with store.write() as conn:
+        apply_dispatch(conn, answer, utcnow())
+
+
+def second_is_waiting(store) -> bool:
+    with store.engine.connect() as conn:  # outside the open transaction: its own connection
+        waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar()
+    return waiting > 0

@@ -311,31 +311,41 @@ def _state(values: dict) -> tuple:
     return tuple(values.get(name) for name in SNAPSHOT_FIELDS)
 
 
-def _last_snapshot(conn: Connection, dispatch_id: int) -> tuple | None:
-    snap = s.dispatch_snapshots.c
-    row = conn.execute(
-        select(*(snap[name] for name in SNAPSHOT_FIELDS))
-        .where(snap.dispatch_id == dispatch_id)
-        .order_by(snap.taken_at.desc(), snap.id.desc())
-        .limit(1)
-    ).first()
-    return None if row is None else tuple(row)
+def state_key(state: tuple) -> str:
+    """The snapshot's state as one comparable text (the unique key of a dispatch's snapshots)."""
+    return json.dumps([_utc_text(v) if isinstance(v, datetime) else v for v in state], ensure_ascii=False)
+
+
+def _utc_text(moment: datetime) -> str:
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).isoformat()
+
+
+def _insert_snapshot(conn: Connection, dispatch_id: int, state: tuple, now: datetime) -> bool:
+    """Insert-or-ignore the snapshot of this state: True if it is new (nobody recorded it before)."""
+    values = {
+        "dispatch_id": dispatch_id, "taken_at": now, "state_key": state_key(state),
+        **dict(zip(SNAPSHOT_FIELDS, state, strict=True)),
+    }  # fmt: skip
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(s.dispatch_snapshots).values(**values).on_conflict_do_nothing(
+        index_elements=["dispatch_id", "state_key"]
+    )
+    return conn.execute(statement).rowcount == 1
 
 
 def apply_dispatch(
     conn: Connection, dispatch: Dispatch, now: datetime, *, send_id: int | None = None
 ) -> tuple[bool, bool]:
-    """Write the platform's answer; add a snapshot if the state differs from the last one (or there
-    is none yet: the first answer is news). Inserts the row for a dispatch tracked from outside.
+    """Write the platform's answer; add a snapshot if this state was never recorded for the dispatch
+    (the first answer is news). Inserts the row for a dispatch tracked from outside.
     Returns (changed, final)."""
     values = dispatch_values(dispatch)
     d = s.dispatches.c
     exists = conn.execute(select(d.dispatch_id).where(d.dispatch_id == dispatch.dispatch_id)).first() is not None
-    state = _state(values)
-    changed = _last_snapshot(conn, dispatch.dispatch_id) != state
     row = {**values, "last_refreshed_at": now}
-    if changed:
-        row["last_changed_at"] = now
     if exists:
         row = {k: v for k, v in row.items() if not (k == "created_at" and v is None)}
         conn.execute(update(s.dispatches).where(d.dispatch_id == dispatch.dispatch_id).values(**row))
@@ -343,12 +353,9 @@ def apply_dispatch(
         conn.execute(
             insert(s.dispatches).values(dispatch_id=dispatch.dispatch_id, send_id=send_id, first_seen_at=now, **row)
         )
+    changed = _insert_snapshot(conn, dispatch.dispatch_id, _state(values), now)
     if changed:
-        conn.execute(
-            insert(s.dispatch_snapshots).values(
-                dispatch_id=dispatch.dispatch_id, taken_at=now, **dict(zip(SNAPSHOT_FIELDS, state, strict=True))
-            )
-        )
+        conn.execute(update(s.dispatches).where(d.dispatch_id == dispatch.dispatch_id).values(last_changed_at=now))
     return changed, bool(values["is_final"])
 
 

@@ -197,6 +197,13 @@ for _column in (
     sends.append_column(_column)
 ix_sends_queue_state = Index("ix_sends_queue_state", sends.c.queue_state, sends.c.id)
 
+# A status snapshot is written once per state of a dispatch, whoever refreshes it (insert-or-ignore
+# on this key, never check-then-insert): two refreshers seeing the same change make one row.
+dispatch_snapshots.append_column(Column("state_key", Text, nullable=True))  # the state as JSON; NULL: older rows
+uq_dispatch_snapshots_state = Index(
+    "uq_dispatch_snapshots_state", dispatch_snapshots.c.dispatch_id, dispatch_snapshots.c.state_key, unique=True
+)
+
 workers = Table(
     "workers",
     metadata,
@@ -311,8 +318,8 @@ def _add_chunks_platform_answer(conn: Connection) -> None:
 
 
 def _add_send_queue(conn: Connection) -> None:
-    """The worker's queue (issue 10): lease columns on sends, workers, the refresh lease, decisions;
-    chunks.status widened for 'marked_sent'. Sends recorded before it read as done."""
+    """The worker's queue (issue 10): lease columns on sends, workers, the refresh lease, decisions,
+    the snapshots' state key; chunks.status widened for 'marked_sent'. Sends recorded before it read as done."""
     have = {column["name"] for column in inspect(conn).get_columns("sends")}
     for column in ("queue_state", "queued_at", "lease_owner", "lease_expires_at", "finished_at"):
         if column not in have:
@@ -323,6 +330,9 @@ def _add_send_queue(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE chunks ALTER COLUMN status TYPE VARCHAR(16)")
     metadata.create_all(conn, tables=[workers, refresh_lease, chunk_decisions], checkfirst=True)
     ix_sends_queue_state.create(conn, checkfirst=True)
+    if "state_key" not in {column["name"] for column in inspect(conn).get_columns("dispatch_snapshots")}:
+        conn.exec_driver_sql("ALTER TABLE dispatch_snapshots ADD COLUMN state_key TEXT")
+    uq_dispatch_snapshots_state.create(conn, checkfirst=True)
 
 
 MIGRATIONS: dict[int, Migration] = {
