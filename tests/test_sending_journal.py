@@ -215,3 +215,18 @@ def test_a_worker_stops_on_a_refused_result_and_the_next_worker_replays_it_first
     received = sandbox_received(sandbox)
     assert len(received) == 4 and set(received.values()) == {1}
     store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite:////srv/console/history.db", "/srv/console/history.db.results-journal.jsonl"),
+        ("sqlite:///data/history.db", "data/history.db.results-journal.jsonl"),
+        ("postgresql+psycopg://console:pw@db.example:5432/console", "data/db.example_5432_console.results-journal.jsonl"),
+        ("postgresql+psycopg://console@127.0.0.1/team", "data/127.0.0.1__team.results-journal.jsonl"),
+        ("sqlite://", "data/local__db.results-journal.jsonl"),
+    ],
+)
+def test_the_journal_lives_beside_the_database_or_under_data(url, path):
+    assert journal_path_for(url) == Path(path)
+    assert "pw" not in str(journal_path_for(url))
