@@ -367,3 +367,28 @@ def second_is_waiting(store) -> bool:
     with store.engine.connect() as conn:  # outside the open transaction: its own connection
         waiting = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).scalar()
     return waiting > 0
+
+
+class AppStopped(BaseException):
+    """The app's process going away mid-send (not an Exception: nothing may swallow it)."""
+
+
+def test_a_send_the_app_started_and_left_half_way_is_finished_by_the_worker(database_url, sandbox):
+    store = open_store(database_url)
+
+    def app_goes_away(progress):
+        if progress.status is ChunkStatus.ACCEPTED and progress.seq == 2:
+            raise AppStopped
+
+    with new_client(sandbox.url) as client:
+        with pytest.raises(AppStopped):
+            make_engine(store, client).submit(big_manifest(8, tag="A"), on_progress=app_goes_away)
+        halfway = make_engine(store, client).outcome(1)
+        assert [c.status for c in halfway.chunks] == ["accepted", "accepted", "pending", "pending"]
+        assert halfway.progress_state == "queued"  # still in the queue, nobody holding it
+        worker = Worker(lambda: make_engine(store, client), refresh_every=None)
+        assert worker.run_once() == 1
+        done = worker.engine.outcome(1)
+    assert done.complete and done.progress_state == "done"
+    received = sandbox_received(sandbox)
+    assert len(received) == 8 and set(received.values()) == {1}
