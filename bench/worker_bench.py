@@ -35,6 +35,7 @@ from lib.history.store import open_store  # noqa: E402
 from lib.messaging.client import MessagingClient  # noqa: E402
 from lib.sending.engine import SendEngine  # noqa: E402
 from lib.sending.manifest import ManifestRecipient, make_manifest  # noqa: E402
+from lib.sending.worker import WORKER_LEASE  # noqa: E402
 from lib.templates import load_catalog  # noqa: E402
 
 PROMO = next(t for t in load_catalog() if t.id == 71)
@@ -160,7 +161,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--size", type=int, default=10_000, help="recipients per send")
     parser.add_argument("--batch", type=int, default=1000, help="recipients per chunk (one POST)")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--lease", type=float, default=3.0, help="lease seconds for the takeover figure")
+    parser.add_argument("--lease", type=float, help="lease seconds for the takeover figure (default: the worker's own)")
     parser.add_argument("--takeovers", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="20 sends of 2,000 and one takeover")
     parser.add_argument("--database-url", help="a PostgreSQL URL; default: a throwaway server")
@@ -194,7 +195,8 @@ def main(argv: list[str]) -> int:
         with store.write() as conn:
             conn.execute(update(s.sends).where(s.sends.c.queue_state == "held").values(queue_state="done"))
         figures = takeover(store, url, platform, engine, args.lease, args.takeovers)
-        print(f"kill -9 of the worker holding a send, lease {args.lease:g} s: the other worker continued it after "
+        lease = f"{args.lease:g} s" if args.lease else f"{WORKER_LEASE.total_seconds():g} s, the default"
+        print(f"kill -9 of the worker holding a send (lease {lease}): the other worker continued it after "
               f"{statistics.median(figures):.2f} s (median of {len(figures)}: "
               f"{', '.join(f'{f:.2f}' for f in figures)})")  # fmt: skip
         client.close()

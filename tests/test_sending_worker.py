@@ -6,6 +6,7 @@ dispatch), never in ours.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -392,3 +393,32 @@ def test_a_send_the_app_started_and_left_half_way_is_finished_by_the_worker(data
     assert done.complete and done.progress_state == "done"
     received = sandbox_received(sandbox)
     assert len(received) == 8 and set(received.values()) == {1}
+
+
+def test_a_live_worker_keeps_its_short_lease_through_a_slow_post(database_url, sandbox, caplog):
+    """The lease (0.6 s) is shorter than each POST (1.5 s): the heartbeat renews it, so the other
+    worker never takes the send over and no chunk ends unknown."""
+    [send_id] = enqueue_many(database_url, sandbox, 1, 4, 2)
+    sandbox.set_knobs(response_delay_seconds=1.5)
+    store = open_store(database_url)
+    stop = threading.Event()
+    threads = []
+    for name in ("w1", "w2"):
+        own = open_store(database_url, shared=False)
+        client = new_client(sandbox.url)
+        worker = Worker(lambda s=own, c=client: make_engine(s, c, lease=timedelta(seconds=0.6)), name,
+                        poll_seconds=0.05, refresh_every=None)  # fmt: skip
+        threads.append(threading.Thread(target=worker.run_forever, args=(stop,)))
+    caplog.set_level(logging.INFO, logger="lib.worker")
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: store.get_send(send_id).send.queue_state == "done", 60, "the send to finish", 0.1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert [r.getMessage() for r in caplog.records if "taken over" in r.getMessage()] == []
+    assert [c.status for c in store.get_send(send_id).chunks] == ["accepted", "accepted"]
+    received = sandbox_received(sandbox)
+    assert len(received) == 4 and set(received.values()) == {1}

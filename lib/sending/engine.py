@@ -272,6 +272,8 @@ class SendEngine:
         # chunk would be taken for a dead one's (it would then be recorded unknown, never resent).
         self.lease = lease or stale_posting_after
         self.gate: ChunkGate = gate or AdmitEveryone()
+        self._claims: dict[int, SendClaim] = {}  # sends this engine is posting now (renew_claims keeps them)
+        self._claims_lock = threading.Lock()
         self.record_retry_seconds = RECORD_RETRY_SECONDS if record_retry_seconds is None else record_retry_seconds
         self.journal = journal or ResultJournal(journal_path_for(store.url))
 
@@ -441,9 +443,13 @@ class SendEngine:
         """Post the pending chunks of a claimed send in order, renewing the lease before each; give
         the lease back at the end. Returns True if the send is finished (left the queue)."""
         finished = False
+        with self._claims_lock:
+            self._claims[claim.send_id] = claim
         try:
             finished = self._post_pending(claim, on_progress, stop)
         finally:
+            with self._claims_lock:
+                self._claims.pop(claim.send_id, None)
             try:
                 self.store.release_send(claim, finished=finished)
             except SQLAlchemyError as exc:  # the database is failing: the lease simply expires
@@ -476,6 +482,14 @@ class SendEngine:
             if not self._post_chunk(detail.send, chunk, kept, run):
                 break
         return True
+
+    def renew_claims(self) -> list[int]:
+        """Renew the lease of every send being posted here now (a worker's heartbeat calls this, so
+        a lease can be short: it then only runs out when this process is gone). Returns the sends
+        whose lease was lost; their posting loop stops before its next chunk."""
+        with self._claims_lock:
+            claims = list(self._claims.values())
+        return [c.send_id for c in claims if not self.store.renew_lease(c.send_id, c.owner, self.lease)]
 
     def _leave_out(self, chunk: ChunkRecord, run: _Run) -> None:
         if self.store.move_chunk(chunk.id, expected=ChunkStatus.PENDING, new=ChunkStatus.LEFT_OUT):
