@@ -33,9 +33,8 @@ from sqlalchemy import delete, update  # noqa: E402
 from lib.history import schema as s  # noqa: E402
 from lib.history.store import open_store  # noqa: E402
 from lib.messaging.client import MessagingClient  # noqa: E402
-from lib.sending.engine import SendEngine  # noqa: E402
+from lib.sending.engine import SEND_LEASE, SendEngine  # noqa: E402
 from lib.sending.manifest import ManifestRecipient, make_manifest  # noqa: E402
-from lib.sending.worker import WORKER_LEASE  # noqa: E402
 from lib.templates import load_catalog  # noqa: E402
 
 PROMO = next(t for t in load_catalog() if t.id == 71)
@@ -195,7 +194,7 @@ def main(argv: list[str]) -> int:
         with store.write() as conn:
             conn.execute(update(s.sends).where(s.sends.c.queue_state == "held").values(queue_state="done"))
         figures = takeover(store, url, platform, engine, args.lease, args.takeovers)
-        lease = f"{args.lease:g} s" if args.lease else f"{WORKER_LEASE.total_seconds():g} s, the default"
+        lease = f"{args.lease:g} s" if args.lease else f"{SEND_LEASE.total_seconds():g} s, the default"
         print(f"kill -9 of the worker holding a send (lease {lease}): the other worker continued it after "
               f"{statistics.median(figures):.2f} s (median of {len(figures)}: "
               f"{', '.join(f'{f:.2f}' for f in figures)})")  # fmt: skip

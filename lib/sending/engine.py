@@ -81,7 +81,7 @@ from lib.templates import Channel
 log = logging.getLogger(__name__)
 
 DRAFT = 1  # the platform's sendStatusId of a dispatch just created
-STALE_POSTING_MARGIN = timedelta(seconds=30)
+SEND_LEASE = timedelta(seconds=10)  # a send is taken over this long after its poster died
 RECORD_RETRY_SECONDS = 10.0  # how long a POST's result is retried against a locked or full database
 FOLLOW_POLL_SECONDS = 0.5
 WORKER_LIVE_WITHIN = timedelta(seconds=10)  # a worker that reported within this is running
@@ -262,18 +262,14 @@ class SendEngine:
         self.is_sandbox = is_sandbox
         self.operator = operator
         self.tz = timezone or getattr(client, "tz", None) or UTC
-        if stale_posting_after is None:
-            waited = getattr(client, "request_deadline", None) or (
-                getattr(client, "connect_timeout", 10.0) + getattr(client, "read_timeout", 60.0)
-            )  # no POST outlives the client's deadline
-            stale_posting_after = timedelta(seconds=waited) + STALE_POSTING_MARGIN
+        # `stale_posting_after` is accepted for older callers and no longer used: a chunk left
+        # `posting` is recorded unknown when its send's lease is taken over (HistoryStore.claim_send).
         self.stale_posting_after = stale_posting_after
-        # A lease must outlast the longest POST plus the write of its result, or a live sender's
-        # chunk would be taken for a dead one's (it would then be recorded unknown, never resent).
-        self.lease = lease or stale_posting_after
+        # A lease is renewed every third of its length while this process posts the send (and before
+        # each chunk), so it runs out only when the process is gone: then another takes the send over.
+        self.lease = lease or SEND_LEASE
         self.gate: ChunkGate = gate or AdmitEveryone()
-        self._claims: dict[int, SendClaim] = {}  # sends this engine is posting now (renew_claims keeps them)
-        self._claims_lock = threading.Lock()
+
         self.record_retry_seconds = RECORD_RETRY_SECONDS if record_retry_seconds is None else record_retry_seconds
         self.journal = journal or ResultJournal(journal_path_for(store.url))
 
@@ -443,13 +439,14 @@ class SendEngine:
         """Post the pending chunks of a claimed send in order, renewing the lease before each; give
         the lease back at the end. Returns True if the send is finished (left the queue)."""
         finished = False
-        with self._claims_lock:
-            self._claims[claim.send_id] = claim
+        keeper_done = threading.Event()
+        keeper = threading.Thread(target=self._keep_lease, args=(claim, keeper_done), name="lease-keeper", daemon=True)
+        keeper.start()
         try:
             finished = self._post_pending(claim, on_progress, stop)
         finally:
-            with self._claims_lock:
-                self._claims.pop(claim.send_id, None)
+            keeper_done.set()
+            keeper.join()
             try:
                 self.store.release_send(claim, finished=finished)
             except SQLAlchemyError as exc:  # the database is failing: the lease simply expires
@@ -483,13 +480,16 @@ class SendEngine:
                 break
         return True
 
-    def renew_claims(self) -> list[int]:
-        """Renew the lease of every send being posted here now (a worker's heartbeat calls this, so
-        a lease can be short: it then only runs out when this process is gone). Returns the sends
-        whose lease was lost; their posting loop stops before its next chunk."""
-        with self._claims_lock:
-            claims = list(self._claims.values())
-        return [c.send_id for c in claims if not self.store.renew_lease(c.send_id, c.owner, self.lease)]
+    def _keep_lease(self, claim: SendClaim, done: threading.Event) -> None:
+        """Renew the lease every third of its length while this process posts the send, so a lease
+        can be short (it runs out only when the process is gone) whatever a POST's deadline."""
+        while not done.wait(self.lease.total_seconds() / 3):
+            try:
+                if not self.store.renew_lease(claim.send_id, claim.owner, self.lease):
+                    log.warning("send #%s: lease lost to another worker", claim.send_id)
+                    return
+            except SQLAlchemyError as exc:  # the next renewal (or the one before each chunk) may work
+                log.warning("send #%s: lease not renewed (%s)", claim.send_id, exc)
 
     def _leave_out(self, chunk: ChunkRecord, run: _Run) -> None:
         if self.store.move_chunk(chunk.id, expected=ChunkStatus.PENDING, new=ChunkStatus.LEFT_OUT):

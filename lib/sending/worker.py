@@ -9,8 +9,8 @@ The database is the queue. A worker loops:
 3. in its own thread, every few seconds: if it holds the one refresh lease, refresh the dispatches
    that are due (so two workers never ask about the same dispatch at once);
 4. in another thread: a heartbeat in `workers`, which `python -m lib send` reads to know whether
-   a worker is running, and the renewal of the lease of the send being posted: so the lease can be
-   short (WORKER_LEASE) even while a POST takes long, and a dead worker's send is taken over soon.
+   a worker is running. (The lease of the send in hand is renewed by the engine's own keeper thread,
+   so a dead worker's send is taken over SEND_LEASE after its death, whatever a POST's deadline.)
 Idle, it polls for new sends every ~0.5 s. A stop (SIGINT/SIGTERM in `python -m lib worker`) is
 honoured between chunks: a POST in flight is never cut off, and the send it was posting is given
 back still queued for the next claim.
@@ -37,8 +37,6 @@ POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0
 REFRESH_EVERY_SECONDS = 3.0
 REFRESH_LEASE = timedelta(seconds=60)
-# A send's lease while the heartbeat thread renews it: another worker takes over this long after a kill -9.
-WORKER_LEASE = timedelta(seconds=10)
 ERROR_BACKOFF_SECONDS = 5.0
 
 
@@ -87,8 +85,6 @@ class Worker:
     def run_forever(self, stop_event: threading.Event) -> None:
         """Until `stop_event` is set. Raises ResultNotRecorded if the database refused a POST's answer
         (it is in the journal; the caller stops the process: nothing more may be posted meanwhile)."""
-        # The heartbeat renews the lease of the send in hand, so it can be short (not a POST's deadline).
-        self.engine.lease = min(self.engine.lease, WORKER_LEASE)
         replayed = replay_journal(self.store, self.engine.journal)
         if replayed:
             log.info("replayed %s result(s) from %s", replayed, self.engine.journal.path)
@@ -126,12 +122,9 @@ class Worker:
         self.store.heartbeat(self.owner_id, socket.gethostname(), os.getpid())
 
     def _heartbeat_loop(self, stop_event: threading.Event) -> None:
-        every = min(self.heartbeat_seconds, self.engine.lease.total_seconds() / 3)
-        while not stop_event.wait(every):
+        while not stop_event.wait(self.heartbeat_seconds):
             try:
                 self._beat()
-                for send_id in self.engine.renew_claims():
-                    log.warning("send #%s: lease lost to another worker", send_id)
             except SQLAlchemyError as exc:
                 log.warning("heartbeat not written: %s", _first_line(exc))
 
