@@ -104,7 +104,7 @@ class Worker:
                 except ResultNotRecorded:
                     raise
                 except SQLAlchemyError as exc:  # the database is busy or away: say so, try again shortly
-                    log.error("the history database cannot be used right now: %s", _first_line(exc))
+                    log.error("the history database cannot be used right now: %s", first_line(exc))
                     claimed = None
                 except Exception:  # a bug (or a failing gate) must not stop every other send: log, back off
                     log.exception("posting a send failed; its unsent chunks stay queued")
@@ -126,7 +126,7 @@ class Worker:
             try:
                 self._beat()
             except SQLAlchemyError as exc:
-                log.warning("heartbeat not written: %s", _first_line(exc))
+                log.warning("heartbeat not written: %s", first_line(exc))
 
     def refresh_once(self):
         """One status refresh round if this worker holds the refresh lease; the report, or None."""
@@ -142,14 +142,14 @@ class Worker:
             try:
                 self.refresh_once()
             except Exception as exc:  # a refresh problem must never stop the sending loop
-                log.error("status refresh failed: %s", _first_line(exc))
+                log.error("status refresh failed: %s", first_line(exc))
 
     def _goodbye(self) -> None:
         try:
             self.store.release_refresh_lease(self.owner_id)
             self.store.worker_stopped(self.owner_id)
         except SQLAlchemyError as exc:
-            log.warning("could not record the stop: %s", _first_line(exc))
+            log.warning("could not record the stop: %s", first_line(exc))
         log.info("worker %s stopped", self.owner_id)
 
 
@@ -165,5 +165,5 @@ def _log_progress(progress: ChunkProgress) -> None:
         log.info("%s: %s", where, progress.status.label.lower())
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]

@@ -18,9 +18,11 @@ import sys
 import threading
 from datetime import timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from lib.history.store import StoreError
 from lib.sending.engine import ResultNotRecorded
-from lib.sending.worker import POLL_SECONDS, REFRESH_EVERY_SECONDS, Worker
+from lib.sending.worker import POLL_SECONDS, REFRESH_EVERY_SECONDS, Worker, first_line
 from lib.settings import SettingsError, load_settings
 
 EXIT_OK, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 2, 5
@@ -51,6 +53,10 @@ def main(argv: list[str]) -> int:
     except (SettingsError, StoreError) as exc:
         print(f"worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except SQLAlchemyError as exc:  # e.g. locked while replaying the journal: nothing was posted
+        print(f"worker: the history database cannot be used right now ({first_line(exc)}); nothing was sent",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
     except ResultNotRecorded as exc:  # the journal could not be replayed
         print(f"worker: {exc}", file=sys.stderr)
         return EXIT_NOT_RECORDED
@@ -70,6 +76,9 @@ def main(argv: list[str]) -> int:
     except ResultNotRecorded as exc:
         print(f"worker: {exc}", file=sys.stderr, flush=True)
         return EXIT_NOT_RECORDED
+    except SQLAlchemyError as exc:
+        print(f"worker: the history database cannot be used right now ({first_line(exc)})", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         runtime.close()
     return EXIT_OK
