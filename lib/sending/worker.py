@@ -89,7 +89,7 @@ class Worker:
         if replayed:
             log.info("replayed %s result(s) from %s", replayed, self.engine.journal.path)
         self._beat()
-        log.info("worker %s started (pid %s)", self.owner_id, os.getpid())
+        log.info("started as %s (pid %s)", self.owner_id, os.getpid())
         helpers = [threading.Thread(target=self._heartbeat_loop, args=(stop_event,), name="worker-heartbeat", daemon=True)]
         if self.refresh_every is not None:
             helpers.append(
@@ -150,7 +150,7 @@ class Worker:
             self.store.worker_stopped(self.owner_id)
         except SQLAlchemyError as exc:
             log.warning("could not record the stop: %s", first_line(exc))
-        log.info("worker %s stopped", self.owner_id)
+        log.info("%s stopped", self.owner_id)
 
 
 def _log_progress(progress: ChunkProgress) -> None:
