@@ -200,3 +200,23 @@ def test_without_a_worker_send_posts_in_its_own_process(env, monkeypatch, csv, c
     out = capsys.readouterr().out
     assert code == 0 and "queued for the worker" not in out and "chunk 2/2 (1 recipient): sent" in out
     assert open_store(env["DATABASE_URL"]).get_send(1).send.queue_state == "done"
+
+
+def test_a_person_resolves_an_unknown_chunk_from_the_command_line(env, monkeypatch, csv, capsys, sandbox):
+    sandbox.set_knobs(response_delay_seconds=1.0)
+    args = (csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    assert run(env, monkeypatch, *args, client_read_timeout=0.3) == 5
+    sandbox.set_knobs(response_delay_seconds=0)
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert run(env, monkeypatch, "--resolve", "1", "--chunk", "2", "--as", "sent", "--by", "eleni") == 2
+    assert "not in doubt" in capsys.readouterr().err  # chunk 2 was never posted
+    assert run(env, monkeypatch, "--resolve", "1", "--chunk", "1", "--as", "sent") == 2
+    assert "--by YOUR-NAME" in capsys.readouterr().err
+    code = run(env, monkeypatch, "--resolve", "1", "--chunk", "1", "--as", "sent", "--by", "eleni", "--note", "seen")
+    assert code == 0 and "Chunk 1 of send #1 recorded as sent (decided by eleni)." in capsys.readouterr().out
+    assert run(env, monkeypatch, "--resume", "1", "--yes") == 0  # the rest goes out; nothing is in doubt any more
+    out = capsys.readouterr().out
+    assert "chunk 2/2 (1 recipient): sent" in out and "chunk 1/2" not in out
+    decisions = open_store(env["DATABASE_URL"]).chunk_decisions(1)
+    assert [(d["seq"], d["decision"], d["decided_by"], d["note"]) for d in decisions] == [(1, "marked_sent", "eleni", "seen")]

@@ -4,6 +4,8 @@ The same engine as the Compose page: reads and validates the file, builds the ma
 applied as the preview applies them), prints the confirmation summary, asks (or takes --yes),
 sends chunk by chunk with a progress line per chunk, and prints the dispatch ids.
 `python -m lib send --resume SEND_ID [--include-unknown] [--yes]` sends what did not go out.
+`python -m lib send --resolve SEND_ID --chunk N --as sent|not-sent|resend --by NAME [--note TEXT]` records
+a person's decision about a chunk that may or may not have gone out (after checking with the platform).
 
 Exit codes: 0 sent; 1 not (completely) sent: platform error, refused chunk, cancelled;
 2 unreadable file or bad arguments; 3 validation problems (no valid rows, missing tags);
@@ -39,6 +41,12 @@ from lib.settings import Settings, SettingsError, get_settings
 from lib.templates import CatalogError, Channel, Template
 
 EXIT_OK, EXIT_PLATFORM, EXIT_USAGE, EXIT_INVALID, EXIT_DUPLICATE, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5
+# --as WORD: the decision recorded (engine.DECISIONS), and what the command says it did.
+RESOLUTIONS = {
+    "sent": ("marked_sent", "recorded as sent"),
+    "not-sent": ("marked_not_sent", "recorded as not sent; it is queued to go out"),
+    "resend": ("resend_at_risk", "queued to go out again; its recipients may receive it twice"),
+}
 SHOWN_INVALIDS = 20
 
 
@@ -67,12 +75,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--include-unknown", action="store_true", help="with --resume: also resend chunks that may have gone out"
     )
+    p.add_argument("--resolve", type=int, metavar="SEND_ID", help="record a decision about a chunk that may have gone out")
+    p.add_argument("--chunk", type=int, metavar="N", help="with --resolve: the chunk's number (1 is the first)")
+    p.add_argument("--as", dest="decision", choices=sorted(RESOLUTIONS), help="with --resolve: what you found out")
+    p.add_argument("--by", help="with --resolve: your name, recorded with the decision")
+    p.add_argument("--note", help="with --resolve: what you checked, recorded with the decision")
     return p
 
 
 def main(argv: list[str], *, ask: Callable[[str], str] = input) -> int:
     try:
         args = _parser().parse_args(argv)
+        if args.resolve is not None:
+            return _resolve(args)
         if args.resume is None and (args.file is None or args.template is None):
             raise _Stop("send: give a FILE and --template ID (or --resume SEND_ID)", EXIT_USAGE)
         settings = get_settings()
@@ -320,3 +335,28 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
     except SendError as exc:
         raise _Stop(str(exc), EXIT_PLATFORM) from None
     return _report(outcome)
+
+
+# ---- resolve an unknown chunk ------------------------------------------------------------------
+
+
+def _resolve(args) -> int:
+    """`--resolve SEND_ID --chunk N --as sent|not-sent|resend --by NAME`: a person's decision, recorded."""
+    if args.chunk is None or args.decision is None or not (args.by or "").strip():
+        raise _Stop("send: --resolve needs --chunk N, --as sent|not-sent|resend and --by YOUR-NAME", EXIT_USAGE)
+    from lib.history.store import open_store
+    from lib.sending.engine import SendEngine
+
+    settings = get_settings()
+    store = open_store(settings.database_url)
+    engine = SendEngine(store, None, batch_size=settings.batch_size, platform_url="", is_sandbox=False,
+                        operator=settings.operator, timezone=settings.tz)  # fmt: skip
+    decision, done = RESOLUTIONS[args.decision]
+    try:
+        engine.decide_unknown(args.resolve, args.chunk, decision, args.by, note=args.note)
+    except SendError as exc:
+        raise _Stop(f"send: {exc}", EXIT_USAGE) from None
+    print(f"Chunk {args.chunk} of send #{args.resolve} {done} (decided by {args.by.strip()}).")
+    if decision != "marked_sent":
+        print(f"A running worker sends it; without one: python -m lib send --resume {args.resolve}")
+    return EXIT_OK
