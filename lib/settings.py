@@ -43,6 +43,7 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    csv_delimiter: str = ";"  # what Greek (European) Excel opens with a double click
     # The embedded sandbox, used when api_url is None.
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
@@ -173,6 +174,10 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+    if (raw := get("CONSOLE_CSV_DELIMITER")) is not None:
+        if raw not in (";", ",", "\t", "tab"):
+            raise SettingsError(f"CONSOLE_CSV_DELIMITER must be ; or , (or tab), not {raw!r}")
+        values["csv_delimiter"] = "\t" if raw == "tab" else raw
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:
         values["operator"] = raw.strip()
     return Settings(**values)

@@ -373,7 +373,7 @@ with download_tab:
     stem = f"dispatches-{start:%Y%m%d}-{end:%Y%m%d}"
     csv_col, xlsx_col = st.columns(2)
     csv_col.download_button(
-        f"Download CSV ({len(rows):,} rows)", lambda: exports.to_csv_bytes(rows, tz), f"{stem}.csv", "text/csv",
+        f"Download CSV ({len(rows):,} rows)", lambda: exports.to_csv_bytes(rows, tz, rt.settings.csv_delimiter), f"{stem}.csv", "text/csv",
         icon=":material/download:",
     )
     xlsx_col.download_button(

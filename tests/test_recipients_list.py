@@ -217,33 +217,48 @@ def test_export_xlsx_rows_to_fix_all_text():
     workbook = openpyxl.load_workbook(io.BytesIO(export_rows_to_fix(recipients, "xlsx")))
     sheet = workbook.active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("customer id", "mobile", "email", "Firstname", "voucherCode", "Problems")
-    assert [r[0] or "" for r in rows[1:]] == ["C1", "C3", "C1", "", "C6"]
-    assert rows[2][1] == "2101234567" and rows[2][5] == "mobile: This is a landline number, not a mobile"
+    assert rows[0] == ("Row in your file", "customer id", "mobile", "email", "Firstname", "voucherCode", "Problems")
+    assert [r[0] for r in rows[1:]] == ["2", "4", "5", "6", "7"]
+    assert [r[1] or "" for r in rows[1:]] == ["C1", "C3", "C1", "", "C6"]
+    assert rows[2][2] == "2101234567" and rows[2][6] == "mobile: This is a landline number, not a mobile"
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             assert cell.number_format == "@"
             assert cell.data_type == "s" or cell.value is None
 
 
-def test_export_csv_is_formula_safe_and_can_include_every_row():
+def test_export_csv_is_semicolon_bom_formula_safe_and_can_include_every_row():
     recipients = load()
-    data = export_rows_to_fix(recipients, "csv", only_errors=False)
+    data = export_rows_to_fix(recipients, "csv", only_errors=False, delimiter=";")
     assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][-1] == "Problems"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Row in your file" and rows[0][-1] == "Problems"
     assert len(rows) == 1 + 6
-    assert rows[1][4] == "'=HYPERLINK(\"x\")"
+    assert [r[0] for r in rows[1:]] == ["2", "3", "4", "5", "6", "7"]
+    assert rows[1][5] == "'=HYPERLINK(\"x\")"
     assert rows[2][-1] == "email: Not a valid email address; mobile: Same mobile number as row 2"
-    assert rows[4][1] == "'+30 694 123 4567"
+    assert rows[4][2] == "'+30 694 123 4567"
 
 
-def test_exported_rows_to_fix_read_back():
+def test_export_csv_uses_the_delimiter_setting(monkeypatch):
+    from lib.settings import get_settings
+
+    monkeypatch.setenv("CONSOLE_CSV_DELIMITER", ",")
+    get_settings.cache_clear()
+    try:
+        header = export_rows_to_fix(load(), "csv").decode("utf-8-sig").splitlines()[0]
+    finally:
+        get_settings.cache_clear()
+    assert header == "Row in your file,customer id,mobile,email,Firstname,voucherCode,Problems"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_rows_to_fix_upload_again_with_the_same_mapping(fmt):
     recipients = load()
-    again = load_recipient_list(export_rows_to_fix(recipients, "xlsx"), "fix.xlsx", channel=Channel.SMS, settings=SETTINGS)
+    again = load_recipient_list(export_rows_to_fix(recipients, fmt), f"fix.{fmt}", channel=Channel.SMS, settings=SETTINGS)
     assert again.row_count == 5
-    assert again.mapping.unique_id == "customer id"
-    assert "Problems" in again.mapping.payload
+    assert again.mapping.fields == recipients.mapping.fields
+    assert again.mapping.payload == recipients.mapping.payload  # the row number and problems are not sent
 
 
 # ---------------------------------------------------------------------------- CLI

@@ -31,6 +31,12 @@ _ATTRIBUTES = {
 }
 
 
+# The console's own columns in a rows-to-fix file: recognised on upload again and never sent as payload.
+ROW_HEADER = "Row in your file"
+PROBLEMS_HEADER = "Problems"
+CONSOLE_COLUMNS = (ROW_HEADER, PROBLEMS_HEADER)
+
+
 def normalise_header(name: str) -> str:
     """Case, accents, spaces, '_', '-' and '.' do not matter when recognising a header."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -156,8 +162,9 @@ def detect_mapping(headers: list[str], template_tags: Sequence[str] = ()) -> Col
 
     payload: dict[str, str] = {}
     tag_headers = set(tag_columns.values())
+    console_file = ROW_HEADER in headers  # a rows-to-fix file uploaded again
     for header in headers:
-        if header in field_headers or header in tag_headers:
+        if header in field_headers or header in tag_headers or (console_file and header in CONSOLE_COLUMNS):
             continue
         payload[header] = header
     payload.update(tag_columns)
