@@ -58,11 +58,12 @@ with view_tab:
         if chosen.channel == Channel.EMAIL:
             st.markdown(f"**Subject:** {chosen.subject}")
         st.code(chosen.body, language="html" if chosen.channel == Channel.EMAIL else None, wrap_lines=True)
-        confirm = st.checkbox(f"Yes, delete template {chosen.id} from this catalog", key="confirm_delete")
-        if st.button("Delete template", disabled=not confirm, type="secondary"):
+        # One box per template: a box ticked for one template must never count for the next one shown
+        # (the browser keeps a widget's value across reruns, so popping its state does not untick it).
+        confirm = st.checkbox(f"Yes, delete template {chosen.id} from this catalog", key=f"confirm_delete_{chosen.id}")
+        if st.button("Delete template", disabled=not confirm, type="secondary", key="delete_template"):
             catalog.delete(chosen.id)
             st.session_state["templates_flash"] = f"Template {chosen.id} ({chosen.name}) deleted."
-            st.session_state.pop("confirm_delete", None)
             st.rerun()
 
 with edit_tab:
