@@ -37,10 +37,32 @@ def get_runtime() -> ConsoleRuntime:
         st.stop()
 
 
+def own_navigation() -> None:
+    """Make sure this run goes through app.py's st.navigation.
+
+    On the first request after a server start Streamlit still believes the `pages/` folder is the
+    app's navigation (its process-wide `uses_pages_directory` flag is only cleared once
+    st.navigation has run) and may run a page script directly, without app.py. Such a run is
+    restarted at once, through app.py, before it draws anything."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def sidebar_navigation(pages) -> None:
+    """The app's own links in the sidebar (the config hides Streamlit's, see app.py)."""
+    with st.sidebar:
+        for page in pages:
+            st.page_link(page)
+
+
 def page_setup() -> ConsoleRuntime:
-    """Call first in every page. app.py draws the banner before running a page; but on the first
-    request after a server start Streamlit may run a page script directly, without app.py, and
-    the sandbox/live banner must be there all the same."""
+    """Call first in every page. app.py draws the banner and the sidebar before running a page.
+    A page run directly by Streamlit (see own_navigation) is restarted through app.py; under
+    AppTest a page runs alone and draws its banner itself."""
+    own_navigation()
     rt = get_runtime()
     if not st.session_state.pop("_shell_drawn", False):
         inject_css()
