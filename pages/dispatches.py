@@ -19,7 +19,15 @@ rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}
 TABLE_LIMIT = 1000
-PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+# The toolbar keeps one button, the PNG download a manager pastes into a report.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": True,
+    "modeBarButtons": [["toImage"]],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+EMPTY = "—"  # what an empty cell shows, instead of "None"
+COUNT = st.column_config.NumberColumn(format="localized")  # thousands separators
 STATUS_COLUMN = st.column_config.MultiselectColumn(
     "Status",
     options=list(q.STATUS_CHOICES),
@@ -29,8 +37,44 @@ STATUS_COLUMN = st.column_config.MultiselectColumn(
 )
 WHEN = "D MMM YYYY, HH:mm"
 
-st.title("Dispatches")
-st.caption(f"Every send made from this console, refreshed from the platform. Times in {rt.settings.timezone}.")
+
+def when_column(label: str | None = None, format: str = WHEN, **kwargs):  # noqa: A002 (Streamlit's name)
+    """A date column wide enough to show the whole date and time."""
+    return st.column_config.DatetimeColumn(label, format=format, width="medium", **kwargs)
+
+
+IDS = ("Send", "Dispatch", "Part", "Chunk", "Spreadsheet row")
+SHOWN_WHEN = "%-d %b %Y, %H:%M"
+
+
+def _text(series: pd.Series, column: str) -> pd.Series:
+    """A column with empty cells as text: "—" where empty, numbers with separators, dates without seconds."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.map(lambda v: EMPTY if pd.isna(v) else f"{v:{SHOWN_WHEN}}")
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        pattern = "{:.0f}" if column in IDS else "{:,.0f}"
+        return series.map(lambda v: EMPTY if pd.isna(v) else pattern.format(v))
+    return series.astype(object).where(series.notna() & series.ne(""), EMPTY)
+
+
+def draw_table(frame: pd.DataFrame, column_config: dict | None = None, **kwargs):
+    """st.dataframe as a marketer reads it: "—" for empty cells (never "None"), thousands separators,
+    whole dates. Columns with an empty cell become text, so their typed column_config is dropped."""
+    out, config = frame.copy(), {**count_columns(frame), **(column_config or {})}
+    for column in out.columns:
+        series = out[column]
+        if series.map(lambda v: isinstance(v, list)).any():
+            continue
+        if series.isna().any() or (series.dtype == object and series.eq("").any()):
+            out[column] = _text(series, column)
+            if column in config and not isinstance(config[column], str):
+                config[column] = st.column_config.TextColumn(width="medium")
+    return st.dataframe(out, hide_index=True, column_config=config, **kwargs)
+
+
+def count_columns(frame: pd.DataFrame) -> dict:
+    return {c: COUNT for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c]) and c not in IDS}
 
 
 # ---- live status: refreshed in the background without redrawing the whole page -------------------
@@ -116,10 +160,15 @@ with st.container(border=True, key="filters"):
         "Channel", ["sms", "email"], format_func=q.CHANNEL_LABELS.get, placeholder="All", key="filter-channels"
     )
     chosen_statuses = status_col.multiselect("Status", list(q.STATUS_CHOICES), placeholder="All", key="filter-statuses")
-    search = st.text_input(
-        "Search by dispatch number or a recipient's uniqueId",
+    search_col, tests_col = st.columns([5, 2], vertical_alignment="bottom")
+    search = search_col.text_input(
+        "Search by dispatch number or a recipient's customer ID",
         placeholder="e.g. 180249 or CustomerIdB",
         key="dispatches_search",
+    )
+    include_tests = tests_col.checkbox(
+        "Include test sends", value=False, key="filter-include-tests",
+        help="Tests sent to yourself from Compose. Left out of the table, totals and charts unless ticked.",
     )
 
 start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (today, today)
@@ -132,6 +181,7 @@ flt = q.HistoryFilter(
     channels=tuple(chosen_channels),
     statuses=tuple(chosen_statuses),
     search=search.strip(),
+    include_tests=include_tests,
 )
 
 
@@ -229,7 +279,7 @@ def draw_detail(dispatch_id: int) -> None:
             st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
         with right:
             st.markdown("**Status history**")
-            st.dataframe(
+            draw_table(
                 pd.DataFrame(
                     {
                         "Seen at": history_frame["seen_at"],
@@ -239,26 +289,23 @@ def draw_detail(dispatch_id: int) -> None:
                         "Error": history_frame["error_message"],
                     }
                 ),
-                hide_index=True,
-                column_config={"Status": STATUS_COLUMN, "Seen at": st.column_config.DatetimeColumn(format=WHEN + ":ss")},
+                {"Status": STATUS_COLUMN, "Seen at": when_column(format=WHEN + ":ss")},
             )
         if detail.send:
             refused = q.invalid_recipients(rt.store, detail.send["id"])
             refused = refused[refused["Dispatch"] == dispatch_id]
             if not refused.empty:
                 st.markdown(f"**Recipients the platform refused in this dispatch ({len(refused)})**")
-                st.dataframe(
-                    refused, hide_index=True, column_config={"Spreadsheet row": st.column_config.NumberColumn(format="%d")}
-                )
+                draw_table(refused)
             for step in q.next_steps(rt.store, detail.send["id"]):
                 st.warning(step, icon=":material/priority_high:")
         with st.expander("Every field the platform returned", expanded=False):
             if detail.platform_fields:
-                st.dataframe(
+                draw_table(
                     pd.DataFrame(
-                        {"Field": list(detail.platform_fields), "Value": [str(v) for v in detail.platform_fields.values()]}
-                    ),
-                    hide_index=True,
+                        {"Field": list(detail.platform_fields),
+                         "Value": [EMPTY if v is None else str(v) for v in detail.platform_fields.values()]}
+                    )
                 )
             else:
                 st.write("The platform has not been asked about this dispatch yet.")
@@ -267,21 +314,13 @@ def draw_detail(dispatch_id: int) -> None:
 def draw_send(send_id: int) -> None:
     st.subheader(f"Send #{send_id}: its parts")
     parts = q.send_parts(history, send_id)
-    st.dataframe(
-        parts,
-        hide_index=True,
-        column_config={
-            "Status": STATUS_COLUMN,
-            "Dispatch": st.column_config.NumberColumn(format="%d"),
-            "Finished queuing": st.column_config.DatetimeColumn(format=WHEN),
-        },
-    )
+    draw_table(parts, {"Status": STATUS_COLUMN, "Finished queuing": when_column()})
     for step in q.next_steps(rt.store, send_id):
         st.warning(step, icon=":material/priority_high:")
     invalid = q.invalid_recipients(rt.store, send_id)
     if not invalid.empty:
         st.markdown(f"**Recipients the platform refused ({len(invalid)})**")
-        st.dataframe(invalid, hide_index=True, column_config={"Spreadsheet row": st.column_config.NumberColumn(format="%d")})
+        draw_table(invalid)
     dispatch_ids = [int(d) for d in parts["Dispatch"].dropna()]
     if dispatch_ids:
         chosen = st.selectbox("Open the detail of dispatch", dispatch_ids, key=f"send-{send_id}-dispatch")
@@ -299,18 +338,18 @@ with sends_tab:
     else:
         if len(history.sends) > TABLE_LIMIT:
             st.caption(f"Showing the newest {TABLE_LIMIT:,} of {len(history.sends):,} sends; download to see them all.")
-        selection = st.dataframe(
+        selection = draw_table(
             table,
-            hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
             key="sends-table",
             column_config={
                 "Send": st.column_config.NumberColumn(format="#%d", width="small"),
                 "Status": STATUS_COLUMN,
-                "Created": st.column_config.DatetimeColumn(format=WHEN),
-                "Scheduled for": st.column_config.DatetimeColumn(format=WHEN, help="Empty: sent straight away"),
-                "Test": st.column_config.CheckboxColumn(width="small"),
+                "Created": when_column(),
+                "Scheduled for": when_column(help="Empty: sent straight away"),
+                "Test": st.column_config.CheckboxColumn("Test send", width="small",
+                                                        help="A test sent to yourself from Compose"),
             },
         )
         chosen_rows = selection.selection.rows if selection else []
@@ -321,11 +360,7 @@ with sends_tab:
     tracked = q.tracked_table(history)
     if not tracked.empty:
         st.subheader("Dispatches tracked by number")
-        st.dataframe(
-            tracked,
-            hide_index=True,
-            column_config={"Status": STATUS_COLUMN, "Created": st.column_config.DatetimeColumn(format=WHEN)},
-        )
+        draw_table(tracked, {"Status": STATUS_COLUMN, "Created": when_column()})
         opened = st.selectbox(
             "Open the detail of tracked dispatch", [None, *tracked["Dispatch"].tolist()], key="tracked-detail"
         )

@@ -163,10 +163,10 @@ def test_invalid_recipients_name_the_spreadsheet_row(shared, filled):
     assert table.to_dict("records") == [
         {
             "Spreadsheet row": 4,
-            "uniqueId": "C00002",
+            "Customer ID": "C00002",
             "Mobile or email": INVALID_MOBILE,
             "Reason": "The platform refused this mobile number",
-            "Chunk": 1,
+            "Part": 1,
             "Dispatch": store.get_send(filled["refused"]).chunks[0].dispatch_id,
         }
     ]

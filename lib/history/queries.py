@@ -521,7 +521,7 @@ def send_parts(history: History, send_id: int) -> pd.DataFrame:
     d = history.dispatches.set_index("dispatch_id")
     return pd.DataFrame(
         {
-            "Chunk": chunks["seq"].astype("int64"),
+            "Part": chunks["seq"].astype("int64"),
             "Dispatch": chunks["dispatch_id"].astype("Int64"),
             "Status": [[label] for label in chunks["label"]],
             "Recipients": chunks["recipient_count"].astype("int64"),
@@ -761,17 +761,17 @@ def invalid_recipients(store: HistoryStore, send_id: int) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(
-        rows, columns=["Spreadsheet row", "uniqueId", "Mobile or email", "Reason", "Chunk", "Dispatch"]
+        rows, columns=["Spreadsheet row", "Customer ID", "Mobile or email", "Reason", "Part", "Dispatch"]
     )
 
 
 def _invalid_row(seq, dispatch_id, match, unique_id: str, destination: str, reason: str) -> dict:
     return {
         "Spreadsheet row": match.row_number if match else None,
-        "uniqueId": unique_id,
+        "Customer ID": unique_id,
         "Mobile or email": destination,
         "Reason": reason,
-        "Chunk": seq,
+        "Part": seq,
         "Dispatch": dispatch_id,
     }
 
