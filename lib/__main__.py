@@ -11,12 +11,13 @@ COMMANDS = {
     "preview": ("lib.personalization.cli", "preview personalised messages"),
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
+    "templates": ("lib.templates_cli", "list, show, import or export the template catalog"),
 }
 
 
 def usage() -> str:
     lines = ["usage: python -m lib COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<9} {about}" for name, (_, about) in COMMANDS.items()]
+    lines += [f"  {name:<10} {about}" for name, (_, about) in COMMANDS.items()]
     return "\n".join(lines)
 
 

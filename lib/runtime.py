@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from lib.history.store import HistoryStore, open_store, utcnow
 from lib.messaging.client import MessagingClient
-from lib.sandbox.embedded import sandbox_config_for
+from lib.sandbox.embedded import sandbox_catalog, sandbox_config_for
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
 from lib.settings import Settings
@@ -77,6 +77,14 @@ class StoreCatalog:
                 self.delete(old.id)
         for template in templates:
             self.save(template)
+
+
+def console_catalog(settings: Settings) -> FileCatalog | StoreCatalog:
+    """The catalog the console uses, without starting a platform: the sandbox's own file in
+    sandbox mode, otherwise the copy kept in the history store (as ConsoleRuntime.catalog)."""
+    if settings.uses_sandbox:
+        return FileCatalog(sandbox_catalog(settings.sandbox_dir))
+    return StoreCatalog(open_store(settings.database_url))
 
 
 def start_runtime(settings: Settings) -> ConsoleRuntime:
