@@ -90,7 +90,8 @@ def _live_row(row) -> str:
     if pd.notna(row.send_at_local) and row.status in ("Draft", "Pending") and row.send_at > pd.Timestamp.now(UTC):
         when = f"scheduled for {row.send_at_local:%d %b %H:%M}"
     problem = f" — {html.escape(str(row.error_message))}" if isinstance(row.error_message, str) and row.error_message else ""
-    recipients = "" if pd.isna(row.total_recipients) else f" · {int(row.total_recipients):,} recipients"
+    count = None if pd.isna(row.total_recipients) else int(row.total_recipients)
+    recipients = "" if count is None else f" · {count:,} recipient{'s' * (count != 1)}"
     return (
         f'<div class="cc-live-row" data-testid="live-dispatch-{int(row.dispatch_id)}" data-status="{html.escape(row.status)}">'
         f"{ui.status_badge(row.status)} <b>Dispatch {int(row.dispatch_id)}</b> · {html.escape(row.template)}"
@@ -110,7 +111,7 @@ def live_status() -> None:
     if report.became_final or _tick_changed(health):
         st.rerun(scope="app")  # a send finished (tables and KPIs change) or the pace changed
     with st.container(border=True, key="live-panel"):
-        head, button = st.columns([5, 1], vertical_alignment="center")
+        head, button = st.columns([3, 1], vertical_alignment="center")
         head.subheader("Live status")
         if button.button("Refresh now", key="refresh-now", icon=":material/refresh:"):
             st.session_state["dispatches_refresh_now"] = True
@@ -147,7 +148,9 @@ live_status()
 today = datetime.now(tz).date()
 template_options = q.filter_options(rt.store, template_names)
 with st.container(border=True, key="filters"):
-    period_col, template_col, channel_col, status_col = st.columns([2, 2, 1, 2])
+    # Two rows: at 1024 px one row of four cut the period's dates and the labels off.
+    period_col, template_col = st.columns([1, 1])
+    channel_col, status_col, tests_col = st.columns([1, 1, 1], vertical_alignment="bottom")
     period = period_col.date_input(
         "Period (day the send was made)", value=q.default_period(today), max_value=today, format="DD/MM/YYYY",
         key="filter-period",
@@ -160,8 +163,7 @@ with st.container(border=True, key="filters"):
         "Channel", ["sms", "email"], format_func=q.CHANNEL_LABELS.get, placeholder="All", key="filter-channels"
     )
     chosen_statuses = status_col.multiselect("Status", list(q.STATUS_CHOICES), placeholder="All", key="filter-statuses")
-    search_col, tests_col = st.columns([5, 2], vertical_alignment="bottom")
-    search = search_col.text_input(
+    search = st.text_input(
         "Search by dispatch number or a recipient's customer ID",
         placeholder="e.g. 180249 or CustomerIdB",
         key="dispatches_search",

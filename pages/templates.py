@@ -22,7 +22,7 @@ st.title("Templates")
 where = "the sandbox sends with this catalog" if rt.is_sandbox else "the platform keeps its own"
 st.info(
     "This is the console's own copy of your templates: the platform has no way to list them, so every "
-    f"preview is drawn from this copy ({where}). Keep each id equal to the platform's templateId and "
+    f"preview is drawn from this copy ({where}). Keep each id equal to the platform's template number and "
     "the text identical to what the platform holds.",
     icon="ℹ️",
 )
@@ -46,7 +46,9 @@ view_tab, edit_tab, exchange_tab = st.tabs(["View or delete", "Create or edit", 
 
 
 def label(t) -> str:
-    return f"{t.id} · {t.name} ({t.channel.label})"
+    """'71 · Promo code (SMS)': the channel once, even when the name already says it."""
+    channel = "" if t.channel.label.lower() in t.name.lower() else f" ({t.channel.label})"
+    return f"{t.id} · {t.name}{channel}"
 
 
 with view_tab:
@@ -73,7 +75,7 @@ with edit_tab:
     )
     with st.form("template_form", clear_on_submit=False):
         left, right = st.columns([1, 3])
-        new_id = left.text_input("Id (the platform's templateId)", value=str(editing.id) if editing else "")
+        new_id = left.text_input("Id (the platform's template number)", value=str(editing.id) if editing else "")
         name = right.text_input("Name", value=editing.name if editing else "")
         channels = [c.value for c in Channel]
         channel = st.radio(
