@@ -77,6 +77,10 @@ def count_columns(frame: pd.DataFrame) -> dict:
             and not pd.api.types.is_bool_dtype(frame[c]) and c not in IDS}
 
 
+st.title("Dispatches")
+st.caption(f"Every send made from this console, refreshed from the platform. Times in {rt.settings.timezone}.")
+
+
 # ---- live status: refreshed in the background without redrawing the whole page -------------------
 
 

@@ -153,6 +153,7 @@ def test_test_sends_are_marked_and_kept_out_of_totals_unless_asked(runtime, clie
 
 def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(two_sends):
     at = _app()
+    assert at.title[0].value == "Dispatches"
     table = at.dataframe[0]
     shown = table.value
     assert shown.loc[0, "Scheduled for"] == "—"  # sent straight away: no "None"
