@@ -1,4 +1,5 @@
-"""Campaign Console: the entry point. Owns the navigation; each page is a short script in pages/.
+"""Campaign Console: the entry point. Decides who is using it, then builds the navigation they may see;
+each page is a short script in pages/ and checks its own action again (a page can be opened by URL).
 
 Every page is reached through this script, so every page gets the console's layout (banner, sidebar).
 Streamlit would otherwise treat the `pages/` folder as a navigation of its own on the first request
@@ -11,20 +12,27 @@ drawn here.
 import streamlit as st
 
 import ui
+from lib.team import Action, can
 
 ui.own_navigation()
 st.set_page_config(page_title="Campaign Console", page_icon="✉️", layout="wide")
 ui.inject_css()
 runtime = ui.get_runtime()
+person = ui.current_person()  # stops here for someone not signed in, or not in the team: they see nothing else
 ui.platform_banner(runtime)
+links = st.sidebar.container()  # the page links above who is signed in
+ui.identity_sidebar(person)
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/compose.py", title="Compose", icon=":material/edit_square:"),
-    st.Page("pages/dispatches.py", title="Dispatches", icon=":material/monitoring:"),
-    st.Page("pages/templates.py", title="Templates", icon=":material/description:"),
+    (None, st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)),
+    (Action.COMPOSE, st.Page("pages/compose.py", title="Compose", icon=":material/edit_square:")),
+    (Action.VIEW_DISPATCHES, st.Page("pages/dispatches.py", title="Dispatches", icon=":material/monitoring:")),
+    (Action.MANAGE_TEMPLATES, st.Page("pages/templates.py", title="Templates", icon=":material/description:")),
+    (Action.MANAGE_TEAM, st.Page("pages/team.py", title="Team", icon=":material/group:")),
+    (Action.VIEW_AUDIT, st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:")),
 ]
-navigation = st.navigation(PAGES, position="hidden")
-ui.sidebar_navigation(PAGES)
+allowed = [page for action, page in PAGES if action is None or can(person, action)]
+navigation = st.navigation(allowed, position="hidden")
+ui.sidebar_navigation(allowed, links)
 ui.mark_shell_drawn()
 navigation.run()

@@ -10,7 +10,7 @@ def add_map_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--map", action="append", default=[], metavar="NAME=COLUMN",
         help="which column fills a field or a tag: --map mobile=Κινητό, --map Firstname='First name' "
-        "(fields: mobile, email, id, card); repeat for each",
+        "(fields: mobile, email, id, card, consent); repeat for each",
     )
 
 

@@ -54,9 +54,11 @@ def main(argv: list[str], catalog=None) -> int:
     try:
         args = _parser().parse_args(argv)
         if catalog is None:
+            from lib.history.store import open_store
             from lib.runtime import console_catalog
 
-            catalog = console_catalog(get_settings())
+            settings = get_settings()
+            catalog = console_catalog(settings, open_store(settings.database_url))
         return _run(args, catalog)
     except (_Refused, CatalogError, SettingsError, OSError, UnicodeDecodeError) as exc:
         print(str(exc), file=sys.stderr)
