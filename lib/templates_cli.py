@@ -2,8 +2,11 @@
 
 The same catalog the Templates page edits (the sandbox's own file in sandbox mode, the history
 store's copy for a live platform), so a live console's catalog can be set up from a script.
+`import` changes it as a named person (`--as EMAIL`, else CONSOLE_OPERATOR) under the team's roles,
+and is written to the audit trail, exactly like an import on the Templates page.
 
-Exit codes: 0 done; 2 bad arguments, an unknown template, or a file that cannot be read or imported.
+Exit codes: 0 done; 2 bad arguments, an unknown template, or a file that cannot be read or imported;
+77 refused: that person is not in the team or may not manage templates.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from lib.settings import SettingsError, get_settings
 from lib.templates import CatalogError, Template, dump_catalog, merge_catalog, parse_catalog, template_tags
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 77
 
 
 class _Refused(Exception):
@@ -31,7 +34,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m lib templates", description="List, show, import and export the console's template catalog.",
-        epilog="exit codes:\n  0  done\n  2  bad arguments, an unknown template, or a file that cannot be imported\n",
+        epilog="exit codes:\n  0  done\n  2  bad arguments, an unknown template, or a file that cannot be imported\n"
+        "  77 refused: not in the team, or the role may not manage templates\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="list|show|import|export")
@@ -43,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     bring = commands.add_parser("import", help="add the templates of a JSON file; same id replaces")
     bring.add_argument("file", help="a catalog file as `export` writes it")
     bring.add_argument("--replace", action="store_true", help="the file becomes the whole catalog (others removed)")
+    bring.add_argument("--as", dest="acting_as", metavar="EMAIL", help="act as this team member (default CONSOLE_OPERATOR)")
     out = commands.add_parser("export", help="the catalog as JSON, to a file or the screen")
     out.add_argument("file", nargs="?", help="where to write it (default: print it)")
     for sub in (listing, show, bring, out):
@@ -50,19 +55,41 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str], catalog=None) -> int:
+def main(argv: list[str]) -> int:
+    from lib.history.store import open_store
+    from lib.runtime import console_catalog
+    from lib.team.roles import NotAllowed
+
     try:
         args = _parser().parse_args(argv)
-        if catalog is None:
-            from lib.history.store import open_store
-            from lib.runtime import console_catalog
-
-            settings = get_settings()
-            catalog = console_catalog(settings, open_store(settings.database_url))
+        settings = get_settings()
+        store = open_store(settings.database_url)
+        catalog = console_catalog(settings, store)
+        if args.command == "import":
+            catalog = _audited(catalog, store, settings, args.acting_as)
         return _run(args, catalog)
+    except (NotAllowed, _NotInTeam) as exc:
+        print(str(exc) if isinstance(exc, _NotInTeam) else f"Refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except (_Refused, CatalogError, SettingsError, OSError, UnicodeDecodeError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
+
+
+class _NotInTeam(Exception):
+    """The team does not know the person the command acts as; str() is the team's own sentence."""
+
+
+def _audited(catalog, store, settings, acting_as: str | None):
+    """The catalog as the Templates page changes it: role checked, every change in the audit trail."""
+    from lib.team import cli as team_cli
+    from lib.templates_audit import AuditedCatalog
+
+    try:
+        person = team_cli.acting_person(settings, store, acting_as)
+    except team_cli._Stop as stop:  # the team command's own refusal: not in the team
+        raise _NotInTeam(str(stop)) from None
+    return AuditedCatalog(catalog, store, person)
 
 
 def _run(args, catalog) -> int:

@@ -16,12 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def console(tmp_path):
     """Run `python -m lib ARGS` against a sandbox catalog and store of its own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
-    env.update(CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"), DATABASE_URL=f"sqlite:///{tmp_path / 'console.db'}")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
+    base.update(CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"), DATABASE_URL=f"sqlite:///{tmp_path / 'console.db'}")
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "lib", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=60)
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lib", *args], cwd=ROOT, env={**base, **(env or {})},
+                              capture_output=True, text=True, timeout=60)
 
     run.sandbox_dir = tmp_path / "sandbox"
     return run
@@ -46,6 +46,17 @@ def test_list_show_export_import_round_trip(console, tmp_path):
     on_disk = json.loads((console.sandbox_dir / "templates.json").read_text(encoding="utf-8"))
     assert 501 in {t["id"] for t in on_disk}
     assert json.loads(console("templates", "show", "501", "--json").stdout)["name"] == "Black Friday"
+    # Recorded like an import on the Templates page: who, and which templates it added.
+    events = json.loads(console("audit", "--json").stdout)
+    [event] = [e for e in events if e["action"] == "templates_import"]
+    assert event["details"]["added"] == [501]
+
+
+def test_import_is_refused_for_someone_the_team_does_not_know(console, tmp_path):
+    exported = tmp_path / "catalog.json"
+    assert console("templates", "export", str(exported)).returncode == 0
+    done = console("templates", "import", str(exported), "--as", "eve@example.com", env={"CONSOLE_AUTH": "on"})
+    assert done.returncode == 77 and "eve@example.com" in done.stderr and done.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(
