@@ -297,7 +297,7 @@ def _search(conn: Connection, text: str) -> tuple[list[int], list[int], str]:
     note = (
         f"Showing {found} match{'es' if found != 1 else ''} for “{text}” across all dates"
         if found
-        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that uniqueId"
+        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that customer ID"
     )
     return sorted(send_ids), tracked, note
 
