@@ -212,6 +212,9 @@ def inject_css() -> None:
         .cc-open {background: #d4351c; color: #fff}
         .cc-sms {background: #e8f1f8; border-radius: 1rem 1rem 1rem .2rem; padding: .7rem 1rem;
                  white-space: pre-wrap; max-width: 36rem; font-size: .95rem; margin-bottom: .3rem}
+        /* Metric labels wrap instead of ending in "…" on narrow screens (1024 px with the sidebar). */
+        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
+            overflow: visible !important; text-overflow: clip !important; height: auto !important}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
         </style>""",

@@ -395,7 +395,7 @@ def status_history(frame: pd.DataFrame, tz=None) -> go.Figure:
         hovertemplate="%{y} since %{x|%d %b %Y %H:%M:%S}<extra></extra>",
         name="Status",
     )
-    _layout(fig, title, "Time the change was seen" + (f" ({tz})" if tz is not None else " (UTC)"), "Status")
+    _layout(fig, title, "Seen at" + (f" ({tz})" if tz is not None else " (UTC)"), "Status")
     fig.update_layout(showlegend=False, height=280, margin={"b": 60})
     fig.update_yaxes(categoryorder="array", categoryarray=order)
     fig.update_xaxes(range=_time_range(taken.min(), taken.max(), 0.05), tickformat=TIME_TICKS)

@@ -62,6 +62,9 @@ def test_excel_download_opens_and_has_the_rows(console_app, browser_page):  # no
     for width in (1024, 1440):
         page.set_viewport_size({"width": width, "height": 900})
         wait_for_app_idle(page)
+        cut = page.evaluate("""[...document.querySelectorAll('[data-testid=stMetricLabel], [data-testid=stMetricLabel] *')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+        assert cut == [], f"metric labels cut off at {width} px: {cut}"
         page.evaluate(TOP)
         screenshot(page, f"dispatches-{width}")
     page.get_by_role("tab", name="Charts").click()
