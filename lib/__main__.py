@@ -11,6 +11,7 @@ COMMANDS = {
     "preview": ("lib.personalization.cli", "preview personalised messages"),
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
+    "templates": ("lib.templates_cli", "list, show, import or export the template catalog"),
     "team": ("lib.team.cli", "who may use the console: team add|remove|role|list"),
     "audit": ("lib.team.audit_cli", "read the audit trail"),
 }
@@ -18,7 +19,7 @@ COMMANDS = {
 
 def usage() -> str:
     lines = ["usage: python -m lib COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<9} {about}" for name, (_, about) in COMMANDS.items()]
+    lines += [f"  {name:<10} {about}" for name, (_, about) in COMMANDS.items()]
     return "\n".join(lines)
 
 

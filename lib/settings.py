@@ -45,6 +45,7 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    csv_delimiter: str = ";"  # what Greek (European) Excel opens with a double click
     # Sign-in (issue 11): "auto" signs people in when a provider is configured; "on" insists on one;
     # "off" turns sign-in and the team's roles off (a live platform then warns on every page).
     auth: str = "auto"
@@ -236,6 +237,10 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+    if (raw := get("CONSOLE_CSV_DELIMITER")) is not None:
+        if raw not in (";", ",", "\t", "tab"):
+            raise SettingsError(f"CONSOLE_CSV_DELIMITER must be ; or , (or tab), not {raw!r}")
+        values["csv_delimiter"] = "\t" if raw == "tab" else raw
     if get("CONSOLE_QUIET_HOURS") or get("CONSOLE_QUIET_HOURS_CHANNELS") or get("CONSOLE_QUIET_HOURS_KINDS"):
         values["quiet_hours"] = _quiet_hours(
             get("CONSOLE_QUIET_HOURS") or DEFAULT_WINDOW, get("CONSOLE_QUIET_HOURS_CHANNELS"),

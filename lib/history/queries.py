@@ -297,7 +297,7 @@ def _search(conn: Connection, text: str) -> tuple[list[int], list[int], str]:
     note = (
         f"Showing {found} match{'es' if found != 1 else ''} for “{text}” across all dates"
         if found
-        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that uniqueId"
+        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that customer ID"
     )
     return sorted(send_ids), tracked, note
 
@@ -468,26 +468,27 @@ def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
 
 
 def export_table(history: History) -> pd.DataFrame:
-    """One row per dispatch (or per chunk without one) with its send: what a manager filters in Excel."""
+    """One row per dispatch (or per part without one) with its send, under the headers a manager reads in Excel."""
     chunks, dispatches, sends = history.chunks, history.dispatches, history.sends
     d = dispatches.set_index("dispatch_id")
     by_send = sends.set_index("id")
     rows = pd.DataFrame(
         {
-            "send": chunks["send_id"].astype("int64"),
-            "chunk": chunks["seq"].astype("int64"),
-            "dispatch": chunks["dispatch_id"].astype("Int64"),
-            "template": _lookup(chunks["send_id"], by_send["template_name"]),
-            "channel": _lookup(chunks["send_id"], by_send["channel"]),
-            "created_at": _lookup(chunks["send_id"], by_send["created_at"]),
-            "scheduled_for": _lookup(chunks["send_id"], by_send["schedule_at"]),
-            "sent_by": _lookup(chunks["send_id"], by_send["created_by"]),
-            "status": chunks["label"],
-            "recipients": chunks["recipient_count"].astype("int64"),
-            "accepted": chunks["accepted"].astype("int64"),
-            "rejected_by_platform": chunks["platform_invalid"].astype("int64"),
-            "finished_queuing_at": _lookup(chunks["dispatch_id"], d["finished_queuing_at"]),
-            "error_message": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
+            "Send": chunks["send_id"].astype("int64"),
+            "Part": chunks["seq"].astype("int64"),
+            "Dispatch": chunks["dispatch_id"].astype("Int64"),
+            "Template": _lookup(chunks["send_id"], by_send["template_name"]),
+            "Channel": _lookup(chunks["send_id"], by_send["channel"]).map(CHANNEL_LABELS),
+            "Created": _lookup(chunks["send_id"], by_send["created_at"]),
+            "Scheduled for": _lookup(chunks["send_id"], by_send["schedule_at"]),
+            "Sent by": _lookup(chunks["send_id"], by_send["created_by"]),
+            "Test send": _lookup(chunks["send_id"], by_send["is_test"]).map({True: "yes", False: "no"}),
+            "Status": chunks["label"],
+            "Recipients": chunks["recipient_count"].astype("int64"),
+            "Accepted": chunks["accepted"].astype("int64"),
+            "Rejected by the platform": chunks["platform_invalid"].astype("int64"),
+            "Finished queuing": _lookup(chunks["dispatch_id"], d["finished_queuing_at"]),
+            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
         }
     )
     tracked = dispatches[dispatches["send_id"].isna()]
@@ -497,21 +498,21 @@ def export_table(history: History) -> pd.DataFrame:
                 rows,
                 pd.DataFrame(
                     {
-                        "dispatch": tracked["dispatch_id"].astype("Int64"),
-                        "template": tracked["template"],
-                        "channel": tracked["message_type_id"].map({1: "sms", 2: "email"}),
-                        "created_at": tracked["created_at"],
-                        "status": tracked["status"],
-                        "recipients": tracked["total_recipients"],
-                        "finished_queuing_at": tracked["finished_queuing_at"],
-                        "error_message": tracked["error_message"],
-                        "sent_by": "tracked by number",
+                        "Dispatch": tracked["dispatch_id"].astype("Int64"),
+                        "Template": tracked["template"],
+                        "Channel": tracked["message_type_id"].map({1: "sms", 2: "email"}).map(CHANNEL_LABELS),
+                        "Created": tracked["created_at"],
+                        "Status": tracked["status"],
+                        "Recipients": tracked["total_recipients"],
+                        "Finished queuing": tracked["finished_queuing_at"],
+                        "Problem": tracked["error_message"],
+                        "Sent by": "tracked by number",
                     }
                 ),
             ],
             ignore_index=True,
         )
-    return rows.sort_values(["created_at", "send", "chunk"], ascending=[False, False, True], na_position="last")
+    return rows.sort_values(["Created", "Send", "Part"], ascending=[False, False, True], na_position="last")
 
 
 def send_parts(history: History, send_id: int) -> pd.DataFrame:
@@ -520,7 +521,7 @@ def send_parts(history: History, send_id: int) -> pd.DataFrame:
     d = history.dispatches.set_index("dispatch_id")
     return pd.DataFrame(
         {
-            "Chunk": chunks["seq"].astype("int64"),
+            "Part": chunks["seq"].astype("int64"),
             "Dispatch": chunks["dispatch_id"].astype("Int64"),
             "Status": [[label] for label in chunks["label"]],
             "Recipients": chunks["recipient_count"].astype("int64"),
@@ -760,17 +761,17 @@ def invalid_recipients(store: HistoryStore, send_id: int) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(
-        rows, columns=["Spreadsheet row", "uniqueId", "Mobile or email", "Reason", "Chunk", "Dispatch"]
+        rows, columns=["Spreadsheet row", "Customer ID", "Mobile or email", "Reason", "Part", "Dispatch"]
     )
 
 
 def _invalid_row(seq, dispatch_id, match, unique_id: str, destination: str, reason: str) -> dict:
     return {
         "Spreadsheet row": match.row_number if match else None,
-        "uniqueId": unique_id,
+        "Customer ID": unique_id,
         "Mobile or email": destination,
         "Reason": reason,
-        "Chunk": seq,
+        "Part": seq,
         "Dispatch": dispatch_id,
     }
 

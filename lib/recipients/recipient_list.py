@@ -19,7 +19,14 @@ import pandas as pd
 import pyarrow as pa
 
 from lib.recipients import emails, mobiles
-from lib.recipients.mapping import ColumnMapping, Field, detect_mapping, tags_missing
+from lib.recipients.mapping import (
+    ColumnMapping,
+    Field,
+    MappingOptionError,
+    apply_map_options,
+    detect_mapping,
+    tags_missing,
+)
 from lib.recipients.problems import (
     FIELD_DESCRIPTIONS,
     PROBLEM_COLUMNS,
@@ -32,7 +39,7 @@ from lib.recipients.problems import (
     severity_of,
     summary_sentences,
 )
-from lib.recipients.reading import Table, read_table
+from lib.recipients.reading import RecipientFileError, Table, read_table
 from lib.settings import Settings, get_settings
 from lib.templates import Channel, Template, template_tags
 
@@ -146,13 +153,34 @@ def release_unused_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def load_for_template(path: Path, template: Template, settings: Settings, sheet: str | None = None) -> RecipientList:
+def load_for_template(
+    path: Path, template: Template, settings: Settings, sheet: str | None = None, map_options: Sequence[str] = ()
+) -> RecipientList:
     """The recipient list in the file at `path`, checked for `template`'s channel and tags (the
-    command line's way in; the page passes the uploaded bytes to load_recipient_list)."""
-    return load_recipient_list(
+    command line's way in; the page passes the uploaded bytes to load_recipient_list).
+    `map_options` are the command line's `--map NAME=COLUMN`, applied over the detected mapping."""
+    return load_with_map_options(
         path.read_bytes(), path.name, channel=template.channel, template_tags=template_tags(template),
-        settings=settings, sheet=sheet,
+        settings=settings, sheet=sheet, map_options=map_options,
     )
+
+
+def load_with_map_options(
+    data: bytes, filename: str, *, channel: Channel, template_tags: Sequence[str], settings: Settings,
+    sheet: str | None, map_options: Sequence[str],
+) -> RecipientList:
+    """Read with the detected mapping, then again with `--map` options applied over it.
+    A bad option raises RecipientFileError (one sentence naming it)."""
+    result = load_recipient_list(data, filename, channel=channel, template_tags=template_tags, settings=settings,
+                                 sheet=sheet)
+    if not map_options:
+        return result
+    try:
+        mapping = apply_map_options(result.mapping, map_options, result.headers, template_tags)
+    except MappingOptionError as exc:
+        raise RecipientFileError(str(exc)) from None
+    return load_recipient_list(data, filename, channel=channel, template_tags=template_tags, settings=settings,
+                               sheet=sheet, mapping=mapping)
 
 
 def _remember(cache: OrderedDict, key: tuple, value: object) -> None:
