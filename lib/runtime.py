@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lib.history.store import HistoryStore, open_store, utcnow
+from lib.history.store import SANDBOX_PLATFORM, HistoryStore, open_store, platform_key, utcnow
 from lib.messaging.client import MessagingClient
 from lib.sandbox.embedded import sandbox_config_for
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
@@ -79,12 +79,19 @@ class StoreCatalog:
             self.save(template)
 
 
+def open_console_store(settings: Settings) -> HistoryStore:
+    """The history store for these settings, seen from their platform (raises StoreError)."""
+    store = open_store(settings.database_url, busy_timeout=settings.db_busy_timeout)
+    return store.for_platform(SANDBOX_PLATFORM if settings.uses_sandbox else platform_key(settings.api_url, False))
+
+
 def start_runtime(settings: Settings) -> ConsoleRuntime:
+    # The store first: a database that cannot be used stops the start before anything runs.
+    store = open_console_store(settings)
     # One sandbox per runtime (the app caches its runtime once per server process).
     sandbox = run_sandbox_in_thread(sandbox_config_for(settings)) if settings.uses_sandbox else None
     platform_url = sandbox.url if sandbox is not None else settings.api_url
     client = MessagingClient.from_settings(settings, base_url=platform_url)
-    store = open_store(settings.database_url)
     # Recipients' personal data older than the retention period is purged at every start.
     store.purge_personal_data(utcnow(), settings.retention_days)
     return ConsoleRuntime(settings, platform_url, store, client, sandbox)
