@@ -353,7 +353,8 @@ def apply_dispatch(
     conn.execute(upsert(conn, s.dispatches, new, tuple(key), known))
     if changed:
         snapshot = {**key, "seq": last_seq + 1, "taken_at": now, **dict(zip(SNAPSHOT_FIELDS, state, strict=True))}
-        changed = conn.execute(upsert(conn, s.dispatch_snapshots, snapshot, (*key, "seq"), None)).rowcount == 1
+        inserted = upsert(conn, s.dispatch_snapshots, snapshot, (*key, "seq"), None).returning(s.dispatch_snapshots.c.id)
+        changed = conn.execute(inserted).first() is not None  # None: another refresher recorded it first
     return changed, bool(values["is_final"])
 
 
