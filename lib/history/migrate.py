@@ -113,6 +113,26 @@ def _known_revisions(config: Config) -> set[str]:
     return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
 
 
+def new_revision(message: str) -> Path:
+    """Write the next revision (NNNN_message.py) with Alembic's autogenerate: the difference between a
+    scratch SQLite database upgraded to the newest revision and lib/history/schema.py. Read and edit
+    it before committing (autogenerate misses renames, data moves and server defaults)."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = create_engine(f"sqlite:///{scratch}/scratch.db")
+        with engine.connect() as conn, conn.begin():
+            config = alembic_config(conn)
+            command.upgrade(config, "head")
+            script = command.revision(
+                config, message=message, autogenerate=True, rev_id=f"{int(head_revision()) + 1:04d}"
+            )
+        engine.dispose()
+    return Path(script.path)
+
+
 def main(argv: list[str]) -> int:
     """`python -m lib migrate`: create or upgrade the configured database and say which and where."""
     import argparse
@@ -120,9 +140,16 @@ def main(argv: list[str]) -> int:
     from lib.history.store import StoreError, describe_database, open_store
     from lib.settings import SettingsError, load_settings
 
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="python -m lib migrate", description="Create or upgrade the history database (safe to run twice)."
-    ).parse_args(argv)
+    )
+    parser.add_argument(
+        "--new-revision", metavar="MESSAGE", help="for developers: write the next migration from schema.py's changes"
+    )
+    args = parser.parse_args(argv)
+    if args.new_revision:
+        print(f"Wrote {new_revision(args.new_revision)}: read it, fix what autogenerate cannot know, then test")
+        return 0
     try:
         settings = load_settings()
         store = open_store(settings.database_url, shared=False, busy_timeout=settings.db_busy_timeout)

@@ -12,6 +12,7 @@ sentence naming the database and what to do.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -755,8 +756,15 @@ def upsert(conn: Connection, table: Table, values: dict, key: Sequence[str], on_
     return statement.on_conflict_do_update(index_elements=list(key), set_=on_conflict)
 
 
+def _fields(record_type, row) -> dict:
+    """The row's columns that the record has: a column another feature adds to the table must not
+    break every reader of sends and chunks."""
+    names = {f.name for f in dataclasses.fields(record_type)}
+    return {k: v for k, v in dict(row).items() if k in names}
+
+
 def _send_record(row, chunk_counts: dict[str, int], recipient_counts: dict[str, int]) -> SendRecord:
-    data = dict(row)
+    data = _fields(SendRecord, row)
     data["estimated_cost"] = None if data["estimated_cost"] is None else Decimal(data["estimated_cost"])
     data["is_sandbox"] = bool(data["is_sandbox"])
     data["is_test"] = bool(data["is_test"])
@@ -764,7 +772,7 @@ def _send_record(row, chunk_counts: dict[str, int], recipient_counts: dict[str, 
 
 
 def _chunk_record(row) -> ChunkRecord:
-    data = dict(row)
+    data = _fields(ChunkRecord, row)
     data["status"] = ChunkStatus(data["status"])
     return ChunkRecord(**data)
 
