@@ -202,3 +202,12 @@ def test_the_home_page_shows_the_sentence_instead_of_a_traceback(app_env, tmp_pa
     assert at.error and "is empty (0 bytes)" in at.error[0].value and str(path) in at.error[0].value
     assert path.read_bytes() == b""
     path.unlink()  # app_env's teardown starts the runtime once more to stop its sandbox
+
+
+def test_an_unreachable_postgresql_is_named_without_its_password():
+    with pytest.raises(StoreError) as refused:
+        open_store("postgresql+psycopg://console:pw-s3cret@127.0.0.1:1/history")
+    message = str(refused.value)
+    assert "postgresql+psycopg://console@127.0.0.1:1/history" in message
+    assert "check that PostgreSQL is running and DATABASE_URL is right" in message
+    assert "pw-s3cret" not in message and "\n" not in message
