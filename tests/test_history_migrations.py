@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, inspect, text
 from lib.history import schema
 from lib.history.migrate import MIGRATIONS_DIR, head_revision
 from lib.history.store import StoreError, close_all_stores, open_store
+from lib.templates import Channel, Template, TemplateKind
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -33,21 +34,39 @@ def _close_stores():
     close_all_stores()
 
 
-def _baseline_module():
-    path = MIGRATIONS_DIR / "versions" / "0001_baseline.py"
-    spec = importlib.util.spec_from_file_location("baseline_0001", path)
+def _revision_module(name: str):
+    path = MIGRATIONS_DIR / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"revision_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def make_old_database(url: str) -> None:
-    """A database as the console before Alembic left it: schema_version 1, with a sandbox send, a live
-    send, their dispatches (the same id on both platforms is impossible then) and snapshots."""
+# What each hand-written schema_version had on top of version 1 ("3+team": a version-3 file that
+# main's create_all made after the team tables existed).
+OLD_VERSIONS = ["1", "2", "3", "3+team"]
+
+
+def make_old_database(url: str, version: str = "1") -> None:
+    """A database as the console before Alembic left it, with a sandbox send, a live send, their
+    dispatches (the same id on both platforms is impossible then), snapshots and a template."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        _baseline_module()._baseline().create_all(conn)
-        conn.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+        _revision_module("0001_baseline")._baseline().create_all(conn)
+        if version >= "2":
+            conn.execute(text("ALTER TABLE templates ADD COLUMN kind VARCHAR(9)"))
+        if version >= "3":
+            conn.execute(text("ALTER TABLE chunks ADD COLUMN platform_answer TEXT"))
+        if version == "3+team":
+            team = _revision_module("0004_team_audit")
+            team._tables().create_all(conn)
+            for statement in team.APPEND_ONLY[conn.dialect.name]:
+                conn.execute(text(statement))
+        conn.execute(text("INSERT INTO schema_version (version) VALUES (:v)"), {"v": int(version[0])})
+        conn.execute(
+            text("INSERT INTO templates (id, name, channel, subject, body, updated_at) VALUES (71, 'Promo', 'sms', '', 'Hi', :t)"),
+            {"t": T0},
+        )
         for send_id, sandbox, url_ in ((1, True, "http://127.0.0.1:8000"), (2, False, "https://api.example.com/")):
             conn.execute(
                 text(
@@ -89,10 +108,11 @@ def schema_differences(url: str) -> list:
     return differences
 
 
-def test_an_old_database_is_upgraded_to_exactly_the_current_schema(database_url):
-    make_old_database(database_url)
+@pytest.mark.parametrize("version", OLD_VERSIONS)
+def test_an_old_database_is_upgraded_to_exactly_the_current_schema(database_url, version):
+    make_old_database(database_url, version)
     store = open_store(database_url)
-    assert store.last_migration.before == "schema_version 1"
+    assert store.last_migration.before == f"schema_version {version[0]}"
     assert store.version() == head_revision()
     assert schema_differences(database_url) == []
     assert "schema_version" not in inspect(store.engine).get_table_names()
@@ -120,6 +140,28 @@ def test_the_upgrade_keeps_the_data_and_gives_it_platform_keys(database_url):
     ]
     assert [tuple(r) for r in snapshots] == [("sandbox", 1, 1), ("sandbox", 2, 2), ("sandbox", 3, 3)]
     assert store.get_send(2).send.platform == "https://api.example.com"
+    assert all(c.platform_answer is None for c in store.get_send(2).chunks)
+
+
+def test_templates_saved_before_kinds_existed_read_as_marketing(database_url):
+    make_old_database(database_url, "1")
+    store = open_store(database_url)
+    assert [(t.id, t.kind) for t in store.list_templates()] == [(71, TemplateKind.MARKETING)]
+    store.upsert_template(Template(72, "Order ready", Channel.SMS, "Ready", kind=TemplateKind.SERVICE))
+    assert [t.kind for t in store.list_templates()] == [TemplateKind.MARKETING, TemplateKind.SERVICE]
+
+
+@pytest.mark.parametrize("version", ["1", "3+team"])
+def test_the_audit_trail_is_append_only_after_the_upgrade_too(database_url, version):
+    make_old_database(database_url, version)
+    store = open_store(database_url)
+    with store.write() as conn:
+        conn.execute(
+            text("INSERT INTO audit_events (at, actor, action, details) VALUES (:t, 'ann', 'sign_in', '{}')"),
+            {"t": T0},
+        )
+    with pytest.raises(Exception, match="append-only"), store.write() as conn:
+        conn.execute(text("UPDATE audit_events SET actor = 'someone else'"))
 
 
 def test_a_database_from_a_newer_console_is_refused(database_url):
@@ -151,10 +193,10 @@ def _migrate_process(database_url: str) -> subprocess.Popen:
     )
 
 
-@pytest.mark.parametrize("old", [False, True], ids=["fresh", "schema_version 1"])
+@pytest.mark.parametrize("old", [False, True], ids=["fresh", "schema_version 3"])
 def test_two_processes_migrating_at_once_both_succeed_and_leave_one_schema(database_url, old):
     if old:
-        make_old_database(database_url)
+        make_old_database(database_url, "3")
     first, second = _migrate_process(database_url), _migrate_process(database_url)
     outputs = [p.communicate(timeout=120) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outputs

@@ -16,7 +16,7 @@ from lib.history import schema
 from lib.history.migrate import head_revision
 from lib.history.store import ClaimTaken, NewRecipient, close_all_stores, open_store, strip_credentials
 from lib.sending.status import ChunkStatus
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, TemplateKind
 
 
 @pytest.fixture
@@ -187,6 +187,8 @@ def test_templates_crud(db_url):
     store.upsert_template(Template(81, "Mail", Channel.EMAIL, "<p>Hi</p>", "Hello"))
     store.upsert_template(Template(71, "Promo v2", Channel.SMS, "Code {{voucherCode}}!"))
     assert [(t.id, t.name) for t in store.list_templates()] == [(71, "Promo v2"), (81, "Mail")]
+    store.upsert_template(Template(81, "Mail", Channel.EMAIL, "<p>Hi</p>", "Hello", kind=TemplateKind.SERVICE))
+    assert [t.kind for t in store.list_templates()] == [TemplateKind.MARKETING, TemplateKind.SERVICE]
     assert store.delete_template(81) and not store.delete_template(81)
     assert [t.id for t in store.list_templates()] == [71]
 

@@ -2,8 +2,9 @@
 
 One path for `python -m lib migrate`, the worker's start and `open_store`:
 - an empty database gets `metadata.create_all` and is stamped at the newest revision;
-- a database at the hand-written `schema_version` 1 (before Alembic) is stamped as revision 0001,
-  then upgraded;
+- a database at a hand-written `schema_version` (1, 2 or 3, before Alembic) is stamped as revision
+  0001 and upgraded: revisions 0002-0004 (the old versions 2 and 3, and the team tables) add only
+  what is missing, so each old version ends up the same;
 - a database Alembic knows is upgraded to the newest revision;
 - anything else (tables that are not ours, a revision newer than this code) is refused in one sentence.
 
@@ -28,6 +29,7 @@ from lib.history import schema as s
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BASELINE_REVISION = "0001"  # the schema of hand-written schema_version 1
+HAND_WRITTEN_VERSIONS = (1, 2, 3)  # schema_version values before Alembic; all upgrade from 0001
 MIGRATION_LOCK_KEY = 0x43434D4947  # any constant 64-bit number: "CCMIG"; advisory locks are per database
 
 
@@ -91,14 +93,14 @@ def _migrate_locked(conn: Connection) -> MigrationReport:
         return MigrationReport(current, head, "upgraded")
     if "schema_version" in tables:
         versions = conn.execute(text("SELECT version FROM schema_version")).scalars().all()
-        if versions != [1]:
+        if len(versions) != 1 or versions[0] not in HAND_WRITTEN_VERSIONS:
             raise MigrationRefused(
                 f"The history database has schema version {versions}, which this console does not know; "
                 "update the console before using it"
             )
         command.stamp(config, BASELINE_REVISION)
         command.upgrade(config, "head")
-        return MigrationReport("schema_version 1", head, "upgraded")
+        return MigrationReport(f"schema_version {versions[0]}", head, "upgraded")
     if tables:
         raise MigrationRefused(
             f"The database already has tables that are not the console's history ({', '.join(sorted(tables)[:3])}…); "

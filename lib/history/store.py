@@ -32,12 +32,12 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, func, in
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 
 from lib.history import schema as s
 from lib.history.migrate import MigrationRefused, MigrationReport, migrate
 from lib.sending.status import ChunkStatus
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, TemplateKind
 
 SQLITE_BUSY_TIMEOUT = 15.0  # seconds; the CONSOLE_DB_BUSY_TIMEOUT setting
 SANDBOX_PLATFORM = "sandbox"  # the platform key of every sandbox send and dispatch
@@ -138,6 +138,8 @@ class ChunkRecord:
     error_message: str | None
     attempts: int
     updated_at: datetime
+    # The platform's answer as received, kept only when its figures did not add up (see SendResult).
+    platform_answer: str | None = None
 
     @property
     def platform_invalids(self) -> dict:
@@ -395,14 +397,17 @@ class HistoryStore:
 
     @contextmanager
     def _faults(self) -> Iterator[None]:
-        """Database faults become StoreError with a sentence; IntegrityError (a claim taken, a
-        duplicate) is the caller's business and passes through."""
+        """Faults of the database itself (locked, read-only, damaged, full, unreachable) become
+        StoreError with a sentence. What the data or the schema refuses (a claim taken, a trigger)
+        is the caller's business and passes through as it is."""
         try:
             yield
-        except IntegrityError:
-            raise
-        except DBAPIError as exc:
+        except OperationalError as exc:
             raise StoreError(self.fault_sentence(exc)) from exc
+        except DatabaseError as exc:
+            if type(exc.orig) is sqlite3.DatabaseError:  # "file is not a database", "disk image is malformed"
+                raise StoreError(self.fault_sentence(exc)) from exc
+            raise
 
     def fault_sentence(self, exc: DBAPIError) -> str:
         message = str(exc.orig).lower()
@@ -691,7 +696,8 @@ class HistoryStore:
             return [_stored_recipient(row) for row in rows.mappings()]
 
     def purge_personal_data(self, now: datetime, retention_days: int | None = None) -> int:
-        """Delete recipient rows (and the platform's lists of invalid numbers/addresses) of sends
+        """Delete recipient rows (and the platform's lists of invalid numbers/addresses, and any answer
+        kept as received, which may list them too) of sends
         older than the retention period. Counts, statuses and dispatch ids stay. Returns the number
         of recipient rows deleted. `retention_days` defaults to the CONSOLE_RETENTION_DAYS setting."""
         if retention_days is None:
@@ -704,7 +710,7 @@ class HistoryStore:
         )
         with self.write() as conn:
             deleted = conn.execute(s.chunk_recipients.delete().where(s.chunk_recipients.c.chunk_id.in_(old_chunks)))
-            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None))
+            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None, platform_answer=None))
             return int(deleted.rowcount or 0)
 
     # -- templates -----------------------------------------------------------------------------
@@ -713,24 +719,37 @@ class HistoryStore:
         with self.read() as conn:
             rows = conn.execute(select(s.templates).order_by(s.templates.c.id)).mappings().all()
         return [
-            Template(id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"])
+            Template(
+                id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"],
+                kind=TemplateKind(r["kind"] or TemplateKind.MARKETING),
+            )
             for r in rows
         ]
 
-    def upsert_template(self, template: Template, now: datetime | None = None) -> None:
+    @contextmanager
+    def _in(self, conn: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction when given one (to commit with its audit row), else a new one."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.write() as own:
+                yield own
+
+    def upsert_template(self, template: Template, now: datetime | None = None, *, conn: Connection | None = None) -> None:
         values = {
             "name": template.name,
             "channel": template.channel.value,
             "subject": template.subject or "",
             "body": template.body,
+            "kind": template.kind.value,
             "updated_at": now or utcnow(),
         }
-        with self.write() as conn:
-            conn.execute(upsert(conn, s.templates, {"id": template.id, **values}, ("id",), values))
+        with self._in(conn) as c:
+            c.execute(upsert(c, s.templates, {"id": template.id, **values}, ("id",), values))
 
-    def delete_template(self, template_id: int) -> bool:
-        with self.write() as conn:
-            return conn.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
+    def delete_template(self, template_id: int, *, conn: Connection | None = None) -> bool:
+        with self._in(conn) as c:
+            return c.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
 
     # -- meta ----------------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ their send ("sandbox" or the live URL without credentials); a dispatch tracked f
 platform of the latest send (or "sandbox" when there is none). `schema_version` gives way to
 Alembic's own `alembic_version`.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -31,8 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
-revision = "0002"
-down_revision = "0001"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
