@@ -12,10 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from lib.history import schema as s
-from lib.history.refresh import apply_dispatch, pending_dispatches, refresh_pending
+from lib.history.refresh import apply_dispatch, pending_dispatches, refresh_health, refresh_pending
 from lib.history.store import ClaimTaken, close_all_stores, open_store, platform_key
+from lib.messaging import MessagingClient
 from lib.sending.status import ChunkStatus
 from lib.settings import LIVE_DATABASE_URL, SANDBOX_DATABASE_URL, load_settings
+from tests.conftest import SANDBOX_USER
 from tests.support_dispatches import record_send
 from tests.test_history_store import new_send
 
@@ -111,3 +113,12 @@ def test_two_refreshers_recording_the_same_change_at_once_leave_one_snapshot(sto
 def test_sandbox_and_live_keep_separate_database_files_unless_one_is_configured(env, database_url, tmp_path):
     assert load_settings(env=env, secrets_path=tmp_path / "none.toml").database_url == database_url
     assert SANDBOX_DATABASE_URL != LIVE_DATABASE_URL and "data/sandbox/console.db" in SANDBOX_DATABASE_URL
+
+
+def test_a_sandbox_that_cannot_be_refreshed_does_not_flag_the_live_platform(store, client, sandbox):
+    rehearsal = store.for_platform("sandbox")
+    record_send(rehearsal, client)
+    with MessagingClient(sandbox.url, SANDBOX_USER, "wrong", get_retries=0) as wrong:
+        assert not refresh_pending(rehearsal, wrong, only_due=False).ok
+    assert refresh_health(rehearsal).failing
+    assert not refresh_health(store.for_platform(LIVE)).failing

@@ -270,18 +270,20 @@ def _platform_problem(results: dict[int, Dispatch | PlatformError]) -> str | Non
     return None
 
 
+def _meta_key(store: HistoryStore, name: str) -> str:
+    """Refresh health is per platform: a sandbox that is down says nothing about the live platform."""
+    return name if store.platform is None else f"{name}@{store.platform}"
+
+
 def _record_round(store: HistoryStore, report: RefreshReport, now: datetime, *, reached: bool) -> None:
     stamp = now.astimezone(UTC).isoformat()
     with store.write() as conn:
-        _set_meta(conn, META_LAST_ATTEMPT_AT, stamp)
+        set_meta(conn, _meta_key(store, META_LAST_ATTEMPT_AT), stamp)
         if reached:
-            _set_meta(conn, META_LAST_REFRESH_AT, stamp)
-            _set_meta(conn, META_LAST_REFRESH_ERROR, "")
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_AT), stamp)
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), "")
         else:
-            _set_meta(conn, META_LAST_REFRESH_ERROR, report.problem or "")
-
-
-_set_meta = set_meta
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), report.problem or "")
 
 
 def _mark_asked(conn: Connection, keys: Iterable[tuple[str, int]], now: datetime) -> None:
@@ -431,14 +433,10 @@ def _ago(delta: timedelta) -> str:
 
 
 def refresh_health(store: HistoryStore) -> RefreshHealth:
+    keys = {_meta_key(store, name): name for name in (META_LAST_REFRESH_AT, META_LAST_REFRESH_ERROR, META_LAST_ATTEMPT_AT)}
     with store.read() as conn:
-        rows = dict(
-            conn.execute(
-                select(s.meta.c.key, s.meta.c.value).where(
-                    s.meta.c.key.in_([META_LAST_REFRESH_AT, META_LAST_REFRESH_ERROR, META_LAST_ATTEMPT_AT])
-                )
-            ).all()
-        )
+        found = conn.execute(select(s.meta.c.key, s.meta.c.value).where(s.meta.c.key.in_(list(keys)))).all()
+    rows = {keys[key]: value for key, value in found}
 
     def stamp(key: str) -> datetime | None:
         raw = rows.get(key)
