@@ -11,6 +11,7 @@ import streamlit as st
 from lib import team
 from lib.campaign import CampaignPreview, preview_campaign
 from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
+from lib.history.store import StoreError
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
@@ -35,7 +36,7 @@ def get_runtime() -> ConsoleRuntime:
     """The process-wide runtime; a bad setting stops every page with one plain sentence."""
     try:
         return _runtime()
-    except SettingsError as exc:
+    except (SettingsError, StoreError) as exc:
         st.error(f"The console cannot start: {exc}")
         st.stop()
 

@@ -22,7 +22,11 @@ from lib.rules.quiet_hours import DEFAULT_WINDOW, QuietHours, parse_quiet_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
-DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'console.db'}"
+# With no DATABASE_URL, live work and sandbox rehearsal keep separate files: a rehearsal never
+# blocks, mixes with or gets mistaken for live history.
+LIVE_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'console.db'}"
+SANDBOX_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'sandbox' / 'console.db'}"
+DEFAULT_DATABASE_URL = SANDBOX_DATABASE_URL  # Settings() talks to the sandbox
 
 
 class SettingsError(ValueError):
@@ -60,6 +64,7 @@ class Settings:
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
     sandbox_step_seconds: float = 2.0
+    db_busy_timeout: float = 15.0  # seconds to wait for another process's SQLite write lock
 
     @property
     def uses_sandbox(self) -> bool:
@@ -195,6 +200,15 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         if "://" not in raw:
             raise SettingsError(f"DATABASE_URL must be a database address like sqlite:///data/console.db, not {raw!r}")
         values["database_url"] = raw.strip()
+    elif values.get("api_url"):
+        values["database_url"] = LIVE_DATABASE_URL
+    if (raw := get("CONSOLE_DB_BUSY_TIMEOUT")) is not None:
+        try:
+            values["db_busy_timeout"] = float(raw)
+        except ValueError:
+            raise SettingsError(f"CONSOLE_DB_BUSY_TIMEOUT must be a number of seconds, not {raw!r}") from None
+        if not values["db_busy_timeout"] >= 0:
+            raise SettingsError(f"CONSOLE_DB_BUSY_TIMEOUT must be zero or more seconds, not {raw!r}")
     if (raw := get("CONSOLE_REGION")) is not None:
         values["region"] = _country("CONSOLE_REGION", raw)
     if (raw := get("CONSOLE_ALLOWED_COUNTRIES")) is not None:

@@ -22,8 +22,9 @@ INVALID_MOBILE = "1936862208"
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(f"sqlite:///{tmp_path / 'history.db'}")
+def store(database_url):
+    """On SQLite and on PostgreSQL (the `database_url` fixture)."""
+    return open_store(database_url)
 
 
 @pytest.fixture(scope="module")

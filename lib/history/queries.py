@@ -122,7 +122,12 @@ SEND_TIME_COLUMNS = ("created_at", "schedule_at")
 DISPATCH_TIME_COLUMNS = ("created_at", "finished_queuing_at")
 
 
-def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None) -> Select:
+def _platform(table, store: HistoryStore) -> list:
+    """Only the store's platform: a sandbox rehearsal never shows up among live sends (or the reverse)."""
+    return [] if store.platform is None else [table.c.platform == store.platform]
+
+
+def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None, store: HistoryStore) -> Select:
     c = s.sends.c
     query = select(
         c.id,
@@ -138,7 +143,7 @@ def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None) -> 
         c.excluded_recipients,
         c.estimated_parts,
         c.estimated_cost,
-    )
+    ).where(*_platform(s.sends, store))
     if send_ids is not None:
         query = query.where(c.id.in_(send_ids))
     else:
@@ -171,10 +176,10 @@ def _dispatch_columns():
     )
 
 
-def _tracked_query(flt: HistoryFilter, tz: tzinfo, dispatch_ids: list[int] | None) -> Select:
+def _tracked_query(flt: HistoryFilter, tz: tzinfo, dispatch_ids: list[int] | None, store: HistoryStore) -> Select:
     """Dispatches tracked by id from outside the console (no send of ours)."""
     d = s.dispatches.c
-    query = select(*_dispatch_columns()).where(d.send_id.is_(None))
+    query = select(*_dispatch_columns()).where(d.send_id.is_(None), *_platform(s.dispatches, store))
     if dispatch_ids is not None:
         return query.where(d.dispatch_id.in_(dispatch_ids))
     start, end = _utc_bounds(flt, tz)
@@ -214,8 +219,8 @@ def load_history(
     with store.read() as conn:
         if flt.search.strip():
             send_ids, tracked_ids, note = _search(conn, flt.search.strip())
-        sends = _frame(conn, _sends_query(flt, tz, send_ids), SEND_TIME_COLUMNS)
-        selected = _sends_query(flt, tz, send_ids).with_only_columns(s.sends.c.id).scalar_subquery()
+        sends = _frame(conn, _sends_query(flt, tz, send_ids, store), SEND_TIME_COLUMNS)
+        selected = _sends_query(flt, tz, send_ids, store).with_only_columns(s.sends.c.id).scalar_subquery()
         chunks = _frame(
             conn,
             select(
@@ -234,7 +239,7 @@ def load_history(
         owned = _frame(
             conn, select(*_dispatch_columns()).where(s.dispatches.c.send_id.in_(selected)), DISPATCH_TIME_COLUMNS
         )
-        tracked = _frame(conn, _tracked_query(flt, tz, tracked_ids), DISPATCH_TIME_COLUMNS)
+        tracked = _frame(conn, _tracked_query(flt, tz, tracked_ids, store), DISPATCH_TIME_COLUMNS)
         names.update(_stored_template_names(conn))
     dispatches = pd.concat([owned, tracked], ignore_index=True) if len(tracked) else owned
     history = History(sends, chunks, dispatches, tz, searched=send_ids is not None, search_note=note)
@@ -606,7 +611,7 @@ def upcoming(store: HistoryStore, now: datetime, flt: HistoryFilter, template_na
     """Dispatches scheduled after `now`, whatever the period (a send made last week may go out tomorrow)."""
     d = s.dispatches.c
     query = select(d.dispatch_id, d.template_id, d.total_recipients, d.send_status_id, _raw(d.send_at)).where(
-        d.send_at > now, d.send_status_id.is_distinct_from(7)
+        d.send_at > now, d.send_status_id.is_distinct_from(7), *_platform(s.dispatches, store)
     )
     if flt.template_ids:
         query = query.where(d.template_id.in_(flt.template_ids))
@@ -648,7 +653,7 @@ def live_dispatches(
             _raw(d.send_at),
             _raw(d.last_changed_at),
         )
-        .where(or_(d.is_final.is_(False), d.last_changed_at >= now - recent))
+        .where(or_(d.is_final.is_(False), d.last_changed_at >= now - recent), *_platform(s.dispatches, store))
         .order_by(d.first_seen_at.desc(), d.dispatch_id.desc())
         .limit(limit)
     )
@@ -680,7 +685,13 @@ class DispatchDetail:
 
 def dispatch_detail(store: HistoryStore, dispatch_id: int) -> DispatchDetail | None:
     with store.read() as conn:
-        row = conn.execute(select(s.dispatches).where(s.dispatches.c.dispatch_id == dispatch_id)).mappings().first()
+        row = (
+            conn.execute(
+                select(s.dispatches).where(s.dispatches.c.dispatch_id == dispatch_id, *_platform(s.dispatches, store))
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         row = dict(row)
@@ -711,8 +722,8 @@ def status_history(store: HistoryStore, dispatch_id: int, tz: tzinfo) -> pd.Data
             _raw(snap.finished_queuing_at),
             snap.error_message,
         )
-        .where(snap.dispatch_id == dispatch_id)
-        .order_by(snap.taken_at, snap.id)
+        .where(snap.dispatch_id == dispatch_id, *_platform(s.dispatch_snapshots, store))
+        .order_by(snap.taken_at, snap.seq)
     )
     with store.read() as conn:
         frame = _frame(conn, query, ("taken_at", "started_queuing_at", "finished_queuing_at"))
@@ -817,9 +828,15 @@ def _parts(chunks) -> str:
 def filter_options(store: HistoryStore, template_names: dict[int, str]) -> dict[int, str]:
     """Templates that appear in the history (plus the catalog), id → name, for the filter."""
     with store.read() as conn:
-        used = dict(conn.execute(select(s.sends.c.template_id, s.sends.c.template_name).distinct()).all())
+        used = dict(
+            conn.execute(
+                select(s.sends.c.template_id, s.sends.c.template_name).where(*_platform(s.sends, store)).distinct()
+            ).all()
+        )
         tracked = conn.execute(
-            select(s.dispatches.c.template_id).where(s.dispatches.c.send_id.is_(None)).distinct()
+            select(s.dispatches.c.template_id)
+            .where(s.dispatches.c.send_id.is_(None), *_platform(s.dispatches, store))
+            .distinct()
         ).scalars()
         options = {**template_names, **used}
         for template_id in tracked:
