@@ -1,0 +1,327 @@
+"""How much a workbook would become once opened, measured before anything is opened.
+
+calamine reads a whole sheet into memory as one dense rectangle, copying each shared string into every
+cell that uses it. A 343 KB workbook with one 4 MB shared string in 20,000 cells becomes 80 GB; a sheet
+with one cell in A1 and one in XFD1048576 becomes 17 billion cells. Both abort the process (Rust's
+allocator does not raise), so the archive is measured first: the sheet XML and the string table are
+streamed through in chunks and scanned with numpy, never parsed into objects.
+
+XLSX: cells counted, the rectangle from the cells' `r="B12"` references, text as the sum over cells of
+their shared string's size (its XML size, an upper bound) plus inline strings. ODS: content.xml is
+streamed through expat, multiplying by number-rows-repeated / number-columns-repeated as calamine does.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from xml.parsers import expat
+
+import numpy as np
+
+_CHUNK = 8 * 1024 * 1024
+_OVERLAP = 256  # bytes carried into the next chunk so a reference cut in two is read whole
+_BYTES_PER_CELL = 8  # an empty cell still costs a pointer in every copy of the table
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may become once read. Sized from the text limit: the default (256 MB) holds
+    1M rows of ~250 characters, and 32M cells (1M rows of 32 columns)."""
+
+    text_bytes: int
+
+    @property
+    def cells(self) -> int:
+        return self.text_bytes // _BYTES_PER_CELL
+
+    @property
+    def shared_strings(self) -> int:
+        return self.text_bytes // 32
+
+    @classmethod
+    def from_megabytes(cls, megabytes: int) -> ReadLimits:
+        return cls(megabytes * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class SheetSize:
+    cells: int = 0  # cells written in the file
+    rows: int = 0  # last row used (1-based)
+    columns: int = 0  # last column used (1-based)
+    text_bytes: int = 0  # text every cell would hold once read
+
+    @property
+    def area(self) -> int:
+        """Cells of the rectangle a dense reader fills: last row x last column."""
+        return self.rows * self.columns
+
+
+class TooLarge(Exception):
+    """The archive would exceed a limit once opened; `what` is text, cells or strings."""
+
+    def __init__(self, what: str, size: SheetSize | None = None, amount: int = 0):
+        super().__init__(what)
+        self.what, self.size, self.amount = what, size, amount
+
+
+def check_archive(archive: zipfile.ZipFile, limits: ReadLimits) -> None:
+    """Raise TooLarge if any sheet of this XLSX or ODS archive would exceed `limits` once read."""
+    names = {info.filename: info for info in archive.infolist()}
+    if "content.xml" in names and "mimetype" in names:
+        _check(_ods_size(archive), limits)
+        return
+    lengths = _shared_string_lengths(archive, names, limits)
+    for name in names:
+        if re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+            _check(_xlsx_sheet_size(archive, name, lengths, limits), limits)
+
+
+def _check(size: SheetSize, limits: ReadLimits) -> None:
+    if max(size.cells, size.area) > limits.cells:
+        raise TooLarge("cells", size)
+    if size.text_bytes > limits.text_bytes:
+        raise TooLarge("text", size, size.text_bytes)
+
+
+# ---------------------------------------------------------------------------- byte scanning
+
+
+def _chunks(archive: zipfile.ZipFile, name: str):
+    """(array, end) pairs over a member: `end` is where matches stop counting (the overlap is seen again)."""
+    carry = b""
+    with archive.open(name) as stream:
+        while True:
+            block = stream.read(_CHUNK)
+            buffer = carry + block
+            if not block:
+                if buffer:
+                    yield np.frombuffer(buffer, dtype=np.uint8), len(buffer)
+                return
+            end = max(0, len(buffer) - _OVERLAP)
+            yield np.frombuffer(buffer, dtype=np.uint8), end
+            carry = buffer[end:]
+
+
+def _find(arr: np.ndarray, pattern: bytes, end: int) -> np.ndarray:
+    """Start positions of `pattern` in arr[:end] (the pattern may run past `end`)."""
+    limit = min(end, arr.size - len(pattern) + 1)
+    if limit <= 0:
+        return np.empty(0, dtype=np.int64)
+    positions = np.flatnonzero(arr[:limit] == pattern[0])
+    for offset, byte in enumerate(pattern[1:], start=1):
+        positions = positions[arr[positions + offset] == byte]
+    return positions
+
+
+def _window(arr: np.ndarray, positions: np.ndarray, width: int) -> np.ndarray:
+    """width bytes from each position."""
+    index = positions[:, None] + np.arange(width)
+    np.minimum(index, arr.size - 1, out=index)  # past the end: the last byte again, never a digit run's start
+    return arr[index]
+
+
+def _leading_number(window: np.ndarray, low: int, high: int, base: int, shift: int) -> tuple[np.ndarray, np.ndarray]:
+    """The value of each row's leading run of bytes in [low, high] (digits, or letters as column numbers)
+    and the run's length."""
+    inside = (window >= low) & (window <= high)
+    run = np.logical_and.accumulate(inside, axis=1)
+    value = np.zeros(window.shape[0], dtype=np.int64)
+    for column in range(window.shape[1]):
+        step = run[:, column]
+        value = np.where(step, value * base + (window[:, column].astype(np.int64) - low + shift), value)
+    return value, run.sum(axis=1)
+
+
+def _closing_tag_ends(arr: np.ndarray, name: bytes, end: int) -> np.ndarray:
+    """Positions just after each `</name>`, `</x:name>` (any prefix) or `<name/>` in arr[:end]."""
+    plain = _find(arr, b"</" + name + b">", end) + len(name) + 3
+    empty = _find(arr, b"<" + name + b"/>", end) + len(name) + 3
+    prefixed = _find(arr, b":" + name + b">", end)
+    if prefixed.size:  # `</x:si>` closes, `<x:si>` opens: the byte after the nearest '<' says which
+        before = _window(arr, np.maximum(prefixed - 12, 0), 12)[:, ::-1]
+        nearest = (before == ord("<")).argmax(axis=1)
+        after_opener = before[np.arange(before.shape[0]), np.maximum(nearest - 1, 0)]
+        prefixed = prefixed[(before == ord("<")).any(axis=1) & (after_opener == ord("/"))] + len(name) + 2
+    return np.sort(np.concatenate([plain, empty, prefixed]))
+
+
+# ---------------------------------------------------------------------------- XLSX
+
+
+def _shared_string_lengths(archive: zipfile.ZipFile, names: dict, limits: ReadLimits) -> np.ndarray:
+    """The XML size of each shared string, in order (an upper bound of the text it holds)."""
+    info = names.get("xl/sharedStrings.xml")
+    if info is None:
+        return np.empty(0, dtype=np.int64)
+    if info.file_size > limits.text_bytes:
+        raise TooLarge("text", amount=info.file_size)
+    ends: list[np.ndarray] = []
+    offset, count = 0, 0
+    first_item = None  # where the first string starts: the table's own header is not part of it
+    for arr, end in _chunks(archive, info.filename):
+        if first_item is None and (found_at := bytes(arr[: _OVERLAP * 4]).find(b"si>")) >= 0:
+            first_item = offset + found_at
+        found = _closing_tag_ends(arr, b"si", end) + offset
+        ends.append(found)
+        count += found.size
+        if count > limits.shared_strings:
+            raise TooLarge("strings", amount=count)
+        offset += end
+    if not ends:
+        return np.empty(0, dtype=np.int64)
+    positions = np.concatenate(ends)
+    return np.diff(positions, prepend=first_item or 0)
+
+
+def _xlsx_sheet_size(archive: zipfile.ZipFile, name: str, lengths: np.ndarray, limits: ReadLimits) -> SheetSize:
+    # When every cell could hold the longest shared string and still fit, the references need no reading.
+    longest = int(lengths.max(initial=0))
+    exact_text = longest * archive.getinfo(name).file_size // 6 > limits.text_bytes  # a cell takes >= 6 bytes
+    cells = rows = columns = text = 0
+    inline_open: list[np.ndarray] = []
+    inline_close: list[np.ndarray] = []
+    offset = 0
+    for arr, end in _chunks(archive, name):
+        # Every pattern starts at a '<' or sits around an '=': find those once per chunk, then filter.
+        tags = np.flatnonzero(arr[:end] == ord("<"))
+        equals = np.flatnonzero(arr[:end] == ord("="))
+        cell_tags = _followed_by(arr, tags, b"<c ").size + _followed_by(arr, tags, b"<c>").size
+        if not cell_tags:  # a writer that prefixes its namespace: <x:c r="A1">
+            cell_tags = _find(arr, b":c ", end).size + _find(arr, b":c>", end).size
+        cells += cell_tags
+        refs = _followed_by(arr, equals - 2, b' r="') + 4
+        if refs.size:
+            window = _window(arr, refs, 17)
+            letters, letter_count = _leading_number(window[:, :5], 65, 90, 26, 1)
+            after = window[np.arange(window.shape[0])[:, None], _shifted(letter_count, 12)]
+            digits, _ = _leading_number(after, 48, 57, 10, 0)
+            rows = max(rows, int(digits.max(initial=0)))
+            columns = max(columns, int(letters[letter_count > 0].max(initial=0)))
+        if exact_text:
+            text += _shared_text(arr, _followed_by(arr, equals - 1, b't="s"') + 5, lengths)
+        inline_open.append(_followed_by(arr, tags, b"<is>") + offset)
+        inline_close.append(_followed_by(arr, tags, b"</is>") + offset)
+        offset += end
+    opens, closes = np.concatenate(inline_open or [np.empty(0)]), np.concatenate(inline_close or [np.empty(0)])
+    if opens.size == closes.size:
+        text += int((closes - opens).sum())
+    else:  # unusual markup: count the whole sheet as text rather than guess
+        text += offset
+    if not exact_text:
+        text += cells * longest
+    return SheetSize(cells=cells, rows=rows, columns=columns, text_bytes=text)
+
+
+def _followed_by(arr: np.ndarray, positions: np.ndarray, pattern: bytes) -> np.ndarray:
+    """The positions at which `pattern` starts (positions may point anywhere, even before 0)."""
+    positions = positions[(positions >= 0) & (positions + len(pattern) <= arr.size)]
+    for offset, byte in enumerate(pattern):
+        positions = positions[arr[positions + offset] == byte]
+    return positions
+
+
+def _shifted(counts: np.ndarray, width: int) -> np.ndarray:
+    """`width` column indexes per row starting past that row's letters (the window is 17 wide)."""
+    return np.minimum(counts[:, None] + np.arange(width), 16)
+
+
+def _shared_text(arr: np.ndarray, typed: np.ndarray, lengths: np.ndarray) -> int:
+    """Sum of the sizes of the shared strings the `t="s"` cells (ending at `typed`) refer to."""
+    if typed.size == 0 or lengths.size == 0:
+        return 0
+    window = _window(arr, typed, 24)  # `><v>123</v>` or `><x:v>123</x:v>`
+    is_v = (window[:, :11] == ord("v")) & (window[:, 1:12] == ord(">"))
+    has_value = is_v.any(axis=1)
+    start = is_v.argmax(axis=1) + 2
+    digits = window[np.arange(window.shape[0])[:, None], start[:, None] + np.arange(11)]
+    index, count = _leading_number(digits, 48, 57, 10, 0)
+    usable = has_value & (count > 0) & (index < lengths.size)
+    return int(lengths[index[usable]].sum())
+
+
+# ---------------------------------------------------------------------------- ODS
+
+
+class _OdsCounter:
+    """Counts what calamine builds from content.xml: repeated rows and cells expanded, trailing empties not."""
+
+    TABLE, ROW, CELL = "table:table", "table:table-row", "table:table-cell"
+    COVERED = "table:covered-table-cell"
+
+    def __init__(self) -> None:
+        self.size = SheetSize()
+        self.worst = SheetSize()
+        self.row = 0
+        self.row_repeat = 1
+        self.column = 0
+        self.cell_repeat = 1
+        self.cell_text = 0
+        self.cell_filled = False
+        self.row_filled = False
+        self.depth_in_cell = 0
+
+    def start(self, name: str, attributes: dict) -> None:
+        if name == self.TABLE:
+            self.size, self.row = SheetSize(), 0
+        elif name == self.ROW:
+            self.row_repeat = _repeat(attributes.get("table:number-rows-repeated"))
+            self.column, self.row_filled = 0, False
+        elif name in (self.CELL, self.COVERED):
+            self.cell_repeat = _repeat(attributes.get("table:number-columns-repeated"))
+            self.cell_text, self.depth_in_cell = 0, 1
+            self.cell_filled = "office:value-type" in attributes
+        elif self.depth_in_cell:
+            self.depth_in_cell += 1
+
+    def text(self, data: str) -> None:
+        if self.depth_in_cell > 1:
+            self.cell_text += len(data.encode("utf-8"))
+            self.cell_filled = True
+
+    def end(self, name: str) -> None:
+        if name in (self.CELL, self.COVERED):
+            self.depth_in_cell = 0
+            if self.cell_filled:
+                copies = self.cell_repeat * self.row_repeat
+                s = self.size
+                self.size = SheetSize(
+                    cells=s.cells + copies,
+                    rows=max(s.rows, self.row + self.row_repeat),
+                    columns=max(s.columns, self.column + self.cell_repeat),
+                    text_bytes=s.text_bytes + copies * max(self.cell_text, 1),
+                )
+            self.column += self.cell_repeat
+        elif name == self.ROW:
+            self.row += self.row_repeat
+        elif name == self.TABLE:
+            if max(self.size.area, self.size.text_bytes) > max(self.worst.area, self.worst.text_bytes):
+                self.worst = self.size
+        elif self.depth_in_cell > 1:
+            self.depth_in_cell -= 1
+
+
+def _repeat(raw: str | None) -> int:
+    try:
+        return max(1, int(raw)) if raw else 1
+    except ValueError:
+        return 1
+
+
+def _ods_size(archive: zipfile.ZipFile) -> SheetSize:
+    counter = _OdsCounter()
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler = counter.start
+    parser.EndElementHandler = counter.end
+    parser.CharacterDataHandler = counter.text
+    with archive.open("content.xml") as stream:
+        try:
+            while block := stream.read(_CHUNK):
+                parser.Parse(block, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError:
+            pass  # a damaged file: calamine says so in its own words
+    counter.end(_OdsCounter.TABLE)
+    return counter.worst
