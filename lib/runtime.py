@@ -14,7 +14,7 @@ from lib.sandbox.embedded import sandbox_config_for
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
 from lib.settings import Settings
-from lib.templates import FileCatalog, Template
+from lib.templates import FileCatalog, Template, check_tags
 
 
 @dataclass
@@ -66,6 +66,7 @@ class StoreCatalog:
         return self.store.list_templates()
 
     def save(self, template: Template) -> None:
+        check_tags(template)
         self.store.upsert_template(template)
 
     def delete(self, template_id: int) -> None:
