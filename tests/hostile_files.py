@@ -103,8 +103,8 @@ def far_corner_xlsx() -> bytes:
     return xlsx([], rows)
 
 
-def many_shared_strings_xlsx(count: int = 3_000_000) -> bytes:
-    """Millions of tiny shared strings no cell uses: the string table alone is the attack."""
+def many_shared_strings_xlsx(count: int = 9_000_000) -> bytes:
+    """Millions of distinct tiny shared strings no cell uses: the string table alone is the attack."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -114,7 +114,8 @@ def many_shared_strings_xlsx(count: int = 3_000_000) -> bytes:
         with archive.open("xl/sharedStrings.xml", "w") as out:
             out.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
                       b'spreadsheetml/2006/main">')
-            out.write(b"<si><t>x</t></si>" * count)
+            for start in range(0, count, 100_000):
+                out.write(b"".join(b"<si><t>%d</t></si>" % i for i in range(start, min(count, start + 100_000))))
             out.write(b"</sst>")
         archive.writestr(
             "xl/worksheets/sheet1.xml",

@@ -95,7 +95,7 @@ FILE_ERRORS: dict[str, str] = {
         "so we did not read it: split it into smaller files."
     ),
     "too_many_strings": (
-        "This Excel file holds {count:,} different texts, more than the {limit:,} a recipient list can hold, "
+        "This Excel file holds over {limit:,} different texts, more than a recipient list can hold, "
         "so we did not open it: split it into smaller files."
     ),
 }

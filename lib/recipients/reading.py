@@ -369,7 +369,7 @@ def _too_large_sentence(too_large: TooLarge, limits: ReadLimits) -> str:
             cells=max(size.area, size.cells), limit=limits.cells,
         )
     if too_large.what == "strings":
-        return file_error("too_many_strings", count=too_large.amount, limit=limits.shared_strings)
+        return file_error("too_many_strings", limit=limits.shared_strings)
     return file_error("too_much_text", size=human_size(too_large.amount), limit=human_size(limits.text_bytes))
 
 
