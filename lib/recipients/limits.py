@@ -176,9 +176,7 @@ def _shared_string_lengths(archive: zipfile.ZipFile, names: dict, limits: ReadLi
 
 
 def _xlsx_sheet_size(archive: zipfile.ZipFile, name: str, lengths: np.ndarray, limits: ReadLimits) -> SheetSize:
-    # When every cell could hold the longest shared string and still fit, the references need no reading.
     longest = int(lengths.max(initial=0))
-    exact_text = longest * archive.getinfo(name).file_size // 6 > limits.text_bytes  # a cell takes >= 6 bytes
     cells = rows = columns = text = 0
     inline_open: list[np.ndarray] = []
     inline_close: list[np.ndarray] = []
@@ -186,32 +184,60 @@ def _xlsx_sheet_size(archive: zipfile.ZipFile, name: str, lengths: np.ndarray, l
     for arr, end in _chunks(archive, name):
         # Every pattern starts at a '<' or sits around an '=': find those once per chunk, then filter.
         tags = np.flatnonzero(arr[:end] == ord("<"))
+        after_tag = arr[np.minimum(tags + 1, arr.size - 1)]
+        cell_tags = tags[after_tag == ord("c")]
+        found = _followed_by(arr, cell_tags, b"<c ").size + _followed_by(arr, cell_tags, b"<c>").size
+        if not found:  # a writer that prefixes its namespace: <x:c r="A1">
+            found = _find(arr, b":c ", end).size + _find(arr, b":c>", end).size
+        cells += found
         equals = np.flatnonzero(arr[:end] == ord("="))
-        cell_tags = _followed_by(arr, tags, b"<c ").size + _followed_by(arr, tags, b"<c>").size
-        if not cell_tags:  # a writer that prefixes its namespace: <x:c r="A1">
-            cell_tags = _find(arr, b":c ", end).size + _find(arr, b":c>", end).size
-        cells += cell_tags
-        refs = _followed_by(arr, equals - 2, b' r="') + 4
+        before_equals = arr[np.maximum(equals - 1, 0)]
+        refs = _followed_by(arr, equals[before_equals == ord("r")] - 2, b' r="') + 4
         if refs.size:
-            window = _window(arr, refs, 17)
-            letters, letter_count = _leading_number(window[:, :5], 65, 90, 26, 1)
-            after = window[np.arange(window.shape[0])[:, None], _shifted(letter_count, 12)]
-            digits, _ = _leading_number(after, 48, 57, 10, 0)
-            rows = max(rows, int(digits.max(initial=0)))
-            columns = max(columns, int(letters[letter_count > 0].max(initial=0)))
-        if exact_text:
-            text += _shared_text(arr, _followed_by(arr, equals - 1, b't="s"') + 5, lengths)
-        inline_open.append(_followed_by(arr, tags, b"<is>") + offset)
-        inline_close.append(_followed_by(arr, tags, b"</is>") + offset)
+            last_row, last_column = _largest_reference(arr, refs)
+            rows, columns = max(rows, last_row), max(columns, last_column)
+        typed = _followed_by(arr, equals[before_equals == ord("t")] - 1, b't="s"') + 5
+        # Every shared-string cell counted at the longest string, unless that could break the limit:
+        # then each cell's own string is looked up.
+        if text + typed.size * longest > limits.text_bytes:
+            text += _shared_text(arr, typed, lengths)
+        else:
+            text += typed.size * longest
+        inline_open.append(_followed_by(arr, tags[after_tag == ord("i")], b"<is>") + offset)
+        inline_close.append(_followed_by(arr, tags[after_tag == ord("/")], b"</is>") + offset)
         offset += end
     opens, closes = np.concatenate(inline_open or [np.empty(0)]), np.concatenate(inline_close or [np.empty(0)])
     if opens.size == closes.size:
         text += int((closes - opens).sum())
     else:  # unusual markup: count the whole sheet as text rather than guess
         text += offset
-    if not exact_text:
-        text += cells * longest
     return SheetSize(cells=cells, rows=rows, columns=columns, text_bytes=text)
+
+
+def _largest_reference(arr: np.ndarray, refs: np.ndarray) -> tuple[int, int]:
+    """The largest row and column among references like `XFD1048576` starting at `refs`. The largest
+    number has the most digits, so only the references with the longest run are converted."""
+    window = _window(arr, refs, 16)
+    position = np.arange(16)
+    letters = (window >= ord("A")) & (window <= ord("Z"))
+    letter_count = np.where(letters.all(axis=1), 16, letters.argmin(axis=1))
+    digits_or_letters = ((window >= ord("0")) & (window <= ord("9"))) | (position < letter_count[:, None])
+    digit_end = np.where(digits_or_letters.all(axis=1), 16, digits_or_letters.argmin(axis=1))
+    digit_count = digit_end - letter_count
+    last_row = _largest_run(window, letter_count, np.minimum(digit_count, 12), ord("0"), 10, 0)
+    last_column = _largest_run(window, np.zeros_like(letter_count), np.minimum(letter_count, 5), ord("A"), 26, 1)
+    return last_row, last_column
+
+
+def _largest_run(window: np.ndarray, start: np.ndarray, count: np.ndarray, low: int, base: int, shift: int) -> int:
+    longest = int(count.max(initial=0))
+    if longest == 0:
+        return 0
+    keep = np.flatnonzero(count == longest)
+    value = np.zeros(keep.size, dtype=np.int64)
+    for step in range(longest):
+        value = value * base + window[keep, start[keep] + step].astype(np.int64) - low + shift
+    return int(value.max())
 
 
 def _followed_by(arr: np.ndarray, positions: np.ndarray, pattern: bytes) -> np.ndarray:
@@ -220,11 +246,6 @@ def _followed_by(arr: np.ndarray, positions: np.ndarray, pattern: bytes) -> np.n
     for offset, byte in enumerate(pattern):
         positions = positions[arr[positions + offset] == byte]
     return positions
-
-
-def _shifted(counts: np.ndarray, width: int) -> np.ndarray:
-    """`width` column indexes per row starting past that row's letters (the window is 17 wide)."""
-    return np.minimum(counts[:, None] + np.arange(width), 16)
 
 
 def _shared_text(arr: np.ndarray, typed: np.ndarray, lengths: np.ndarray) -> int:
