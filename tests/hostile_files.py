@@ -103,8 +103,9 @@ def far_corner_xlsx() -> bytes:
     return xlsx([], rows)
 
 
-def many_shared_strings_xlsx(count: int = 9_000_000) -> bytes:
-    """Millions of distinct tiny shared strings no cell uses: the string table alone is the attack."""
+def many_shared_strings_xlsx(count: int = 9_000_000, announce: bool = False) -> bytes:
+    """Millions of distinct tiny shared strings no cell uses: the string table alone is the attack.
+    Without `announce` the table hides its size (no uniqueCount), so a reader has to count."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
@@ -112,8 +113,9 @@ def many_shared_strings_xlsx(count: int = 9_000_000) -> bytes:
         archive.writestr("xl/workbook.xml", _WORKBOOK)
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         with archive.open("xl/sharedStrings.xml", "w") as out:
+            counts = b' count="%d" uniqueCount="%d"' % (count, count) if announce else b""
             out.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
-                      b'spreadsheetml/2006/main">')
+                      b'spreadsheetml/2006/main"' + counts + b">")
             for start in range(0, count, 100_000):
                 out.write(b"".join(b"<si><t>%d</t></si>" % i for i in range(start, min(count, start + 100_000))))
             out.write(b"</sst>")

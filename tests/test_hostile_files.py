@@ -63,6 +63,8 @@ def read_in_child(data: bytes, tmp_path: Path, name: str, text_mb: int = 256) ->
          "This file's sheet reaches row 1,048,576 and column XFD, 17,179,869,184 cells in all"),
         ("many_shared_strings.xlsx", lambda: hostile_files.many_shared_strings_xlsx(1_200_000), 32,
          "This Excel file holds over 1,048,576 different texts"),
+        ("announced_strings.xlsx", lambda: hostile_files.many_shared_strings_xlsx(1_200_000, announce=True), 32,
+         "This Excel file holds over 1,048,576 different texts"),
         ("newline_bomb.csv", hostile_files.newline_bomb_csv, 256, "This file has 314,572,784 cells"),
         ("wide_row.csv", hostile_files.wide_row_csv, 256, "This file has 104,857,602 cells"),
     ],

@@ -136,8 +136,10 @@ def _leading_number(window: np.ndarray, low: int, high: int, base: int, shift: i
 
 def _closing_tag_ends(arr: np.ndarray, name: bytes, end: int) -> np.ndarray:
     """Positions just after each `</name>`, `</x:name>` (any prefix) or `<name/>` in arr[:end]."""
-    plain = _find(arr, b"</" + name + b">", end) + len(name) + 3
-    empty = _find(arr, b"<" + name + b"/>", end) + len(name) + 3
+    tags = np.flatnonzero(arr[:end] == ord("<"))
+    after_tag = arr[np.minimum(tags + 1, arr.size - 1)]
+    plain = _followed_by(arr, tags[after_tag == ord("/")], b"</" + name + b">") + len(name) + 3
+    empty = _followed_by(arr, tags[after_tag == name[0]], b"<" + name + b"/>") + len(name) + 3
     prefixed = _find(arr, b":" + name + b">", end)
     if prefixed.size:  # `</x:si>` closes, `<x:si>` opens: the byte after the nearest '<' says which
         before = _window(arr, np.maximum(prefixed - 12, 0), 12)[:, ::-1]
@@ -163,6 +165,10 @@ def _shared_string_lengths(archive: zipfile.ZipFile, names: dict, limits: ReadLi
     for arr, end in _chunks(archive, info.filename):
         if first_item is None and (found_at := bytes(arr[: _OVERLAP * 4]).find(b"si>")) >= 0:
             first_item = offset + found_at
+            # An honest header that announces too many strings is refused without reading them all.
+            announced = re.search(rb'uniqueCount="(\d{1,12})"', bytes(arr[:found_at]))
+            if announced and int(announced.group(1)) > limits.shared_strings:
+                raise TooLarge("strings", amount=int(announced.group(1)))
         found = _closing_tag_ends(arr, b"si", end) + offset
         ends.append(found)
         count += found.size
