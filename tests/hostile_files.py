@@ -127,6 +127,46 @@ def many_shared_strings_xlsx(count: int = 9_000_000, announce: bool = False) -> 
     return buffer.getvalue()
 
 
+def sparse_corner_xlsx() -> bytes:
+    """A1 and IV65536 only: within the cell limit, but 16.7 million empty cells once opened."""
+    rows = [
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>',
+        '<row r="65536"><c r="IV65536" t="inlineStr"><is><t>x</t></is></c></row>',
+    ]
+    return xlsx([], rows)
+
+
+def shared_string_bomb_xls(cells: int = 200_000, width: int = 10, chars: int = 32_767) -> bytes:
+    """The Excel 97-2003 twin: one 32,767-character shared string (the format's longest) in 200,000 cells,
+    18 GB once every cell holds its own copy; 3 MB on disk."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for column in range(width):
+        sheet.write(0, column, f"col{column}")
+    big = ("Μαρία " * (chars // 6 + 1))[:chars]
+    for row in range(1, cells // width + 1):
+        for column in range(width):
+            sheet.write(row, column, big)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def sparse_corner_xls() -> bytes:
+    """A1 and IV65536 of an Excel 97-2003 sheet: the whole 65,536 x 256 grid once opened."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    sheet.write(0, 0, "id")
+    sheet.write(65535, 255, "x")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 _ODS_MANIFEST = (
     '<?xml version="1.0" encoding="UTF-8"?>'
     '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
@@ -205,7 +245,10 @@ def wide_row_csv(size: int = 100 * 1024 * 1024) -> bytes:
 HOSTILE: dict[str, Callable[[], bytes]] = {
     "shared_string_bomb.xlsx": shared_string_bomb_xlsx,
     "repeated_cell_bomb.ods": repeated_cell_bomb_ods,
+    "shared_string_bomb.xls": shared_string_bomb_xls,
     "far_corner.xlsx": far_corner_xlsx,
+    "sparse_corner.xlsx": sparse_corner_xlsx,
+    "sparse_corner.xls": sparse_corner_xls,
     "many_shared_strings.xlsx": many_shared_strings_xlsx,
     "newline_bomb.csv": newline_bomb_csv,
     "wide_row.csv": wide_row_csv,

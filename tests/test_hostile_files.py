@@ -59,6 +59,12 @@ def read_in_child(data: bytes, tmp_path: Path, name: str, text_mb: int = 256) ->
     [
         ("shared_string_bomb.xlsx", hostile_files.shared_string_bomb_xlsx, 256, "This file holds 72 GB of text once opened"),
         ("repeated_cell_bomb.ods", hostile_files.repeated_cell_bomb_ods, 256, "This file holds 72 GB of text once opened"),
+        ("shared_string_bomb.xls", hostile_files.shared_string_bomb_xls, 256, "This file holds 18 GB of text once opened"),
+        ("sparse_corner.xlsx", hostile_files.sparse_corner_xlsx, 256,
+         "This file's sheet reaches row 65,536 and column IV with only 2 cells filled: opening the empty space in "
+         "between would take 16,777,216 cells, so we did not open it."),
+        ("sparse_corner.xls", hostile_files.sparse_corner_xls, 256,
+         "This file's sheet reaches row 65,536 and column IV with only 2 cells filled"),
         ("far_corner.xlsx", hostile_files.far_corner_xlsx, 256,
          "This file's sheet reaches row 1,048,576 and column XFD, 17,179,869,184 cells in all"),
         ("many_shared_strings.xlsx", lambda: hostile_files.many_shared_strings_xlsx(1_200_000), 32,

@@ -14,6 +14,7 @@ streamed through expat, multiplying by number-rows-repeated / number-columns-rep
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from xml.parsers import expat
@@ -23,6 +24,7 @@ import numpy as np
 _CHUNK = 8 * 1024 * 1024
 _OVERLAP = 256  # bytes carried into the next chunk so a reference cut in two is read whole
 _BYTES_PER_CELL = 8  # an empty cell still costs a pointer in every copy of the table
+_SPARSE_FACTOR = 8  # a rectangle may be this many times the cells written in it
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class ReadLimits:
     @property
     def cells(self) -> int:
         return self.text_bytes // _BYTES_PER_CELL
+
+    @property
+    def sparse_area(self) -> int:
+        return self.cells // 8
 
     @property
     def shared_strings(self) -> int:
@@ -81,6 +87,10 @@ def check_archive(archive: zipfile.ZipFile, limits: ReadLimits) -> None:
 def _check(size: SheetSize, limits: ReadLimits) -> None:
     if max(size.cells, size.area) > limits.cells:
         raise TooLarge("cells", size)
+    # A real sheet fills most of its rectangle; two cells at opposite corners make calamine build (and
+    # the process hold) 16 million empty ones. Up to `sparse_area` any shape is fine.
+    if size.area > max(_SPARSE_FACTOR * size.cells, limits.sparse_area):
+        raise TooLarge("sparse", size)
     if size.text_bytes > limits.text_bytes:
         raise TooLarge("text", size, size.text_bytes)
 
@@ -266,6 +276,157 @@ def _shared_text(arr: np.ndarray, typed: np.ndarray, lengths: np.ndarray) -> int
     index, count = _leading_number(digits, 48, 57, 10, 0)
     usable = has_value & (count > 0) & (index < lengths.size)
     return int(lengths[index[usable]].sum())
+
+
+# ---------------------------------------------------------------------------- XLS (BIFF8)
+
+_BOF, _SST, _CONTINUE = 0x0809, 0x00FC, 0x003C
+_LABELSST, _LABEL, _RSTRING, _MULRK, _MULBLANK = 0x00FD, 0x0204, 0x00D6, 0x00BD, 0x00BE
+_CELLS = {0x0201, 0x0203, 0x027E, 0x0205, 0x0006, _LABELSST, _LABEL, _RSTRING, _MULRK, _MULBLANK}
+_LONGEST_XLS_STRING = 65535 * 3  # a 16-bit character count, each character up to 3 bytes of UTF-8
+
+
+def check_xls(data: bytes, limits: ReadLimits) -> None:
+    """Raise TooLarge if a sheet of this Excel 97-2003 workbook would exceed `limits` once read: its cells
+    (each LABELSST counted at its shared string's size) are walked record by record, nothing is decoded."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+            stream = ole.openstream(name).read() if name else b""
+    except Exception:  # not an OLE file we can read: calamine will say it is damaged
+        return
+    _check(_biff_size(stream, limits), limits)
+
+
+def _biff_size(stream: bytes, limits: ReadLimits) -> SheetSize:
+    """Walk the records (only their headers, in Python), then size every sheet's cells at once (numpy)."""
+    kinds, bodies, sizes = [], [], []
+    lengths = np.empty(0, dtype=np.int64)
+    sst: list[bytes] | None = None
+    position, end = 0, len(stream) - 4
+    unpack = struct.Struct("<HH").unpack_from
+    while position <= end:
+        kind, size = unpack(stream, position)
+        if sst is not None:
+            if kind == _CONTINUE:
+                sst.append(stream[position + 4 : position + 4 + size])
+                position += 4 + size
+                continue
+            lengths, sst = _sst_lengths(sst, limits), None
+        if kind == _SST:
+            sst = [stream[position + 4 : position + 4 + size]]
+        elif kind in _CELLS or kind == _BOF:
+            kinds.append(kind)
+            bodies.append(position + 4)
+            sizes.append(size)
+        position += 4 + size
+    return _largest_sheet(np.frombuffer(stream, dtype=np.uint8), kinds, bodies, sizes, lengths)
+
+
+def _largest_sheet(raw: np.ndarray, kinds: list, bodies: list, sizes: list, lengths: np.ndarray) -> SheetSize:
+    kind, body, size = np.array(kinds, dtype=np.int64), np.array(bodies, dtype=np.int64), np.array(sizes, np.int64)
+    sheet = np.cumsum(kind == _BOF)
+    cell = (kind != _BOF) & (size >= 4) & (body + size <= raw.size)
+    kind, body, size, sheet = kind[cell], body[cell], size[cell], sheet[cell]
+    if kind.size == 0:
+        return SheetSize()
+
+    def word(offset: np.ndarray) -> np.ndarray:
+        return raw[offset].astype(np.int64) | (raw[offset + 1].astype(np.int64) << 8)
+
+    row, column = word(body), word(body + 2)
+    spans = np.isin(kind, [_MULRK, _MULBLANK]) & (size >= 6)
+    last_column = np.where(spans, word(np.where(spans, body + size - 2, body)), column)
+    count = np.maximum(1, last_column - column + 1)
+    text = np.where(np.isin(kind, [_LABEL, _RSTRING]), 2 * size, 0)
+    labels = (kind == _LABELSST) & (size >= 10)
+    if labels.any() and lengths.size:
+        index = word(body[labels] + 6) | (word(body[labels] + 8) << 16)
+        text[labels] = np.where(index < lengths.size, lengths[np.minimum(index, lengths.size - 1)], 0)
+    sizes_by_sheet = [
+        SheetSize(
+            cells=int(count[mask].sum()), rows=int(row[mask].max()) + 1, columns=int(last_column[mask].max()) + 1,
+            text_bytes=int(text[mask].sum()),
+        )
+        for mask in (sheet == n for n in np.unique(sheet))
+    ]
+    return max(sizes_by_sheet, key=lambda s: (s.text_bytes, max(s.cells, s.area)))
+
+
+def _sst_lengths(segments: list[bytes], limits: ReadLimits) -> np.ndarray:
+    """UTF-8 size bound of each shared string of an SST record and its CONTINUE records. A string's
+    characters may be split across records; each continuation starts with its own 8/16-bit flag."""
+    if len(segments[0]) < 8:
+        return np.empty(0, dtype=np.int64)
+    (unique,) = struct.unpack_from("<I", segments[0], 4)
+    if unique > limits.shared_strings:
+        raise TooLarge("strings", amount=unique)
+    lengths = np.full(unique, _LONGEST_XLS_STRING, dtype=np.int64)  # what cannot be parsed counts as longest
+    reader = _Segments(segments, 8)
+    for index in range(unique):
+        header = reader.take_header()
+        if header is None:
+            break
+        count, flags, runs, extra = header
+        lengths[index] = count * (3 if flags & 1 else 2)
+        if not reader.skip_characters(count, flags & 1) or not reader.skip(runs * 4 + extra):
+            break
+    return lengths
+
+
+class _Segments:
+    """A cursor over the SST's record bodies."""
+
+    def __init__(self, segments: list[bytes], position: int):
+        self.segments, self.index, self.position = segments, 0, position
+
+    def _next(self) -> bool:
+        self.index, self.position = self.index + 1, 0
+        return self.index < len(self.segments)
+
+    def take_header(self) -> tuple[int, int, int, int] | None:
+        data = self.segments[self.index]
+        if self.position >= len(data) and not self._next():
+            return None
+        data = self.segments[self.index]
+        if self.position + 3 > len(data):
+            return None
+        count, flags = struct.unpack_from("<HB", data, self.position)
+        self.position += 3
+        runs = extra = 0
+        if flags & 0x08 and self.position + 2 <= len(data):
+            (runs,) = struct.unpack_from("<H", data, self.position)
+            self.position += 2
+        if flags & 0x04 and self.position + 4 <= len(data):
+            (extra,) = struct.unpack_from("<I", data, self.position)
+            self.position += 4
+        return count, flags, runs, extra
+
+    def skip_characters(self, count: int, wide: int) -> bool:
+        while True:
+            data = self.segments[self.index]
+            width = 2 if wide else 1
+            step = min(count, (len(data) - self.position) // width)
+            self.position += step * width
+            count -= step
+            if count == 0:
+                return True
+            if not self._next() or not self.segments[self.index]:
+                return False
+            wide = self.segments[self.index][0] & 1
+            self.position = 1
+
+    def skip(self, amount: int) -> bool:
+        while amount:
+            data = self.segments[self.index]
+            step = min(amount, len(data) - self.position)
+            self.position += step
+            amount -= step
+            if amount and not self._next():
+                return False
+        return True
 
 
 # ---------------------------------------------------------------------------- ODS

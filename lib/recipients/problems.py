@@ -90,6 +90,11 @@ FILE_ERRORS: dict[str, str] = {
         "This file's sheet reaches row {rows:,} and column {column}, {cells:,} cells in all, more than the "
         "{limit:,} a recipient list can hold, so we did not open it."
     ),
+    "sparse_sheet": (
+        "This file's sheet reaches row {rows:,} and column {column} with only {filled:,} cells filled: opening "
+        "the empty space in between would take {cells:,} cells, so we did not open it. Delete the far-away "
+        "cells in Excel, or copy your data to a new sheet, and upload it again."
+    ),
     "too_many_cells_text": (
         "This file has {cells:,} cells, more than the {limit:,} a recipient list can hold, "
         "so we did not read it: split it into smaller files."

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from lib.recipients.limits import ReadLimits, TooLarge, check_archive
+from lib.recipients.limits import ReadLimits, TooLarge, check_archive, check_xls
 from lib.recipients.problems import Problem, file_error, human_size, message, severity_of
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # Streamlit's default upload limit
@@ -339,6 +339,8 @@ def _open_workbook(data: bytes, limits: ReadLimits):
 
     if data.startswith(_ZIP):
         _refuse_zip_bomb(data, limits)
+    else:
+        _refuse_big_xls(data, limits)
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
@@ -361,12 +363,24 @@ def _refuse_zip_bomb(data: bytes, limits: ReadLimits) -> None:
         raise RecipientFileError(_too_large_sentence(too_large, limits)) from None
 
 
+def _refuse_big_xls(data: bytes, limits: ReadLimits) -> None:
+    try:
+        check_xls(data, limits)
+    except TooLarge as too_large:
+        raise RecipientFileError(_too_large_sentence(too_large, limits)) from None
+
+
 def _too_large_sentence(too_large: TooLarge, limits: ReadLimits) -> str:
     size = too_large.size
     if too_large.what == "cells" and size is not None:
         return file_error(
             "too_many_cells", rows=size.rows, column=_column_letter(max(size.columns, 1) - 1),
             cells=max(size.area, size.cells), limit=limits.cells,
+        )
+    if too_large.what == "sparse" and size is not None:
+        return file_error(
+            "sparse_sheet", rows=size.rows, column=_column_letter(max(size.columns, 1) - 1), filled=size.cells,
+            cells=size.area,
         )
     if too_large.what == "strings":
         return file_error("too_many_strings", limit=limits.shared_strings)
