@@ -11,6 +11,8 @@ COMMANDS = {
     "preview": ("lib.personalization.cli", "preview personalised messages"),
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
+    "team": ("lib.team.cli", "who may use the console: team add|remove|role|list"),
+    "audit": ("lib.team.audit_cli", "read the audit trail"),
 }
 
 
