@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -337,16 +340,34 @@ def _rows_to_columns(rows: list[list[str]]) -> list[list[str]]:
 def _open_workbook(data: bytes, limits: ReadLimits):
     import python_calamine
 
-    if data.startswith(_ZIP):
-        _refuse_zip_bomb(data, limits)
-    else:
-        _refuse_big_xls(data, limits)
+    _refuse_oversized_workbook(data, limits)
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
         raise RecipientFileError(file_error("encrypted")) from None
     except Exception:  # calamine raises many types for broken files; all mean the same to the user
         raise RecipientFileError(file_error("corrupt_workbook")) from None
+
+
+_measured: OrderedDict[tuple[str, int], bool] = OrderedDict()  # workbooks that passed, by content and limit
+_measured_lock = threading.Lock()
+
+
+def _refuse_oversized_workbook(data: bytes, limits: ReadLimits) -> None:
+    """Measure a workbook before calamine opens it; once per content and limit (the page lists the
+    sheets, then reads one: the same bytes twice)."""
+    key = (hashlib.sha256(data).hexdigest(), limits.text_bytes)
+    with _measured_lock:
+        if key in _measured:
+            return
+    if data.startswith(_ZIP):
+        _refuse_zip_bomb(data, limits)
+    else:
+        _refuse_big_xls(data, limits)
+    with _measured_lock:
+        _measured[key] = True
+        while len(_measured) > 16:
+            _measured.popitem(last=False)
 
 
 def _refuse_zip_bomb(data: bytes, limits: ReadLimits) -> None:
