@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 KNOBS = ("response_delay_seconds", "step_seconds", "error_template_ids")
 MAX_ID = 2**63 - 1  # ids are 64-bit on the platform (and in SQLite)
-SCHEDULE_HORIZON = timedelta(days=366)  # the sandbox refuses schedules further ahead (or behind) than this
+SCHEDULE_HORIZON = timedelta(days=366)  # the sandbox refuses schedules further ahead than this
+EARLIEST_SCHEDULE = datetime(2000, 1, 1, tzinfo=UTC)  # a past date sends now (the contract's sample is 2016)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
@@ -265,14 +266,14 @@ class Sandbox:
         return JSONResponse(dispatch)
 
     def _schedule_date(self, raw: Any) -> datetime | None:
-        """The schedule, or 400 for anything that is not a date within a year of now (a year-9999 date
-        would overflow every later computation of when the dispatch moves)."""
+        """The schedule, or 400 for anything that is not a date between 2000 and a year from now (a
+        year-9999 date would overflow every later computation of when the dispatch moves)."""
         if raw is None or raw == "":
             return None
         try:
             when = parse_platform_datetime(raw, self.tz) if isinstance(raw, str) else _bad_schedule(raw)
             now = datetime.now(self.tz)
-            if when is None or abs(when - now) > SCHEDULE_HORIZON:
+            if when is None or when - now > SCHEDULE_HORIZON or when < EARLIEST_SCHEDULE:
                 raise ValueError(raw)
             return when
         except (ValueError, OverflowError):
