@@ -94,6 +94,30 @@ def shared_string_bomb_xlsx(string_bytes: int = 4 * 1024 * 1024, cells: int = 20
     return xlsx([big], rows)
 
 
+def prefixed_shared_string_bomb_xlsx(string_bytes: int = 4 * 1024 * 1024, cells: int = 20_000, width: int = 10) -> bytes:
+    """The issue's workbook written with a namespace prefix on every element (<x:c>, <x:si>, <x:v>), as
+    some exporters write them: calamine reads it just the same."""
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rows = ['<x:row r="1">' + "".join(
+        f'<x:c r="{_column_letters(i)}1" t="inlineStr"><x:is><x:t>col{i}</x:t></x:is></x:c>' for i in range(width)
+    ) + "</x:row>"]
+    for r in range(2, cells // width + 2):
+        refs = "".join(f'<x:c r="{_column_letters(i)}{r}" t="s"><x:v>0</x:v></x:c>' for i in range(width))
+        rows.append(f'<x:row r="{r}">{refs}</x:row>')
+    big = ("Μαρία " * (string_bytes // 12 + 1)).encode("utf-8")[:string_bytes].decode("utf-8", "ignore")
+    sheet = f'<?xml version="1.0"?><x:worksheet xmlns:x="{ns}"><x:sheetData>{"".join(rows)}</x:sheetData></x:worksheet>'
+    shared = f'<?xml version="1.0"?><x:sst xmlns:x="{ns}"><x:si><x:t>{big}</x:t></x:si></x:sst>'
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _ROOT_RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/sharedStrings.xml", shared)
+        archive.writestr("xl/worksheets/sheet1.xml", sheet)
+    return buffer.getvalue()
+
+
 def far_corner_xlsx() -> bytes:
     """Two cells, A1 and XFD1048576: a reader that fills the rectangle between them builds 17 billion cells."""
     rows = [
@@ -244,6 +268,7 @@ def wide_row_csv(size: int = 100 * 1024 * 1024) -> bytes:
 
 HOSTILE: dict[str, Callable[[], bytes]] = {
     "shared_string_bomb.xlsx": shared_string_bomb_xlsx,
+    "prefixed_bomb.xlsx": prefixed_shared_string_bomb_xlsx,
     "repeated_cell_bomb.ods": repeated_cell_bomb_ods,
     "shared_string_bomb.xls": shared_string_bomb_xls,
     "far_corner.xlsx": far_corner_xlsx,

@@ -58,6 +58,8 @@ def read_in_child(data: bytes, tmp_path: Path, name: str, text_mb: int = 256) ->
     ("name", "make", "text_mb", "sentence"),
     [
         ("shared_string_bomb.xlsx", hostile_files.shared_string_bomb_xlsx, 256, "This file holds 72 GB of text once opened"),
+        ("prefixed_bomb.xlsx", hostile_files.prefixed_shared_string_bomb_xlsx, 256,
+         "This file holds 72 GB of text once opened"),
         ("repeated_cell_bomb.ods", hostile_files.repeated_cell_bomb_ods, 256, "This file holds 72 GB of text once opened"),
         ("shared_string_bomb.xls", hostile_files.shared_string_bomb_xls, 256, "This file holds 18 GB of text once opened"),
         ("sparse_corner.xlsx", hostile_files.sparse_corner_xlsx, 256,

@@ -196,8 +196,9 @@ def _xlsx_sheet_size(archive: zipfile.ZipFile, name: str, lengths: np.ndarray, l
     cells = rows = columns = text = 0
     inline_open: list[np.ndarray] = []
     inline_close: list[np.ndarray] = []
-    offset = 0
+    offset, inline = 0, False
     for arr, end in _chunks(archive, name):
+        inline = inline or _find(arr, b"inlineStr", end).size > 0
         # Every pattern starts at a '<' or sits around an '=': find those once per chunk, then filter.
         tags = np.flatnonzero(arr[:end] == ord("<"))
         after_tag = arr[np.minimum(tags + 1, arr.size - 1)]
@@ -223,9 +224,9 @@ def _xlsx_sheet_size(archive: zipfile.ZipFile, name: str, lengths: np.ndarray, l
         inline_close.append(_followed_by(arr, tags[after_tag == ord("/")], b"</is>") + offset)
         offset += end
     opens, closes = np.concatenate(inline_open or [np.empty(0)]), np.concatenate(inline_close or [np.empty(0)])
-    if opens.size == closes.size:
+    if opens.size == closes.size and (opens.size or not inline):
         text += int((closes - opens).sum())
-    else:  # unusual markup: count the whole sheet as text rather than guess
+    else:  # unusual markup (<x:is> with a prefix): count the whole sheet as text rather than guess
         text += offset
     return SheetSize(cells=cells, rows=rows, columns=columns, text_bytes=text)
 
