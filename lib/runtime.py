@@ -21,7 +21,7 @@ from lib.sandbox.embedded import (
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
 from lib.settings import Settings
-from lib.templates import FileCatalog, Template
+from lib.templates import FileCatalog, Template, check_tags
 
 
 @dataclass
@@ -70,6 +70,7 @@ class StoreCatalog:
         return self.store.list_templates()
 
     def save(self, template: Template) -> None:
+        check_tags(template)
         self.store.upsert_template(template)
 
     def delete(self, template_id: int) -> None:

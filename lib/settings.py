@@ -46,6 +46,7 @@ class Settings:
     language: str = "en"
     sms_part_price: Decimal = Decimal("0.05")
     max_rows: int = 1_000_000
+    max_file_text_mb: int = 256  # text one recipient file may hold once opened (1M rows of ~250 characters)
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
@@ -69,6 +70,10 @@ class Settings:
     @property
     def uses_sandbox(self) -> bool:
         return self.api_url is None
+
+    @property
+    def max_file_text_bytes(self) -> int:
+        return self.max_file_text_mb * 1024 * 1024
 
     @property
     def tz(self) -> ZoneInfo:
@@ -238,6 +243,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         values["sms_part_price"] = price
     if (raw := get("CONSOLE_MAX_ROWS")) is not None:
         values["max_rows"] = _int("CONSOLE_MAX_ROWS", raw, 1)
+    if (raw := get("CONSOLE_MAX_FILE_TEXT_MB")) is not None:
+        values["max_file_text_mb"] = _int("CONSOLE_MAX_FILE_TEXT_MB", raw, 1)
     if (raw := get("CONSOLE_SCHEDULE_HORIZON_DAYS")) is not None:
         values["schedule_horizon_days"] = _int("CONSOLE_SCHEDULE_HORIZON_DAYS", raw, 1)
     if (raw := get("CONSOLE_RETENTION_DAYS")) is not None:

@@ -130,7 +130,7 @@ def load_recipient_list(
     settings = settings or get_settings()
     channel = Channel(channel)
     content_hash = hashlib.sha256(data).hexdigest()
-    table_key = (content_hash, sheet, settings.max_rows)
+    table_key = (content_hash, sheet, settings.max_rows, settings.max_file_text_bytes)
     key = (*table_key, channel, tuple(template_tags), settings.region, tuple(settings.allowed_countries), mapping)
     with _lock:
         if key in _results:
@@ -138,7 +138,9 @@ def load_recipient_list(
             return _results[key]
         table = _tables.get(table_key)
     if table is None:
-        table = read_table(data, filename, sheet=sheet, max_rows=settings.max_rows)
+        table = read_table(
+            data, filename, sheet=sheet, max_rows=settings.max_rows, max_text_bytes=settings.max_file_text_bytes
+        )
         release_unused_memory()
         _remember(_tables, table_key, table)
     result = build_recipient_list(table, channel=channel, template_tags=template_tags, settings=settings, mapping=mapping)
@@ -283,9 +285,14 @@ class _Validation:
     # -- checks
 
     def _file_notes(self) -> None:
+        """The reader's notes: file-level warnings, and errors on cells it could not read as text."""
         for note in self.table.notes:
             part = problem_frame([note.row], note.column, note.code, [note.message])
             self.parts.append(part)
+        rows = [note.row for note in self.table.notes if note.severity is Severity.ERROR and note.row > HEADER_ROW]
+        if rows:
+            positions = self.index.get_indexer(rows)
+            self.errors[positions[positions >= 0]] = True
 
     def _require_column(self, target: Field) -> None:
         what, examples = FIELD_DESCRIPTIONS[target.value]
