@@ -179,7 +179,8 @@ def main(argv: list[str]) -> int:
     try:
         store = open_store(url)
         client = MessagingClient(platform, USER, PASSWORD)
-        engine = SendEngine(store, client, batch_size=args.batch, platform_url=platform, is_sandbox=True,
+        # The workers are given the sandbox as MESSAGING_API_URL: its sends carry that platform key.
+        engine = SendEngine(store, client, batch_size=args.batch, platform_url=platform, is_sandbox=False,
                             operator="bench")  # fmt: skip
         total = args.sends * args.size
         print(f"PostgreSQL; {args.sends} sends of {args.size:,} recipients ({total:,}), chunks of {args.batch:,}")

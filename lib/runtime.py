@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lib.history.store import HistoryStore, open_store, utcnow
+from lib.history.store import SANDBOX_PLATFORM, HistoryStore, open_store, platform_key, utcnow
 from lib.messaging.client import MessagingClient
 from lib.sandbox.embedded import (
     publish_address,
@@ -21,7 +21,7 @@ from lib.sandbox.embedded import (
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine, replay_journal
 from lib.settings import Settings
-from lib.templates import FileCatalog, Template
+from lib.templates import FileCatalog, Template, check_tags
 
 
 @dataclass
@@ -72,6 +72,7 @@ class StoreCatalog:
         return self.store.list_templates()
 
     def save(self, template: Template) -> None:
+        check_tags(template)
         self.store.upsert_template(template)
 
     def delete(self, template_id: int) -> None:
@@ -85,6 +86,12 @@ class StoreCatalog:
             self.save(template)
 
 
+def open_console_store(settings: Settings) -> HistoryStore:
+    """The history store for these settings, seen from their platform (raises StoreError)."""
+    store = open_store(settings.database_url, busy_timeout=settings.db_busy_timeout)
+    return store.for_platform(SANDBOX_PLATFORM if settings.uses_sandbox else platform_key(settings.api_url, False))
+
+
 def console_catalog(settings: Settings, store: HistoryStore) -> FileCatalog | StoreCatalog:
     """The one template catalog, whatever the entry point: the sandbox's own file in sandbox mode,
     otherwise the local copy of the live platform's templates kept in the history store."""
@@ -95,8 +102,9 @@ def console_catalog(settings: Settings, store: HistoryStore) -> FileCatalog | St
 
 def start_runtime(settings: Settings, *, platform_url: str | None = None) -> ConsoleRuntime:
     """`platform_url`: a running platform or sandbox to use instead of what the settings say."""
+    # The store first: a database that cannot be used stops the start before anything runs.
+    store = open_console_store(settings)
     # A POST's answer the database could not take last time goes in before anything else.
-    store = open_store(settings.database_url)
     replay_journal(store)
     sandbox = None
     if platform_url:

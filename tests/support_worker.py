@@ -32,10 +32,12 @@ def new_client(url: str, *, read_timeout: float = 10.0) -> MessagingClient:
     return MessagingClient(url, SANDBOX_USER, SANDBOX_PASSWORD, connect_timeout=2.0, read_timeout=read_timeout)
 
 
-def make_engine(store, client, *, batch_size=2, **options) -> SendEngine:
+def make_engine(store, client, *, batch_size=2, as_live=False, **options) -> SendEngine:
+    """`as_live=True`: the sends' platform is the sandbox's URL, as a worker process configured with
+    MESSAGING_API_URL sees it (a worker only claims sends to its own platform)."""
     return SendEngine(
-        store, client, batch_size=batch_size, platform_url=client.base_url, is_sandbox=True, operator="maria",
-        **options,
+        store, client, batch_size=batch_size, platform_url=client.base_url, is_sandbox=not as_live,
+        operator="maria", **options,
     )  # fmt: skip
 
 

@@ -38,7 +38,7 @@ def poll_statuses(client: MessagingClient, dispatch_id: int, timeout: float = 10
 
 
 def test_dispatch_moves_draft_pending_queued(sandbox, client):
-    sandbox.set_knobs(step_seconds=0.5)
+    sandbox.set_knobs(step_seconds=1.5)
     result = client.send_messages(71, [Recipient("A", mobile_phone="6936862208", payload=PROMO)])
     assert poll_statuses(client, result.dispatch) == [SendStatus.DRAFT, SendStatus.PENDING, SendStatus.QUEUED]
     final = client.get_dispatch(result.dispatch)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import lib.history.store as store_module
 import lib.sending.cli as send_cli
 import lib.sending.engine as engine_module
 from lib.history.store import close_all_stores, open_store
@@ -25,12 +24,13 @@ from lib.templates import load_catalog
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
 from tests.support_worker import big_manifest, make_engine, new_client, sandbox_received, wait_for
 
+QUICK = 0.1  # SQLite gives up on a lock after 0.1 s (not 15 s): the stores below are opened with it
+
 
 @pytest.fixture
 def quick_lock_errors(monkeypatch):
-    """SQLite gives up on a lock after 0.1 s (not 15 s) and the engine retries for 0.5 s, so the test is quick."""
+    """The engine retries a refused result for 0.5 s (not 10 s), so the test is quick."""
     close_all_stores()
-    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
     monkeypatch.setattr(engine_module, "RECORD_RETRY_SECONDS", 0.5)
     yield
     close_all_stores()
@@ -62,7 +62,7 @@ def lock_while_posting(url: str, store, release: threading.Event) -> threading.T
 
 def test_a_result_the_locked_database_refuses_is_journalled_then_replayed(tmp_path, sandbox, quick_lock_errors):
     url = f"sqlite:///{tmp_path / 'console.db'}"
-    store = open_store(url, shared=False)
+    store = open_store(url, shared=False, busy_timeout=QUICK)
     sandbox.set_knobs(response_delay_seconds=0.5)  # time to take the lock while the POST is in flight
     release = threading.Event()
     locker = lock_while_posting(url, store, release)
@@ -136,6 +136,7 @@ def test_the_command_line_exits_5_printing_the_dispatch_id_and_the_next_start_re
     env = {
         "MESSAGING_API_URL": sandbox.url, "MESSAGING_API_USER": SANDBOX_USER,
         "MESSAGING_API_PASSWORD": SANDBOX_PASSWORD, "DATABASE_URL": url, "CONSOLE_BATCH_SIZE": "2",
+        "CONSOLE_DB_BUSY_TIMEOUT": str(QUICK),
     }  # fmt: skip
     settings = load_settings(env=env, secrets_path=Path("/nonexistent"))
     catalog = open_store(url)
@@ -181,7 +182,7 @@ def test_a_worker_stops_on_a_refused_result_and_the_next_worker_replays_it_first
     from lib.sending.worker import Worker
 
     url = f"sqlite:///{tmp_path / 'console.db'}"
-    store = open_store(url, shared=False)
+    store = open_store(url, shared=False, busy_timeout=QUICK)
     with new_client(sandbox.url) as client:
         send_id = make_engine(store, client).enqueue(big_manifest(4, tag="W"))
         sandbox.set_knobs(response_delay_seconds=0.5)

@@ -35,10 +35,10 @@ def _close_stores():
     close_all_stores()
 
 
-def enqueue_many(url, sandbox, count, size, batch_size):
+def enqueue_many(url, sandbox, count, size, batch_size, *, as_live=False):
     store = open_store(url)
     with new_client(sandbox.url) as client:
-        engine = make_engine(store, client, batch_size=batch_size)
+        engine = make_engine(store, client, batch_size=batch_size, as_live=as_live)
         return [engine.enqueue(big_manifest(size, tag=f"S{i}_")) for i in range(count)]
 
 
@@ -97,11 +97,12 @@ def worker_process(url, sandbox, *extra):
 
 
 def test_two_worker_processes_drain_the_queue_and_stop_cleanly_on_sigterm(database_url, sandbox):
-    send_ids = enqueue_many(database_url, sandbox, 8, 5, 2)
+    send_ids = enqueue_many(database_url, sandbox, 8, 5, 2, as_live=True)
+    sandbox_only = enqueue_many(database_url, sandbox, 1, 3, 2)  # another platform's: never theirs
     store = open_store(database_url)
     workers = [worker_process(database_url, sandbox) for _ in range(2)]
     try:
-        wait_for(lambda: not store.queued_send_ids(), 90, "the workers to drain the queue", interval=0.2)
+        wait_for(lambda: store.queued_send_ids() == sandbox_only, 90, "the workers to drain the queue", interval=0.2)
         wait_for(lambda: len(store.live_workers(timedelta(seconds=10))) == 2, 30, "both workers' heartbeats")
     finally:
         for w in workers:
@@ -342,7 +343,7 @@ def test_two_refreshers_writing_the_same_answer_at_once_make_one_snapshot(postgr
         answer = client.get_dispatch(dispatch_id)
     other = open_store(url, shared=False)
     with store.write() as first:
-        apply_dispatch(first, answer, utcnow())
+        apply_dispatch(first, answer, utcnow(), platform="sandbox")
         second = threading.Thread(target=lambda: _apply_in(other, answer))
         second.start()
         wait_for(lambda: second_is_waiting(store) or not second.is_alive(), 30, "the second writer to wait or finish")
@@ -361,7 +362,7 @@ def _apply_in(store, answer):
     from lib.history.refresh import apply_dispatch
 
     with store.write() as conn:
-        apply_dispatch(conn, answer, utcnow())
+        apply_dispatch(conn, answer, utcnow(), platform="sandbox")
 
 
 def second_is_waiting(store) -> bool:

@@ -43,7 +43,7 @@ def test_kill_9_at_random_points_then_takeover_loses_nobody_and_sends_nobody_twi
     rng = random.Random(seed)
     store = open_store(database_url)
     with new_client(sandbox.url) as client:
-        send_id = make_engine(store, client, batch_size=BATCH).enqueue(big_manifest(RECIPIENTS, tag="K"))
+        send_id = make_engine(store, client, batch_size=BATCH, as_live=True).enqueue(big_manifest(RECIPIENTS, tag="K"))
 
     def accepted() -> int:
         return sum(1 for c in store.get_send(send_id).chunks if c.status is ChunkStatus.ACCEPTED)

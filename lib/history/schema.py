@@ -1,23 +1,27 @@
 """The history store's tables: agreed between the send engine and the Dispatches page.
 
-Every datetime goes in and comes out timezone-aware UTC (`UTCDateTime`). The schema carries an
-explicit version; `lib.history.store.open_store` creates it on first start and runs the ordered
-`MIGRATIONS` when an existing file is older, so a later change never breaks an existing database.
+Every datetime goes in and comes out timezone-aware UTC (`UTCDateTime`). This module is the schema
+as it is now; every change to it needs an Alembic revision in lib/history/migrations/versions/ that
+brings an existing database to the same shape (tests/test_history_migrations.py fails otherwise).
+`lib.history.migrate` creates a new database from this metadata and upgrades an existing one.
 Credentials are never stored: `sends.platform_url` is stripped of any user:password.
+
+A platform key ("sandbox", or the live platform's URL without credentials) is part of every send
+claim and every dispatch key: the sandbox and the live platform both hand out dispatch ids near
+180000, so an id alone does not say which platform it belongs to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Connection,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -27,7 +31,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    inspect,
 )
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
@@ -55,11 +58,6 @@ class UTCDateTime(TypeDecorator):
 
 metadata = MetaData()
 
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, nullable=False),
-)
 
 templates = Table(
     "templates",
@@ -80,8 +78,10 @@ sends = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("manifest_hash", String(64), nullable=False),
     # manifest_hash for a first send; "<hash>:resend-of:<id>" for a confirmed override;
-    # "<hash>:test:<uuid>" for a test send. UNIQUE: two simultaneous submissions make one send.
-    Column("claim", Text, nullable=False, unique=True),
+    # "<hash>:test:<uuid>" for a test send. UNIQUE with the platform: two simultaneous submissions
+    # make one send, and a sandbox rehearsal never holds the claim of the live send.
+    Column("claim", Text, nullable=False),
+    Column("platform", Text, nullable=False),  # platform key: "sandbox" or the live URL without credentials
     Column("template_id", Integer, nullable=False),
     Column("template_name", Text, nullable=False),
     Column("channel", String(5), nullable=False),
@@ -99,6 +99,7 @@ sends = Table(
     Column("batch_size", Integer, nullable=False),
     Index("ix_sends_created_at", "created_at"),
     Index("ix_sends_manifest_hash", "manifest_hash"),
+    UniqueConstraint("platform", "claim", name="uq_sends_platform_claim"),
     sqlite_autoincrement=True,  # a send number is never reused, even after a delete
 )
 
@@ -141,6 +142,7 @@ chunk_recipients = Table(
 dispatches = Table(
     "dispatches",
     metadata,
+    Column("platform", Text, primary_key=True),  # the platform key (see the module docstring)
     Column("dispatch_id", BigInteger, primary_key=True, autoincrement=False),
     Column("send_id", Integer, ForeignKey("sends.id"), nullable=True),  # NULL: tracked by id from outside
     Column("chunk_id", Integer, ForeignKey("chunks.id"), nullable=True),
@@ -164,13 +166,18 @@ dispatches = Table(
     Column("last_changed_at", UTCDateTime, nullable=True),
     Index("ix_dispatches_send_id", "send_id"),
     Index("ix_dispatches_is_final", "is_final"),
+    Index("ix_dispatches_dispatch_id", "dispatch_id"),  # a search by number alone, across platforms
 )
 
 dispatch_snapshots = Table(
     "dispatch_snapshots",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dispatch_id", BigInteger, ForeignKey("dispatches.dispatch_id"), nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("dispatch_id", BigInteger, nullable=False),
+    # 1, 2, 3… per dispatch: two refreshers that saw the same change both try the same number and
+    # the second insert is ignored (insert-or-ignore), so a change is recorded once.
+    Column("seq", Integer, nullable=False),
     Column("taken_at", UTCDateTime, nullable=False),
     Column("send_status_id", Integer, nullable=True),
     Column("has_started_queuing", Boolean, nullable=True),
@@ -178,7 +185,12 @@ dispatch_snapshots = Table(
     Column("started_queuing_at", UTCDateTime, nullable=True),
     Column("finished_queuing_at", UTCDateTime, nullable=True),
     Column("error_message", Text, nullable=True),
-    Index("ix_dispatch_snapshots_dispatch_taken", "dispatch_id", "taken_at"),
+    ForeignKeyConstraint(
+        ["platform", "dispatch_id"], ["dispatches.platform", "dispatches.dispatch_id"],
+        name="fk_dispatch_snapshots_dispatch",
+    ),
+    UniqueConstraint("platform", "dispatch_id", "seq", name="uq_dispatch_snapshots_seq"),
+    Index("ix_dispatch_snapshots_dispatch_taken", "platform", "dispatch_id", "taken_at"),
 )
 
 # ---- the send queue and the worker (issue 10): leases, decisions, journal ---------------------
@@ -197,29 +209,24 @@ for _column in (
     sends.append_column(_column)
 ix_sends_queue_state = Index("ix_sends_queue_state", sends.c.queue_state, sends.c.id)
 
-# A status snapshot is written once per state of a dispatch, whoever refreshes it (insert-or-ignore
-# on this key, never check-then-insert): two refreshers seeing the same change make one row.
-dispatch_snapshots.append_column(Column("state_key", Text, nullable=True))  # the state as JSON; NULL: older rows
-uq_dispatch_snapshots_state = Index(
-    "uq_dispatch_snapshots_state", dispatch_snapshots.c.dispatch_id, dispatch_snapshots.c.state_key, unique=True
-)
-
 workers = Table(
     "workers",
     metadata,
     Column("id", Text, primary_key=True),  # "<host>:<pid>:<random>"
     Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("platform", Text, nullable=True),  # the platform key it posts to (lib.history.store.platform_key)
     Column("started_at", UTCDateTime, nullable=False),
     Column("heartbeat_at", UTCDateTime, nullable=False),
     Column("stopped_at", UTCDateTime, nullable=True),
 )
 
-# One row: which worker refreshes dispatch statuses now, so two never ask about the same dispatch at once.
+# One row per platform: which worker refreshes its dispatch statuses now, so two never ask about the
+# same dispatch at once (a sandbox worker and a live one each refresh their own platform's).
 refresh_lease = Table(
     "refresh_lease",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("platform", Text, primary_key=True),  # lib.history.store.platform_key
     Column("owner", Text, nullable=True),
     Column("expires_at", UTCDateTime, nullable=True),
 )
@@ -242,6 +249,8 @@ chunk_decisions = Table(
 
 
 # ---- platform keys for dispatches, migrations (issue 10, store) --------------------------------
+# The platform columns above (sends.platform, dispatches.platform, dispatch_snapshots.platform/seq)
+# came with revision 0005; schema_version gave way to Alembic's alembic_version.
 
 
 # ---- team, audit (issue 11) ----------------------------------------------------------------------
@@ -300,44 +309,3 @@ meta = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=True),
 )
-
-# The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
-# brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 4
-
-Migration = Callable[[Connection], None]
-
-
-def _add_template_kind(conn: Connection) -> None:
-    conn.exec_driver_sql("ALTER TABLE templates ADD COLUMN kind VARCHAR(9)")
-
-
-def _add_chunks_platform_answer(conn: Connection) -> None:
-    if "platform_answer" not in {column["name"] for column in inspect(conn).get_columns("chunks")}:
-        conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
-
-
-def _add_send_queue(conn: Connection) -> None:
-    """The worker's queue (issue 10): lease columns on sends, workers, the refresh lease, decisions,
-    the snapshots' state key; chunks.status widened for 'marked_sent'. Sends recorded before it read as done."""
-    have = {column["name"] for column in inspect(conn).get_columns("sends")}
-    for column in ("queue_state", "queued_at", "lease_owner", "lease_expires_at", "finished_at"):
-        if column not in have:
-            ddl = sends.c[column].type.compile(dialect=conn.dialect)
-            default = " NOT NULL DEFAULT 'done'" if column == "queue_state" else ""
-            conn.exec_driver_sql(f"ALTER TABLE sends ADD COLUMN {column} {ddl}{default}")
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ALTER TABLE chunks ALTER COLUMN status TYPE VARCHAR(16)")
-    metadata.create_all(conn, tables=[workers, refresh_lease, chunk_decisions], checkfirst=True)
-    ix_sends_queue_state.create(conn, checkfirst=True)
-    if "state_key" not in {column["name"] for column in inspect(conn).get_columns("dispatch_snapshots")}:
-        conn.exec_driver_sql("ALTER TABLE dispatch_snapshots ADD COLUMN state_key TEXT")
-    uq_dispatch_snapshots_state.create(conn, checkfirst=True)
-
-
-MIGRATIONS: dict[int, Migration] = {
-    # version -> function that upgrades a database at (version - 1) to version
-    2: _add_template_kind,
-    3: _add_chunks_platform_answer,
-    4: _add_send_queue,
-}

@@ -61,6 +61,8 @@ from lib.history.store import (
     SendClaim,
     SendRecord,
     StoredRecipient,
+    StoreError,
+    platform_key,
     utcnow,
 )
 from lib.messaging.errors import (
@@ -106,12 +108,17 @@ class ResultNotRecorded(SendError):
         said = f"dispatch {dispatch}" if dispatch else f"its result ({entry['status']})"
         super().__init__(
             f"Chunk {entry['seq']} of send #{entry['send_id']} was answered ({said}) but the history database "
-            f"could not record it ({type(cause).__name__}). The answer was saved to {journal_path} and will be "
+            f"could not record it ({_cause(cause)}). The answer was saved to {journal_path} and will be "
             "written to the database at the next start. Nothing more is sent until then."
         )
         self.entry = entry
         self.dispatch_id = dispatch
         self.journal_path = journal_path
+
+
+def _cause(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0].rstrip(".") if text else type(exc).__name__
 
 
 class DuplicateSend(SendError):
@@ -260,6 +267,7 @@ class SendEngine:
         self.batch_size = batch_size
         self.platform_url = platform_url
         self.is_sandbox = is_sandbox
+        self.platform = platform_key(platform_url, is_sandbox)  # the sends this engine may post
         self.operator = operator
         self.tz = timezone or getattr(client, "tz", None) or UTC
         # `stale_posting_after` is accepted for older callers and no longer used: a chunk left
@@ -426,7 +434,7 @@ class SendEngine:
         owner = owner or local_owner_id()
         detail = self._detail(send_id)
         self._check_recipients_stored(detail)
-        claim = self.store.claim_send(owner, self.lease, send_id=send_id)
+        claim = self.store.claim_send(owner, self.lease, send_id=send_id, platform=self.platform)
         if claim is None:
             known = {c.seq: c.status for c in detail.chunks}
             return self.follow(send_id, on_progress=on_progress, stop=stop, known=known)
@@ -449,7 +457,7 @@ class SendEngine:
             keeper.join()
             try:
                 self.store.release_send(claim, finished=finished)
-            except SQLAlchemyError as exc:  # the database is failing: the lease simply expires
+            except (StoreError, SQLAlchemyError) as exc:  # the database is failing: the lease simply expires
                 log.warning("send #%s: lease not given back (%s); it expires by itself", claim.send_id, exc)
         return finished
 
@@ -488,7 +496,7 @@ class SendEngine:
                 if not self.store.renew_lease(claim.send_id, claim.owner, self.lease):
                     log.warning("send #%s: lease lost to another worker", claim.send_id)
                     return
-            except SQLAlchemyError as exc:  # the next renewal (or the one before each chunk) may work
+            except (StoreError, SQLAlchemyError) as exc:  # the next renewal (or the one before each chunk) may work
                 log.warning("send #%s: lease not renewed (%s)", claim.send_id, exc)
 
     def _leave_out(self, chunk: ChunkRecord, run: _Run) -> None:
@@ -516,8 +524,8 @@ class SendEngine:
             self._report_changes(outcome, seen, chunk_count, on_progress)
             if outcome.finished or (stop is not None and stop.is_set()):
                 return outcome
-            if not outcome.running and not self.store.live_workers(live_within):
-                claim = self.store.claim_send(local_owner_id(), self.lease, send_id=send_id)
+            if not outcome.running and not self.store.live_workers(live_within, platform=self.platform):
+                claim = self.store.claim_send(local_owner_id(), self.lease, send_id=send_id, platform=self.platform)
                 if claim is not None:
                     self.post_claimed(claim, on_progress=on_progress, stop=stop)
                     return self.outcome(send_id)
@@ -706,7 +714,7 @@ class SendEngine:
             try:
                 apply_result(self.store, entry)
                 return
-            except (OperationalError, InterfaceError) as exc:
+            except (StoreError, OperationalError, InterfaceError) as exc:  # locked, full, unreachable
                 if time.monotonic() + delay > deadline:
                     failure = exc
                     break

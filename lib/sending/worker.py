@@ -28,6 +28,7 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.history.refresh import refresh_pending
+from lib.history.store import StoreError
 from lib.sending.engine import ChunkProgress, ResultNotRecorded, SendEngine, local_owner_id, replay_journal
 from lib.sending.status import ChunkStatus
 
@@ -66,7 +67,7 @@ class Worker:
 
     def run_once(self, stop: threading.Event | None = None) -> int | None:
         """Claim one queued send and post it. Returns its id, or None when nothing was waiting."""
-        claim = self.store.claim_send(self.owner_id, self.engine.lease)
+        claim = self.store.claim_send(self.owner_id, self.engine.lease, platform=self.engine.platform)
         if claim is None:
             return None
         if claim.previous_owner:
@@ -103,7 +104,7 @@ class Worker:
                     claimed = self.run_once(stop_event)
                 except ResultNotRecorded:
                     raise
-                except SQLAlchemyError as exc:  # the database is busy or away: say so, try again shortly
+                except (StoreError, SQLAlchemyError) as exc:  # the database is busy or away: say so, try again shortly
                     log.error("the history database cannot be used right now: %s", first_line(exc))
                     claimed = None
                 except Exception:  # a bug (or a failing gate) must not stop every other send: log, back off
@@ -119,20 +120,21 @@ class Worker:
             self._goodbye()
 
     def _beat(self) -> None:
-        self.store.heartbeat(self.owner_id, socket.gethostname(), os.getpid())
+        self.store.heartbeat(self.owner_id, socket.gethostname(), os.getpid(), platform=self.engine.platform)
 
     def _heartbeat_loop(self, stop_event: threading.Event) -> None:
         while not stop_event.wait(self.heartbeat_seconds):
             try:
                 self._beat()
-            except SQLAlchemyError as exc:
+            except (StoreError, SQLAlchemyError) as exc:
                 log.warning("heartbeat not written: %s", first_line(exc))
 
     def refresh_once(self):
         """One status refresh round if this worker holds the refresh lease; the report, or None."""
-        if not self.store.take_refresh_lease(self.owner_id, self.refresh_lease):
+        platform = self.engine.platform
+        if not self.store.take_refresh_lease(self.owner_id, self.refresh_lease, platform=platform):
             return None
-        report = refresh_pending(self.store, self.engine.client)
+        report = refresh_pending(self.store.for_platform(platform), self.engine.client)
         if report.asked or report.problem:
             log.info("status refresh: %s", report.summary())
         return report
@@ -148,7 +150,7 @@ class Worker:
         try:
             self.store.release_refresh_lease(self.owner_id)
             self.store.worker_stopped(self.owner_id)
-        except SQLAlchemyError as exc:
+        except (StoreError, SQLAlchemyError) as exc:
             log.warning("could not record the stop: %s", first_line(exc))
         log.info("%s stopped", self.owner_id)
 

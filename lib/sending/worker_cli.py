@@ -76,6 +76,9 @@ def main(argv: list[str]) -> int:
     except ResultNotRecorded as exc:
         print(f"worker: {exc}", file=sys.stderr, flush=True)
         return EXIT_NOT_RECORDED
+    except StoreError as exc:
+        print(f"worker: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except SQLAlchemyError as exc:
         print(f"worker: the history database cannot be used right now ({first_line(exc)})", file=sys.stderr)
         return EXIT_USAGE
