@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s worker %(message)s", datefmt="%Y-%m-%d %H:%M:%S", stream=sys.stdout
     )
-    for noisy in ("httpx", "urllib3", "uvicorn", "uvicorn.access", "uvicorn.error"):
+    for noisy in ("httpx", "urllib3", "uvicorn", "uvicorn.access", "uvicorn.error", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from lib.runtime import start_runtime
 
