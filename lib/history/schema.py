@@ -177,6 +177,69 @@ dispatch_snapshots = Table(
 
 
 # ---- the recipient ledger and the do-not-contact list (issue 9) --------------------------------
+# Keys are the first 8 bytes of HMAC-SHA-256 (lib.ledger.keys) as a signed 64-bit integer: compact,
+# fast to join, and no longer personal data. The ledger is separate from chunk_recipients because
+# the retention purge deletes those rows, and the rules must keep working after it.
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    # NULL: left out when the list was checked (never in a chunk). Otherwise the outcome is the
+    # chunk's status (accepted/marked_sent: sent; posting/unknown: may have gone out; else not sent).
+    Column("chunk_id", Integer, nullable=True),
+    Column("position", Integer, nullable=True),  # in its chunk, as chunk_recipients numbers it
+    Column("row_number", Integer, nullable=False),
+    Column("template_id", Integer, nullable=False),
+    Column("channel", String(5), nullable=False),
+    Column("is_test", Boolean, nullable=False),  # a test never counts as having received the campaign
+    Column("is_marketing", Boolean, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("dest_key", BigInteger, nullable=False),
+    Column("uid_key", BigInteger, nullable=False),
+    Column("left_out", String(32), nullable=True),  # lib.ledger.rules.Rule code; NULL = in the send
+    Index("ix_ledger_template_at", "template_id", "recorded_at"),
+    Index("ix_ledger_channel_at", "channel", "recorded_at"),
+    Index("ix_ledger_chunk", "chunk_id", "position"),
+)
+
+do_not_contact = Table(
+    "do_not_contact",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(5), nullable=False),  # 'sms' | 'email' | 'both'
+    Column("kind", String(8), nullable=False),  # 'mobile' | 'email' | 'customer' (a customer id)
+    Column("value", Text, nullable=False),  # normalised: E.164, lower-case address, or the id as given
+    Column("key", BigInteger, nullable=False),  # the ledger key of `value`
+    Column("reason", Text, nullable=False, default=""),
+    Column("source", Text, nullable=False, default=""),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    # Removal keeps the entry (history): who, when and why.
+    Column("removed_at", UTCDateTime, nullable=True),
+    Column("removed_by", Text, nullable=True),
+    Column("removed_reason", Text, nullable=True),
+    Index("ix_do_not_contact_key", "key"),
+)
+
+send_decisions_ledger = Table(
+    "send_rule_decisions",
+    metadata,
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    Column("decision", String(40), nullable=False),  # 'include_already_received'
+    Column("people", Integer, nullable=False),
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("send_id", "decision"),
+)
+
+LEDGER_TABLES = (ledger_entries, do_not_contact, send_decisions_ledger)
+
+
+def create_ledger_tables(conn: Connection) -> None:
+    """Migration: add the ledger's tables to a database created before them."""
+    metadata.create_all(conn, tables=list(LEDGER_TABLES), checkfirst=True)
+
 
 
 # ---- platform keys for dispatches, migrations (issue 10, store) --------------------------------
@@ -191,9 +254,10 @@ meta = Table(
 
 # The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
 # brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 Migration = Callable[[Connection], None]
 MIGRATIONS: dict[int, Migration] = {
     # version -> function that upgrades a database at (version - 1) to version
+    2: create_ledger_tables,  # issue 9: the recipient ledger and the do-not-contact list
 }

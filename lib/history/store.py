@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -232,6 +232,9 @@ class HistoryStore:
     def __init__(self, engine: Engine, url: str):
         self.engine = engine
         self.url = url
+        # name -> writer(conn, send_values, [(chunk_id, members)]): called inside create_send's own
+        # transaction, so what a writer records (the ledger) exists exactly when the send does.
+        self.send_writers: dict[str, Callable[[Connection, dict, list[tuple[int, Sequence[NewRecipient]]]], None]] = {}
 
     def __repr__(self) -> str:
         return f"HistoryStore({self.engine.url!r})"  # SQLAlchemy's URL repr masks any password
@@ -308,31 +311,34 @@ class HistoryStore:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
         POST. Raises ClaimTaken if another send holds `claim` (enforced by the UNIQUE column)."""
         now = now or utcnow()
+        values = dict(
+            manifest_hash=manifest_hash,
+            claim=claim,
+            template_id=template_id,
+            template_name=template_name,
+            channel=str(channel),
+            schedule_at=schedule_at,
+            created_at=now,
+            created_by=created_by,
+            platform_url=strip_credentials(platform_url),
+            is_sandbox=is_sandbox,
+            is_test=is_test,
+            resend_of=resend_of,
+            total_recipients=sum(len(c) for c in chunks),
+            excluded_recipients=excluded_recipients,
+            estimated_parts=estimated_parts,
+            estimated_cost=None if estimated_cost is None else str(estimated_cost),
+            batch_size=batch_size,
+        )
         try:
             with self.write() as conn:
-                send_id = conn.execute(
-                    insert(s.sends).values(
-                        manifest_hash=manifest_hash,
-                        claim=claim,
-                        template_id=template_id,
-                        template_name=template_name,
-                        channel=str(channel),
-                        schedule_at=schedule_at,
-                        created_at=now,
-                        created_by=created_by,
-                        platform_url=strip_credentials(platform_url),
-                        is_sandbox=is_sandbox,
-                        is_test=is_test,
-                        resend_of=resend_of,
-                        total_recipients=sum(len(c) for c in chunks),
-                        excluded_recipients=excluded_recipients,
-                        estimated_parts=estimated_parts,
-                        estimated_cost=None if estimated_cost is None else str(estimated_cost),
-                        batch_size=batch_size,
-                    )
-                ).inserted_primary_key[0]
-                for seq, members in enumerate(chunks, start=1):
-                    self._insert_chunk(conn, send_id, seq, members, now)
+                send_id = conn.execute(insert(s.sends).values(**values)).inserted_primary_key[0]
+                written = [
+                    (self._insert_chunk(conn, send_id, seq, members, now), members)
+                    for seq, members in enumerate(chunks, start=1)
+                ]
+                for writer in list(self.send_writers.values()):
+                    writer(conn, {**values, "id": int(send_id)}, written)
                 return int(send_id)
         except IntegrityError:
             holder = self.send_holding_claim(claim)
@@ -341,7 +347,7 @@ class HistoryStore:
             raise ClaimTaken(claim, holder) from None
 
     @staticmethod
-    def _insert_chunk(conn: Connection, send_id: int, seq: int, members: Sequence[NewRecipient], now: datetime) -> None:
+    def _insert_chunk(conn: Connection, send_id: int, seq: int, members: Sequence[NewRecipient], now: datetime) -> int:
         chunk_id = conn.execute(
             insert(s.chunks).values(
                 send_id=send_id,
@@ -366,6 +372,7 @@ class HistoryStore:
         ]
         if rows:
             conn.execute(insert(s.chunk_recipients), rows)
+        return int(chunk_id)
 
     def send_holding_claim(self, claim: str) -> int | None:
         with self.read() as conn:

@@ -1,0 +1,265 @@
+"""The recipient ledger: who was sent what, kept as keyed hashes, and the rules checked against it.
+
+Writing: `Ledger.install()` registers a writer the history store calls inside `create_send`'s own
+transaction, so every send (test sends too, marked) records one ledger entry per recipient, and
+the rows the rules left out at validation (staged by `stage()` just before the send is submitted),
+with their rule, plus the marketer's decision to include people who already received it.
+
+Reading: one query per rule (`receipts`, `cap_counts`, `opt_out_keys`), joined with the list's
+keys in pandas. Nothing queries per row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select, union_all
+
+from lib.history import schema as s
+from lib.history.store import HistoryStore, NewRecipient, utcnow
+from lib.ledger import rules as r
+from lib.ledger.keys import LedgerKeys, destination_text, destination_texts, uid_text, uid_texts
+from lib.ledger.rules import Rule, RuleContext
+
+INCLUDE_ALREADY_RECEIVED = "include_already_received"
+LEDGER_COLUMNS = (
+    "send_id", "chunk_id", "position", "row_number", "template_id", "channel", "is_test", "is_marketing",
+    "recorded_at", "dest_key", "uid_key", "left_out",
+)
+
+
+def is_marketing_kind(kind: str | None) -> bool:
+    """Templates are marketing unless marked as service (the template kind of issue 9)."""
+    return str(kind or "marketing") != "service"
+
+
+def template_kind(template) -> str:
+    return str(getattr(template, "kind", None) or "marketing")
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What the check decided about a list, waiting for its send to be recorded."""
+
+    left_out: pd.DataFrame  # index row; rule, dest_key, uid_key
+    include_already_received: int | None  # people included on purpose, or None
+    marketing: bool
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The rules' verdict on a list: every row any rule would leave out, before the marketer's choice."""
+
+    left_out: pd.DataFrame  # index row; rule, send_id, at, count (lib.ledger.rules)
+    cap_days: int | None
+
+    def applied(self, include_already_received: bool) -> pd.DataFrame:
+        """The rows actually left out once the marketer's override is applied."""
+        if not include_already_received:
+            return self.left_out
+        return self.left_out[~self.left_out["rule"].isin([x.value for x in r.OVERRIDABLE])]
+
+    @property
+    def already_received(self) -> int:
+        return int((self.left_out["rule"] == Rule.ALREADY_RECEIVED.value).sum())
+
+    def counts(self, include_already_received: bool) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.applied(include_already_received)["rule"].value_counts().items()}
+
+
+class Ledger:
+    def __init__(self, store: HistoryStore, settings, kind_of: Callable[[int], str | None] | None = None):
+        self.store = store
+        self.settings = settings
+        self.keys = LedgerKeys.for_store(store)
+        self.kind_of = kind_of or (lambda _template_id: None)
+        self._staged: dict[str, Staged] = {}
+        self._lock = threading.Lock()
+
+    def install(self) -> Ledger:
+        """Record every send from now on (idempotent: one writer per store)."""
+        self.store.send_writers["ledger"] = self._write_send
+        return self
+
+    # ---- keys ------------------------------------------------------------------------------
+
+    def people(self, frame: pd.DataFrame, channel: str, destination_column: str) -> pd.DataFrame:
+        """dest_key and uid_key for each row of a validated frame (index kept)."""
+        dest = self.keys.keys(destination_texts(channel, frame[destination_column]), memo=f"dest:{channel}")
+        uid = self.keys.keys(uid_texts(frame["uniqueId"]), memo="uid")
+        return pd.DataFrame({"dest_key": dest, "uid_key": uid}, index=frame.index)
+
+    def member_keys(self, channel: str, members: Sequence) -> pd.DataFrame:
+        """Keys of stored or new recipients (anything with destination and unique_id)."""
+        dest = self.keys.keys([destination_text(channel, m.destination) for m in members], memo=f"dest:{channel}")
+        uid = self.keys.keys([uid_text(m.unique_id) for m in members], memo="uid")
+        return pd.DataFrame({"dest_key": dest, "uid_key": uid})
+
+    # ---- the rules ---------------------------------------------------------------------------
+
+    def context(self, template_id: int, channel: str, marketing: bool, now: datetime | None = None,
+                exclude_send_id: int | None = None) -> RuleContext:
+        return RuleContext(
+            template_id=int(template_id), channel=str(channel), marketing=marketing, now=now or utcnow(),
+            repeat_days=self.settings.repeat_days, frequency_cap=self.settings.frequency_cap,
+            exclude_send_id=exclude_send_id,
+        )
+
+    def check(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame] = (),
+              opt_out_rule: Rule = Rule.OPTED_OUT) -> LedgerCheck:
+        """Every rule against `people` (index row; dest_key, uid_key). `extra`: results of rules
+        computed elsewhere (consent), in the same shape (lib.ledger.rules)."""
+        parts = [r.opted_out(people, self.opt_out_keys(ctx.channel), opt_out_rule), *extra]
+        cap = ctx.frequency_cap if ctx.marketing else None
+        if cap is not None:
+            parts.append(r.frequency_capped(people, self.cap_counts(ctx, cap), cap.messages))
+        receipts = self.receipts(ctx)
+        parts.append(r.already_received(people, receipts, self.send_times(receipts["send_id"].unique())))
+        return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
+
+    def receipts(self, ctx: RuleContext) -> pd.DataFrame:
+        """Who received (or may have received) this template on this channel within the repeat window."""
+        e = s.ledger_entries
+        query = select(e.c.dest_key, e.c.uid_key, e.c.send_id).where(
+            e.c.template_id == ctx.template_id, e.c.channel == ctx.channel,
+            e.c.recorded_at >= r.window_start(ctx.now, ctx.repeat_days), *_counted(ctx),
+        )
+        return _frame(self.store, query, ["dest_key", "uid_key", "send_id"])
+
+    def cap_counts(self, ctx: RuleContext, cap) -> pd.DataFrame:
+        """Keys (destination or customer id) with `cap.messages` or more marketing messages on this
+        channel in the last `cap.days` days, across all templates."""
+        e = s.ledger_entries
+        where = (e.c.channel == ctx.channel, e.c.is_marketing.is_(True),
+                 e.c.recorded_at >= r.window_start(ctx.now, cap.days), *_counted(ctx))
+        per_key = [
+            select(column.label("key"), func.count().label("count")).where(*where)
+            .group_by(column).having(func.count() >= cap.messages)
+            for column in (e.c.dest_key, e.c.uid_key)
+        ]
+        return _frame(self.store, union_all(*per_key), ["key", "count"])
+
+    def opt_out_keys(self, channel: str) -> pd.DataFrame:
+        d = s.do_not_contact
+        query = select(d.c.key).where(d.c.removed_at.is_(None), d.c.channel.in_([str(channel), "both"]))
+        return _frame(self.store, query, ["key"])
+
+    def send_times(self, send_ids) -> pd.DataFrame:
+        ids = [int(i) for i in send_ids]
+        if not ids:
+            return pd.DataFrame({"created_at": pd.Series(dtype="datetime64[us, UTC]")})
+        with self.store.read() as conn:
+            rows = conn.execute(select(s.sends.c.id, s.sends.c.created_at).where(s.sends.c.id.in_(ids))).all()
+        return pd.DataFrame({"created_at": pd.to_datetime([t for _, t in rows], utc=True)},
+                            index=[i for i, _ in rows])
+
+    def include_decision(self, send_id: int) -> int | None:
+        """How many people the marketer chose to include again in this send, or None."""
+        d = s.send_decisions_ledger
+        with self.store.read() as conn:
+            return conn.execute(
+                select(d.c.people).where(d.c.send_id == send_id, d.c.decision == INCLUDE_ALREADY_RECEIVED)
+            ).scalar_one_or_none()
+
+    # ---- recording ---------------------------------------------------------------------------
+
+    def stage(self, manifest_hash: str, left_out: pd.DataFrame, people: pd.DataFrame, *,
+              include_already_received: int | None, marketing: bool) -> None:
+        """Hold the check's left-out rows (and the override) for the send of this manifest."""
+        keyed = left_out[["rule"]].join(people[["dest_key", "uid_key"]], how="left").fillna({"dest_key": 0, "uid_key": 0})
+        with self._lock:
+            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing)
+
+    def _write_send(self, conn: Connection, send: dict, written: list[tuple[int, Sequence[NewRecipient]]]) -> None:
+        staged = None if send["is_test"] else self._staged.pop(send["manifest_hash"], None)
+        marketing = staged.marketing if staged else is_marketing_kind(self.kind_of(send["template_id"]))
+        members = [m for _, chunk in written for m in chunk]
+        keys = self.member_keys(send["channel"], members)
+        chunk_ids = np.concatenate([np.full(len(chunk), cid, dtype=np.int64) for cid, chunk in written]) \
+            if written else np.zeros(0, dtype=np.int64)
+        positions = np.concatenate([np.arange(1, len(chunk) + 1) for _, chunk in written]) \
+            if written else np.zeros(0, dtype=np.int64)
+        columns = {
+            "chunk_id": chunk_ids.tolist(), "position": positions.tolist(),
+            "row_number": [m.row_number for m in members],
+            "dest_key": keys["dest_key"].tolist(), "uid_key": keys["uid_key"].tolist(),
+            "left_out": [None] * len(members),
+        }
+        if staged is not None and len(staged.left_out):
+            lo = staged.left_out
+            columns["chunk_id"] += [None] * len(lo)
+            columns["position"] += [None] * len(lo)
+            columns["row_number"] += [int(x) for x in lo.index]
+            columns["dest_key"] += lo["dest_key"].astype("int64").tolist()
+            columns["uid_key"] += lo["uid_key"].astype("int64").tolist()
+            columns["left_out"] += lo["rule"].astype(str).tolist()
+        constants = {
+            "send_id": send["id"], "template_id": send["template_id"], "channel": send["channel"],
+            "is_test": bool(send["is_test"]), "is_marketing": marketing, "recorded_at": send["created_at"],
+        }
+        _insert_many(conn, s.ledger_entries, constants, columns)
+        if staged is not None and staged.include_already_received:
+            conn.execute(s.send_decisions_ledger.insert().values(
+                send_id=send["id"], decision=INCLUDE_ALREADY_RECEIVED, people=int(staged.include_already_received),
+                decided_by=send["created_by"], decided_at=send["created_at"],
+            ))
+
+    def record_left_out(self, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
+        """The gate's record: these members of a chunk were left out right before its POST."""
+        e = s.ledger_entries
+        with self.store.write() as conn:
+            for position, rule in zip(positions, rules, strict=True):
+                conn.execute(e.update().where(e.c.chunk_id == chunk_id, e.c.position == int(position))
+                             .values(left_out=str(rule)))
+
+    def left_out_counts(self, send_id: int) -> dict[str, int]:
+        """The send's record: how many were left out, by rule (at validation and before each POST)."""
+        e = s.ledger_entries
+        query = select(e.c.left_out, func.count()).where(e.c.send_id == send_id, e.c.left_out.is_not(None)) \
+            .group_by(e.c.left_out)
+        with self.store.read() as conn:
+            return {str(k): int(v) for k, v in conn.execute(query).all()}
+
+
+def _counted(ctx: RuleContext) -> list:
+    """Entries that count as having received a message: real sends, not left out, in a chunk that
+    went out or may have (posting, unknown)."""
+    e, c = s.ledger_entries, s.chunks
+    went_out = select(c.c.id).where(c.c.status.in_(r.RECEIVED_STATUSES))
+    conditions = [e.c.is_test.is_(False), e.c.left_out.is_(None), e.c.chunk_id.in_(went_out)]
+    if ctx.exclude_send_id is not None:
+        conditions.append(e.c.send_id != ctx.exclude_send_id)
+    return conditions
+
+
+def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:
+    """A query of integer columns as an int64 frame, read straight off the driver's cursor: a million
+    ledger rows must not become a million SQLAlchemy Row objects."""
+    with store.read() as conn:
+        result = conn.execute(query)
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    data = np.array(rows, dtype=np.int64).reshape(-1, len(columns))
+    return pd.DataFrame(data, columns=columns)
+
+
+def _insert_many(conn: Connection, table, constants: dict, columns: dict[str, list]) -> None:
+    """executemany straight through the driver: the one statement, every row, one transaction.
+    Constants go through their column types (UTC datetimes, booleans) once, not per row."""
+    dialect = conn.dialect
+    processed = {}
+    for name, value in constants.items():
+        processor = table.c[name].type.bind_processor(dialect)
+        processed[name] = processor(value) if processor else value
+    names = list(LEDGER_COLUMNS)
+    n = len(next(iter(columns.values())))
+    if n == 0:
+        return
+    series = [columns[name] if name in columns else [processed[name]] * n for name in names]
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
+    conn.exec_driver_sql(sql, list(zip(*series, strict=True)))
