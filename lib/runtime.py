@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lib.history.store import HistoryStore, open_store, utcnow
+from lib.ledger import Ledger, template_kind
 from lib.messaging.client import MessagingClient
 from lib.sandbox.embedded import sandbox_config_for
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
@@ -24,6 +25,7 @@ class ConsoleRuntime:
     store: HistoryStore
     client: MessagingClient = field(repr=False)
     sandbox: RunningSandbox | None = field(default=None, repr=False)
+    ledger: Ledger | None = field(default=None, repr=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -87,4 +89,17 @@ def start_runtime(settings: Settings) -> ConsoleRuntime:
     store = open_store(settings.database_url)
     # Recipients' personal data older than the retention period is purged at every start.
     store.purge_personal_data(utcnow(), settings.retention_days)
-    return ConsoleRuntime(settings, platform_url, store, client, sandbox)
+    runtime = ConsoleRuntime(settings, platform_url, store, client, sandbox)
+    runtime.ledger = open_ledger(store, settings, runtime.templates)
+    return runtime
+
+
+def open_ledger(store: HistoryStore, settings: Settings, templates=None) -> Ledger:
+    """The ledger for this store, recording every send from now on. `templates()` gives the
+    catalog, for each template's kind (marketing or service)."""
+
+    def kind_of(template_id: int) -> str | None:
+        found = [t for t in (templates() if templates else []) if t.id == template_id]
+        return template_kind(found[0]) if found else None
+
+    return Ledger(store, settings, kind_of=kind_of).install()
