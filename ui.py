@@ -115,12 +115,28 @@ def remember(name: str, key: tuple, build):
 
 def campaign_key(recipients: RecipientList, template, choices) -> tuple:
     return (recipients.content_hash, recipients.mapping.key(), recipients.channel, template,
-            tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate)
+            tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate,
+            choices.include_already_received)
 
 
-def cached_campaign(template, recipients: RecipientList, choices, price) -> CampaignPreview:
-    key = (*campaign_key(recipients, template, choices), price)
-    return remember("campaign", key, lambda: preview_campaign(template, recipients, choices, price))
+def cached_campaign(template, recipients: RecipientList, choices, price, ledger=None) -> CampaignPreview:
+    """The campaign with the ledger's rules applied; checked again whenever a send is recorded or
+    the do-not-contact list changes (a cheap query), not on every rerun."""
+    base = (*campaign_key(recipients, template, choices), price)
+    frozen = st.session_state.get("_ledger_frozen")
+    if frozen is not None and frozen[0] == base:  # this session sent it: keep showing what was sent
+        ledger_state = frozen[1]
+    else:
+        ledger_state = ledger.state_token() if ledger is not None else None
+    st.session_state["_ledger_state_used"] = (base, ledger_state)
+    return remember("campaign", (*base, ledger_state),
+                    lambda: preview_campaign(template, recipients, choices, price, ledger))
+
+
+def freeze_campaign() -> None:
+    """Called when this session starts a send: its own recipients must not turn into "already
+    received" on the next rerun and hide the send's result."""
+    st.session_state["_ledger_frozen"] = st.session_state.get("_ledger_state_used")
 
 
 def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> SendManifest:

@@ -166,6 +166,14 @@ class Ledger:
                 select(d.c.people).where(d.c.send_id == send_id, d.c.decision == INCLUDE_ALREADY_RECEIVED)
             ).scalar_one_or_none()
 
+    def state_token(self) -> tuple:
+        """Changes whenever a send is recorded or the do-not-contact list changes: a cache key."""
+        d = s.do_not_contact
+        with self.store.read() as conn:
+            last_send = conn.execute(select(func.max(s.sends.c.id))).scalar()
+            listed = conn.execute(select(func.max(d.c.id), func.count(d.c.removed_at))).one()
+        return (last_send, *listed)
+
     # ---- recording ---------------------------------------------------------------------------
 
     def stage(self, manifest_hash: str, left_out: pd.DataFrame, people: pd.DataFrame, *,
