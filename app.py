@@ -15,6 +15,7 @@ navigation = st.navigation(
         st.Page("pages/compose.py", title="Compose", icon=":material/edit_square:"),
         st.Page("pages/dispatches.py", title="Dispatches", icon=":material/monitoring:"),
         st.Page("pages/templates.py", title="Templates", icon=":material/description:"),
+        st.Page("pages/do_not_contact.py", title="Do not contact", icon=":material/block:"),
     ]
 )
 ui.mark_shell_drawn()
