@@ -194,7 +194,7 @@ def test_an_address_matches_in_any_case_and_either_idn_form(console, sent_to, wr
 
 def test_customer_ids_match_in_any_case(console):
     backdated_send(console, [person(uid="AbC-001", mobile="+306900000001")], days_ago=1)
-    assert rules_for(console, HEADER + " abc-001 ;6936862208;V1;10 €;31/12/2026\n") == {2: Rule.ALREADY_RECEIVED}
+    assert rules_for(console, HEADER + " ABC-001 ;6936862208;V1;10 €;31/12/2026\n") == {2: Rule.ALREADY_RECEIVED}
 
 
 # ---- the innocent variants, through the real sandbox ----------------------------------------------
