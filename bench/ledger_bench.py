@@ -1,0 +1,201 @@
+"""Ledger figures: the rules on a 1M-row list against 5M past recipient records and 100k opt-outs.
+
+Prints, in one run:
+- `check` (read + validate the file) without the rules, and the rules on top: the keyed hashes of
+  the list (cold, then reused as the send reuses them) and the three queries with their joins;
+- the naive baseline: one SQL lookup per row and rule (with indexes on the keys, built untimed) on
+  a 10k-row sample, extrapolated to the list;
+- the ledger write of a 1M send: recording the send with and without the ledger writer.
+The past: 25 sends of `ledger/25` people over 100 days across 5 marketing SMS templates, two of them
+of this template within the 30-day window, five in the last 7 days (frequency cap 3/7d).
+Run: .venv/bin/python bench/ledger_bench.py [--rows 1000000] [--ledger 5000000] [--optouts 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+
+from lib.history import schema as s  # noqa: E402
+from lib.history.store import NewRecipient, close_all_stores, open_store, utcnow  # noqa: E402
+from lib.ledger import Ledger  # noqa: E402
+from lib.ledger.keys import uid_texts  # noqa: E402
+from lib.recipients import clear_cache, load_recipient_list  # noqa: E402
+from lib.settings import load_settings  # noqa: E402
+from lib.templates import Channel, load_catalog, template_tags  # noqa: E402
+
+PROMO = next(t for t in load_catalog() if t.id == 71)
+SENDS = 25
+# (template, days ago) per past send: 71 twice inside 30 days; five sends in the last 7 days
+PAST = [(71, 3), (71, 20)] + [(72 + i % 4, d) for i, d in enumerate([1, 2, 5, 6, *range(9, 100, 5)])]
+
+
+def timed(label: str, fn, note: str = ""):
+    started = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - started
+    print(f"  {label:<62} {elapsed:8.3f} s {note}", flush=True)
+    return result, elapsed
+
+
+def population(n: int) -> tuple[np.ndarray, np.ndarray]:
+    mobiles = np.array([f"+3069{10_000_000 + i:08d}" for i in range(n)], dtype=object)
+    ids = np.array([f"C{i:07d}" for i in range(n)], dtype=object)
+    return mobiles, ids
+
+
+def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
+    """`records` past ledger entries in SENDS sends (chunks of 1000, all accepted), written directly."""
+    dest = ledger.keys.keys(pd.Series(mobiles), memo="bench:dest")
+    uid = ledger.keys.keys(uid_texts(pd.Series(ids)), memo="bench:uid")
+    per_send = records // SENDS
+    now = utcnow()
+    with store.write() as conn:
+        for n, (template_id, days) in enumerate(PAST[:SENDS], start=1):
+            at = now - timedelta(days=days)
+            conn.execute(insert(s.sends).values(
+                id=n, manifest_hash=f"h{n}", claim=f"h{n}", template_id=template_id, template_name="t", channel="sms",
+                created_at=at, created_by="bench", platform_url="x", is_sandbox=True, is_test=False,
+                total_recipients=per_send, excluded_recipients=0, batch_size=1000))
+            chunk_count = -(-per_send // 1000)
+            conn.execute(insert(s.chunks), [
+                {"send_id": n, "seq": q, "status": "accepted", "recipient_count": 1000, "attempts": 1, "updated_at": at}
+                for q in range(1, chunk_count + 1)])
+            first_chunk = conn.exec_driver_sql("SELECT min(id) FROM chunks WHERE send_id = ?", (n,)).scalar()
+            who = rng.choice(len(mobiles), size=per_send, replace=False)
+            at_text = s.ledger_entries.c.recorded_at.type.bind_processor(conn.dialect)(at)
+            rows = zip(
+                [n] * per_send, (first_chunk + np.arange(per_send) // 1000).tolist(),
+                (np.arange(per_send) % 1000 + 1).tolist(), (np.arange(per_send) + 2).tolist(),
+                [template_id] * per_send, ["sms"] * per_send, [0] * per_send, [1] * per_send, [at_text] * per_send,
+                dest[who].tolist(), uid[who].tolist(), [None] * per_send, strict=True,
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO ledger_entries (send_id, chunk_id, position, row_number, template_id, channel, is_test, "
+                "is_marketing, recorded_at, dest_key, uid_key, left_out) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", list(rows))
+
+
+def fill_optouts(store, ledger: Ledger, mobiles, count: int, rng) -> None:
+    picked = mobiles[rng.choice(len(mobiles), size=count, replace=False)]
+    keys = ledger.keys.keys(pd.Series(picked), memo="bench:dest")
+    now = utcnow()
+    with store.write() as conn:
+        conn.execute(insert(s.do_not_contact), [
+            {"channel": "both", "kind": "mobile", "value": v, "key": int(k), "reason": "STOP", "source": "bench",
+             "added_by": "bench", "added_at": now} for v, k in zip(picked.tolist(), keys.tolist(), strict=True)])
+
+
+def list_csv(mobiles, ids, rows: int, rng) -> bytes:
+    who = rng.choice(len(mobiles), size=rows, replace=False)
+    frame = pd.DataFrame({"customer id": ids[who], "mobile": [m[3:] for m in mobiles[who]],  # written 69…
+                          "voucherCode": "V1", "voucherAmount": "10 €", "expirationDate": "31/12/2026"})
+    return frame.to_csv(index=False, sep=";").encode("utf-8")
+
+
+def naive(store, ledger: Ledger, people: pd.DataFrame, ctx, sample: int) -> float:
+    """One query per row and rule, as a first implementation would: indexes on the keys (untimed)."""
+    with store.write() as conn:
+        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS bench_dest ON ledger_entries (dest_key)")
+        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS bench_uid ON ledger_entries (uid_key)")
+    since = s.ledger_entries.c.recorded_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=30))
+    week = s.ledger_entries.c.recorded_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=7))
+    rows = people.head(sample)
+    started = time.perf_counter()
+    with store.engine.connect() as conn:
+        raw = conn.connection.cursor()
+        for dest, uid in zip(rows["dest_key"].tolist(), rows["uid_key"].tolist(), strict=True):
+            raw.execute("SELECT 1 FROM do_not_contact WHERE removed_at IS NULL AND key IN (?, ?) LIMIT 1", (dest, uid))
+            raw.fetchall()
+            raw.execute(
+                "SELECT max(l.send_id) FROM ledger_entries l JOIN chunks c ON c.id = l.chunk_id WHERE (l.dest_key = ? "
+                "OR l.uid_key = ?) AND l.template_id = 71 AND l.recorded_at >= ? AND l.is_test = 0 AND l.left_out IS "
+                "NULL AND c.status IN ('accepted','marked_sent','posting','unknown')", (dest, uid, since))
+            raw.fetchall()
+            raw.execute(
+                "SELECT count(*) FROM ledger_entries l JOIN chunks c ON c.id = l.chunk_id WHERE (l.dest_key = ? OR "
+                "l.uid_key = ?) AND l.recorded_at >= ? AND l.is_marketing = 1 AND l.is_test = 0 AND l.left_out IS NULL"
+                " AND c.status IN ('accepted','marked_sent','posting','unknown')", (dest, uid, week))
+            raw.fetchall()
+    return time.perf_counter() - started
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--ledger", type=int, default=5_000_000)
+    p.add_argument("--optouts", type=int, default=100_000)
+    p.add_argument("--sample", type=int, default=10_000)
+    args = p.parse_args(argv)
+    rng = np.random.default_rng(9)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        settings = load_settings(env={"DATABASE_URL": url, "CONSOLE_FREQUENCY_CAP": "3/7d",
+                                      "CONSOLE_MAX_ROWS": str(max(args.rows, 1_000_000))},
+                                 secrets_path=Path("/nonexistent"))
+        store = open_store(url)
+        ledger = Ledger(store, settings)
+        mobiles, ids = population(max(args.rows * 3 // 2, args.ledger // SENDS + 1, args.optouts))
+        print(f"Setting up: {len(mobiles):,} people, {args.ledger:,} ledger records, {args.optouts:,} opt-outs…",
+              flush=True)
+        fill_ledger(store, ledger, mobiles, ids, args.ledger, rng)
+        fill_optouts(store, ledger, mobiles, args.optouts, rng)
+        data = list_csv(mobiles, ids, args.rows, rng)
+        ledger.keys._memo.clear()  # the list's keys are not known before its check
+
+        print(f"\ncheck of a {args.rows:,}-row list")
+        clear_cache()
+        recipients, plain = timed("check without the rules (read + validate)", lambda: load_recipient_list(
+            data, "list.csv", channel=Channel.SMS, template_tags=template_tags(PROMO), settings=settings))
+        valid = recipients.valid_frame()
+        people, hashing = timed("rules: keyed hashes of the list (cold)",
+                                lambda: ledger.people(valid, "sms", "mobilePhone"))
+        _, warm = timed("rules: keyed hashes again (reused, as the send does)",
+                        lambda: ledger.people(valid, "sms", "mobilePhone"))
+        ctx = ledger.context(71, "sms", True)
+        verdict, queries = timed("rules: three queries + joins (opt-outs, cap, received)",
+                                 lambda: ledger.check(people, ctx))
+        counts = verdict.counts(False)
+        print(f"  left out: {counts}")
+        print(f"  => check with the rules: {plain + hashing + queries:.3f} s; the rules add {hashing + queries:.3f} s "
+              f"({hashing:.3f} hashing + {queries:.3f} queries/joins); target ≤ 1 s: "
+              f"{'met' if hashing + queries <= 1 else 'NOT met'}")
+
+        sample = min(args.sample, len(people))
+        elapsed = naive(store, ledger, people, ctx, sample)
+        print(f"  naive per-row SQL (3 queries a row), {sample:,} rows: {elapsed:.3f} s -> "
+              f"{elapsed * len(people) / sample:,.0f} s extrapolated to {len(people):,} rows "
+              f"(vs {queries:.3f} s vectorised)")
+
+        print(f"\nledger write for a {args.rows:,}-recipient send (keys reused from the check)")
+        members = [NewRecipient(u, r, d, None, ()) for r, u, d in
+                   zip(valid.index.tolist(), valid["uniqueId"].tolist(), valid["mobilePhone"].tolist(), strict=True)]
+        chunks = [members[i: i + 1000] for i in range(0, len(members), 1000)]
+
+        def record(n: int):
+            return store.create_send(
+                manifest_hash=f"w{n}", claim=f"w{n}", template_id=71, template_name="t", channel="sms",
+                schedule_at=None, created_by="bench", platform_url="x", is_sandbox=True, is_test=False,
+                resend_of=None, excluded_recipients=0, estimated_parts=None, estimated_cost=None, batch_size=1000,
+                chunks=chunks)
+
+        _, without = timed("record the send, no ledger", lambda: record(1))
+        ledger.install()
+        _, with_ledger = timed("record the send, with the ledger writer", lambda: record(2))
+        print(f"  => the ledger write adds {with_ledger - without:.3f} s; target ≤ 2 s: "
+              f"{'met' if with_ledger - without <= 2 else 'NOT met'}")
+        close_all_stores()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
