@@ -150,17 +150,18 @@ def preview_campaign(
     *,
     now: datetime | None = None,
     extra_rules: Sequence[pd.DataFrame] = (),
+    checked: tuple[pd.DataFrame, LedgerCheck] | None = None,
 ) -> CampaignPreview:
     """The campaign as it will go out. With a `ledger`, the rules run once here (do not contact,
     frequency cap, already received, plus `extra_rules` computed elsewhere, like consent) and the
-    rows they leave out are not candidates; every count shown anywhere comes from this one result."""
+    rows they leave out are not candidates; every count shown anywhere comes from this one result.
+    `checked`: check_rules' result when the caller already has it (the page shows it a step earlier)."""
     tags = preview.template_tags(template)
     valid = recipients.valid_frame(keep_first_duplicate_destination=choices.keep_first_duplicate)
     rules = people = None
     if ledger is not None:
-        people = ledger.people(valid, template.channel, destination_column(template.channel))
-        marketing = is_marketing_kind(template_kind(template))
-        rules = ledger.check(people, ledger.context(template.id, template.channel, marketing, now), extra_rules)
+        people, rules = checked if checked is not None else check_rules(
+            template, recipients, choices.keep_first_duplicate, ledger, now=now, extra_rules=extra_rules)
         valid = valid.drop(index=rules.applied(choices.include_already_received).index)
     values = preview.tag_values(valid, tags, recipients.payload_columns)
     keep = ["uniqueId", destination_column(template.channel), "cardNumber"]
@@ -170,6 +171,26 @@ def preview_campaign(
     metrics = preview.list_metrics(template, values, choices.defaults, choices.gsm_greek, price_per_part)
     tz = ledger.settings.tz if ledger is not None else UTC
     return CampaignPreview(template, recipients, choices, candidates, values, metrics, rules, people, tz)
+
+
+def check_rules(
+    template: Template, recipients: RecipientList, keep_first_duplicate: bool, ledger: Ledger, *,
+    now: datetime | None = None, extra_rules: Sequence[pd.DataFrame] = (),
+) -> tuple[pd.DataFrame, LedgerCheck]:
+    """(the valid rows' ledger keys, the rules' verdict on them), before the marketer's override."""
+    valid = recipients.valid_frame(keep_first_duplicate_destination=keep_first_duplicate)
+    people = ledger.people(valid, template.channel, destination_column(template.channel))
+    marketing = is_marketing_kind(template_kind(template))
+    return people, ledger.check(people, ledger.context(template.id, template.channel, marketing, now), extra_rules)
+
+
+def rule_problems(check: LedgerCheck, include_already_received: bool, tz: tzinfo) -> pd.DataFrame:
+    """The rules' rows in the problems table's shape (row, column, code, severity, message)."""
+    left_out = check.applied(include_already_received)
+    return pd.DataFrame({
+        "row": left_out.index.to_numpy(dtype="int64"), "column": "", "code": left_out["rule"].astype(str).to_numpy(),
+        "severity": "left out", "message": wording.reasons(left_out, tz, check.cap_days).to_numpy(),
+    })
 
 
 def own_address(channel: Channel, raw: str, region: str, allowed: tuple[str, ...]) -> str:

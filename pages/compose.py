@@ -6,11 +6,12 @@ sending). Sends run as background jobs so no rerun can cut one off half-way.
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
-from lib.campaign import CampaignChoices, build_test_send, own_address
+from lib.campaign import CampaignChoices, build_test_send, own_address, rule_problems
 from lib.ledger import wording
 from lib.personalization.preview import gsm_greek_changes
 from lib.personalization.render import html_to_text, safe_preview_html
@@ -102,6 +103,9 @@ with st.expander("Columns: which column feeds which field", expanded=bool(recipi
             state[str(mapping_key)] = recipients.mapping.with_override(target, picked)
             st.rerun()
 
+checked = ui.cached_rules(template, recipients, bool(state.get("compose_keep_first", False)), rt.ledger)
+include_received = bool(state.get("compose_include_received", False))
+rule_rows = rule_problems(checked[1], include_received, settings.tz) if checked is not None else None
 valid_rows, warning_count = recipients.valid_count, recipients.warning_count
 a, b, c, d = st.columns(4)
 a.metric("Rows in the file", f"{recipients.row_count:,}")
@@ -110,8 +114,13 @@ c.metric("Rows with errors", f"{recipients.invalid_count:,}")
 d.metric("Warnings", f"{warning_count:,}")
 for sentence in recipients.summary():
     st.markdown(f"- {sentence}")
+if checked is not None:
+    for sentence in wording.summary(checked[1].counts(include_received)):
+        st.markdown(f"- {sentence}")
 
 problems = recipients.problems
+if rule_rows is not None and len(rule_rows):
+    problems = pd.concat([problems, rule_rows], ignore_index=True).sort_values("row", kind="stable")
 if len(problems):
     show = st.radio("Show", ["All problems", "Errors only", "Warnings only"], horizontal=True, key="compose_filter")
     if show != "All problems":
@@ -131,11 +140,12 @@ if len(problems):
     left, right = st.columns(2)
     stem = upload.name.rsplit(".", 1)[0]
     left.download_button(
-        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx"),
+        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx", extra=rule_rows),
         file_name=f"{stem}-rows-to-fix.xlsx",
     )
     right.download_button(
-        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv"), file_name=f"{stem}-rows-to-fix.csv"
+        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv", extra=rule_rows),
+        file_name=f"{stem}-rows-to-fix.csv",
     )
 if valid_rows == 0:
     st.error("No row of this file can be sent. Fix the problems above and upload the file again.")
@@ -162,9 +172,8 @@ if tags:
             value = default_cols[i % len(default_cols)].text_input(f"{{{{{tag}}}}}", key=f"compose_default_{tag}")
             if value:
                 defaults[tag] = value
-include_received = bool(state.get("compose_include_received", False))
 campaign_choices = CampaignChoices(defaults, gsm_greek, keep_first, include_received)
-campaign = ui.cached_campaign(template, recipients, campaign_choices, settings.sms_part_price, rt.ledger)
+campaign = ui.cached_campaign(template, recipients, campaign_choices, settings.sms_part_price, rt.ledger, checked)
 metrics = campaign.metrics
 excluded = ui.remember("excluded", (id(campaign),), campaign.excluded)
 if campaign.already_received_count:

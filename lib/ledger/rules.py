@@ -58,7 +58,9 @@ def empty_left_out() -> pd.DataFrame:
     return frame
 
 
-def _result(rows: np.ndarray, rule: Rule, send_id=None, at=None, count=None) -> pd.DataFrame:
+def rule_result(rows: np.ndarray, rule: Rule, send_id=None, at=None, count=None) -> pd.DataFrame:
+    """A rule's verdict for `rows` (spreadsheet numbers) in the shape `combine` and the campaign take:
+    how a rule computed elsewhere (consent) hands its rows in, e.g. rule_result(rows, Rule.NO_CONSENT)."""
     n = len(rows)
     frame = pd.DataFrame(
         {
@@ -79,7 +81,7 @@ def opted_out(people: pd.DataFrame, entries: pd.DataFrame, rule: Rule = Rule.OPT
     listed = entries["key"].to_numpy(dtype=np.int64)
     hit = np.isin(people["dest_key"].to_numpy(), listed) | np.isin(people["uid_key"].to_numpy(), listed)
     hit &= people["dest_key"].to_numpy() != NO_KEY
-    return _result(people.index.to_numpy()[hit], rule)
+    return rule_result(people.index.to_numpy()[hit], rule)
 
 
 def already_received(people: pd.DataFrame, receipts: pd.DataFrame, sends: pd.DataFrame) -> pd.DataFrame:
@@ -96,7 +98,7 @@ def already_received(people: pd.DataFrame, receipts: pd.DataFrame, sends: pd.Dat
     if send_id.empty:
         return empty_left_out()
     at = sends["created_at"].reindex(send_id.to_numpy()).to_numpy()
-    return _result(send_id.index.to_numpy(), Rule.ALREADY_RECEIVED, send_id.to_numpy(), at)
+    return rule_result(send_id.index.to_numpy(), Rule.ALREADY_RECEIVED, send_id.to_numpy(), at)
 
 
 def frequency_capped(people: pd.DataFrame, counts: pd.DataFrame, cap_messages: int) -> pd.DataFrame:
@@ -107,7 +109,7 @@ def frequency_capped(people: pd.DataFrame, counts: pd.DataFrame, cap_messages: i
     by_key = counts.groupby("key")["count"].max()
     got = pd.concat([people["dest_key"].map(by_key), people["uid_key"].map(by_key)], axis=1).max(axis=1)
     got = got[got.notna() & (got >= cap_messages)].astype("int64")
-    return _result(got.index.to_numpy(), Rule.FREQUENCY_CAP, count=got.to_numpy())
+    return rule_result(got.index.to_numpy(), Rule.FREQUENCY_CAP, count=got.to_numpy())
 
 
 def combine(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
