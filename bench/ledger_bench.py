@@ -73,16 +73,15 @@ def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
                 for q in range(1, chunk_count + 1)])
             first_chunk = conn.exec_driver_sql("SELECT min(id) FROM chunks WHERE send_id = ?", (n,)).scalar()
             who = rng.choice(len(mobiles), size=per_send, replace=False)
-            at_text = s.ledger_entries.c.recorded_at.type.bind_processor(conn.dialect)(at)
+            conn.execute(insert(s.ledger_sends).values(send_id=n, is_marketing=True))
             rows = zip(
                 [n] * per_send, (first_chunk + np.arange(per_send) // 1000).tolist(),
                 (np.arange(per_send) % 1000 + 1).tolist(), (np.arange(per_send) + 2).tolist(),
-                [template_id] * per_send, ["sms"] * per_send, [0] * per_send, [1] * per_send, [at_text] * per_send,
                 dest[who].tolist(), uid[who].tolist(), [None] * per_send, strict=True,
             )
             conn.exec_driver_sql(
-                "INSERT INTO ledger_entries (send_id, chunk_id, position, row_number, template_id, channel, is_test, "
-                "is_marketing, recorded_at, dest_key, uid_key, left_out) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", list(rows))
+                "INSERT INTO ledger_entries (send_id, chunk_id, position, row_number, dest_key, uid_key, left_out) "
+                "VALUES (?,?,?,?,?,?,?)", list(rows))
 
 
 def fill_optouts(store, ledger: Ledger, mobiles, count: int, rng) -> None:
@@ -107,24 +106,23 @@ def naive(store, ledger: Ledger, people: pd.DataFrame, ctx, sample: int) -> floa
     with store.write() as conn:
         conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS bench_dest ON ledger_entries (dest_key)")
         conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS bench_uid ON ledger_entries (uid_key)")
-    since = s.ledger_entries.c.recorded_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=30))
-    week = s.ledger_entries.c.recorded_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=7))
+    since = s.sends.c.created_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=30))
+    week = s.sends.c.created_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=7))
     rows = people.head(sample)
+    counted = ("JOIN chunks c ON c.id = l.chunk_id JOIN sends s ON s.id = l.send_id WHERE (l.dest_key = ? OR "
+               "l.uid_key = ?) AND s.channel = 'sms' AND s.created_at >= ? AND s.is_test = 0 AND l.left_out IS NULL "
+               "AND c.status IN ('accepted','marked_sent','posting','unknown')")
     started = time.perf_counter()
     with store.engine.connect() as conn:
         raw = conn.connection.cursor()
         for dest, uid in zip(rows["dest_key"].tolist(), rows["uid_key"].tolist(), strict=True):
             raw.execute("SELECT 1 FROM do_not_contact WHERE removed_at IS NULL AND key IN (?, ?) LIMIT 1", (dest, uid))
             raw.fetchall()
-            raw.execute(
-                "SELECT max(l.send_id) FROM ledger_entries l JOIN chunks c ON c.id = l.chunk_id WHERE (l.dest_key = ? "
-                "OR l.uid_key = ?) AND l.template_id = 71 AND l.recorded_at >= ? AND l.is_test = 0 AND l.left_out IS "
-                "NULL AND c.status IN ('accepted','marked_sent','posting','unknown')", (dest, uid, since))
+            raw.execute(f"SELECT max(l.send_id) FROM ledger_entries l {counted} AND s.template_id = 71",
+                        (dest, uid, since))
             raw.fetchall()
-            raw.execute(
-                "SELECT count(*) FROM ledger_entries l JOIN chunks c ON c.id = l.chunk_id WHERE (l.dest_key = ? OR "
-                "l.uid_key = ?) AND l.recorded_at >= ? AND l.is_marketing = 1 AND l.is_test = 0 AND l.left_out IS NULL"
-                " AND c.status IN ('accepted','marked_sent','posting','unknown')", (dest, uid, week))
+            raw.execute(f"SELECT count(*) FROM ledger_entries l JOIN ledger_sends m ON m.send_id = l.send_id {counted}"
+                        " AND m.is_marketing = 1", (dest, uid, week))
             raw.fetchall()
     return time.perf_counter() - started
 
@@ -162,13 +160,17 @@ def main(argv: list[str]) -> int:
         _, warm = timed("rules: keyed hashes again (reused, as the send does)",
                         lambda: ledger.people(valid, "sms", "mobilePhone"))
         ctx = ledger.context(71, "sms", True)
-        verdict, queries = timed("rules: three queries + joins (opt-outs, cap, received)",
-                                 lambda: ledger.check(people, ctx))
+        verdict, cold = timed("rules: queries + joins, first check in this process",
+                              lambda: ledger.check(people, ctx), "(reads the recent sends' keys once)")
+        _, queries = timed("rules: queries + joins, next check (the page, the send)",
+                           lambda: ledger.check(people, ctx), "(statuses and opt-outs read fresh)")
         counts = verdict.counts(False)
         print(f"  left out: {counts}")
-        print(f"  => check with the rules: {plain + hashing + queries:.3f} s; the rules add {hashing + queries:.3f} s "
-              f"({hashing:.3f} hashing + {queries:.3f} queries/joins); target ≤ 1 s: "
-              f"{'met' if hashing + queries <= 1 else 'NOT met'}")
+        print(f"  => the rules add {hashing + cold:.3f} s to a first `check` in a fresh process "
+              f"({hashing:.3f} hashing + {cold:.3f} reading the ledger and joining), {warm + queries:.3f} s to a "
+              f"later check of the same list and {hashing + queries:.3f} s to a later new list (without: "
+              f"{plain:.3f} s); target ≤ 1 s: {'met' if hashing + cold <= 1 else 'NOT met'} (first), "
+              f"{'met' if hashing + queries <= 1 else 'NOT met'} (later new list)")
 
         sample = min(args.sample, len(people))
         elapsed = naive(store, ledger, people, ctx, sample)
@@ -190,7 +192,9 @@ def main(argv: list[str]) -> int:
 
         _, without = timed("record the send, no ledger", lambda: record(1))
         ledger.install()
-        _, with_ledger = timed("record the send, with the ledger writer", lambda: record(2))
+        ledger.stage("w2", verdict.left_out.iloc[:0], people, include_already_received=None, marketing=True)
+        _, with_ledger = timed("record the send, with the ledger writer (keys staged by the check)",
+                               lambda: record(2))
         print(f"  => the ledger write adds {with_ledger - without:.3f} s; target ≤ 2 s: "
               f"{'met' if with_ledger - without <= 2 else 'NOT met'}")
         close_all_stores()

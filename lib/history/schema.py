@@ -184,23 +184,27 @@ dispatch_snapshots = Table(
 ledger_entries = Table(
     "ledger_entries",
     metadata,
+    # One row per recipient of a send (and per row left out when its list was checked). Template,
+    # channel, time and test flag are the send's own (sends.*, never purged): not repeated per row,
+    # so a 1M send writes seven small columns.
     Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
     # NULL: left out when the list was checked (never in a chunk). Otherwise the outcome is the
     # chunk's status (accepted/marked_sent: sent; posting/unknown: may have gone out; else not sent).
     Column("chunk_id", Integer, nullable=True),
     Column("position", Integer, nullable=True),  # in its chunk, as chunk_recipients numbers it
     Column("row_number", Integer, nullable=False),
-    Column("template_id", Integer, nullable=False),
-    Column("channel", String(5), nullable=False),
-    Column("is_test", Boolean, nullable=False),  # a test never counts as having received the campaign
-    Column("is_marketing", Boolean, nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
     Column("dest_key", BigInteger, nullable=False),
     Column("uid_key", BigInteger, nullable=False),
     Column("left_out", String(32), nullable=True),  # lib.ledger.rules.Rule code; NULL = in the send
-    Index("ix_ledger_template_at", "template_id", "recorded_at"),
-    Index("ix_ledger_channel_at", "channel", "recorded_at"),
+    Index("ix_ledger_send_left_out", "send_id", "left_out"),
     Index("ix_ledger_chunk", "chunk_id", "position"),
+)
+
+ledger_sends = Table(
+    "ledger_sends",
+    metadata,
+    Column("send_id", Integer, ForeignKey("sends.id"), primary_key=True, autoincrement=False),
+    Column("is_marketing", Boolean, nullable=False),  # the template's kind when it was sent (frequency cap)
 )
 
 do_not_contact = Table(
@@ -233,7 +237,7 @@ send_decisions_ledger = Table(
     PrimaryKeyConstraint("send_id", "decision"),
 )
 
-LEDGER_TABLES = (ledger_entries, do_not_contact, send_decisions_ledger)
+LEDGER_TABLES = (ledger_entries, ledger_sends, do_not_contact, send_decisions_ledger)
 
 
 def create_ledger_tables(conn: Connection) -> None:

@@ -18,8 +18,14 @@ from lib.ledger.rules import Rule
 
 
 class LedgerGate:
-    def __init__(self, ledger: Ledger):
-        self.ledger = ledger
+    """`LedgerGate(runtime.ledger)`, or `LedgerGate(store, settings, kind_of=...)` for a process that
+    has no runtime (a worker): both record into the same ledger."""
+
+    def __init__(self, ledger_or_store, settings=None, kind_of=None):
+        if isinstance(ledger_or_store, Ledger):
+            self.ledger = ledger_or_store
+        else:
+            self.ledger = Ledger(ledger_or_store, settings, kind_of=kind_of)
 
     def admit(self, send: SendRecord, chunk: ChunkRecord, members: Sequence[StoredRecipient]) -> list[StoredRecipient]:
         members = list(members)
@@ -27,7 +33,9 @@ class LedgerGate:
             return members
         people = self.ledger.member_keys(send.channel, members)
         people.index = [m.position for m in members]
-        marketing = is_marketing_kind(self.ledger.kind_of(send.template_id))
+        marketing = self.ledger.send_is_marketing(send.id)
+        if marketing is None:
+            marketing = is_marketing_kind(self.ledger.kind_of(send.template_id))
         ctx = self.ledger.context(send.template_id, send.channel, marketing, exclude_send_id=send.id)
         verdict = self.ledger.check(people, ctx, opt_out_rule=Rule.OPTED_OUT_AFTER_UPLOAD)
         left_out = verdict.applied(include_already_received=self.ledger.include_decision(send.id) is not None)

@@ -18,7 +18,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select, union_all
+from sqlalchemy import Connection, func, select
 
 from lib.history import schema as s
 from lib.history.store import HistoryStore, NewRecipient, utcnow
@@ -27,10 +27,9 @@ from lib.ledger.keys import LedgerKeys, destination_text, destination_texts, uid
 from lib.ledger.rules import Rule, RuleContext
 
 INCLUDE_ALREADY_RECEIVED = "include_already_received"
-LEDGER_COLUMNS = (
-    "send_id", "chunk_id", "position", "row_number", "template_id", "channel", "is_test", "is_marketing",
-    "recorded_at", "dest_key", "uid_key", "left_out",
-)
+_POSITIONS = 1 << 24  # chunk_id * _POSITIONS + position: one integer per chunk member
+_KEY_CACHE_ROWS = 20_000_000  # keys kept in memory at most (~0.7 GB); beyond, read again
+LEDGER_COLUMNS = ("send_id", "chunk_id", "position", "row_number", "dest_key", "uid_key", "left_out")
 
 
 def is_marketing_kind(kind: str | None) -> bool:
@@ -49,6 +48,7 @@ class Staged:
     left_out: pd.DataFrame  # index row; rule, dest_key, uid_key
     include_already_received: int | None  # people included on purpose, or None
     marketing: bool
+    people: pd.DataFrame | None = None  # the checked rows' keys (index row): the send need not hash again
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class Ledger:
         self.keys = LedgerKeys.for_store(store)
         self.kind_of = kind_of or (lambda _template_id: None)
         self._staged: dict[str, Staged] = {}
+        self._send_keys: dict[int, dict] = {}  # send id -> its ledger keys (immutable once written)
         self._lock = threading.Lock()
 
     def install(self) -> Ledger:
@@ -116,33 +117,99 @@ class Ledger:
         computed elsewhere (consent), in the same shape (lib.ledger.rules)."""
         parts = [r.opted_out(people, self.opt_out_keys(ctx.channel), opt_out_rule), *extra]
         cap = ctx.frequency_cap if ctx.marketing else None
+        recent = self.recent(ctx, max(ctx.repeat_days, cap.days if cap is not None else 0))
         if cap is not None:
-            parts.append(r.frequency_capped(people, self.cap_counts(ctx, cap), cap.messages))
-        receipts = self.receipts(ctx)
+            parts.append(r.frequency_capped(people, self.cap_counts(ctx, cap, recent), cap.messages))
+        receipts = self.receipts(ctx, recent)
         parts.append(r.already_received(people, receipts, self.send_times(receipts["send_id"].unique())))
         return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
 
-    def receipts(self, ctx: RuleContext) -> pd.DataFrame:
+    def receipts(self, ctx: RuleContext, recent: pd.DataFrame | None = None) -> pd.DataFrame:
         """Who received (or may have received) this template on this channel within the repeat window."""
-        e = s.ledger_entries
-        query = select(e.c.dest_key, e.c.uid_key, e.c.send_id).where(
-            e.c.template_id == ctx.template_id, e.c.channel == ctx.channel,
-            e.c.recorded_at >= r.window_start(ctx.now, ctx.repeat_days), *_counted(ctx),
-        )
-        return _frame(self.store, query, ["dest_key", "uid_key", "send_id"])
+        recent = self.recent(ctx, ctx.repeat_days) if recent is None else recent
+        since = pd.Timestamp(r.window_start(ctx.now, ctx.repeat_days))
+        mine = recent[(recent["template_id"].to_numpy() == ctx.template_id) & (recent["at"] >= since).to_numpy()]
+        return mine[["dest_key", "uid_key", "send_id"]].reset_index(drop=True)
 
-    def cap_counts(self, ctx: RuleContext, cap) -> pd.DataFrame:
+    def cap_counts(self, ctx: RuleContext, cap, recent: pd.DataFrame | None = None) -> pd.DataFrame:
         """Keys (destination or customer id) with `cap.messages` or more marketing messages on this
         channel in the last `cap.days` days, across all templates."""
+        recent = self.recent(ctx, cap.days) if recent is None else recent
+        since = pd.Timestamp(r.window_start(ctx.now, cap.days))
+        counted = recent[recent["is_marketing"].to_numpy() & (recent["at"] >= since).to_numpy()]
+        parts = []
+        for column in ("dest_key", "uid_key"):
+            keys, counts = np.unique(counted[column].to_numpy(), return_counts=True)
+            at_cap = counts >= cap.messages
+            parts.append(pd.DataFrame({"key": keys[at_cap], "count": counts[at_cap]}))
+        return pd.concat(parts, ignore_index=True)
+
+    def recent(self, ctx: RuleContext, days: int) -> pd.DataFrame:
+        """Every ledger entry on this channel within `days` that counts as received (real sends, not
+        left out, in a chunk that went out or may have): dest_key, uid_key, send_id, template_id,
+        is_marketing, at. A send's keys never change once written, so they are read from the
+        database once per process and kept (`_send_keys`); what can change — chunk statuses and the
+        gate's left-outs — is read fresh every time, in two small queries."""
+        sends, c, e = s.sends, s.chunks, s.ledger_entries
+        conditions = [sends.c.channel == ctx.channel, sends.c.is_test.is_(False),
+                      sends.c.created_at >= r.window_start(ctx.now, days)]
+        if ctx.exclude_send_id is not None:
+            conditions.append(sends.c.id != ctx.exclude_send_id)
+        with self.store.read() as conn:
+            found = conn.execute(select(sends.c.id, sends.c.template_id, sends.c.created_at).where(*conditions)).all()
+            ids = [int(row[0]) for row in found]
+            statuses = conn.execute(select(c.c.id, c.c.status).where(c.c.send_id.in_(ids))).all() if ids else []
+            gated = conn.execute(select(e.c.chunk_id, e.c.position).where(
+                e.c.send_id.in_(ids), e.c.left_out.is_not(None), e.c.chunk_id.is_not(None))).all() if ids else []
+            self._load_send_keys(conn, [i for i in ids if i not in self._send_keys])
+        went_out = np.array([cid for cid, status in statuses if status in r.RECEIVED_STATUSES], dtype=np.int64)
+        gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
+        parts = []
+        for send_id, template_id, created_at in found:
+            keys = self._send_keys.get(int(send_id))
+            if keys is None or not len(keys["dest_key"]):
+                continue
+            keep = np.isin(keys["chunk_id"], went_out)
+            if len(gated_codes):
+                keep &= ~np.isin(keys["chunk_id"] * _POSITIONS + keys["position"], gated_codes)
+            n = int(keep.sum())
+            parts.append(pd.DataFrame({
+                "dest_key": keys["dest_key"][keep], "uid_key": keys["uid_key"][keep],
+                "send_id": np.full(n, send_id, dtype=np.int64), "template_id": np.full(n, template_id, dtype=np.int64),
+                "is_marketing": np.full(n, keys["is_marketing"], dtype=bool),
+                "at": pd.Series(pd.Timestamp(created_at), index=range(n), dtype="datetime64[us, UTC]"),
+            }))
+        if not parts:
+            return pd.DataFrame({"dest_key": np.zeros(0, np.int64), "uid_key": np.zeros(0, np.int64),
+                                 "send_id": np.zeros(0, np.int64), "template_id": np.zeros(0, np.int64),
+                                 "is_marketing": np.zeros(0, bool), "at": pd.Series(dtype="datetime64[us, UTC]")})
+        return pd.concat(parts, ignore_index=True)
+
+    def _load_send_keys(self, conn: Connection, send_ids: list[int]) -> None:
+        """The keys of sends not read yet, in one query (entries in a chunk only: rows left out at
+        validation never count)."""
+        if not send_ids:
+            return
         e = s.ledger_entries
-        where = (e.c.channel == ctx.channel, e.c.is_marketing.is_(True),
-                 e.c.recorded_at >= r.window_start(ctx.now, cap.days), *_counted(ctx))
-        per_key = [
-            select(column.label("key"), func.count().label("count")).where(*where)
-            .group_by(column).having(func.count() >= cap.messages)
-            for column in (e.c.dest_key, e.c.uid_key)
-        ]
-        return _frame(self.store, union_all(*per_key), ["key", "count"])
+        ls = s.ledger_sends
+        marketing = dict(conn.execute(select(ls.c.send_id, ls.c.is_marketing).where(ls.c.send_id.in_(send_ids))).all())
+        query = select(e.c.send_id, e.c.dest_key, e.c.uid_key, e.c.chunk_id, e.c.position).where(
+            e.c.send_id.in_(send_ids), e.c.chunk_id.is_not(None)).order_by(e.c.send_id)
+        result = conn.execute(query)
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        data = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        with self._lock:
+            if sum(len(k["dest_key"]) for k in self._send_keys.values()) + len(data) > _KEY_CACHE_ROWS:
+                self._send_keys.clear()
+            for send_id in send_ids:
+                self._send_keys[send_id] = {"dest_key": np.zeros(0, np.int64)}  # a send with no entries
+            if len(data):
+                bounds = np.flatnonzero(np.diff(data[:, 0])) + 1
+                for block in np.split(data, bounds):
+                    self._send_keys[int(block[0, 0])] = {
+                        "dest_key": block[:, 1].copy(), "uid_key": block[:, 2].copy(), "chunk_id": block[:, 3].copy(),
+                        "position": block[:, 4].copy(), "is_marketing": bool(marketing.get(int(block[0, 0]), True)),
+                    }
 
     def opt_out_keys(self, channel: str) -> pd.DataFrame:
         d = s.do_not_contact
@@ -157,6 +224,13 @@ class Ledger:
             rows = conn.execute(select(s.sends.c.id, s.sends.c.created_at).where(s.sends.c.id.in_(ids))).all()
         return pd.DataFrame({"created_at": pd.to_datetime([t for _, t in rows], utc=True)},
                             index=[i for i, _ in rows])
+
+    def send_is_marketing(self, send_id: int) -> bool | None:
+        """Whether the send was recorded as marketing (its template's kind when it was made)."""
+        ls = s.ledger_sends
+        with self.store.read() as conn:
+            found = conn.execute(select(ls.c.is_marketing).where(ls.c.send_id == send_id)).scalar()
+        return None if found is None else bool(found)
 
     def include_decision(self, send_id: int) -> int | None:
         """How many people the marketer chose to include again in this send, or None."""
@@ -181,13 +255,13 @@ class Ledger:
         """Hold the check's left-out rows (and the override) for the send of this manifest."""
         keyed = left_out[["rule"]].join(people[["dest_key", "uid_key"]], how="left").fillna({"dest_key": 0, "uid_key": 0})
         with self._lock:
-            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing)
+            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, people)
 
     def _write_send(self, conn: Connection, send: dict, written: list[tuple[int, Sequence[NewRecipient]]]) -> None:
         staged = None if send["is_test"] else self._staged.pop(send["manifest_hash"], None)
         marketing = staged.marketing if staged else is_marketing_kind(self.kind_of(send["template_id"]))
         members = [m for _, chunk in written for m in chunk]
-        keys = self.member_keys(send["channel"], members)
+        keys = self._keys_for(send["channel"], members, staged.people if staged else None)
         chunk_ids = np.concatenate([np.full(len(chunk), cid, dtype=np.int64) for cid, chunk in written]) \
             if written else np.zeros(0, dtype=np.int64)
         positions = np.concatenate([np.arange(1, len(chunk) + 1) for _, chunk in written]) \
@@ -206,16 +280,30 @@ class Ledger:
             columns["dest_key"] += lo["dest_key"].astype("int64").tolist()
             columns["uid_key"] += lo["uid_key"].astype("int64").tolist()
             columns["left_out"] += lo["rule"].astype(str).tolist()
-        constants = {
-            "send_id": send["id"], "template_id": send["template_id"], "channel": send["channel"],
-            "is_test": bool(send["is_test"]), "is_marketing": marketing, "recorded_at": send["created_at"],
-        }
-        _insert_many(conn, s.ledger_entries, constants, columns)
+        conn.execute(s.ledger_sends.insert().values(send_id=send["id"], is_marketing=marketing))
+        _insert_many(conn, s.ledger_entries, {"send_id": send["id"]}, columns)
         if staged is not None and staged.include_already_received:
             conn.execute(s.send_decisions_ledger.insert().values(
                 send_id=send["id"], decision=INCLUDE_ALREADY_RECEIVED, people=int(staged.include_already_received),
                 decided_by=send["created_by"], decided_at=send["created_at"],
             ))
+
+    def _keys_for(self, channel: str, members: Sequence, people: pd.DataFrame | None) -> pd.DataFrame:
+        """Members' keys: from the check's own keys by spreadsheet row when it staged them (a row is
+        one person in one list), hashing only the members it did not key."""
+        if people is None or not len(members):
+            return self.member_keys(channel, members)
+        rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
+        where = people.index.get_indexer(rows)
+        found = where >= 0
+        dest = np.zeros(len(members), dtype=np.int64)
+        uid = np.zeros(len(members), dtype=np.int64)
+        dest[found] = people["dest_key"].to_numpy()[where[found]]
+        uid[found] = people["uid_key"].to_numpy()[where[found]]
+        if not found.all():
+            rest = self.member_keys(channel, [m for m, ok in zip(members, found, strict=True) if not ok])
+            dest[~found], uid[~found] = rest["dest_key"].to_numpy(), rest["uid_key"].to_numpy()
+        return pd.DataFrame({"dest_key": dest, "uid_key": uid})
 
     def record_left_out(self, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
         """The gate's record: these members of a chunk were left out right before its POST."""
@@ -232,17 +320,6 @@ class Ledger:
             .group_by(e.c.left_out)
         with self.store.read() as conn:
             return {str(k): int(v) for k, v in conn.execute(query).all()}
-
-
-def _counted(ctx: RuleContext) -> list:
-    """Entries that count as having received a message: real sends, not left out, in a chunk that
-    went out or may have (posting, unknown)."""
-    e, c = s.ledger_entries, s.chunks
-    went_out = select(c.c.id).where(c.c.status.in_(r.RECEIVED_STATUSES))
-    conditions = [e.c.is_test.is_(False), e.c.left_out.is_(None), e.c.chunk_id.in_(went_out)]
-    if ctx.exclude_send_id is not None:
-        conditions.append(e.c.send_id != ctx.exclude_send_id)
-    return conditions
 
 
 def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:
