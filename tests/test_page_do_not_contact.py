@@ -51,7 +51,7 @@ def test_a_bad_number_is_refused_with_a_sentence(app_env):  # noqa: F811
 
 def test_import_adds_the_good_rows_and_names_the_bad_ones(app_env):  # noqa: F811
     at = page()
-    data = "mobile;reason\n6931112233;STOP\n12345;STOP\n6931112244;\n".encode()
+    data = b"mobile;reason\n6931112233;STOP\n12345;STOP\n6931112244;\n"
     at.get("file_uploader")[0].upload("stop.csv", data, "text/csv").run()
     at.button(key="dnc_import").click().run()
     assert any(s.value == "2 added to the do not contact list." for s in at.success)
