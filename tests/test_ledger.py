@@ -23,7 +23,7 @@ from lib.ledger.optout import OptOutList
 from lib.recipients import clear_cache, load_recipient_list
 from lib.sending.engine import SendEngine
 from lib.settings import SettingsError, load_settings
-from lib.templates import load_catalog, template_tags
+from lib.templates import Channel, load_catalog, template_tags
 
 PROMO = next(t for t in load_catalog() if t.id == 71)
 SPRING = next(t for t in load_catalog() if t.id == 81)
@@ -359,3 +359,19 @@ def test_a_version_1_database_gets_the_ledger_tables(tmp_path, monkeypatch):
     assert store.version() == 2
     with store.read() as conn:
         assert {"ledger_entries", "do_not_contact", "send_rule_decisions"} <= set(inspect(conn).get_table_names())
+
+
+def test_rows_to_fix_list_the_rows_the_rules_leave_out(console):
+    from lib.campaign import check_rules, rule_problems
+    from lib.recipients import export_rows_to_fix
+
+    backdated_send(console, [person()], days_ago=1)
+    OptOutList(console.ledger).add("6936862209", reason="STOP", added_by="maria")
+    recipients = load_recipient_list(BASE.encode(), "list.csv", channel=Channel.SMS,
+                                     template_tags=template_tags(PROMO), settings=console.settings)
+    _, check = check_rules(PROMO, recipients, False, console.ledger, now=console.now)
+    exported = export_rows_to_fix(recipients, "csv", extra=rule_problems(check, False, console.settings.tz))
+    lines = exported.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("C001,") and "Already received this message on" in lines[1]
+    assert lines[2].startswith("C002,") and lines[2].endswith("On the do not contact list")
+    assert len(lines) == 3  # row 4 (C003) is fine: not in the file to fix
