@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Loopback only unless HOST is given: a console that can send to every customer stays off the network by default.
+HOST   ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint bench install install-dev chromium clean
@@ -33,8 +35,8 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing and could not be installed"; exit 1; }
 
 run: install
-	@echo "Campaign Console: http://localhost:$(PORT)"
-	$(PY) -m streamlit run app.py --server.headless true --server.port $(PORT)
+	@echo "Campaign Console: http://$(HOST):$(PORT)"
+	$(PY) -m streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT)
 
 lint: install-dev
 	$(PY) -m ruff check .

@@ -1,4 +1,4 @@
-"""Streamlit pieces shared by every page: the runtime, the platform banner, status badges."""
+"""Streamlit pieces shared by every page: the runtime, who is signed in, the platform banner, status badges."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from lib import team
 from lib.campaign import CampaignPreview, check_rules, preview_campaign
 from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
 from lib.recipients import RecipientList
@@ -15,7 +16,9 @@ from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
 from lib.sending.jobs import get_job, start_job
 from lib.sending.manifest import SendManifest
-from lib.settings import SettingsError, get_settings
+from lib.settings import SettingsError, get_settings, names_sign_in_provider
+from lib.team import AccessMode, Action, Person
+from lib.templates_audit import AuditedCatalog
 
 escape = html.escape
 
@@ -38,14 +41,110 @@ def get_runtime() -> ConsoleRuntime:
 
 
 def page_setup() -> ConsoleRuntime:
-    """Call first in every page. app.py draws the banner before running a page; but on the first
-    request after a server start Streamlit may run a page script directly, without app.py, and
-    the sandbox/live banner must be there all the same."""
+    """Call first in every page (after `require_action`). app.py draws the banner before running a
+    page; but on the first request after a server start Streamlit may run a page script directly,
+    without app.py, and the sandbox/live banner and the sign-out must be there all the same."""
     rt = get_runtime()
     if not st.session_state.pop("_shell_drawn", False):
         inject_css()
         platform_banner(rt)
+        identity_sidebar(current_person())
     return rt
+
+
+# ---- who is using the console (issue 11) ------------------------------------------------------
+
+NOT_IN_TEAM = "You are signed in as {email}, who is not in this console's team: ask an admin to add you."
+
+
+def _auth_section():
+    """The [auth] secrets section st.login reads (AppTest swaps st.secrets, so tests reach it too)."""
+    secrets = st.secrets
+    return secrets.get("auth") if secrets.load_if_toml_exists() else None
+
+
+def _provider_name(section) -> str | None:
+    """None for the default provider ([auth] client_id), else the first [auth.NAME] with a client_id."""
+    if section.get("client_id"):
+        return None
+    return next((name for name, value in section.items() if hasattr(value, "get") and value.get("client_id")), None)
+
+
+def access_mode(rt: ConsoleRuntime) -> AccessMode:
+    """How people get in; a live platform without sign-in (and without CONSOLE_AUTH=off) stops here."""
+    try:
+        return team.access_mode(rt.settings, names_sign_in_provider(_auth_section()))
+    except team.AccessConfigError as exc:
+        st.error(f"The console cannot start: {exc}")
+        st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def _bootstrap_admins(database_url: str, admins: tuple[str, ...]) -> tuple[str, ...]:
+    """CONSOLE_ADMINS into the team, once per process (it never overrides what the Team page set)."""
+    return tuple(team.bootstrap_admins(get_runtime().store, admins))
+
+
+def current_person() -> Person:
+    """Who is using this session. Stops the page with a sign-in button for someone not signed in,
+    and with one sentence (and nothing else) for someone signed in who is not in the team."""
+    rt = get_runtime()
+    if access_mode(rt) is not AccessMode.SIGN_IN:
+        return team.local_person(rt.settings.operator)
+    if not st.user.get("is_logged_in"):
+        _sign_in_screen()
+        st.stop()
+    _bootstrap_admins(rt.settings.database_url, rt.settings.admins)
+    email = str(st.user.get("email") or "")
+    if st.session_state.get("_signed_in_as") is None:
+        team.adopt_provider_name(rt.store, email, st.user.get("name"))
+    person = team.team_person(rt.store, email)
+    if person is None:
+        st.error(NOT_IN_TEAM.format(email=email or "an account without an email address"))
+        st.sidebar.button("Sign out", on_click=st.logout, key="sign_out")
+        st.stop()
+    if st.session_state.get("_signed_in_as") != person.email:  # once per browser session and sign-in
+        team.record_sign_in(rt.store, person, st.user.get("iat"))
+        st.session_state["_signed_in_as"] = person.email
+    return person
+
+
+def _sign_in_screen() -> None:
+    st.title("Campaign Console")
+    st.write("Sign in with your work account to use the console.")
+    provider = _provider_name(_auth_section())
+    if st.button("Sign in", type="primary", key="sign_in"):
+        st.login(provider) if provider else st.login()
+
+
+def require_action(action: Action) -> Person:
+    """Call first in a page: the person using it, or the page stops with one plain sentence."""
+    person = current_person()
+    if not team.can(person, action):
+        st.error(str(team.NotAllowed(person, action)))
+        st.stop()
+    return person
+
+
+def can(action: Action) -> bool:
+    """For hiding what the person may not do (the action itself is checked in lib as well)."""
+    return team.can(current_person(), action)
+
+
+def identity_sidebar(person: Person) -> None:
+    """The signed-in person's name and role, and sign-out, on every page."""
+    with st.sidebar:
+        if person.local:
+            st.caption(f"Working as **{person.name}** — no sign-in, every role.")
+            return
+        st.markdown(f"**{person.name}**  \n{person.role.label} · {person.email}",
+                    help="Your role decides what you may do here; an admin changes it on the Team page.")
+        st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+
+
+def audited_catalog(rt: ConsoleRuntime, person: Person) -> AuditedCatalog:
+    """The template catalog, every change checked against the person's role and written to the audit trail."""
+    return AuditedCatalog(rt.catalog, rt.store, person)
 
 
 def mark_shell_drawn() -> None:
@@ -54,6 +153,12 @@ def mark_shell_drawn() -> None:
 
 def platform_banner(rt: ConsoleRuntime) -> None:
     """On every page, so nobody mistakes the sandbox for the real platform, or the reverse."""
+    if access_mode(rt) is AccessMode.OPEN:
+        st.markdown(
+            f'<div class="cc-banner cc-open" data-testid="open-console"><b>{team.OPEN_WARNING}.</b> '
+            "Sign-in is turned off (CONSOLE_AUTH=off) on a live platform.</div>",
+            unsafe_allow_html=True,
+        )
     if rt.is_sandbox:
         st.markdown(
             '<div class="cc-banner cc-sandbox" data-testid="sandbox-badge">'
@@ -81,6 +186,7 @@ def inject_css() -> None:
         .cc-banner {padding: .5rem .9rem; border-radius: .35rem; margin-bottom: .6rem; font-size: .95rem}
         .cc-sandbox {background: #e8f1f8; border-left: 6px solid #1d70b8; color: #0b0c0c}
         .cc-live {background: #fbe4e0; border-left: 6px solid #d4351c; color: #0b0c0c}
+        .cc-open {background: #d4351c; color: #fff}
         .cc-sms {background: #e8f1f8; border-radius: 1rem 1rem 1rem .2rem; padding: .7rem 1rem;
                  white-space: pre-wrap; max-width: 36rem; font-size: .95rem; margin-bottom: .3rem}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;

@@ -12,6 +12,8 @@ COMMANDS = {
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
     "optout": ("lib.ledger.cli", "manage the do not contact list"),
+    "team": ("lib.team.cli", "who may use the console: team add|remove|role|list"),
+    "audit": ("lib.team.audit_cli", "read the audit trail"),
 }
 
 

@@ -16,9 +16,10 @@ from decimal import Decimal
 import pandas as pd
 
 from lib.ledger import Ledger, LedgerCheck, is_marketing_kind, template_kind, wording
-from lib.ledger.rules import empty_left_out
+from lib.ledger.rules import Rule, empty_left_out, rule_result
 from lib.personalization import preview
 from lib.recipients import RecipientList, emails, mobiles
+from lib.rules import consent
 from lib.sending.manifest import ManifestRecipient, SendManifest, build_manifest, make_manifest
 from lib.templates import Channel, Template
 
@@ -63,7 +64,14 @@ class CampaignPreview:
         return 0 if self.rules is None else self.rules.already_received
 
     def left_out_summary(self) -> list[str]:
+        """'27 left out: already received', '3 opted out'…"""
         return wording.summary(self.left_out_counts)
+
+    @property
+    def consent_notice(self) -> str | None:
+        """For a marketing template whose file has no consent column: the one sentence saying so."""
+        notice = consent.not_checked_notice(self.template, consent.reading_of(self.recipients))
+        return None if notice is None else notice.message
 
     def rule_reasons(self) -> pd.Series:
         """row -> the sentence saying why the rules leave it out."""
@@ -181,6 +189,9 @@ def check_rules(
     valid = recipients.valid_frame(keep_first_duplicate_destination=keep_first_duplicate)
     people = ledger.people(valid, template.channel, destination_column(template.channel))
     marketing = is_marketing_kind(template_kind(template))
+    refused = consent.left_out_without_consent(consent.reading_of(recipients), template).intersection(valid.index)
+    if len(refused):  # the consent column (lib.rules.consent) as one more rule, in the same result
+        extra_rules = [*extra_rules, rule_result(refused.to_numpy(), Rule.NO_CONSENT)]
     return people, ledger.check(people, ledger.context(template.id, template.channel, marketing, now), extra_rules)
 
 

@@ -1,7 +1,8 @@
 """What every page needs, built once per server process: settings, platform, client, history.
 
-With no platform configured the embedded sandbox is started here, on loopback, so the console
-talks HTTP to it exactly as it would to the real platform.
+With no platform configured the console talks to the sandbox: the one `make run` started (found
+through its address file), or, for a process on its own, one started here on loopback. Either way
+the console talks HTTP to it exactly as it would to the real platform.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from dataclasses import dataclass, field
 from lib.history.store import HistoryStore, open_store, utcnow
 from lib.ledger import Ledger, template_kind
 from lib.messaging.client import MessagingClient
-from lib.sandbox.embedded import sandbox_config_for
+from lib.sandbox.embedded import (
+    publish_address,
+    running_sandbox_url,
+    sandbox_catalog,
+    sandbox_config_for,
+    withdraw_address,
+)
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
 from lib.settings import Settings
@@ -24,20 +31,16 @@ class ConsoleRuntime:
     platform_url: str
     store: HistoryStore
     client: MessagingClient = field(repr=False)
-    sandbox: RunningSandbox | None = field(default=None, repr=False)
+    sandbox: RunningSandbox | None = field(default=None, repr=False)  # only when started by this process
     ledger: Ledger | None = field(default=None, repr=False)
 
     @property
     def is_sandbox(self) -> bool:
-        return self.sandbox is not None
+        return self.settings.uses_sandbox
 
     @property
     def catalog(self) -> FileCatalog | StoreCatalog:
-        """Templates the console previews with: the sandbox's own file in sandbox mode,
-        otherwise the local copy kept in the history store."""
-        if self.sandbox is not None:
-            return FileCatalog(self.sandbox.config.templates_path)
-        return StoreCatalog(self.store)
+        return console_catalog(self.settings, self.store)
 
     def templates(self) -> list[Template]:
         return self.catalog.list()
@@ -48,6 +51,7 @@ class ConsoleRuntime:
     def close(self) -> None:
         self.client.close()
         if self.sandbox is not None:
+            withdraw_address(self.settings.sandbox_dir)
             self.sandbox.stop()
 
     def engine(self) -> SendEngine:
@@ -81,10 +85,24 @@ class StoreCatalog:
             self.save(template)
 
 
+def console_catalog(settings: Settings, store: HistoryStore) -> FileCatalog | StoreCatalog:
+    """The one template catalog, whatever the entry point: the sandbox's own file in sandbox mode,
+    otherwise the local copy of the live platform's templates kept in the history store."""
+    if settings.uses_sandbox:
+        return FileCatalog(sandbox_catalog(settings.sandbox_dir))
+    return StoreCatalog(store)
+
+
 def start_runtime(settings: Settings) -> ConsoleRuntime:
-    # One sandbox per runtime (the app caches its runtime once per server process).
-    sandbox = run_sandbox_in_thread(sandbox_config_for(settings)) if settings.uses_sandbox else None
-    platform_url = sandbox.url if sandbox is not None else settings.api_url
+    sandbox = None
+    if settings.uses_sandbox:
+        platform_url = running_sandbox_url(settings.sandbox_dir)
+        if platform_url is None:  # nobody started one: this process serves it (and says where)
+            sandbox = run_sandbox_in_thread(sandbox_config_for(settings))
+            publish_address(settings.sandbox_dir, sandbox.url)
+            platform_url = sandbox.url
+    else:
+        platform_url = settings.api_url
     client = MessagingClient.from_settings(settings, base_url=platform_url)
     store = open_store(settings.database_url)
     # Recipients' personal data older than the retention period is purged at every start.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # A time a few minutes ahead may be in the past by the time the marketer clicks Send.
@@ -36,3 +36,47 @@ def format_when(when: datetime | None, tz: ZoneInfo) -> str:
     local = when.astimezone(tz)
     offset = local.strftime("%z")
     return f"{local:%a %d %b %Y, %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+class QuietHoursError(ScheduleError):
+    """A time inside quiet hours. `offer` is the earliest time that can be scheduled instead (outside quiet
+    hours, far enough ahead and on the 5-minute grid the page's time picker uses)."""
+
+    def __init__(self, reason: str, *, code: str, offer: datetime):
+        super().__init__(reason)
+        self.code = code
+        self.offer = offer
+
+
+def check_quiet_hours(when: datetime | None, template, settings, *, now: datetime) -> None:
+    """Raise QuietHoursError when `template` may not go out at `when` (None: now) under the quiet-hours rule.
+    `template` is a lib.templates.Template, `settings` a lib.settings.Settings."""
+    from lib.rules import quiet_hours
+
+    verdict = quiet_hours.check(when, template, settings, now=now)
+    if not verdict.allowed:
+        raise QuietHoursError(verdict.reason, code=verdict.code, offer=schedulable(verdict.next_allowed, now))
+
+
+def schedulable(at: datetime, now: datetime, grid_minutes: int = 5) -> datetime:
+    """`at`, or the first grid time at least MINIMUM_LEAD after `now` if `at` is too close (08:59 -> 09:05)."""
+    earliest = now.astimezone(UTC) + MINIMUM_LEAD  # UTC: same-zone arithmetic is wall-clock arithmetic
+    if at.astimezone(UTC) >= earliest:
+        return at
+    local = earliest.astimezone(at.tzinfo)
+    rounded = local.replace(second=0, microsecond=0)
+    if rounded < local or rounded.minute % grid_minutes:
+        rounded += timedelta(minutes=grid_minutes - rounded.minute % grid_minutes)
+    return rounded
+
+
+def offer_label(offer: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """'Schedule for 09:00 today', '… tomorrow', or '… on Sat 05 Dec'."""
+    local, today = offer.astimezone(tz), now.astimezone(tz).date()
+    if local.date() == today:
+        day = "today"
+    elif local.date() == today + timedelta(days=1):
+        day = "tomorrow"
+    else:
+        day = f"on {local:%a %d %b}"
+    return f"Schedule for {local:%H:%M} {day}"

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from lib.rules.quiet_hours import DEFAULT_WINDOW, QuietHours, parse_quiet_hours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'console.db'}"
@@ -71,6 +73,16 @@ class Settings:
     operator: str = "marketer"
     repeat_days: int = 30  # already received: the same template within this many days is left out
     frequency_cap: FrequencyCap | None = None  # marketing messages per person per channel; None = off
+    # Sign-in (issue 11): "auto" signs people in when a provider is configured; "on" insists on one;
+    # "off" turns sign-in and the team's roles off (a live platform then warns on every page).
+    auth: str = "auto"
+    admins: tuple[str, ...] = ()  # lower-cased emails bootstrapped into the team as admins
+    sign_in_configured: bool = False  # .streamlit/secrets.toml has an [auth] section naming a provider
+    # Rules for marketing messages (issue 9): quiet hours (None: off) and the SMS opt-out text (None: off).
+    quiet_hours: QuietHours | None = parse_quiet_hours(DEFAULT_WINDOW)
+    sms_optout_text: str | None = None
+    # The most one platform request may take, connect to last byte of the answer (a dripping answer is cut here).
+    request_deadline_seconds: float = 90.0
     # The embedded sandbox, used when api_url is None.
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
@@ -102,14 +114,33 @@ def _redact_url(url: str) -> str:
     return url
 
 
-def _read_secrets(path: Path) -> dict[str, str]:
+def _read_secrets_toml(path: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path.name} is not valid TOML: {exc}") from None
-    return {k: str(v) for k, v in data.items() if not isinstance(v, dict)}
+
+
+def names_sign_in_provider(auth_section: object) -> bool:
+    """True when an `[auth]` secrets section names an OpenID Connect provider, as `st.login` needs:
+    `client_id` at its top (the default provider) or in a named `[auth.NAME]` sub-section."""
+    if not isinstance(auth_section, dict) and not hasattr(auth_section, "items"):
+        return False
+    section = dict(auth_section.items())
+    if section.get("client_id"):
+        return True
+    return any(hasattr(v, "items") and dict(v.items()).get("client_id") for v in section.values())
+
+
+def _emails(name: str, raw: str) -> tuple[str, ...]:
+    emails = tuple(dict.fromkeys(e.strip().lower() for e in raw.split(",") if e.strip()))
+    for email in emails:
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or " " in email:
+            raise SettingsError(f"{name} must be email addresses separated by commas; {email!r} is not one")
+    return emails
 
 
 def _int(name: str, raw: str, minimum: int) -> int:
@@ -122,6 +153,16 @@ def _int(name: str, raw: str, minimum: int) -> int:
     return value
 
 
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise SettingsError(f"{name} must be more than 0 seconds, not {raw!r}")
+    return value
+
+
 def _country(name: str, raw: str) -> str:
     code = raw.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
@@ -129,7 +170,20 @@ def _country(name: str, raw: str) -> str:
     return code
 
 
+def _has_credentials(raw: str) -> bool:
+    """True when the address carries a user name or password (`https://user:pw@host`), even without a scheme."""
+    authority = raw.strip().split("://", 1)[-1]
+    for end in "/?#":
+        authority = authority.split(end, 1)[0]
+    return "@" in authority
+
+
 def _url(name: str, raw: str) -> str:
+    if _has_credentials(raw):  # checked first, and the value is never echoed: it holds a password
+        raise SettingsError(
+            f"{name} must not contain a user name or password: set MESSAGING_API_USER and "
+            "MESSAGING_API_PASSWORD instead"
+        )
     url = raw.strip().rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -137,9 +191,18 @@ def _url(name: str, raw: str) -> str:
     return url
 
 
+def _quiet_hours(window: str, channels: str | None, kinds: str | None) -> QuietHours | None:
+    try:
+        return parse_quiet_hours(window, channels, kinds)
+    except ValueError as exc:
+        text = str(exc)
+        raise SettingsError(text if text.startswith("CONSOLE_") else f"CONSOLE_QUIET_HOURS {text}") from None
+
+
 def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
     """Build Settings from `env` (default os.environ) over the secrets file. Raises SettingsError."""
-    source = _read_secrets(secrets_path or DEFAULT_SECRETS_PATH)
+    secrets = _read_secrets_toml(secrets_path or DEFAULT_SECRETS_PATH)
+    source = {k: str(v) for k, v in secrets.items() if not isinstance(v, dict)}
     source.update({k: v for k, v in (os.environ if env is None else env).items()})
 
     def get(name: str) -> str | None:
@@ -205,8 +268,26 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+    if get("CONSOLE_QUIET_HOURS") or get("CONSOLE_QUIET_HOURS_CHANNELS") or get("CONSOLE_QUIET_HOURS_KINDS"):
+        values["quiet_hours"] = _quiet_hours(
+            get("CONSOLE_QUIET_HOURS") or DEFAULT_WINDOW, get("CONSOLE_QUIET_HOURS_CHANNELS"),
+            get("CONSOLE_QUIET_HOURS_KINDS"),
+        )
+    if (raw := get("CONSOLE_SMS_OPTOUT_TEXT")) is not None:
+        if "{{" in raw or "}}" in raw:
+            raise SettingsError(f"CONSOLE_SMS_OPTOUT_TEXT must be plain text like 'STOP 54xxx', not a tag: {raw!r}")
+        values["sms_optout_text"] = " ".join(raw.split())
+    if (raw := get("CONSOLE_REQUEST_DEADLINE_SECONDS")) is not None:
+        values["request_deadline_seconds"] = _seconds("CONSOLE_REQUEST_DEADLINE_SECONDS", raw)
     if (raw := get("CONSOLE_OPERATOR") or get("USER")) is not None:
         values["operator"] = raw.strip()
+    if (raw := get("CONSOLE_AUTH")) is not None:
+        if raw.strip().lower() not in ("auto", "on", "off"):
+            raise SettingsError(f"CONSOLE_AUTH must be auto, on or off, not {raw!r}")
+        values["auth"] = raw.strip().lower()
+    if (raw := get("CONSOLE_ADMINS")) is not None:
+        values["admins"] = _emails("CONSOLE_ADMINS", raw)
+    values["sign_in_configured"] = names_sign_in_provider(secrets.get("auth"))
     return Settings(**values)
 
 

@@ -1,13 +1,15 @@
 """The template catalog: the platform has no template API, so the console keeps its own copy.
 
-A catalog is a JSON list of `{"id", "name", "channel": "sms"|"email", "subject", "body"}`.
+A catalog is a JSON list of `{"id", "name", "channel": "sms"|"email", "kind": "marketing"|"service", "subject",
+"body"}`. An entry without a kind (catalogs written before kinds existed) is marketing: the safer reading,
+since the marketing rules (consent, quiet hours, opt-out text) then apply.
 The sandbox serves the same file, so in sandbox mode preview and delivery read one source.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,6 +30,18 @@ class Channel(StrEnum):
         return "SMS" if self is Channel.SMS else "Email"
 
 
+class TemplateKind(StrEnum):
+    """Marketing messages need consent, respect quiet hours and carry the opt-out text; service
+    messages (order updates, reminders) are what a customer expects whatever they chose."""
+
+    MARKETING = "marketing"
+    SERVICE = "service"
+
+    @property
+    def label(self) -> str:
+        return "Marketing" if self is TemplateKind.MARKETING else "Service (order updates, reminders)"
+
+
 class CatalogError(ValueError):
     """A catalog file or entry the console cannot use; str() is a sentence for the user."""
 
@@ -39,12 +53,17 @@ class Template:
     channel: Channel
     body: str
     subject: str = ""
+    kind: TemplateKind = TemplateKind.MARKETING
+
+    @property
+    def is_marketing(self) -> bool:
+        return self.kind is TemplateKind.MARKETING
 
     def to_json(self) -> dict:
-        data = asdict(self)
-        data["channel"] = self.channel.value
-        if self.channel is Channel.SMS:
-            data.pop("subject")
+        data = {"id": self.id, "name": self.name, "channel": self.channel.value, "kind": self.kind.value}
+        if self.channel is Channel.EMAIL:
+            data["subject"] = self.subject
+        data["body"] = self.body
         return data
 
     @classmethod
@@ -61,6 +80,10 @@ class Template:
             channel = Channel(str(data.get("channel", "")).lower())
         except ValueError:
             raise CatalogError(f"{where}: channel must be sms or email, not {data.get('channel')!r}") from None
+        try:
+            kind = TemplateKind(str(data.get("kind") or TemplateKind.MARKETING.value).strip().lower())
+        except ValueError:
+            raise CatalogError(f"{where}: kind must be marketing or service, not {data.get('kind')!r}") from None
         name = str(data.get("name") or "").strip()
         body = data.get("body")
         if not name:
@@ -70,7 +93,7 @@ class Template:
         subject = str(data.get("subject") or "")
         if channel is Channel.EMAIL and not subject.strip():
             raise CatalogError(f"{where} is an email and needs a subject")
-        return cls(id=template_id, name=name, channel=channel, body=body, subject=subject)
+        return cls(id=template_id, name=name, channel=channel, body=body, subject=subject, kind=kind)
 
 
 def parse_catalog(text: str) -> list[Template]:
@@ -164,14 +187,24 @@ class FileCatalog:
 
 
 def template_from_form(
-    existing: list[Template], *, editing_id: int | None, id: object, name: str, channel: str, subject: str, body: str
+    existing: list[Template],
+    *,
+    editing_id: int | None,
+    id: object,
+    name: str,
+    channel: str,
+    subject: str,
+    body: str,
+    kind: str = TemplateKind.MARKETING.value,
+    optout_text: str | None = None,
 ) -> Template:
     """A template built from the edit form, or CatalogError saying what to fix.
 
     `editing_id` is the id of the template being edited (None for a new one): its id may change,
-    but never onto another template's id, which would silently overwrite that template."""
+    but never onto another template's id, which would silently overwrite that template.
+    `optout_text` is the setting CONSOLE_SMS_OPTOUT_TEXT: a marketing SMS without it is refused."""
     template = Template.from_json(
-        {"id": id, "name": name, "channel": channel, "subject": subject, "body": body}, "The template"
+        {"id": id, "name": name, "channel": channel, "kind": kind, "subject": subject, "body": body}, "The template"
     )
     clash = next((t for t in existing if t.id == template.id and t.id != editing_id), None)
     if clash:
@@ -179,4 +212,18 @@ def template_from_form(
     problems = template_problems(template)
     if problems:
         raise CatalogError(problems[0])
+    from lib.rules.optout_text import missing_optout_text
+
+    if missing := missing_optout_text(template, optout_text):
+        raise CatalogError(missing)
     return template
+
+
+def catalog_refusals(templates: list[Template], optout_text: str | None) -> list[str]:
+    """Why each template of an import cannot be saved as it is (today: a marketing SMS without the
+    opt-out text), one sentence per template naming it; empty when all can be saved."""
+    from lib.rules.optout_text import missing_optout_text
+
+    return [
+        f"Template {t.id} ({t.name}): {missing}" for t in templates if (missing := missing_optout_text(t, optout_text))
+    ]

@@ -23,12 +23,20 @@ from lib.recipients import (
     list_sheets,
     load_recipient_list,
 )
-from lib.scheduling import ScheduleError, format_when, schedule_at
+from lib.scheduling import (
+    QuietHoursError,
+    ScheduleError,
+    check_quiet_hours,
+    format_when,
+    offer_label,
+    schedule_at,
+)
 from lib.sending.jobs import get_job, start_job
 from lib.sending.manifest import ManifestError
 from lib.templates import Channel, template_tags
 
 MAX_PROBLEM_ROWS_SHOWN = 500
+person = ui.require_action(ui.Action.COMPOSE)
 rt = ui.page_setup()
 settings = rt.settings
 state = st.session_state
@@ -206,6 +214,8 @@ if template.channel == Channel.SMS:
 
 for sentence in rule_summary:
     st.markdown(f"- {sentence}")
+if campaign.consent_notice:
+    st.caption(campaign.consent_notice)
 
 
 def show_message(row: int) -> None:
@@ -264,19 +274,39 @@ if campaign.sendable_count == 0:
 # ---- 4. Schedule ------------------------------------------------------------------------------
 step(4, "When")
 tz = settings.tz
+now = datetime.now(tz)
+
+
+def schedule_for(offer: datetime) -> None:
+    # A callback runs before the widgets are drawn, so it may set their values.
+    local = offer.astimezone(tz)
+    state["compose_when"], state["compose_day"], state["compose_time"] = "At a date and time", local.date(), local.time()
+
+
 when_choice = st.radio("Send", ["Now", "At a date and time"], horizontal=True, key="compose_when")
 scheduled = None
 if when_choice != "Now":
-    now = datetime.now(tz)
     tomorrow_ten = (now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    state.setdefault("compose_day", tomorrow_ten.date())
+    state.setdefault("compose_time", tomorrow_ten.time())
     left, right = st.columns(2)
-    day = left.date_input("Date", value=tomorrow_ten.date(), key="compose_day", format="DD/MM/YYYY")
-    at = right.time_input("Time", value=tomorrow_ten.time(), step=300, key="compose_time")
+    day = left.date_input("Date", key="compose_day", format="DD/MM/YYYY")
+    at = right.time_input("Time", step=300, key="compose_time")
     try:
         scheduled = schedule_at(day, at, tz, now=now, horizon_days=settings.schedule_horizon_days)
     except ScheduleError as exc:
         st.error(str(exc))
         st.stop()
+try:
+    check_quiet_hours(scheduled, template, settings, now=now)
+except QuietHoursError as exc:
+    st.error(str(exc))
+    st.button(
+        offer_label(exc.offer, now, tz), key="compose_quiet_offer", on_click=schedule_for, args=(exc.offer,),
+        type="primary",
+    )
+    st.stop()
+if scheduled is not None:
     st.caption(f"Goes out {format_when(scheduled, tz)}, {settings.timezone} time.")
 
 try:

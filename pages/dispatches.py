@@ -14,7 +14,9 @@ from lib import charts, exports
 from lib.history import queries as q
 from lib.history import refresh as r
 from lib.messaging import PlatformError
+from lib.team import Action
 
+ui.require_action(Action.VIEW_DISPATCHES)
 rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}

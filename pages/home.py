@@ -5,7 +5,9 @@ import time
 import streamlit as st
 
 import ui
+from lib.team import AccessMode, Action, can
 
+person = ui.current_person()
 rt = ui.page_setup()
 st.title("Campaign Console")
 st.write(
@@ -13,10 +15,21 @@ st.write(
     "personalised message before anything leaves, send now or later, and follow what happened."
 )
 
-left, middle, right = st.columns(3)
-left.page_link("pages/compose.py", label="Compose and send a campaign", icon=":material/edit_square:")
-middle.page_link("pages/dispatches.py", label="Follow what was sent", icon=":material/monitoring:")
-right.page_link("pages/templates.py", label="Manage templates", icon=":material/description:")
+if ui.access_mode(rt) is AccessMode.SIGN_IN:
+    st.caption(f"Signed in as {person.name} ({person.role.label.lower()}).")
+else:
+    st.info(f"No sign-in: anyone who can open this console works as **{person.name}**, with every role "
+            "(set CONSOLE_OPERATOR to change the name). Configure sign-in before sharing it with a team.",
+            icon=":material/person:")
+
+links = [("pages/compose.py", Action.COMPOSE, "Compose and send a campaign", ":material/edit_square:"),
+         ("pages/dispatches.py", Action.VIEW_DISPATCHES, "Follow what was sent", ":material/monitoring:"),
+         ("pages/templates.py", Action.MANAGE_TEMPLATES, "Manage templates", ":material/description:")]
+allowed_links = [(page, label, icon) for page, action, label, icon in links if can(person, action)]
+for column, (page, label, icon) in zip(st.columns(3), allowed_links, strict=False):
+    column.page_link(page, label=label, icon=icon)
+if not can(person, Action.VIEW_SETTINGS):
+    st.stop()  # the connection and the settings in force are for admins
 
 CHECK_EVERY_SECONDS = 60
 checked = st.session_state.get("connection_check")

@@ -4,9 +4,12 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from lib.team import Action
 from lib.templates import (
     CatalogError,
     Channel,
+    TemplateKind,
+    catalog_refusals,
     dump_catalog,
     merge_catalog,
     parse_catalog,
@@ -14,8 +17,9 @@ from lib.templates import (
     template_tags,
 )
 
+person = ui.require_action(Action.MANAGE_TEMPLATES)
 rt = ui.page_setup()
-catalog = rt.catalog
+catalog = ui.audited_catalog(rt, person)  # role checked and every change audited (before and after)
 templates = catalog.list()
 
 st.title("Templates")
@@ -32,8 +36,8 @@ if flash := st.session_state.pop("templates_flash", None):
 st.dataframe(
     pd.DataFrame(
         [
-            {"Id": t.id, "Name": t.name, "Channel": t.channel.label, "Tags": ", ".join(template_tags(t)),
-             "Body": t.body}
+            {"Id": t.id, "Name": t.name, "Channel": t.channel.label, "Kind": t.kind.label,
+             "Tags": ", ".join(template_tags(t)), "Body": t.body}
             for t in templates
         ]
     ),
@@ -54,6 +58,7 @@ with view_tab:
     if chosen is None:
         st.write("The catalog is empty. Create a template or import a catalog file.")
     else:
+        st.markdown(f"**Kind:** {chosen.kind.label}")
         st.markdown(f"**Tags it needs:** {', '.join(f'`{{{{{tag}}}}}`' for tag in template_tags(chosen)) or 'none'}")
         if chosen.channel == Channel.EMAIL:
             st.markdown(f"**Subject:** {chosen.subject}")
@@ -79,6 +84,13 @@ with edit_tab:
             "Channel", channels, format_func=lambda c: Channel(c).label, horizontal=True,
             index=channels.index(editing.channel.value) if editing else 0,
         )
+        kinds = [k.value for k in TemplateKind]
+        kind = st.radio(
+            "Kind", kinds, format_func=lambda k: TemplateKind(k).label, horizontal=True,
+            index=kinds.index(editing.kind.value) if editing else 0,
+            help="Marketing messages need consent, wait for the end of quiet hours and (SMS) carry the opt-out "
+            "text. Service messages are ones a customer expects whatever they chose, like order updates.",
+        )
         subject = st.text_input("Subject (email only)", value=editing.subject if editing else "")
         body = st.text_area(
             "Body — personalisation tags are written {{Firstname}}", value=editing.body if editing else "", height=180
@@ -89,6 +101,7 @@ with edit_tab:
             template = template_from_form(
                 templates, editing_id=editing.id if editing else None,
                 id=new_id, name=name, channel=channel, subject=subject if channel == "email" else "", body=body,
+                kind=kind, optout_text=rt.settings.sms_optout_text,
             )
         except CatalogError as exc:
             st.error(str(exc))
@@ -109,13 +122,17 @@ with exchange_tab:
             imported = parse_catalog(upload.getvalue().decode("utf-8-sig"))
         except (CatalogError, UnicodeDecodeError) as exc:
             st.error(f"This file cannot be imported: {exc}")
-        else:
-            result = merge_catalog(templates, imported)
-            st.write(
-                f"{len(imported)} templates in the file: {result.added} new, {result.replaced} replacing "
-                "templates with the same id."
-            )
-            if st.button(f"Import {len(imported)} templates", type="primary"):
-                catalog.replace_all(result.templates)
-                st.session_state["templates_flash"] = f"Imported {len(imported)} templates."
-                st.rerun()
+            st.stop()
+        # The same rule as saving one template: a marketing SMS must carry the opt-out text.
+        if refusals := catalog_refusals(imported, rt.settings.sms_optout_text):
+            st.error("This file cannot be imported as it is:\n\n" + "\n".join(f"- {r}" for r in refusals))
+            st.stop()
+        result = merge_catalog(templates, imported)
+        st.write(
+            f"{len(imported)} templates in the file: {result.added} new, {result.replaced} replacing "
+            "templates with the same id."
+        )
+        if st.button(f"Import {len(imported)} templates", type="primary"):
+            catalog.replace_all(result.templates)
+            st.session_state["templates_flash"] = f"Imported {len(imported)} templates."
+            st.rerun()

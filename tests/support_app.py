@@ -21,6 +21,9 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("CONSOLE_SANDBOX_PORT", "0")
     monkeypatch.setenv("CONSOLE_SANDBOX_STEP_SECONDS", "0.3")
     monkeypatch.setenv("CONSOLE_OPERATOR", "apptest")
+    # Quiet hours are tested on their own: other page tests must not depend on the hour they run at.
+    monkeypatch.setenv("CONSOLE_QUIET_HOURS", "off")
+    monkeypatch.delenv("CONSOLE_SMS_OPTOUT_TEXT", raising=False)
     get_settings.cache_clear()
     st.cache_resource.clear()
     st.cache_data.clear()

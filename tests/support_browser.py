@@ -76,6 +76,7 @@ def console_app(tmp_path_factory) -> Iterator[ConsoleApp]:
         CONSOLE_SANDBOX_DIR=str(work / "sandbox"),
         CONSOLE_SANDBOX_STEP_SECONDS="1",
         CONSOLE_OPERATOR="browser-test",
+        CONSOLE_QUIET_HOURS="off",  # a browser test must not depend on the hour it runs at
     )
     log_path = work / "streamlit.log"
     with open(log_path, "wb") as log:

@@ -87,3 +87,52 @@ def test_send_result_from_the_contract_sample():
     assert result.dispatch == 180249 and result.invalid_mobiles[0].unique_id == "CustomerIdB"
     assert result.to_json()["invalidMobiles"] == [{"uniqueId": "CustomerIdB", "mobile": "1936862208"}]
     assert result.to_json()["sendDate"] == "2016-05-12T10:00:00+03:00"
+
+
+SAMPLE = {"dispatch": 180249, "totalRecipients": 2, "totalRecipientsSent": 1, "invalidRecipients": 1,
+          "sendDate": "2016-05-12T10:00:00+03:00", "invalidEmails": [],
+          "invalidMobiles": [{"uniqueId": "CustomerIdB", "mobile": "1936862208"}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("dispatch", "counts"),
+    [
+        (1, True), (180249, True), (2**63 - 1, True),
+        (0, False), (-180249, False), (2**63, False), (True, False), (False, False),
+        ("180249", False), (180249.0, False), (None, False), ([180249], False),
+    ],
+)  # fmt: skip
+def test_only_a_whole_number_dispatch_counts(dispatch, counts):
+    data = SAMPLE | {"dispatch": dispatch}
+    if counts:
+        assert SendResult.from_json(data, ATHENS, posted=2).dispatch == dispatch
+    else:
+        with pytest.raises(ValueError):
+            SendResult.from_json(data, ATHENS, posted=2)
+    with pytest.raises(KeyError):
+        SendResult.from_json({k: v for k, v in SAMPLE.items() if k != "dispatch"}, ATHENS)
+
+
+@pytest.mark.parametrize(
+    ("change", "posted", "reason"),
+    [
+        ({}, 2, None),
+        ({}, None, None),  # nothing to compare the total with
+        ({"totalRecipients": 3}, 2, "1 accepted plus 1 refused is not its total of 3; it counted 3 recipients where the console posted 2"),
+        ({}, 3, "it counted 2 recipients where the console posted 3"),
+        ({"totalRecipients": 101500, "totalRecipientsSent": 101499, "invalidRecipients": 1}, 2,
+         "it counted 101,500 recipients where the console posted 2; it accepted 101,499 recipients out of the 2 posted"),
+        ({"totalRecipientsSent": None}, 2, "its recipient counts are missing or not whole numbers"),
+        ({"totalRecipientsSent": "1"}, 2, "its recipient counts are missing or not whole numbers"),
+        ({"invalidRecipients": 1.0}, 2, "its recipient counts are missing or not whole numbers"),
+        ({"invalidRecipients": -1, "totalRecipientsSent": 3}, 2,
+         "its recipient counts are missing or not whole numbers; it accepted 3 recipients out of the 2 posted"),
+        ({"sendDate": "yesterday"}, 2, "its send time cannot be read"),
+        ({"invalidMobiles": "1936862208"}, 2, "its list of refused recipients cannot be read"),
+    ],
+)  # fmt: skip
+def test_figures_that_do_not_add_up_are_flagged_and_the_answer_kept(change, posted, reason):
+    data = {k: v for k, v in (SAMPLE | change).items() if v is not None}
+    result = SendResult.from_json(data, ATHENS, posted=posted, answer_text="as it came")
+    assert result.inconsistency == reason and result.figures_add_up is (reason is None)
+    assert result.dispatch == 180249 and result.platform_answer == "as it came"

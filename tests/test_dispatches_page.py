@@ -28,6 +28,7 @@ def runtime(tmp_path, sandbox, client, monkeypatch):
             "MESSAGING_API_USER": SANDBOX_USER,
             "MESSAGING_API_PASSWORD": SANDBOX_PASSWORD,
             "DATABASE_URL": database_url,
+            "CONSOLE_AUTH": "off",  # a live platform without sign-in: one local person (issue 11)
         },
         secrets_path=tmp_path / "no-secrets.toml",
     )

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select, text
 from lib.history import schema
 from lib.history.store import ClaimTaken, NewRecipient, StoreError, close_all_stores, open_store, strip_credentials
 from lib.sending.status import ChunkStatus
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, TemplateKind
 
 
 @pytest.fixture
@@ -73,25 +73,54 @@ def test_an_older_database_is_migrated_in_order_and_keeps_its_data(db_url, monke
     send_id = new_send(store)
     close_all_stores()
     ran = []
+    base = schema.CURRENT_VERSION
 
-    def to_2(conn):
-        ran.append(2)
+    def to_next(conn):
+        ran.append(base + 1)
         conn.execute(text("ALTER TABLE sends ADD COLUMN note TEXT"))
 
-    def to_3(conn):
-        ran.append(3)
+    def to_after(conn):
+        ran.append(base + 2)
         conn.execute(text("UPDATE sends SET note = 'migrated'"))
 
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 3)
-    monkeypatch.setattr(schema, "MIGRATIONS", {2: to_2, 3: to_3})
+    monkeypatch.setattr(schema, "CURRENT_VERSION", base + 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", {base + 1: to_next, base + 2: to_after})
     store = open_store(db_url)
-    assert ran == [2, 3]
-    assert store.version() == 3
+    assert ran == [base + 1, base + 2]
+    assert store.version() == base + 2
     with store.read() as conn:
         assert conn.execute(text("SELECT note FROM sends WHERE id = :i"), {"i": send_id}).scalar() == "migrated"
     close_all_stores()
     open_store(db_url)  # already current: nothing runs again
-    assert ran == [2, 3]
+    assert ran == [base + 1, base + 2]
+
+
+def test_a_version_2_database_gains_the_column_for_answers_kept_as_received(db_url):
+    store = open_store(db_url)
+    send_id = new_send(store)
+    with store.write() as conn:  # make it look like a file written before the column existed
+        conn.execute(text("ALTER TABLE chunks DROP COLUMN platform_answer"))
+        conn.execute(text("UPDATE schema_version SET version = 2"))
+    close_all_stores()
+    store = open_store(db_url)
+    assert store.version() == schema.CURRENT_VERSION >= 3
+    assert all(c.platform_answer is None for c in store.get_send(send_id).chunks)
+
+
+def test_templates_saved_before_kinds_existed_read_as_marketing_after_the_migration(database_url):
+    db_url = database_url
+    store = open_store(db_url)
+    store.upsert_template(Template(71, "Promo", Channel.SMS, "Code {{voucherCode}}"))
+    with store.write() as conn:  # back to schema 1: no kind column
+        conn.execute(text("ALTER TABLE templates DROP COLUMN kind"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    close_all_stores()
+    store = open_store(db_url)
+    assert store.version() == schema.CURRENT_VERSION
+    assert store.list_templates()[0].kind is TemplateKind.MARKETING
+    store.upsert_template(Template(72, "Order ready", Channel.SMS, "Ready", kind=TemplateKind.SERVICE))
+    assert [t.kind for t in store.list_templates()] == [TemplateKind.MARKETING, TemplateKind.SERVICE]
+    close_all_stores()
 
 
 def test_a_newer_database_is_refused_with_a_sentence(db_url, monkeypatch):
@@ -217,6 +246,8 @@ def test_templates_crud(db_url):
     store.upsert_template(Template(81, "Mail", Channel.EMAIL, "<p>Hi</p>", "Hello"))
     store.upsert_template(Template(71, "Promo v2", Channel.SMS, "Code {{voucherCode}}!"))
     assert [(t.id, t.name) for t in store.list_templates()] == [(71, "Promo v2"), (81, "Mail")]
+    store.upsert_template(Template(81, "Mail", Channel.EMAIL, "<p>Hi</p>", "Hello", kind=TemplateKind.SERVICE))
+    assert [t.kind for t in store.list_templates()] == [TemplateKind.MARKETING, TemplateKind.SERVICE]
     assert store.delete_template(81) and not store.delete_template(81)
     assert [t.id for t in store.list_templates()] == [71]
 

@@ -345,18 +345,18 @@ def test_the_secret_is_made_once_and_never_shown(console, tmp_path):
     assert secret not in repr(console.ledger.keys) and secret not in repr(console.ledger.keys.__dict__)
 
 
-def test_a_version_1_database_gets_the_ledger_tables(tmp_path, monkeypatch):
+def test_a_version_3_database_gets_the_ledger_tables(tmp_path, monkeypatch):
     from sqlalchemy import inspect
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 1)
+    monkeypatch.setattr(schema, "CURRENT_VERSION", 3)
     store = open_store(url, shared=False)
     with store.write() as conn:
         for table in schema.LEDGER_TABLES:
             table.drop(conn)
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 2)
+    monkeypatch.setattr(schema, "CURRENT_VERSION", 4)
     store = open_store(url, shared=False)
-    assert store.version() == 2
+    assert store.version() == 4
     with store.read() as conn:
         assert {"ledger_entries", "do_not_contact", "send_rule_decisions"} <= set(inspect(conn).get_table_names())
 
@@ -375,3 +375,14 @@ def test_rows_to_fix_list_the_rows_the_rules_leave_out(console):
     assert lines[1].startswith("C001,") and "Already received this message on" in lines[1]
     assert lines[2].startswith("C002,") and lines[2].endswith("On the do not contact list")
     assert len(lines) == 3  # row 4 (C003) is fine: not in the file to fix
+
+
+def test_no_consent_is_one_more_rule_in_the_same_counts(console):
+    text = ("customer id;mobile;voucherCode;voucherAmount;expirationDate;Marketing consent\n"
+            "C001;6936862208;V1;10 €;31/12/2026;ναι\nC002;6936862209;V2;10 €;31/12/2026;όχι\n"
+            "C003;6936862210;V3;10 €;31/12/2026;\n")
+    campaign = console.campaign(text, now=console.now)
+    assert dict(campaign.rules_left_out["rule"].items()) == {3: Rule.NO_CONSENT, 4: Rule.NO_CONSENT}
+    assert campaign.left_out_summary() == ["2 left out: no marketing consent"] and campaign.consent_notice is None
+    assert campaign.sendable_count == 1
+    assert console.campaign(BASE, defaults={"voucherCode": "X"}).consent_notice.startswith("Consent was not checked")

@@ -1,15 +1,19 @@
 """The Compose page's steps, run headless with AppTest against a fresh store and sandbox."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lib.scheduling import format_when
+from lib.settings import get_settings
 from tests.support_app import app_env, page_path  # noqa: F401
 from tests.support_browser import wait_until
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compose" / "promo-with-problems.csv"
+ATHENS = ZoneInfo("Europe/Athens")
 
 
 def compose(upload: tuple[str, bytes] | None = ("promo.csv", FIXTURE.read_bytes()), template_index: int = 0) -> AppTest:
@@ -148,3 +152,53 @@ def test_a_timeout_after_posting_tells_who_may_or_may_not_have_it_and_never_rese
     assert "may or may not have received the message" in errors
     assert "not sent again automatically" in errors
     assert not any(b.label == "Resume the send" for b in at.button)  # nothing pending: nothing to resume
+
+
+def quiet_window_around_now(monkeypatch, hours: int = 2) -> datetime:
+    """Quiet hours from `hours` before now to `hours` after (on the 5-minute grid); returns their end."""
+    now = datetime.now(ATHENS)
+    start = (now - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+    end = (now + timedelta(hours=hours)).replace(second=0, microsecond=0)
+    end += timedelta(minutes=-end.minute % 5)
+    monkeypatch.setenv("CONSOLE_QUIET_HOURS", f"{start:%H:%M}-{end:%H:%M}")
+    get_settings.cache_clear()
+    return end
+
+
+def test_now_inside_quiet_hours_is_refused_and_the_next_allowed_time_is_one_click(app_env, monkeypatch):  # noqa: F811
+    end = quiet_window_around_now(monkeypatch)
+    at = compose()  # 71 · Promo code: a marketing SMS
+    refusal = " ".join(e.value for e in at.error)
+    assert "inside quiet hours" in refusal and f"{end:%H:%M}" in refusal
+    assert not any(b.label.startswith("Send to") for b in at.button)
+    offer = at.button(key="compose_quiet_offer")
+    assert offer.label.startswith(f"Schedule for {end:%H:%M} ")
+
+    offer.click().run()
+    assert not at.exception
+    assert not any("quiet hours" in e.value for e in at.error)
+    assert at.radio(key="compose_when").value == "At a date and time"
+    assert (at.date_input(key="compose_day").value, at.time_input(key="compose_time").value) == (end.date(), end.time())
+    assert any(c.value.startswith(f"Goes out {format_when(end, ATHENS)}") for c in at.caption)
+    assert any(b.label == "Send to 3 recipients" for b in at.button)
+
+
+def test_a_schedule_inside_quiet_hours_is_refused_with_the_reason(app_env, monkeypatch):  # noqa: F811
+    quiet_window_around_now(monkeypatch)
+    at = compose()
+    at.button(key="compose_quiet_offer").click().run()
+    inside = (datetime.now(ATHENS) + timedelta(hours=1)).replace(second=0, microsecond=0)
+    at.date_input(key="compose_day").set_value(inside.date())
+    at.time_input(key="compose_time").set_value(inside.time()).run()
+    refusal = " ".join(e.value for e in at.error)
+    assert "is inside quiet hours" in refusal and "marketing SMS are not sent" in refusal
+    assert not any(b.label.startswith("Send to") for b in at.button)
+
+
+def test_service_templates_are_not_held_by_quiet_hours(app_env, monkeypatch):  # noqa: F811
+    quiet_window_around_now(monkeypatch)
+    at = compose(template_index=1)  # 72 · member welcome: a service SMS
+    at.text_input(key="compose_default_cardNumber").input("-").run()
+    at.text_input(key="compose_default_points").input("0").run()
+    assert not any("quiet hours" in e.value for e in at.error)
+    assert any(b.label.startswith("Send to") for b in at.button)

@@ -30,6 +30,7 @@ def test_live_platform_with_a_wrong_password_is_named_without_showing_it(app_env
     monkeypatch.setenv("MESSAGING_API_URL", sandbox.url)
     monkeypatch.setenv("MESSAGING_API_USER", "demo")
     monkeypatch.setenv("MESSAGING_API_PASSWORD", "not-the-password-42")
+    monkeypatch.setenv("CONSOLE_AUTH", "off")
     get_settings.cache_clear()
     at = home()
     text = all_text(at)

@@ -1,5 +1,7 @@
 """The Templates page: list, create, refuse a clash, edit, delete — on the sandbox's own catalog."""
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 from tests.support_app import app_env, page_path  # noqa: F401
@@ -40,3 +42,57 @@ def test_create_then_clash_then_delete(app_env):  # noqa: F811
     at.checkbox(key="confirm_delete").check().run()
     at.button[0].click().run()
     assert 501 not in set(at.dataframe[0].value["Id"])
+
+
+def save(at: AppTest) -> AppTest:
+    return at.button(key="FormSubmitter:template_form-Save template").click().run()
+
+
+def test_kind_is_shown_and_a_template_can_be_saved_as_service(app_env):  # noqa: F811
+    at = run_page()
+    table = at.dataframe[0].value.set_index("Id")
+    assert table.loc[71, "Kind"] == "Marketing"
+    assert table.loc[72, "Kind"] == "Service (order updates, reminders)"
+    kind = next(r for r in at.radio if r.label == "Kind")
+    assert kind.value == "marketing"  # a new template is marketing unless said otherwise: the rules apply
+
+    at.text_input[0].input("502")
+    at.text_input[1].input("Order ready")
+    kind.set_value("service")
+    at.text_area[0].input("Your order {{order}} is ready for pickup.")
+    save(at)
+    assert not at.exception
+    assert at.dataframe[0].value.set_index("Id").loc[502, "Kind"] == "Service (order updates, reminders)"
+    saved = {t.id: t for t in app_env._runtime().templates()}
+    assert saved[502].kind == "service" and saved[71].kind == "marketing"
+
+
+def test_a_marketing_sms_without_the_opt_out_text_is_refused_with_what_to_add(app_env, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("CONSOLE_SMS_OPTOUT_TEXT", "STOP 54xxx")
+    at = run_page()
+    at.text_input[0].input("503")
+    at.text_input[1].input("Black Friday")
+    at.text_area[0].input("Hi {{Firstname}}, 30% off today only.")
+    save(at)
+    assert [e.value for e in at.error] == [
+        "Add the opt-out text 'STOP 54xxx' to this marketing SMS so people can unsubscribe"
+    ]
+    assert 503 not in set(at.dataframe[0].value["Id"])
+
+    at.text_area[0].input("Hi {{Firstname}}, 30% off today only. STOP 54xxx")
+    save(at)
+    assert any("Template 503 (Black Friday) saved" in s.value for s in at.success)
+    assert 503 in set(at.dataframe[0].value["Id"])
+
+
+def test_an_import_with_a_marketing_sms_missing_the_opt_out_text_is_refused(app_env, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("CONSOLE_SMS_OPTOUT_TEXT", "STOP 54xxx")
+    at = run_page()
+    catalog = [
+        {"id": 601, "name": "Sale", "channel": "sms", "kind": "marketing", "body": "Sale today"},
+        {"id": 602, "name": "Order", "channel": "sms", "kind": "service", "body": "Order ready"},
+    ]
+    at.get("file_uploader")[0].upload("catalog.json", json.dumps(catalog).encode(), "application/json").run()
+    refusal = " ".join(e.value for e in at.error)
+    assert "Template 601 (Sale): Add the opt-out text 'STOP 54xxx'" in refusal and "602" not in refusal
+    assert not any(b.label.startswith("Import") for b in at.button)

@@ -62,7 +62,9 @@ def test_counts_frame_and_row_numbers():
     assert (recipients.valid_count, recipients.invalid_count) == (1, 5)
     frame = recipients.frame
     assert list(frame.index) == [2, 3, 4, 5, 6, 7]
-    assert list(frame.columns) == ["uniqueId", "mobilePhone", "email", "cardNumber", "Firstname", "voucherCode", "valid"]
+    assert list(frame.columns) == [
+        "uniqueId", "mobilePhone", "email", "cardNumber", "marketingConsent", "Firstname", "voucherCode", "valid"
+    ]
     assert frame.loc[3, "mobilePhone"] == "+306936862208"
     assert frame.loc[2, "Firstname"] == "Μαρία"
     assert frame["valid"].tolist() == [False, True, False, False, False, False]

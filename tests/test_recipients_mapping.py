@@ -29,6 +29,12 @@ from lib.recipients import ColumnMapping, Field, detect_mapping
         ("Loyalty Card", Field.CARD_NUMBER),
         ("cardNumber", Field.CARD_NUMBER),
         ("Κάρτα", Field.CARD_NUMBER),
+        ("Marketing consent", Field.MARKETING_CONSENT),
+        ("CONSENT", Field.MARKETING_CONSENT),
+        ("marketing_opt_in", Field.MARKETING_CONSENT),
+        ("Συγκατάθεση", Field.MARKETING_CONSENT),
+        ("ΣΥΝΑΙΝΕΣΗ", Field.MARKETING_CONSENT),
+        ("συναίνεση marketing", Field.MARKETING_CONSENT),
     ],
 )
 def test_contract_fields_recognised_in_english_and_greek(header, field):
@@ -45,6 +51,7 @@ def test_every_other_column_is_a_payload_field_under_its_own_header():
         "mobilePhone": "mobile",
         "email": None,
         "cardNumber": None,
+        "marketingConsent": None,
         "payload": ["Firstname", "voucher Code", "Πόντοι"],
     }
 

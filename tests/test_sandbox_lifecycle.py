@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lib.messaging import MessagingClient, Recipient, SendStatus
-from lib.sandbox import embedded
 from lib.sandbox.server import SandboxConfig, run_sandbox_in_thread
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
 
@@ -39,7 +38,7 @@ def poll_statuses(client: MessagingClient, dispatch_id: int, timeout: float = 10
 
 
 def test_dispatch_moves_draft_pending_queued(sandbox, client):
-    sandbox.set_knobs(step_seconds=0.5)
+    sandbox.set_knobs(step_seconds=1.5)
     result = client.send_messages(71, [Recipient("A", mobile_phone="6936862208", payload=PROMO)])
     assert poll_statuses(client, result.dispatch) == [SendStatus.DRAFT, SendStatus.PENDING, SendStatus.QUEUED]
     final = client.get_dispatch(result.dispatch)
@@ -150,18 +149,6 @@ def test_concurrent_sends_get_distinct_ids_and_all_messages(sandbox, client):
     assert sorted(m["uniqueId"] for m in messages) == sorted(f"T{n}" for n in range(8))
 
 
-def test_embedded_sandbox_starts_once_per_process(tmp_path, monkeypatch):
-    monkeypatch.setattr(embedded, "_running", None)
-    first = embedded.start_embedded_sandbox(tmp_path, step_seconds=0.05)
-    try:
-        assert embedded.start_embedded_sandbox(tmp_path / "elsewhere") is first
-        assert first.url.startswith("http://127.0.0.1:") and first.config.port != 0
-        status = MessagingClient(first.url, "demo", "demo").check_connection()
-        assert status.ok, status.message
-    finally:
-        first.stop()
-
-
 def test_command_line_serves_until_stopped(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "lib", "sandbox", "--port", "0", "--data-dir", str(tmp_path), "--user", "cli",
@@ -199,3 +186,46 @@ def test_command_line_refuses_a_broken_catalog(tmp_path):
     )  # fmt: skip
     assert finished.returncode == 1
     assert "Cannot read the template catalog" in finished.stderr and "not valid JSON" in finished.stderr
+
+
+def test_every_process_finds_the_sandbox_make_run_started(tmp_path):
+    """The app, the worker and the command line talk to the one sandbox `make run` started, without
+    flags; when it stops, its address is withdrawn and a process alone starts its own."""
+    from lib.runtime import start_runtime
+    from lib.sandbox.embedded import running_sandbox_url
+    from lib.settings import load_settings
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lib", "sandbox", "--port", "0", "--data-dir", str(tmp_path)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    env = {"CONSOLE_SANDBOX_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}"}
+    try:
+        url = process.stdout.readline().split()[3]
+        assert running_sandbox_url(tmp_path) == url
+        runtime = start_runtime(load_settings(env, secrets_path=tmp_path / "none.toml"))
+        try:
+            assert runtime.platform_url == url and runtime.sandbox is None
+        finally:
+            runtime.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert running_sandbox_url(tmp_path) is None
+    alone = start_runtime(load_settings(env, secrets_path=tmp_path / "none.toml"))
+    try:
+        assert alone.sandbox is not None and alone.platform_url != url
+        assert running_sandbox_url(tmp_path) == alone.platform_url
+    finally:
+        alone.close()
+    assert running_sandbox_url(tmp_path) is None
+
+
+def test_an_address_left_by_a_killed_sandbox_is_ignored(tmp_path):
+    from lib.sandbox.embedded import running_sandbox_url
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / "sandbox.json").write_text(json.dumps({"url": "http://127.0.0.1:9", "pid": int(dead.stdout)}))
+    assert running_sandbox_url(tmp_path) is None
+    (tmp_path / "sandbox.json").write_text(json.dumps({"url": "http://evil.example:80", "pid": 1}))
+    assert running_sandbox_url(tmp_path) is None

@@ -406,17 +406,21 @@ class _FailingPlatform(http.server.BaseHTTPRequestHandler):
         pass
 
 
+PARSE_REFUSAL = b'{"error": "No object was posted or posted object could not be parsed", "errorCode": 2}'
+
+
 @pytest.mark.parametrize(
-    ("status", "chunk_status"),
+    ("status", "body", "chunk_status"),
     [
-        (500, "rejected"),  # the platform failed and says so: nothing went out, resumable
-        (503, "rejected"),
-        (502, "unknown"),  # a gateway may have passed the send on before failing
-        (504, "unknown"),
+        (500, _FailingPlatform.body, "unknown"),  # the platform may have created the dispatch before failing
+        (503, _FailingPlatform.body, "unknown"),
+        (502, _FailingPlatform.body, "unknown"),  # a gateway may have passed the send on before failing
+        (504, _FailingPlatform.body, "unknown"),
+        (500, PARSE_REFUSAL, "rejected"),  # the platform's own refusal of the body: nothing was acted on
     ],
 )
-def test_server_errors_stop_the_send_as_the_client_judges_them(store, status, chunk_status):
-    handler = type("Handler", (_FailingPlatform,), {"status": status})
+def test_server_errors_stop_the_send_as_the_client_judges_them(store, status, body, chunk_status):
+    handler = type("Handler", (_FailingPlatform,), {"status": status, "body": body})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -102,3 +102,9 @@ def test_form_edits_refuse_clashes_and_broken_tags(editing_id, form, error):
     else:
         with pytest.raises(CatalogError, match=error):
             template_from_form(existing, editing_id=editing_id, **form)
+
+
+def test_shipped_templates_have_sensible_kinds():
+    kinds = {t.id: t.kind.value for t in load_catalog()}
+    # Vouchers, birthday offers and sales are marketing; the member welcome with the points balance is service.
+    assert kinds == {71: "marketing", 72: "service", 73: "marketing", 81: "marketing"}

@@ -26,7 +26,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
+from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
 
 
@@ -67,6 +70,8 @@ templates = Table(
     Column("subject", Text, nullable=False, default=""),
     Column("body", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # 'marketing' | 'service' (issue 9); NULL, for templates saved before kinds existed, reads as marketing.
+    Column("kind", String(9), nullable=True),
 )
 
 sends = Table(
@@ -112,6 +117,9 @@ chunks = Table(
     Column("error_message", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The SendMessages answer exactly as received, kept only when its figures did not add up (issue 10,
+    # faults): those figures are never stored in the columns above. NULL otherwise and after the purge.
+    Column("platform_answer", Text, nullable=True),
     UniqueConstraint("send_id", "seq", name="uq_chunks_send_seq"),
     Index("ix_chunks_send_id", "send_id"),
 )
@@ -249,6 +257,56 @@ def create_ledger_tables(conn: Connection) -> None:
 # ---- platform keys for dispatches, migrations (issue 10, store) --------------------------------
 
 
+# ---- team, audit (issue 11) ----------------------------------------------------------------------
+# Fresh databases get these through create_all; an existing one needs a migration (the lead's).
+
+people = Table(
+    "people",
+    metadata,
+    Column("email", Text, primary_key=True),  # always lower-cased: the sign-in provider's email claim
+    Column("name", Text, nullable=False),
+    Column("role", String(10), nullable=False),  # lib.team.Role: viewer | sender | approver | admin
+    Column("active", Boolean, nullable=False, default=True),  # removal is soft: the audit trail keeps its names
+    Column("added_by", Text, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", Text, nullable=False),  # a person's email, or the local operator's name without sign-in
+    Column("action", String(40), nullable=False),  # lib.audit.AuditAction
+    Column("object_type", String(40), nullable=True),
+    Column("object_id", Text, nullable=True),
+    Column("details", Text, nullable=False, default="{}"),  # JSON object; never a password or a recipient's data
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_actor", "actor"),
+    Index("ix_audit_events_action", "action"),
+    sqlite_autoincrement=True,
+)
+
+# Append-only in the database itself, not only in our code: an UPDATE or DELETE on the trail fails.
+_AUDIT_APPEND_ONLY = {
+    "sqlite": [
+        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+        "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$",
+        "CREATE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+    ],
+}
+for _dialect, _statements in _AUDIT_APPEND_ONLY.items():
+    for _statement in _statements:
+        event.listen(audit_events, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
 meta = Table(
     "meta",
     metadata,
@@ -258,10 +316,23 @@ meta = Table(
 
 # The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
 # brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 2
+CURRENT_VERSION = 4
 
 Migration = Callable[[Connection], None]
+
+
+def _add_template_kind(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE templates ADD COLUMN kind VARCHAR(9)")
+
+
+def _add_chunks_platform_answer(conn: Connection) -> None:
+    if "platform_answer" not in {column["name"] for column in inspect(conn).get_columns("chunks")}:
+        conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
+
+
 MIGRATIONS: dict[int, Migration] = {
     # version -> function that upgrades a database at (version - 1) to version
-    2: create_ledger_tables,  # issue 9: the recipient ledger and the do-not-contact list
+    2: _add_template_kind,
+    3: _add_chunks_platform_answer,
+    4: create_ledger_tables,  # issue 9: the recipient ledger and the do-not-contact list
 }

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lib.history import schema as s
 from lib.sending.status import ChunkStatus
-from lib.templates import Channel, Template
+from lib.templates import Channel, Template, TemplateKind
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -123,6 +123,8 @@ class ChunkRecord:
     error_message: str | None
     attempts: int
     updated_at: datetime
+    # The platform's answer as received, kept only when its figures did not add up (see SendResult).
+    platform_answer: str | None = None
 
     @property
     def platform_invalids(self) -> dict:
@@ -538,7 +540,8 @@ class HistoryStore:
             return [_stored_recipient(row) for row in rows.mappings()]
 
     def purge_personal_data(self, now: datetime, retention_days: int | None = None) -> int:
-        """Delete recipient rows (and the platform's lists of invalid numbers/addresses) of sends
+        """Delete recipient rows (and the platform's lists of invalid numbers/addresses, and any answer
+        kept as received, which may list them too) of sends
         older than the retention period. Counts, statuses and dispatch ids stay. Returns the number
         of recipient rows deleted. `retention_days` defaults to the CONSOLE_RETENTION_DAYS setting."""
         if retention_days is None:
@@ -551,7 +554,7 @@ class HistoryStore:
         )
         with self.write() as conn:
             deleted = conn.execute(s.chunk_recipients.delete().where(s.chunk_recipients.c.chunk_id.in_(old_chunks)))
-            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None))
+            conn.execute(update(s.chunks).where(s.chunks.c.id.in_(old_chunks)).values(invalid_json=None, platform_answer=None))
             return int(deleted.rowcount or 0)
 
     # -- templates -----------------------------------------------------------------------------
@@ -560,26 +563,39 @@ class HistoryStore:
         with self.read() as conn:
             rows = conn.execute(select(s.templates).order_by(s.templates.c.id)).mappings().all()
         return [
-            Template(id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"])
+            Template(
+                id=r["id"], name=r["name"], channel=Channel(r["channel"]), body=r["body"], subject=r["subject"],
+                kind=TemplateKind(r["kind"] or TemplateKind.MARKETING),
+            )
             for r in rows
         ]
 
-    def upsert_template(self, template: Template, now: datetime | None = None) -> None:
+    @contextmanager
+    def _in(self, conn: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction when given one (to commit with its audit row), else a new one."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.write() as own:
+                yield own
+
+    def upsert_template(self, template: Template, now: datetime | None = None, *, conn: Connection | None = None) -> None:
         values = {
             "name": template.name,
             "channel": template.channel.value,
             "subject": template.subject or "",
             "body": template.body,
+            "kind": template.kind.value,
             "updated_at": now or utcnow(),
         }
-        with self.write() as conn:
-            done = conn.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values))
+        with self._in(conn) as c:
+            done = c.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values))
             if done.rowcount == 0:
-                conn.execute(insert(s.templates).values(id=template.id, **values))
+                c.execute(insert(s.templates).values(id=template.id, **values))
 
-    def delete_template(self, template_id: int) -> bool:
-        with self.write() as conn:
-            return conn.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
+    def delete_template(self, template_id: int, *, conn: Connection | None = None) -> bool:
+        with self._in(conn) as c:
+            return c.execute(s.templates.delete().where(s.templates.c.id == template_id)).rowcount == 1
 
     # -- meta ----------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 import pandas as pd
 
 from lib.ledger.rules import PRIORITY, Rule
+from lib.rules.consent import NO_CONSENT_REASON
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -31,7 +32,7 @@ def reason(rule: str, tz: tzinfo, send_id=None, at=None, count=None, cap_days: i
     if rule is Rule.OPTED_OUT_AFTER_UPLOAD:
         return "Opted out after the list was uploaded"
     if rule is Rule.NO_CONSENT:
-        return "No marketing consent"
+        return NO_CONSENT_REASON
     n = 0 if count is None or pd.isna(count) else int(count)
     days = f" in the last {plural(cap_days, 'day')}" if cap_days else ""
     return f"Already got {plural(n, 'message')}{days}"

@@ -1,16 +1,49 @@
 """The one HTTP client for the platform's Messaging API (and the sandbox, which speaks the same).
 
-POST /api/SendMessages is never retried: the API has no idempotency, so a retry could message
-every customer twice. GET /api/Dispatches/{id} is retried with backoff on connection errors and
-502/503/504. Connect and read timeouts are separate: a slow connect means "not delivered", a slow
-read after sending means "maybe delivered".
+The API has no idempotency, so a POST /api/SendMessages that reaches the platform twice messages
+every customer twice. What each answer to a POST means, decided once here:
+
+- Nothing repeats a POST: not our code, not requests (redirects are never followed: every request
+  is sent with allow_redirects=False, and the session finds no redirect target in any answer), not
+  urllib3 (the adapter's Retry allows 0 retries of any kind, redirects and statuses included).
+- Connection refused, name not found, TLS failure, connect timeout: `PlatformUnreachable` (the
+  request certainly did not leave; safe to send later).
+- 2xx with a dispatch that is a whole JSON number from 1 to 2**63 - 1: a `SendResult`. Anything
+  else as the dispatch (missing, null, true, 180001.0, "180001", -1, 0) or a body that is not a
+  JSON object: `OutcomeUnknown`. Figures that are missing or do not add up are kept as received
+  and flagged on the result (`SendResult.inconsistency`), never "corrected".
+- 3xx (a redirect, 307/308 included): `OutcomeUnknown`. Something between us and the platform
+  answered instead of the platform; it may have passed the send on first.
+- 401/403 `AuthenticationError`, 404 `NotFoundError`, other 4xx `RequestRejected`: the platform
+  refused the request before acting on it.
+- 5xx, 502/503/504 included: `OutcomeUnknown`, because a platform (or gateway) that fails may have
+  created the dispatch first. The one exception is the platform's own refusal of this request's
+  body: a JSON body `{"error": "<text>", "errorCode": 2}` (2 = "No object was posted or posted
+  object could not be parsed", the one code the platform documents as a refusal before acting;
+  see REFUSED_BEFORE_ACTING). That is a `PlatformServerError` with maybe_delivered False. Code 18
+  ("already exists") and every undocumented code stay unknown.
+- Read timeout, connection dropped after the request was sent, an answer cut short, or the
+  request deadline passed: `OutcomeUnknown`.
+
+Every request has a total deadline (`request_deadline`, CONSOLE_REQUEST_DEADLINE_SECONDS): connect,
+send and the whole answer. Socket timeouts alone cannot enforce it (an answer dripping one byte
+every few seconds never trips a read timeout), so the body is streamed and the deadline checked
+before every read, and a watchdog timer shuts the connection's socket down when the deadline
+passes, which also cuts a wait for headers that arrive a byte at a time.
+
+GET /api/Dispatches/{id} is retried with backoff on connection errors, timeouts (the deadline
+included) and 502/503/504; a GET has no side effects.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http
+import http.client
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +52,11 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from lib.messaging.errors import (
     AuthenticationError,
@@ -35,8 +72,25 @@ from lib.messaging.models import Dispatch, Recipient, SendResult
 log = logging.getLogger(__name__)
 
 RETRYABLE_GET_STATUSES = frozenset({502, 503, 504})
-MAYBE_FORWARDED_STATUSES = frozenset({502, 504})
+# The platform's error codes that mean "refused before acting" even on a 5xx (see the module docstring).
+REFUSED_BEFORE_ACTING = frozenset({2})
+DEFAULT_REQUEST_DEADLINE = 90.0
+READ_SIZE = 64 * 1024
 T = TypeVar("T")
+
+# urllib3 repeats nothing: no retry after a connection error, a read error, a status or a redirect.
+NO_RETRIES = Retry(
+    total=0,
+    connect=0,
+    read=False,  # a read error is raised as it is (requests then says ReadTimeout), never retried
+    redirect=0,
+    status=0,
+    other=0,
+    status_forcelist=frozenset(),
+    raise_on_redirect=False,
+    raise_on_status=False,
+    respect_retry_after_header=False,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +119,7 @@ class MessagingClient:
         read_timeout: float = 30.0,
         get_retries: int = 3,
         retry_backoff: float = 0.5,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
     ):
         self.base_url = base_url.rstrip("/")
         self.user = user
@@ -74,7 +129,13 @@ class MessagingClient:
         self.read_timeout = read_timeout
         self.get_retries = max(0, get_retries)
         self.retry_backoff = retry_backoff
-        self._session = requests.Session()
+        if not request_deadline > 0:
+            raise ValueError("request_deadline must be more than 0 seconds")
+        self.request_deadline = request_deadline
+        self._session = _NoRedirectSession()
+        adapter = _NoRepeatAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         # The password lives only inside the auth object, which has no repr of its own.
         self._session.auth = requests.auth.HTTPBasicAuth(user, password)
         self._session.headers.update({"Accept": "application/json", "Accept-Language": language})
@@ -91,6 +152,7 @@ class MessagingClient:
             settings.api_password,
             language=settings.language,
             timezone=settings.timezone,
+            request_deadline=getattr(settings, "request_deadline_seconds", DEFAULT_REQUEST_DEADLINE),
         )
 
     def __repr__(self) -> str:
@@ -122,21 +184,43 @@ class MessagingClient:
         body["recipients"] = [r.to_json() if isinstance(r, Recipient) else dict(r) for r in recipients]
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         response = self._request("POST", "/api/SendMessages", data=data)
-        try:
-            self._raise_for_status(response, not_found=f"The platform has no template {template_id}")
-        except PlatformServerError as exc:
-            # A gateway error or timeout may come after the gateway passed the send on to the platform.
-            exc.maybe_delivered = exc.http_status in MAYBE_FORWARDED_STATUSES
-            raise
+        self._raise_for_post_status(response)
+        self._raise_for_status(response, not_found=f"The platform has no template {template_id}")
         payload = self._json_or_raise(response, post=True)
         try:
-            return SendResult.from_json(payload, self.tz)
+            return SendResult.from_json(
+                payload, self.tz, posted=len(body["recipients"]), answer_text=_body_text(response)
+            )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise OutcomeUnknown(
-                "The platform accepted the send but its answer has no dispatch number, "
-                "so it is unknown whether the messages went out",
+                "The platform answered the send without a dispatch number, "
+                "so the messages may or may not have gone out",
                 http_status=response.status_code,
             ) from None
+
+    def _raise_for_post_status(self, response: requests.Response) -> None:
+        """The answers to a POST that leave it open whether the platform acted (module docstring)."""
+        status = response.status_code
+        if 300 <= status < 400:
+            raise OutcomeUnknown(
+                f"The platform answered {_status_text(response)} instead of taking the send; the console "
+                "does not follow redirects, so the messages may or may not have gone out. "
+                "Check MESSAGING_API_URL.",
+                http_status=status,
+            )
+        if status < 500:
+            return
+        body = _json_body(response)
+        code = _error_code(body)
+        if code in REFUSED_BEFORE_ACTING and _error_text(body):
+            return  # the platform's own refusal of this body: _raise_for_status says so
+        said = f": {_error_text(body)}" if _error_text(body) else ""
+        raise OutcomeUnknown(
+            f"The platform had a problem ({_status_text(response)}{said}) while taking the send; "
+            "the messages may or may not have gone out",
+            http_status=status,
+            error_code=code,
+        )
 
     def get_dispatch(self, dispatch_id: int) -> Dispatch:
         """GET /api/Dispatches/{id}, retried with backoff on connection errors and 502/503/504."""
@@ -168,6 +252,13 @@ class MessagingClient:
         status = response.status_code
         if status in (401, 403):
             return ConnectionStatus(True, False, str(AuthenticationError(self.user, http_status=status)))
+        if 300 <= status < 400:  # never followed: a send there would be answered by whatever redirects
+            return ConnectionStatus(
+                True,
+                None,
+                f"The platform at {where} answered {_status_text(response)}; the console does not follow "
+                "redirects, so set MESSAGING_API_URL to the platform's own address",
+            )
         if status < 500 and _json_body(response) is not None:
             return ConnectionStatus(True, True, f"Connected to {where} as {self.user}")
         return ConnectionStatus(True, None, f"The platform at {where} answered {_status_text(response)}")
@@ -188,43 +279,54 @@ class MessagingClient:
     def _request(
         self, method: str, path: str, *, data: bytes | None = None, read_timeout: float | None = None
     ) -> requests.Response:
+        """One request, read to its last byte within the deadline; raises a PlatformError otherwise."""
         url = self.base_url + path
         headers = {"Content-Type": "application/json; charset=utf-8"} if data is not None else None
-        started = time.monotonic()
-        try:
-            response = self._session.request(
-                method,
-                url,
-                data=data,
-                headers=headers,
-                timeout=(self.connect_timeout, read_timeout or self.read_timeout),
-            )
-            response.content  # noqa: B018 - read the whole body now, so a cut-off answer fails here
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(exc, method, path) from None
-        log.debug("%s %s -> %s in %.0f ms", method, path, response.status_code, 1000 * (time.monotonic() - started))
+        read_timeout = read_timeout or self.read_timeout
+        response: requests.Response | None = None
+        with _Deadline(self.request_deadline) as deadline:
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=(min(self.connect_timeout, deadline.left()), min(read_timeout, deadline.left())),
+                    allow_redirects=False,
+                    stream=True,
+                )
+                _read_body(response, deadline)
+            except requests.exceptions.RequestException as exc:
+                raise self._transport_error(exc, method, path, deadline, read_timeout) from None
+            except (_DeadlinePassed, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
+                if response is not None:
+                    response.close()  # the connection is in an unknown state: never reused
+                raise self._transport_error(exc, method, path, deadline, read_timeout) from None
+        log.debug("%s %s -> %s in %.0f ms", method, path, response.status_code, 1000 * deadline.elapsed())
         return response
 
-    def _transport_error(self, exc: requests.exceptions.RequestException, method: str, path: str) -> PlatformError:
+    def _transport_error(
+        self, exc: BaseException, method: str, path: str, deadline: _Deadline, read_timeout: float
+    ) -> PlatformError:
         where = self.base_url
         log.info("%s %s failed: %s", method, path, type(exc).__name__)
+        post = method == "POST"
+        maybe = "; the messages may or may not have gone out" if post else ""
+        if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+            return PlatformUnreachable(f"The platform address {where} is not a valid web address")
+        if deadline.passed or isinstance(exc, _DeadlinePassed):
+            return OutcomeUnknown(
+                f"The platform at {where} did not finish answering within {self.request_deadline:g} s{maybe}"
+            )
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return PlatformUnreachable(
                 f"Could not connect to the platform at {where} within {self.connect_timeout:g} s"
             )
-        if isinstance(exc, requests.exceptions.ReadTimeout):
-            return OutcomeUnknown(
-                f"The platform at {where} received the request but did not answer within "
-                f"{self.read_timeout:g} s; it may or may not have acted on it"
-            )
-        if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-            return PlatformUnreachable(f"The platform address {where} is not a valid web address")
-        if _never_sent(exc):
+        if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError | TimeoutError):
+            return OutcomeUnknown(f"The platform at {where} did not answer within {read_timeout:g} s{maybe}")
+        if isinstance(exc, requests.exceptions.RequestException) and _never_sent(exc):
             return PlatformUnreachable(f"Could not reach the platform at {where} ({_reason(exc)})")
-        return OutcomeUnknown(
-            f"The connection to the platform at {where} broke after the request was sent; "
-            "it may or may not have acted on it"
-        )
+        return OutcomeUnknown(f"The connection to the platform at {where} broke before its answer arrived{maybe}")
 
     def _with_retries(self, attempt: Callable[[], T]) -> T:
         for retry in range(self.get_retries + 1):
@@ -279,6 +381,162 @@ class MessagingClient:
                 message + "; it is unknown whether the messages went out", http_status=response.status_code
             )
         raise PlatformServerError(message, http_status=response.status_code)
+
+
+class _DeadlinePassed(Exception):
+    """The request's total deadline passed between two reads of its answer."""
+
+
+class _Deadline:
+    """The total deadline of one request. While active (a `with` block on the calling thread), the
+    connection the request uses registers itself here; when the deadline passes, a timer thread shuts
+    that connection's socket down, which wakes any read or write blocked on it (a wait for headers
+    included). Shutdown, not close: close() does not interrupt a recv() blocked in another thread."""
+
+    _active = threading.local()
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.started = time.monotonic()
+        self.passed = False
+        self._connection: urllib3.connection.HTTPConnection | None = None
+        self._finished = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    @classmethod
+    def current(cls) -> _Deadline | None:
+        return getattr(cls._active, "deadline", None)
+
+    def left(self) -> float:
+        return max(0.001, self.seconds - self.elapsed())
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def check(self) -> None:
+        if self.elapsed() >= self.seconds:
+            self.passed = True
+            raise _DeadlinePassed
+
+    def attach(self, connection: urllib3.connection.HTTPConnection) -> None:
+        with self._lock:
+            self._connection = connection
+            if self.passed:
+                _shut_down(connection)
+
+    def _cut(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.passed = True
+            if self._connection is not None:
+                _shut_down(self._connection)
+
+    def __enter__(self) -> _Deadline:
+        self._active.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._finished = True
+        self._active.deadline = None
+
+
+def _shut_down(connection: urllib3.connection.HTTPConnection) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    # socket.socket's own shutdown: SSLSocket.shutdown would also drop its TLS state under a reader.
+    with contextlib.suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    """A connection that puts itself under the current request's deadline before connecting and sending."""
+
+    def connect(self) -> None:
+        _watch(self)
+        super().connect()
+        _watch(self)  # now with a socket: cut at once if the deadline passed while connecting
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def connect(self) -> None:
+        _watch(self)
+        super().connect()
+        _watch(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+def _watch(connection: urllib3.connection.HTTPConnection) -> None:
+    deadline = _Deadline.current()
+    if deadline is not None:
+        deadline.attach(connection)
+
+
+class _WatchedHTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPConnectionPool, "https": _WatchedHTTPSConnectionPool}
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that sees no redirect target in any answer, so it can never follow one, whatever
+    allow_redirects says (every request also passes allow_redirects=False)."""
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
+class _NoRepeatAdapter(HTTPAdapter):
+    """requests' adapter with urllib3 retries off (NO_RETRIES) and every connection under a deadline."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=NO_RETRIES)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any):
+        manager = super().proxy_manager_for(*args, **kwargs)
+        manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
+def _read_body(response: requests.Response, deadline: _Deadline) -> None:
+    """Read the whole answer in pieces, checking the deadline before each; the watchdog cuts a read
+    that blocks past it. Leaves the body where requests keeps it (`response.content`)."""
+    pieces = []
+    while True:
+        deadline.check()
+        piece = response.raw.read1(READ_SIZE, decode_content=True)
+        if not piece:
+            break
+        pieces.append(piece)
+    response._content = b"".join(pieces)  # noqa: SLF001 - requests' own slot for a body read in full
+    response._content_consumed = True  # noqa: SLF001
+    response.close()  # returns the connection to the pool (the body was read in full)
+
+
+def _body_text(response: requests.Response) -> str:
+    return response.content.decode(response.encoding or "utf-8", errors="replace")
 
 
 def _json_body(response: requests.Response) -> Any:

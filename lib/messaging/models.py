@@ -6,6 +6,7 @@ yet (scheduleId, legacyCode1, gatewayId1), so nothing the platform says is silen
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,27 +104,94 @@ class InvalidMobile:
         return {"uniqueId": self.unique_id, "mobile": self.mobile}
 
 
+MAX_DISPATCH_ID = 2**63 - 1  # the contract's `long`
+
+
+def _is_whole(value: object) -> bool:
+    """A JSON integer, not a bool, a float (180001.0) or a string ("180001")."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def dispatch_number(value: object) -> int:
+    """The dispatch id of a SendMessages answer; ValueError unless it is a whole number from 1 to 2**63 - 1.
+
+    Only this decides whether a send was taken: anything else (missing, null, true, "180001",
+    180001.0, -1) leaves it unknown whether the messages went out."""
+    if not _is_whole(value) or not 0 < value <= MAX_DISPATCH_ID:
+        raise ValueError(f"not a dispatch number: {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class SendResult:
+    """A SendMessages answer. `dispatch` is always a real dispatch number (from_json refuses the
+    answer otherwise). The figures are the platform's: when they are missing, not whole numbers,
+    or do not add up (total != sent + invalid, total != recipients posted, sent > posted),
+    `inconsistency` says why in plain words and they must not be shown or counted as ours; the
+    unreadable ones are None. `platform_answer` is the answer exactly as received."""
+
     dispatch: int
-    total_recipients: int
-    total_recipients_sent: int
-    invalid_recipients: int
+    total_recipients: int | None
+    total_recipients_sent: int | None
+    invalid_recipients: int | None
     send_date: datetime | None
     invalid_emails: list[str] = field(default_factory=list)
     invalid_mobiles: list[InvalidMobile] = field(default_factory=list)
+    inconsistency: str | None = None
+    platform_answer: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def figures_add_up(self) -> bool:
+        return self.inconsistency is None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], tz: tzinfo | str = DEFAULT_TZ) -> SendResult:
-        """Raises KeyError/TypeError/ValueError when the body is not a SendMessages answer."""
+    def from_json(
+        cls,
+        data: Mapping[str, Any],
+        tz: tzinfo | str = DEFAULT_TZ,
+        *,
+        posted: int | None = None,
+        answer_text: str | None = None,
+    ) -> SendResult:
+        """Raises KeyError/TypeError/ValueError when the body has no real dispatch number.
+        `posted`: how many recipients the request carried, checked against the platform's figures."""
+        dispatch = dispatch_number(data["dispatch"])
+        problems: list[str] = []
+        figures = {}
+        for wire in ("totalRecipients", "totalRecipientsSent", "invalidRecipients"):
+            value = data.get(wire)
+            figures[wire] = value if _is_whole(value) and value >= 0 else None
+        total, sent, invalid = figures.values()
+        if None in figures.values():
+            problems.append("its recipient counts are missing or not whole numbers")
+        else:
+            if total != sent + invalid:
+                problems.append(f"{sent:,} accepted plus {invalid:,} refused is not its total of {total:,}")
+            if posted is not None and total != posted:
+                problems.append(f"it counted {total:,} recipients where the console posted {posted:,}")
+        if posted is not None and sent is not None and sent > posted:
+            problems.append(f"it accepted {sent:,} recipients out of the {posted:,} posted")
+        try:
+            send_date = parse_platform_datetime(data.get("sendDate"), tz)
+        except ValueError:
+            send_date = None
+            problems.append("its send time cannot be read")
+        try:
+            invalid_emails = [str(e) for e in _list(data.get("invalidEmails"))]
+            invalid_mobiles = [InvalidMobile.from_json(m) for m in _list(data.get("invalidMobiles"))]
+        except (TypeError, AttributeError):
+            invalid_emails, invalid_mobiles = [], []
+            problems.append("its list of refused recipients cannot be read")
         return cls(
-            dispatch=int(data["dispatch"]),
-            total_recipients=int(data.get("totalRecipients") or 0),
-            total_recipients_sent=int(data.get("totalRecipientsSent") or 0),
-            invalid_recipients=int(data.get("invalidRecipients") or 0),
-            send_date=parse_platform_datetime(data.get("sendDate"), tz),
-            invalid_emails=[str(e) for e in data.get("invalidEmails") or []],
-            invalid_mobiles=[InvalidMobile.from_json(m) for m in data.get("invalidMobiles") or []],
+            dispatch=dispatch,
+            total_recipients=total,
+            total_recipients_sent=sent,
+            invalid_recipients=invalid,
+            send_date=send_date,
+            invalid_emails=invalid_emails,
+            invalid_mobiles=invalid_mobiles,
+            inconsistency="; ".join(problems) or None,
+            platform_answer=answer_text if answer_text is not None else json.dumps(data, ensure_ascii=False),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -136,6 +204,14 @@ class SendResult:
             "invalidEmails": list(self.invalid_emails),
             "invalidMobiles": [m.to_json() for m in self.invalid_mobiles],
         }
+
+
+def _list(value: object) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError("not a list")
+    return value
 
 
 # (python name, wire name, kind) for every field of the contract's GET sample, in its order.

@@ -17,6 +17,7 @@ class Field(StrEnum):
     MOBILE_PHONE = "mobilePhone"
     EMAIL = "email"
     CARD_NUMBER = "cardNumber"
+    MARKETING_CONSENT = "marketingConsent"  # ours, never sent to the platform (lib.rules.consent)
 
     @property
     def attribute(self) -> str:
@@ -28,6 +29,7 @@ _ATTRIBUTES = {
     Field.MOBILE_PHONE: "mobile_phone",
     Field.EMAIL: "email",
     Field.CARD_NUMBER: "card_number",
+    Field.MARKETING_CONSENT: "marketing_consent",
 }
 
 
@@ -57,6 +59,12 @@ _SYNONYMS: dict[Field, tuple[str, ...]] = {
         "cardnumber", "card", "cardno", "loyaltycard", "loyaltycardnumber", "membercard", "κάρτα",
         "αριθμός κάρτας", "κάρτα μέλους", "κάρτα πελάτη",
     ),
+    Field.MARKETING_CONSENT: (
+        "marketingconsent", "consent", "consentmarketing", "marketingoptin", "optin", "gdprconsent",
+        "consenttomarketing", "marketingpermission", "συγκατάθεση marketing", "συναίνεση marketing",
+        "συγκατάθεση", "συναίνεση", "συγκατάθεση για marketing", "συναίνεση για marketing",
+        "συγκατάθεση προώθησης", "συναίνεση προώθησης", "συγκατάθεση επικοινωνίας", "αποδοχή marketing",
+    ),
 }
 _RANK: dict[str, tuple[Field, int]] = {}
 for _field, _names in _SYNONYMS.items():
@@ -70,6 +78,7 @@ class ColumnMapping:
     mobile_phone: str | None = None
     email: str | None = None
     card_number: str | None = None
+    marketing_consent: str | None = None
     payload: dict[str, str] = field(default_factory=dict)  # payload key as sent -> header as written
     missing_tags: tuple[str, ...] = ()
 
@@ -77,7 +86,10 @@ class ColumnMapping:
         return hash(self.key())
 
     def key(self) -> tuple:
-        return (self.unique_id, self.mobile_phone, self.email, self.card_number, tuple(self.payload.items()), self.missing_tags)
+        return (
+            self.unique_id, self.mobile_phone, self.email, self.card_number, self.marketing_consent,
+            tuple(self.payload.items()), self.missing_tags,
+        )
 
     def header_for(self, target: Field | str) -> str | None:
         """The header feeding a contract field, or a payload key."""
@@ -95,6 +107,7 @@ class ColumnMapping:
             "mobilePhone": self.mobile_phone,
             "email": self.email,
             "cardNumber": self.card_number,
+            "marketingConsent": self.marketing_consent,
             "payload": list(self.payload.values()),
         }
 
@@ -166,6 +179,7 @@ def detect_mapping(headers: list[str], template_tags: Sequence[str] = ()) -> Col
         mobile_phone=fields.get(Field.MOBILE_PHONE),
         email=fields.get(Field.EMAIL),
         card_number=fields.get(Field.CARD_NUMBER),
+        marketing_consent=fields.get(Field.MARKETING_CONSENT),
         payload=payload,
         missing_tags=tuple(missing),
     )

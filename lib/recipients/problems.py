@@ -62,6 +62,10 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "column.missing": (Severity.ERROR, "Your file needs a column for {what} (called, for example, {examples})"),
     "tag.column_missing": (Severity.WARNING, "Your file needs a column called '{tag}' for the template's {{{{{tag}}}}}"),
     "header.blank": (Severity.WARNING, "{column} has no name in row 1, so we called it '{column}'"),
+    # Marketing consent (lib.rules.consent): unreadable is an error; "no" leaves the row out of marketing sends.
+    "consent.unreadable": (Severity.ERROR, "Marketing consent must be yes or no (found '{found}')"),
+    "consent.no": (Severity.WARNING, "No marketing consent: left out of marketing messages"),
+    "consent.not_checked": (Severity.WARNING, "Consent was not checked: the file has no marketing consent column"),
 }
 
 # Not-a-file sentences, raised as RecipientFileError by the reader.
@@ -88,6 +92,7 @@ FIELD_DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "mobilePhone": ("mobile numbers", "'mobile' or 'κινητό'"),
     "email": ("email addresses", "'email' or 'e-mail'"),
     "cardNumber": ("card numbers", "'card number' or 'κάρτα'"),
+    "marketingConsent": ("marketing consent", "'marketing consent' or 'συγκατάθεση'"),
 }
 
 COUNTRY_NAMES = {
@@ -226,6 +231,8 @@ def summary_sentences(problems: pd.DataFrame, channel_destination: str, repeated
             sentences.append(f"Fix the email address in {_rows(n)}")
         else:
             sentences.append(f"The email address in {_rows(n)} is not valid; it will not be sent")
+    if n := count("consent.unreadable"):
+        sentences.append(f"Write yes or no in the marketing consent column in {_rows(n)}")
     if n := count("mobile.excel_repaired"):
         sentences.append(
             f"Excel had changed the mobile number in {_rows(n)} into a number like 6.936862208E+09; we read them back. "

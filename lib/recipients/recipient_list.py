@@ -210,6 +210,7 @@ class _Validation:
         self._unique_ids()
         self._addresses()
         self._card_numbers()
+        self._consent()
         self._destination_repeats()
         self._missing_tags()
         payload_columns = self._payload()
@@ -323,6 +324,19 @@ class _Validation:
             return
         cards = self._stripped(header)
         self.columns[Field.CARD_NUMBER.value] = cards.mask(cards.eq(""))
+
+    def _consent(self) -> None:
+        """Marketing consent per row (True/False, <NA> when unreadable: an error naming row and column).
+        Leaving out rows without consent depends on the template's kind: lib.campaign decides."""
+        from lib.rules.consent import read_consent
+
+        header = self.mapping.marketing_consent
+        reading = read_consent(None if header is None else self.data[header], header)
+        if len(reading.problems):
+            self.errors |= reading.given.isna().to_numpy(dtype=bool)
+            self.parts.append(reading.problems)
+        given = reading.given if reading.given is not None else pd.Series(pd.NA, index=self.index, dtype="boolean")
+        self.columns[Field.MARKETING_CONSENT.value] = given
 
     def _destination_repeats(self) -> None:
         column = Field.MOBILE_PHONE.value if self.channel is Channel.SMS else Field.EMAIL.value

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from lib.sandbox.embedded import publish_address, withdraw_address
 from lib.sandbox.server import Sandbox, SandboxConfig, ServerThread, build_sandbox
 from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
 
@@ -28,7 +29,15 @@ def parse_args(argv: list[str]) -> SandboxConfig:
     )
     parser.add_argument("--allowed-countries", default=",".join(defaults.allowed_countries), help="e.g. GR,CY")
     parser.add_argument("--timezone", default=defaults.timezone)
+    parser.add_argument(
+        "--console-settings", action="store_true", help="configure it as the console's own sandbox (make run)"
+    )
     args = parser.parse_args(argv)
+    if args.console_settings:  # the console's user, password, data dir and catalog, never on a command line
+        from lib.sandbox.embedded import sandbox_config_for
+        from lib.settings import get_settings
+
+        return sandbox_config_for(get_settings())
     return SandboxConfig(
         host=args.host,
         port=args.port,
@@ -56,6 +65,7 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(exc)
         return 1
+    publish_address(config.data_dir, server.url)  # the console's other processes find it here
     print(f"Sandbox platform on {server.url} (user {config.user}); outbox: {config.data_dir / 'outbox.jsonl'}")
     print("Nothing is really sent. Press Ctrl-C to stop.", flush=True)
     stop = threading.Event()
@@ -63,6 +73,7 @@ def main(argv: list[str]) -> int:
     try:
         server.serve_forever()
     finally:
+        withdraw_address(config.data_dir)
         stop.set()
         sandbox.store.close()
     return 0

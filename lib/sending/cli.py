@@ -214,7 +214,7 @@ def _summary(template, manifest: SendManifest, excluded, parts, cost, settings, 
         f"Template:   {template.name} (#{template.id}, {template.channel.label})",
         f"Recipients: {len(manifest):,} will receive it; {excluded:,} excluded",
     ]
-    for sentence in campaign.left_out_summary():
+    for sentence in campaign.left_out_summary() + ([campaign.consent_notice] if campaign.consent_notice else []):
         lines.append(f"            {sentence}")
     if campaign.choices.include_already_received and campaign.already_received_count:
         lines.append(f"SEND AGAIN: {campaign.already_received_count:,} who already received it get it again")

@@ -9,18 +9,22 @@ Order of events for a send (crash safety):
    dies leaves every chunk in its last recorded status; a chunk found in `posting` later may have
    gone out and is reported (and, once stale, recorded) as unknown.
 
-Failure handling (the API has no idempotency, so nothing is ever retried automatically):
-- OutcomeUnknown (read timeout, connection lost after sending, 2xx without a dispatch number),
-  a PlatformServerError the client marks `maybe_delivered` (502/504: a gateway may have passed the
-  request on) and any unexpected error: the chunk is UNKNOWN and the send STOPS; later chunks stay
-  pending. A slow or failing platform
-  would most likely do the same to every later chunk, and the marketer should check what went
-  out before anything more is sent. Unknown chunks are resent only by `resume(include_unknown=True)`.
+Failure handling (the API has no idempotency, so nothing is ever retried automatically; what
+each answer means is decided in lib.messaging.client, see its docstring):
+- OutcomeUnknown (read timeout, the request deadline passed, connection lost after sending, any
+  3xx redirect, any 5xx except the platform's own refusal of the body, a 2xx without a whole-number
+  dispatch) and any unexpected error: the chunk is UNKNOWN and the send STOPS; later chunks stay
+  pending. A slow or failing platform would most likely do the same to every later chunk, and the
+  marketer should check what went out before anything more is sent. Unknown chunks are resent
+  only by `resume(include_unknown=True)`.
+- A 2xx with a real dispatch whose figures do not add up: ACCEPTED as that dispatch, but the figures
+  are not stored as ours: the answer is kept as received (chunks.platform_answer), the chunk's
+  recipients count as sent per the platform, and the chunk carries a note naming the mismatch.
 - PlatformUnreachable (connection refused, connect timeout: certainly not delivered): the chunk
   goes back to PENDING and the send STOPS.
-- AuthenticationError (401/403), NotFoundError (404: no such template) and other 5xx (500/503,
-  which the client judges not delivered): the chunk is REJECTED and the send STOPS — every later
-  chunk would most likely be refused the same way.
+- AuthenticationError (401/403), NotFoundError (404: no such template) and a 5xx carrying the
+  platform's own refusal of the body (errorCode 2, PlatformServerError not maybe_delivered): the
+  chunk is REJECTED and the send STOPS — every later chunk would most likely be refused the same way.
 - RequestRejected (other 4xx: this chunk failed validation): the chunk is REJECTED with the
   platform's message and the send CONTINUES with the next chunk.
 `resume` sends the pending and rejected chunks of the same send, in order.
@@ -182,7 +186,9 @@ class SendEngine:
         self.operator = operator
         self.tz = timezone or getattr(client, "tz", None) or UTC
         if stale_posting_after is None:
-            waited = getattr(client, "connect_timeout", 10.0) + getattr(client, "read_timeout", 60.0)
+            waited = getattr(client, "request_deadline", None) or (
+                getattr(client, "connect_timeout", 10.0) + getattr(client, "read_timeout", 60.0)
+            )  # no POST outlives the client's deadline
             stale_posting_after = timedelta(seconds=waited) + STALE_POSTING_MARGIN
         self.stale_posting_after = stale_posting_after
 
@@ -372,14 +378,17 @@ class SendEngine:
     def _record_accepted(self, send: SendRecord, chunk, result: SendResult, run: _Run) -> None:
         transition(ChunkStatus.POSTING, ChunkStatus.ACCEPTED)
         now = utcnow()
-        invalid_json = _invalid_json(result)
+        # Figures that do not add up are kept as received (platform_answer) and never stored as ours:
+        # the chunk's recipients count as sent per the platform (it took them as this dispatch).
+        add_up = result.figures_add_up
+        sent = result.total_recipients_sent if add_up else chunk.recipient_count
         dispatch = {
             "dispatch_id": result.dispatch,
             "send_id": send.id,
             "chunk_id": chunk.id,
             "template_id": send.template_id,
             "message_type_id": Channel(send.channel).message_type_id,
-            "total_recipients": result.total_recipients,
+            "total_recipients": result.total_recipients if add_up else None,
             "send_status_id": DRAFT,
             "is_test": send.is_test,
             "created_at": now,
@@ -391,16 +400,17 @@ class SendEngine:
             new=ChunkStatus.ACCEPTED,
             now=now,
             dispatch_id=result.dispatch,
-            total_recipients_sent=result.total_recipients_sent,
-            invalid_recipients=result.invalid_recipients,
-            invalid_json=invalid_json,
-            error_message=None,
+            total_recipients_sent=sent,
+            invalid_recipients=result.invalid_recipients if add_up else None,
+            invalid_json=_invalid_json(result) if add_up else None,
+            platform_answer=None if add_up else result.platform_answer,
+            error_message=None if add_up else _figures_note(result, chunk.recipient_count),
             dispatch=dispatch,
         )
         if not recorded:  # should not happen: only a stale-posting sweep could have moved it
             log.error("send #%s chunk %s accepted as dispatch %s but its status had changed", send.id, chunk.seq,
                       result.dispatch)  # fmt: skip
-        run.accepted += result.total_recipients_sent
+        run.accepted += sent
         run.done += 1
         run.report(chunk.seq, ChunkStatus.ACCEPTED, chunk.recipient_count, dispatch_id=result.dispatch)
 
@@ -511,6 +521,14 @@ def _invalid_json(result: SendResult) -> str | None:
     )
 
 
+def _figures_note(result: SendResult, posted: int) -> str:
+    return (
+        f"The platform took these {_plural(posted, 'recipient')} as dispatch {result.dispatch}, but its own "
+        f"figures do not add up ({result.inconsistency}); its answer is kept as it came and its figures are "
+        "not counted"
+    )
+
+
 def _totals(submitted: int, chunks: Sequence[ChunkResult]) -> SendTotals:
     def count(*statuses: ChunkStatus) -> int:
         return sum(c.recipient_count for c in chunks if c.status in statuses)
@@ -566,8 +584,15 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
         if totals.platform_invalid
         else ""
     )
+    odd = [str(c.dispatch_id) for c in accepted if c.error]  # figures that did not add up (_record_accepted)
+    flagged = (
+        f" The platform's own figures for {'dispatch' if len(odd) == 1 else 'dispatches'} {', '.join(odd)} do not "
+        "add up: check them with the platform."
+        if odd
+        else ""
+    )
     if len(accepted) == n:
-        return f"{verb} {when}to {_plural(totals.accepted, 'recipient')} in {_plural(n, 'dispatch', 'dispatches')}{refused}."
+        return f"{verb} {when}to {_plural(totals.accepted, 'recipient')} in {_plural(n, 'dispatch', 'dispatches')}{refused}.{flagged}"
     sentences = []
     if uncertain:
         people = [r for c in uncertain for r in c.recipients]
@@ -588,4 +613,4 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
         )
     if rejected or pending:
         sentences.append(f"Resume send #{send.id} to send what did not go out.")
-    return " ".join(s.replace("..", ".") for s in sentences)
+    return " ".join(s.replace("..", ".") for s in sentences) + flagged

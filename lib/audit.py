@@ -1,0 +1,204 @@
+"""The audit trail: who did what, when, to which object — written in the same transaction as the action.
+
+`record(conn, actor, action, object, details)` takes the caller's open write connection, so the
+action and its audit row commit together or not at all: a failed action leaves no audit row, and
+an action is never left without one. The table is append-only (database triggers refuse UPDATE and
+DELETE). Details never hold a password, a token or a recipient's personal data: `record` refuses
+keys that name them, so a careless caller fails in its tests rather than leaking into the trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, insert, or_, select
+
+from lib.history import schema as s
+
+
+class AuditAction(StrEnum):
+    SIGN_IN = "sign_in"
+    TEAM_ADD = "team_add"
+    TEAM_CHANGE = "team_change"
+    TEAM_REMOVE = "team_remove"
+    TEMPLATE_CREATE = "template_create"
+    TEMPLATE_EDIT = "template_edit"
+    TEMPLATE_DELETE = "template_delete"
+    TEMPLATES_IMPORT = "templates_import"
+    UPLOAD = "upload"
+    # For the send flow (wired by the lead): see the report for what each carries.
+    SEND_SUBMIT = "send_submit"
+    TEST_SEND = "test_send"
+    SEND_APPROVE = "send_approve"
+    SEND_REJECT = "send_reject"
+    SEND_RESUME = "send_resume"
+    SEND_DECISION = "send_decision"  # a person's "mark as sent / not sent" on an unknown chunk
+    OPTOUT_ADD = "optout_add"
+    OPTOUT_REMOVE = "optout_remove"
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+
+ACTION_LABELS = {
+    AuditAction.SIGN_IN: "Signed in",
+    AuditAction.TEAM_ADD: "Added to the team",
+    AuditAction.TEAM_CHANGE: "Team role changed",
+    AuditAction.TEAM_REMOVE: "Removed from the team",
+    AuditAction.TEMPLATE_CREATE: "Template created",
+    AuditAction.TEMPLATE_EDIT: "Template edited",
+    AuditAction.TEMPLATE_DELETE: "Template deleted",
+    AuditAction.TEMPLATES_IMPORT: "Templates imported",
+    AuditAction.UPLOAD: "File uploaded",
+    AuditAction.SEND_SUBMIT: "Send submitted",
+    AuditAction.TEST_SEND: "Test send",
+    AuditAction.SEND_APPROVE: "Send approved",
+    AuditAction.SEND_REJECT: "Send rejected",
+    AuditAction.SEND_RESUME: "Send resumed",
+    AuditAction.SEND_DECISION: "Unknown part decided",
+    AuditAction.OPTOUT_ADD: "Do-not-contact entry added",
+    AuditAction.OPTOUT_REMOVE: "Do-not-contact entry removed",
+}
+
+# Keys that would carry a secret or a recipient's personal data: never in the trail, at any depth.
+FORBIDDEN_KEYS = frozenset({
+    "password", "api_password", "secret", "client_secret", "cookie_secret", "token", "id_token",
+    "access_token", "refresh_token", "authorization", "mobile", "mobiles", "destination", "destinations",
+    "recipient", "recipients", "payload", "card_number", "firstname", "lastname", "phone",
+})
+
+
+class AuditError(ValueError):
+    """A caller tried to write something the audit trail must never hold."""
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor: str
+    actor_name: str | None  # the team member's name when the actor is in the team
+    action: str
+    object_type: str | None
+    object_id: str | None
+    details: dict
+
+    @property
+    def action_label(self) -> str:
+        try:
+            return AuditAction(self.action).label
+        except ValueError:
+            return self.action
+
+
+def _check_details(value: object, path: str = "details") -> None:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if str(key).lower() in FORBIDDEN_KEYS:
+                raise AuditError(f"{path} has a key {key!r}: the audit trail never holds secrets or personal data")
+            _check_details(inner, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _check_details(inner, path)
+
+
+def record(
+    conn: Connection,
+    actor: str,
+    action: AuditAction | str,
+    object: tuple[str, object] | None = None,  # noqa: A002 - (object type, object id), e.g. ("template", 71)
+    details: Mapping | None = None,
+    *,
+    at: datetime | None = None,
+) -> int:
+    """Append one event on the caller's connection (inside its transaction); returns the event id."""
+    details = dict(details or {})
+    _check_details(details)
+    object_type, object_id = object if object is not None else (None, None)
+    result = conn.execute(
+        insert(s.audit_events).values(
+            at=at or datetime.now(UTC),
+            actor=str(actor),
+            action=str(AuditAction(action)),
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str),
+        )
+    )
+    return int(result.inserted_primary_key[0])
+
+
+def upload_details(file_name: str, data: bytes) -> dict:
+    """What the trail keeps about an uploaded file: its name, size and SHA-256, never its content."""
+    return {"file_name": file_name, "size_bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def record_upload(conn: Connection, actor: str, file_name: str, data: bytes, **extra) -> int:
+    """An upload (recipient list, catalog file): call in the transaction that keeps what was read from it."""
+    return record(conn, actor, AuditAction.UPLOAD, ("file", file_name), {**upload_details(file_name, data), **extra})
+
+
+def list_events(
+    conn: Connection,
+    *,
+    actors: list[str] | None = None,
+    actions: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> list[AuditEvent]:
+    """Events newest first; `since` inclusive, `until` exclusive; filters are OR within, AND across."""
+    e, p = s.audit_events, s.people
+    query = select(e, p.c.name.label("actor_name")).select_from(e.outerjoin(p, p.c.email == e.c.actor))
+    if actors:
+        query = query.where(or_(*(e.c.actor == a for a in actors)))
+    if actions:
+        query = query.where(e.c.action.in_([str(a) for a in actions]))
+    if since is not None:
+        query = query.where(e.c.at >= since)
+    if until is not None:
+        query = query.where(e.c.at < until)
+    query = query.order_by(e.c.at.desc(), e.c.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [
+        AuditEvent(
+            id=r["id"], at=r["at"], actor=r["actor"], actor_name=r["actor_name"], action=r["action"],
+            object_type=r["object_type"], object_id=r["object_id"], details=json.loads(r["details"] or "{}"),
+        )
+        for r in conn.execute(query).mappings()
+    ]
+
+
+def actors(conn: Connection) -> list[str]:
+    """Everyone who appears in the trail, for the page's person filter."""
+    return list(conn.execute(select(s.audit_events.c.actor).distinct().order_by(s.audit_events.c.actor)).scalars())
+
+
+def describe_details(details: dict) -> str:
+    """One readable line for a table cell: `key: value; key: value`."""
+    parts = []
+    for key, value in details.items():
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+        parts.append(f"{key.replace('_', ' ')}: {shown}")
+    return "; ".join(parts)
+
+
+def events_table(events: list[AuditEvent], tz=UTC) -> list[dict]:
+    """Rows for the page, the CSV/XLSX export and `python -m lib audit`."""
+    return [
+        {
+            "When": ev.at.astimezone(tz),
+            "Person": f"{ev.actor_name} <{ev.actor}>" if ev.actor_name else ev.actor,
+            "Action": ev.action_label,
+            "Object": " ".join(x for x in (ev.object_type, ev.object_id) if x),
+            "Details": describe_details(ev.details),
+        }
+        for ev in events
+    ]

@@ -1,0 +1,53 @@
+"""Audit: who did what and when — sign-ins, team and template changes, uploads, sends and approvals."""
+
+from datetime import datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from lib import audit, exports, team
+from lib.audit import AuditAction
+from lib.team import Action
+
+ROWS_SHOWN = 5000
+person = ui.require_action(Action.VIEW_AUDIT)
+rt = ui.page_setup()
+tz = rt.settings.tz
+st.title("Audit trail")
+st.caption(f"Every sign-in, team change, template change, upload, send and approval: who, when and what. "
+           f"Nothing here can be changed or deleted. Times in {rt.settings.timezone}.")
+
+names = {m.email: m.name for m in team.list_members(rt.store)}
+with rt.store.read() as conn:
+    actors = audit.actors(conn)
+today = datetime.now(tz).date()
+left, middle, right = st.columns([2, 2, 1.3])
+chosen_people = left.multiselect("Person", actors, key="audit_people", placeholder="Everyone",
+                                 format_func=lambda a: f"{names[a]} <{a}>" if a in names else a)
+chosen_actions = middle.multiselect("Action", list(AuditAction), key="audit_actions", placeholder="Every action",
+                                    format_func=lambda a: AuditAction(a).label)
+period = right.date_input("Period", (today - timedelta(days=30), today), max_value=today, key="audit_period")
+start, end = (period[0], period[-1]) if isinstance(period, tuple | list) and period else (today, today)
+
+with rt.store.read() as conn:
+    events = audit.list_events(
+        conn, actors=chosen_people or None, actions=chosen_actions or None,
+        since=datetime.combine(start, time(), tz), until=datetime.combine(end + timedelta(days=1), time(), tz),
+        limit=ROWS_SHOWN + 1,
+    )
+table = pd.DataFrame(audit.events_table(events[:ROWS_SHOWN], tz), columns=["When", "Person", "Action", "Object",
+                                                                           "Details"])
+if not events:
+    st.info("Nothing was recorded for these filters.")
+else:
+    more = " (the newest; narrow the filters to see older ones)" if len(events) > ROWS_SHOWN else ""
+    st.write(f"**{len(table):,}** event{'s' if len(table) != 1 else ''}{more}")
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss")})
+    stem = f"audit-{start:%Y%m%d}-{end:%Y%m%d}"
+    left, right = st.columns(2)
+    left.download_button("Download CSV", exports.to_csv_bytes(table, tz), f"{stem}.csv", "text/csv",
+                         key="audit_csv")
+    right.download_button("Download Excel", exports.to_xlsx_bytes(table, tz, sheet_name="Audit"), f"{stem}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="audit_xlsx")
