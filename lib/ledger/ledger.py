@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, select
 from lib.history import schema as s
 from lib.history.store import HistoryStore, NewRecipient, utcnow
 from lib.ledger import rules as r
-from lib.ledger.keys import LedgerKeys, destination_text, destination_texts, uid_text, uid_texts
+from lib.ledger.keys import LedgerKeys, destination_texts, uid_texts
 from lib.ledger.rules import Rule, RuleContext
 
 INCLUDE_ALREADY_RECEIVED = "include_already_received"
@@ -97,8 +97,9 @@ class Ledger:
 
     def member_keys(self, channel: str, members: Sequence) -> pd.DataFrame:
         """Keys of stored or new recipients (anything with destination and unique_id)."""
-        dest = self.keys.keys([destination_text(channel, m.destination) for m in members], memo=f"dest:{channel}")
-        uid = self.keys.keys([uid_text(m.unique_id) for m in members], memo="uid")
+        dest = self.keys.keys(destination_texts(channel, pd.Series([m.destination for m in members], dtype="object")),
+                              memo=f"dest:{channel}")
+        uid = self.keys.keys(uid_texts(pd.Series([m.unique_id for m in members], dtype="object")), memo="uid")
         return pd.DataFrame({"dest_key": dest, "uid_key": uid})
 
     # ---- the rules ---------------------------------------------------------------------------
@@ -127,16 +128,16 @@ class Ledger:
     def receipts(self, ctx: RuleContext, recent: pd.DataFrame | None = None) -> pd.DataFrame:
         """Who received (or may have received) this template on this channel within the repeat window."""
         recent = self.recent(ctx, ctx.repeat_days) if recent is None else recent
-        since = pd.Timestamp(r.window_start(ctx.now, ctx.repeat_days))
-        mine = recent[(recent["template_id"].to_numpy() == ctx.template_id) & (recent["at"] >= since).to_numpy()]
+        since = _ns(r.window_start(ctx.now, ctx.repeat_days))
+        mine = recent[(recent["template_id"].to_numpy() == ctx.template_id) & (recent["at_ns"].to_numpy() >= since)]
         return mine[["dest_key", "uid_key", "send_id"]].reset_index(drop=True)
 
     def cap_counts(self, ctx: RuleContext, cap, recent: pd.DataFrame | None = None) -> pd.DataFrame:
         """Keys (destination or customer id) with `cap.messages` or more marketing messages on this
         channel in the last `cap.days` days, across all templates."""
         recent = self.recent(ctx, cap.days) if recent is None else recent
-        since = pd.Timestamp(r.window_start(ctx.now, cap.days))
-        counted = recent[recent["is_marketing"].to_numpy() & (recent["at"] >= since).to_numpy()]
+        since = _ns(r.window_start(ctx.now, cap.days))
+        counted = recent[recent["is_marketing"].to_numpy() & (recent["at_ns"].to_numpy() >= since)]
         parts = []
         for column in ("dest_key", "uid_key"):
             keys, counts = np.unique(counted[column].to_numpy(), return_counts=True)
@@ -177,12 +178,12 @@ class Ledger:
                 "dest_key": keys["dest_key"][keep], "uid_key": keys["uid_key"][keep],
                 "send_id": np.full(n, send_id, dtype=np.int64), "template_id": np.full(n, template_id, dtype=np.int64),
                 "is_marketing": np.full(n, keys["is_marketing"], dtype=bool),
-                "at": pd.Series(pd.Timestamp(created_at), index=range(n), dtype="datetime64[us, UTC]"),
+                "at_ns": np.full(n, _ns(created_at), dtype=np.int64),
             }))
         if not parts:
             return pd.DataFrame({"dest_key": np.zeros(0, np.int64), "uid_key": np.zeros(0, np.int64),
                                  "send_id": np.zeros(0, np.int64), "template_id": np.zeros(0, np.int64),
-                                 "is_marketing": np.zeros(0, bool), "at": pd.Series(dtype="datetime64[us, UTC]")})
+                                 "is_marketing": np.zeros(0, bool), "at_ns": np.zeros(0, np.int64)})
         return pd.concat(parts, ignore_index=True)
 
     def _load_send_keys(self, conn: Connection, send_ids: list[int]) -> None:
@@ -320,6 +321,11 @@ class Ledger:
             .group_by(e.c.left_out)
         with self.store.read() as conn:
             return {str(k): int(v) for k, v in conn.execute(query).all()}
+
+
+def _ns(moment: datetime) -> int:
+    """An aware datetime as integer nanoseconds since the epoch (window checks on whole columns)."""
+    return pd.Timestamp(moment).value
 
 
 def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:

@@ -66,12 +66,19 @@ def rule_result(rows: np.ndarray, rule: Rule, send_id=None, at=None, count=None)
         {
             "rule": np.full(n, rule.value, dtype=object),
             "send_id": pd.array(send_id if send_id is not None else [None] * n, dtype="Int64"),
-            "at": pd.to_datetime(at if at is not None else [pd.NaT] * n, utc=True),
+            "at": _utc_times(at, n),
             "count": pd.array(count if count is not None else [None] * n, dtype="Int64"),
         },
         index=pd.Index(rows, name="row"),
     )
     return frame
+
+
+def _utc_times(at, n: int) -> pd.Series:
+    """UTC datetimes without a per-element Python loop (a million NaT are not a million objects)."""
+    if at is None:
+        return pd.Series(np.full(n, np.datetime64("NaT", "us"))).dt.tz_localize("UTC").to_numpy()
+    return pd.to_datetime(np.asarray(at), utc=True)
 
 
 def opted_out(people: pd.DataFrame, entries: pd.DataFrame, rule: Rule = Rule.OPTED_OUT) -> pd.DataFrame:
