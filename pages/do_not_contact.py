@@ -7,10 +7,12 @@ import streamlit as st
 import ui
 from lib.ledger.optout import KINDS, OptOutError, OptOutList
 from lib.recipients import RecipientFileError
+from lib.team import Action
 
+person = ui.require_action(Action.MANAGE_OPTOUTS)
 rt = ui.page_setup()
 optouts = OptOutList(rt.ledger)
-operator = rt.settings.operator
+operator = person.actor
 CHANNEL_WORDS = {"both": "SMS and email", "sms": "SMS", "email": "Email"}
 st.title("Do not contact")
 st.caption("People on this list never get a message from the console, whatever the list or template. "
