@@ -91,15 +91,14 @@ class Ledger:
 
     def people(self, frame: pd.DataFrame, channel: str, destination_column: str) -> pd.DataFrame:
         """dest_key and uid_key for each row of a validated frame (index kept)."""
-        dest = self.keys.keys(destination_texts(channel, frame[destination_column]), memo=f"dest:{channel}")
-        uid = self.keys.keys(uid_texts(frame["uniqueId"]), memo="uid")
+        dest = self.keys.keys(destination_texts(channel, frame[destination_column]))
+        uid = self.keys.keys(uid_texts(frame["uniqueId"]))
         return pd.DataFrame({"dest_key": dest, "uid_key": uid}, index=frame.index)
 
     def member_keys(self, channel: str, members: Sequence) -> pd.DataFrame:
         """Keys of stored or new recipients (anything with destination and unique_id)."""
-        dest = self.keys.keys(destination_texts(channel, pd.Series([m.destination for m in members], dtype="object")),
-                              memo=f"dest:{channel}")
-        uid = self.keys.keys(uid_texts(pd.Series([m.unique_id for m in members], dtype="object")), memo="uid")
+        dest = self.keys.keys(destination_texts(channel, pd.Series([m.destination for m in members], dtype="object")))
+        uid = self.keys.keys(uid_texts(pd.Series([m.unique_id for m in members], dtype="object")))
         return pd.DataFrame({"dest_key": dest, "uid_key": uid})
 
     # ---- the rules ---------------------------------------------------------------------------
