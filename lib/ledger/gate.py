@@ -41,6 +41,6 @@ class LedgerGate:
         left_out = verdict.applied(include_already_received=self.ledger.include_decision(send.id) is not None)
         if left_out.empty:
             return members
-        self.ledger.record_left_out(chunk.id, left_out.index.tolist(), left_out["rule"].tolist())
+        self.ledger.record_left_out(send.id, chunk.id, left_out.index.tolist(), left_out["rule"].tolist())
         dropped = set(left_out.index)
         return [m for m in members if m.position not in dropped]

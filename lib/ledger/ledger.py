@@ -305,13 +305,13 @@ class Ledger:
             dest[~found], uid[~found] = rest["dest_key"].to_numpy(), rest["uid_key"].to_numpy()
         return pd.DataFrame({"dest_key": dest, "uid_key": uid})
 
-    def record_left_out(self, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
+    def record_left_out(self, send_id: int, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
         """The gate's record: these members of a chunk were left out right before its POST."""
         e = s.ledger_entries
         with self.store.write() as conn:
             for position, rule in zip(positions, rules, strict=True):
-                conn.execute(e.update().where(e.c.chunk_id == chunk_id, e.c.position == int(position))
-                             .values(left_out=str(rule)))
+                conn.execute(e.update().where(e.c.send_id == send_id, e.c.chunk_id == chunk_id,
+                                              e.c.position == int(position)).values(left_out=str(rule)))
 
     def left_out_counts(self, send_id: int) -> dict[str, int]:
         """The send's record: how many were left out, by rule (at validation and before each POST)."""

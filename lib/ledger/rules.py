@@ -76,9 +76,8 @@ def rule_result(rows: np.ndarray, rule: Rule, send_id=None, at=None, count=None)
 
 def _utc_times(at, n: int) -> pd.Series:
     """UTC datetimes without a per-element Python loop (a million NaT are not a million objects)."""
-    if at is None:
-        return pd.Series(np.full(n, np.datetime64("NaT", "us"))).dt.tz_localize("UTC").to_numpy()
-    return pd.to_datetime(np.asarray(at), utc=True)
+    naive = np.full(n, np.datetime64("NaT", "us")) if at is None else np.asarray(at, dtype="datetime64[us]")
+    return pd.DatetimeIndex(naive).tz_localize("UTC")  # UTC wall times as given: stays vectorised
 
 
 def opted_out(people: pd.DataFrame, entries: pd.DataFrame, rule: Rule = Rule.OPTED_OUT) -> pd.DataFrame:
@@ -104,7 +103,7 @@ def already_received(people: pd.DataFrame, receipts: pd.DataFrame, sends: pd.Dat
     send_id = send_id[send_id.notna()].astype("int64")
     if send_id.empty:
         return empty_left_out()
-    at = sends["created_at"].reindex(send_id.to_numpy()).to_numpy()
+    at = sends["created_at"].reindex(send_id.to_numpy()).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
     return rule_result(send_id.index.to_numpy(), Rule.ALREADY_RECEIVED, send_id.to_numpy(), at)
 
 
