@@ -386,3 +386,26 @@ def test_no_consent_is_one_more_rule_in_the_same_counts(console):
     assert campaign.left_out_summary() == ["2 left out: no marketing consent"] and campaign.consent_notice is None
     assert campaign.sendable_count == 1
     assert console.campaign(BASE, defaults={"voucherCode": "X"}).consent_notice.startswith("Consent was not checked")
+
+
+def test_the_ledger_works_the_same_on_sqlite_and_postgresql(database_url):
+    store = open_store(database_url)
+    try:
+        ledger = Ledger(store, settings_with()).install()
+        members = [person("C001", "+306936862208", 2), person("C002", "+306936862209", 3)]
+        send_id = store.create_send(
+            manifest_hash="h", claim="h", template_id=71, template_name="t", channel="sms", schedule_at=None,
+            created_by="maria", platform_url="http://x", is_sandbox=True, is_test=False, resend_of=None,
+            excluded_recipients=0, estimated_parts=None, estimated_cost=None, batch_size=10, chunks=[members],
+        )
+        with store.write() as conn:
+            conn.execute(update(schema.chunks).where(schema.chunks.c.send_id == send_id).values(status="accepted"))
+        OptOutList(ledger).add("6936862210", reason="STOP", added_by="maria")
+        keys = ledger.member_keys("sms", [person("c001", "+306900000000"), person("X", "+306936862210")])
+        keys.index = [2, 3]
+        verdict = ledger.check(keys, ledger.context(71, "sms", True))
+        assert dict(verdict.left_out["rule"].items()) == {2: Rule.ALREADY_RECEIVED, 3: Rule.OPTED_OUT}
+        ledger.record_left_out(send_id, store.get_send(send_id).chunks[0].id, [2], ["opted_out_after_upload"])
+        assert ledger.left_out_counts(send_id) == {"opted_out_after_upload": 1}
+    finally:
+        close_all_stores()
