@@ -74,14 +74,22 @@ def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
             first_chunk = conn.exec_driver_sql("SELECT min(id) FROM chunks WHERE send_id = ?", (n,)).scalar()
             who = rng.choice(len(mobiles), size=per_send, replace=False)
             conn.execute(insert(s.ledger_sends).values(send_id=n, is_marketing=True))
-            rows = zip(
-                [n] * per_send, (first_chunk + np.arange(per_send) // 1000).tolist(),
-                (np.arange(per_send) % 1000 + 1).tolist(), (np.arange(per_send) + 2).tolist(),
-                dest[who].tolist(), uid[who].tolist(), [None] * per_send, strict=True,
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO ledger_entries (send_id, chunk_id, position, row_number, dest_key, uid_key, left_out) "
-                "VALUES (?,?,?,?,?,?,?)", list(rows))
+            packed = []
+            for q in range(chunk_count):
+                part = who[q * 1000:(q + 1) * 1000]
+                packed.append({"send_id": n, "chunk_id": first_chunk + q, "left_out": None, "members": len(part),
+                               "row_numbers": (np.arange(len(part)) + 2).astype("<i8").tobytes(),
+                               "dest_keys": dest[part].astype("<i8").tobytes(),
+                               "uid_keys": uid[part].astype("<i8").tobytes()})
+            conn.execute(insert(s.ledger_chunks), packed)
+            # The naive baseline's own storage: one row per person, with indexes on both keys.
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS naive_ledger (send_id INTEGER, chunk_id INTEGER, "
+                                 "dest_key BIGINT, uid_key BIGINT)")
+            conn.exec_driver_sql("INSERT INTO naive_ledger VALUES (?,?,?,?)", list(zip(
+                [n] * per_send, (first_chunk + np.arange(per_send) // 1000).tolist(), dest[who].tolist(),
+                uid[who].tolist(), strict=True)))
+        conn.exec_driver_sql("CREATE INDEX naive_dest ON naive_ledger (dest_key)")
+        conn.exec_driver_sql("CREATE INDEX naive_uid ON naive_ledger (uid_key)")
 
 
 def fill_optouts(store, ledger: Ledger, mobiles, count: int, rng) -> None:
@@ -101,16 +109,15 @@ def list_csv(mobiles, ids, rows: int, rng) -> bytes:
     return frame.to_csv(index=False, sep=";").encode("utf-8")
 
 
-def naive(store, ledger: Ledger, people: pd.DataFrame, ctx, sample: int) -> float:
-    """One query per row and rule, as a first implementation would: indexes on the keys (untimed)."""
-    with store.write() as conn:
-        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS bench_dest ON ledger_entries (dest_key)")
-        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS bench_uid ON ledger_entries (uid_key)")
+def naive(store, people: pd.DataFrame, ctx, sample: int) -> float:
+    """One query per row and rule, as a first implementation would, on its own per-person table with
+    indexes on both keys (built during setup, untimed)."""
     since = s.sends.c.created_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=30))
     week = s.sends.c.created_at.type.bind_processor(store.engine.dialect)(ctx.now - timedelta(days=7))
     rows = people.head(sample)
-    counted = ("JOIN chunks c ON c.id = l.chunk_id JOIN sends s ON s.id = l.send_id WHERE (l.dest_key = ? OR "
-               "l.uid_key = ?) AND s.channel = 'sms' AND s.created_at >= ? AND s.is_test = 0 AND l.left_out IS NULL "
+    counted = ("FROM naive_ledger l JOIN chunks c ON c.id = l.chunk_id JOIN sends s ON s.id = l.send_id "
+               "JOIN ledger_sends m ON m.send_id = l.send_id WHERE (l.dest_key = ? OR l.uid_key = ?) AND "
+               "s.channel = 'sms' AND s.created_at >= ? AND s.is_test = 0 "
                "AND c.status IN ('accepted','marked_sent','posting','unknown')")
     started = time.perf_counter()
     with store.engine.connect() as conn:
@@ -118,17 +125,11 @@ def naive(store, ledger: Ledger, people: pd.DataFrame, ctx, sample: int) -> floa
         for dest, uid in zip(rows["dest_key"].tolist(), rows["uid_key"].tolist(), strict=True):
             raw.execute("SELECT 1 FROM do_not_contact WHERE removed_at IS NULL AND key IN (?, ?) LIMIT 1", (dest, uid))
             raw.fetchall()
-            raw.execute(f"SELECT max(l.send_id) FROM ledger_entries l {counted} AND s.template_id = 71",
-                        (dest, uid, since))
+            raw.execute(f"SELECT max(l.send_id) {counted} AND s.template_id = 71", (dest, uid, since))
             raw.fetchall()
-            raw.execute(f"SELECT count(*) FROM ledger_entries l JOIN ledger_sends m ON m.send_id = l.send_id {counted}"
-                        " AND m.is_marketing = 1", (dest, uid, week))
+            raw.execute(f"SELECT count(*) {counted} AND m.is_marketing = 1", (dest, uid, week))
             raw.fetchall()
-    elapsed = time.perf_counter() - started
-    with store.write() as conn:  # the console has no such indexes: they would slow every ledger write
-        conn.exec_driver_sql("DROP INDEX bench_dest")
-        conn.exec_driver_sql("DROP INDEX bench_uid")
-    return elapsed
+    return time.perf_counter() - started
 
 
 def main(argv: list[str]) -> int:
@@ -174,7 +175,7 @@ def main(argv: list[str]) -> int:
               f"{'met' if hashing + queries <= 1 else 'NOT met'} (later new list)")
 
         sample = min(args.sample, len(people))
-        elapsed = naive(store, ledger, people, ctx, sample)
+        elapsed = naive(store, people, ctx, sample)
         print(f"  naive per-row SQL (3 queries a row), {sample:,} rows: {elapsed:.3f} s -> "
               f"{elapsed * len(people) / sample:,.0f} s extrapolated to {len(people):,} rows "
               f"(vs {queries:.3f} s vectorised)")
@@ -193,11 +194,19 @@ def main(argv: list[str]) -> int:
 
         _, without = timed("record the send, no ledger", lambda: record(1))
         ledger.install()
+        writer, spent = store.send_writers["ledger"], []
+
+        def timed_writer(*args):  # the writer's own time, inside the send's transaction
+            started = time.perf_counter()
+            writer(*args)
+            spent.append(time.perf_counter() - started)
+
+        store.send_writers["ledger"] = timed_writer
         ledger.stage("w2", verdict.left_out.iloc[:0], people, include_already_received=None, marketing=True)
         _, with_ledger = timed("record the send, with the ledger writer (keys staged by the check)",
                                lambda: record(2))
-        print(f"  => the ledger write adds {with_ledger - without:.3f} s; target ≤ 2 s: "
-              f"{'met' if with_ledger - without <= 2 else 'NOT met'}")
+        print(f"  => the ledger write takes {spent[0]:.3f} s inside that transaction (difference of the two "
+              f"runs: {with_ledger - without:.3f} s); target ≤ 2 s: {'met' if spent[0] <= 2 else 'NOT met'}")
         close_all_stores()
     return 0
 

@@ -29,7 +29,6 @@ from lib.ledger.rules import Rule, RuleContext
 INCLUDE_ALREADY_RECEIVED = "include_already_received"
 _POSITIONS = 1 << 24  # chunk_id * _POSITIONS + position: one integer per chunk member
 _KEY_CACHE_ROWS = 20_000_000  # keys kept in memory at most (~0.7 GB); beyond, read again
-LEDGER_COLUMNS = ("send_id", "chunk_id", "position", "row_number", "dest_key", "uid_key", "left_out")
 
 
 def is_marketing_kind(kind: str | None) -> bool:
@@ -150,7 +149,7 @@ class Ledger:
         is_marketing, at. A send's keys never change once written, so they are read from the
         database once per process and kept (`_send_keys`); what can change — chunk statuses and the
         gate's left-outs — is read fresh every time, in two small queries."""
-        sends, c, e = s.sends, s.chunks, s.ledger_entries
+        sends, c, g = s.sends, s.chunks, s.ledger_left_out
         conditions = [sends.c.channel == ctx.channel, sends.c.is_test.is_(False),
                       sends.c.created_at >= r.window_start(ctx.now, days)]
         if ctx.exclude_send_id is not None:
@@ -159,8 +158,7 @@ class Ledger:
             found = conn.execute(select(sends.c.id, sends.c.template_id, sends.c.created_at).where(*conditions)).all()
             ids = [int(row[0]) for row in found]
             statuses = conn.execute(select(c.c.id, c.c.status).where(c.c.send_id.in_(ids))).all() if ids else []
-            gated = conn.execute(select(e.c.chunk_id, e.c.position).where(
-                e.c.send_id.in_(ids), e.c.left_out.is_not(None), e.c.chunk_id.is_not(None))).all() if ids else []
+            gated = conn.execute(select(g.c.chunk_id, g.c.position).where(g.c.send_id.in_(ids))).all() if ids else []
             self._load_send_keys(conn, [i for i in ids if i not in self._send_keys])
         went_out = np.array([cid for cid, status in statuses if status in r.RECEIVED_STATUSES], dtype=np.int64)
         gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
@@ -186,30 +184,28 @@ class Ledger:
         return pd.concat(parts, ignore_index=True)
 
     def _load_send_keys(self, conn: Connection, send_ids: list[int]) -> None:
-        """The keys of sends not read yet, in one query (entries in a chunk only: rows left out at
-        validation never count)."""
+        """The keys of sends not read yet, in one query (members of chunks only: rows left out at
+        validation never count). Packed arrays: a million keys are a thousand rows."""
         if not send_ids:
             return
-        e = s.ledger_entries
-        ls = s.ledger_sends
+        lc, ls = s.ledger_chunks, s.ledger_sends
         marketing = dict(conn.execute(select(ls.c.send_id, ls.c.is_marketing).where(ls.c.send_id.in_(send_ids))).all())
-        query = select(e.c.send_id, e.c.dest_key, e.c.uid_key, e.c.chunk_id, e.c.position).where(
-            e.c.send_id.in_(send_ids), e.c.chunk_id.is_not(None)).order_by(e.c.send_id)
-        result = conn.execute(query)
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-        data = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        query = select(lc.c.send_id, lc.c.chunk_id, lc.c.members, lc.c.dest_keys, lc.c.uid_keys).where(
+            lc.c.send_id.in_(send_ids), lc.c.chunk_id.is_not(None)).order_by(lc.c.send_id, lc.c.chunk_id)
+        blocks: dict[int, list] = {send_id: [] for send_id in send_ids}
+        for send_id, chunk_id, members, dest, uid in conn.execute(query):
+            blocks[int(send_id)].append((int(chunk_id), int(members), bytes(dest), bytes(uid)))
         with self._lock:
-            if sum(len(k["dest_key"]) for k in self._send_keys.values()) + len(data) > _KEY_CACHE_ROWS:
+            if sum(len(k["dest_key"]) for k in self._send_keys.values()) > _KEY_CACHE_ROWS:
                 self._send_keys.clear()
-            for send_id in send_ids:
-                self._send_keys[send_id] = {"dest_key": np.zeros(0, np.int64)}  # a send with no entries
-            if len(data):
-                bounds = np.flatnonzero(np.diff(data[:, 0])) + 1
-                for block in np.split(data, bounds):
-                    self._send_keys[int(block[0, 0])] = {
-                        "dest_key": block[:, 1].copy(), "uid_key": block[:, 2].copy(), "chunk_id": block[:, 3].copy(),
-                        "position": block[:, 4].copy(), "is_marketing": bool(marketing.get(int(block[0, 0]), True)),
-                    }
+            for send_id, chunks in blocks.items():
+                self._send_keys[send_id] = {
+                    "dest_key": _unpack(b"".join(c[2] for c in chunks)),
+                    "uid_key": _unpack(b"".join(c[3] for c in chunks)),
+                    "chunk_id": np.concatenate([np.full(c[1], c[0], np.int64) for c in chunks] or [_EMPTY]),
+                    "position": np.concatenate([np.arange(1, c[1] + 1, dtype=np.int64) for c in chunks] or [_EMPTY]),
+                    "is_marketing": bool(marketing.get(send_id, True)),
+                }
 
     def opt_out_keys(self, channel: str) -> pd.DataFrame:
         d = s.do_not_contact
@@ -253,7 +249,8 @@ class Ledger:
     def stage(self, manifest_hash: str, left_out: pd.DataFrame, people: pd.DataFrame, *,
               include_already_received: int | None, marketing: bool) -> None:
         """Hold the check's left-out rows (and the override) for the send of this manifest."""
-        keyed = left_out[["rule"]].join(people[["dest_key", "uid_key"]], how="left").fillna({"dest_key": 0, "uid_key": 0})
+        keys = people[["dest_key", "uid_key"]].reindex(left_out.index, fill_value=0)  # stays int64: no float detour
+        keyed = pd.concat([left_out[["rule"]], keys], axis=1)
         with self._lock:
             self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, people)
 
@@ -262,26 +259,21 @@ class Ledger:
         marketing = staged.marketing if staged else is_marketing_kind(self.kind_of(send["template_id"]))
         members = [m for _, chunk in written for m in chunk]
         keys = self._keys_for(send["channel"], members, staged.people if staged else None)
-        chunk_ids = np.concatenate([np.full(len(chunk), cid, dtype=np.int64) for cid, chunk in written]) \
-            if written else np.zeros(0, dtype=np.int64)
-        positions = np.concatenate([np.arange(1, len(chunk) + 1) for _, chunk in written]) \
-            if written else np.zeros(0, dtype=np.int64)
-        columns = {
-            "chunk_id": chunk_ids.tolist(), "position": positions.tolist(),
-            "row_number": [m.row_number for m in members],
-            "dest_key": keys["dest_key"].tolist(), "uid_key": keys["uid_key"].tolist(),
-            "left_out": [None] * len(members),
-        }
+        dest, uid = keys["dest_key"].to_numpy(), keys["uid_key"].to_numpy()
+        rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
+        records, start = [], 0
+        for chunk_id, chunk in written:
+            end = start + len(chunk)
+            records.append(_packed(send["id"], chunk_id, None, rows[start:end], dest[start:end], uid[start:end]))
+            start = end
         if staged is not None and len(staged.left_out):
-            lo = staged.left_out
-            columns["chunk_id"] += [None] * len(lo)
-            columns["position"] += [None] * len(lo)
-            columns["row_number"] += [int(x) for x in lo.index]
-            columns["dest_key"] += lo["dest_key"].astype("int64").tolist()
-            columns["uid_key"] += lo["uid_key"].astype("int64").tolist()
-            columns["left_out"] += lo["rule"].astype(str).tolist()
+            for rule, group in staged.left_out.groupby("rule", sort=False):
+                records.append(_packed(send["id"], None, str(rule), group.index.to_numpy(dtype=np.int64),
+                                       group["dest_key"].to_numpy(dtype=np.int64),
+                                       group["uid_key"].to_numpy(dtype=np.int64)))
         conn.execute(s.ledger_sends.insert().values(send_id=send["id"], is_marketing=marketing))
-        _insert_many(conn, s.ledger_entries, {"send_id": send["id"]}, columns)
+        if records:
+            conn.execute(s.ledger_chunks.insert(), records)
         if staged is not None and staged.include_already_received:
             conn.execute(s.send_decisions_ledger.insert().values(
                 send_id=send["id"], decision=INCLUDE_ALREADY_RECEIVED, people=int(staged.include_already_received),
@@ -307,19 +299,41 @@ class Ledger:
 
     def record_left_out(self, send_id: int, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
         """The gate's record: these members of a chunk were left out right before its POST."""
-        e = s.ledger_entries
+        rows = [{"send_id": send_id, "chunk_id": chunk_id, "position": int(p), "rule": str(r)}
+                for p, r in zip(positions, rules, strict=True)]
+        if not rows:
+            return
+        g = s.ledger_left_out
         with self.store.write() as conn:
-            for position, rule in zip(positions, rules, strict=True):
-                conn.execute(e.update().where(e.c.send_id == send_id, e.c.chunk_id == chunk_id,
-                                              e.c.position == int(position)).values(left_out=str(rule)))
+            done = {int(p) for p in conn.execute(select(g.c.position).where(g.c.chunk_id == chunk_id)).scalars()}
+            fresh = [row for row in rows if row["position"] not in done]  # a chunk checked again: once each
+            if fresh:
+                conn.execute(g.insert(), fresh)
 
     def left_out_counts(self, send_id: int) -> dict[str, int]:
         """The send's record: how many were left out, by rule (at validation and before each POST)."""
-        e = s.ledger_entries
-        query = select(e.c.left_out, func.count()).where(e.c.send_id == send_id, e.c.left_out.is_not(None)) \
-            .group_by(e.c.left_out)
+        lc, g = s.ledger_chunks, s.ledger_left_out
+        counts: dict[str, int] = {}
         with self.store.read() as conn:
-            return {str(k): int(v) for k, v in conn.execute(query).all()}
+            at_check = select(lc.c.left_out, func.sum(lc.c.members)).where(
+                lc.c.send_id == send_id, lc.c.left_out.is_not(None)).group_by(lc.c.left_out)
+            at_post = select(g.c.rule, func.count()).where(g.c.send_id == send_id).group_by(g.c.rule)
+            for rule, n in [*conn.execute(at_check).all(), *conn.execute(at_post).all()]:
+                counts[str(rule)] = counts.get(str(rule), 0) + int(n)
+        return counts
+
+
+def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, dest, uid) -> dict:
+    return {"send_id": send_id, "chunk_id": chunk_id, "left_out": rule, "members": len(rows),
+            "row_numbers": np.asarray(rows, dtype="<i8").tobytes(), "dest_keys": np.asarray(dest, dtype="<i8").tobytes(),
+            "uid_keys": np.asarray(uid, dtype="<i8").tobytes()}
+
+
+def _unpack(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<i8").astype(np.int64)
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
 
 
 def _ns(moment: datetime) -> int:
@@ -335,21 +349,3 @@ def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:
         rows = result.cursor.fetchall() if result.cursor is not None else []
     data = np.array(rows, dtype=np.int64).reshape(-1, len(columns))
     return pd.DataFrame(data, columns=columns)
-
-
-def _insert_many(conn: Connection, table, constants: dict, columns: dict[str, list]) -> None:
-    """executemany straight through the driver: the one statement, every row, one transaction.
-    Constants go through their column types (UTC datetimes, booleans) once, not per row."""
-    dialect = conn.dialect
-    processed = {}
-    for name, value in constants.items():
-        processor = table.c[name].type.bind_processor(dialect)
-        processed[name] = processor(value) if processor else value
-    names = list(LEDGER_COLUMNS)
-    n = len(next(iter(columns.values())))
-    if n == 0:
-        return
-    series = [columns[name] if name in columns else [processed[name]] * n for name in names]
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join([marker] * len(names))})"
-    conn.exec_driver_sql(sql, list(zip(*series, strict=True)))
