@@ -411,3 +411,10 @@ def test_the_ledger_works_the_same_on_sqlite_and_postgresql(database_url):
         assert ledger.left_out_counts(send_id) == {"opted_out_after_upload": 1}
     finally:
         close_all_stores()
+
+
+def test_someone_the_gate_left_out_never_counts_as_having_received_it(console):
+    send_id = backdated_send(console, [person("C001"), person("C002", "+306936862209", 3)], days_ago=1)
+    chunk = console.store.get_send(send_id).chunks[0]
+    console.ledger.record_left_out(send_id, chunk.id, [1], ["frequency_cap"])  # C001, before the POST
+    assert rules_for(console) == {3: Rule.ALREADY_RECEIVED}  # C002 got it; C001 did not
