@@ -1,12 +1,15 @@
 """The recipient ledger: who was sent what, kept as keyed hashes, and the rules checked against it.
 
 Writing: `Ledger.install()` registers a writer the history store calls inside `create_send`'s own
-transaction, so every send (test sends too, marked) records one ledger entry per recipient, and
-the rows the rules left out at validation (staged by `stage()` just before the send is submitted),
-with their rule, plus the marketer's decision to include people who already received it.
+transaction, so every send (test sends too: their send is marked, and never counts) records every
+recipient's keys per chunk (packed arrays, `ledger_chunks`), the rows the rules left out at
+validation with their rule (staged by `stage()` just before the send is submitted), the template's
+kind, and the marketer's decision to include people who already received it. The gate records the
+members it leaves out right before a POST (`ledger_left_out`).
 
-Reading: one query per rule (`receipts`, `cap_counts`, `opt_out_keys`), joined with the list's
-keys in pandas. Nothing queries per row.
+Reading: the do-not-contact list in one query; the recent sends, their chunk statuses and the gate's
+left-outs in three small queries; the recent sends' keys once per process (they never change). All
+joins with the list's keys are whole-column numpy/pandas operations. Nothing queries per row.
 """
 
 from __future__ import annotations
