@@ -67,8 +67,13 @@ class Console:
         return campaign, self.engine.submit(manifest)
 
 
-@pytest.fixture
-def console(tmp_path, client):
+@pytest.fixture(params=["look up", "scan"])
+def console(request, tmp_path, client, monkeypatch):
+    """Each test twice: people looked up by key (a chunk, a small list) and the whole window scanned
+    (a large list), the two ways the ledger reads its entries."""
+    import lib.ledger.ledger
+
+    monkeypatch.setattr(lib.ledger.ledger, "_FEW_PEOPLE", 5_000 if request.param == "look up" else 0)
     clear_cache()
     yield Console(f"sqlite:///{tmp_path / 'history.db'}", client, settings_with())
     close_all_stores()
