@@ -423,3 +423,10 @@ def test_someone_the_gate_left_out_never_counts_as_having_received_it(console):
     chunk = console.store.get_send(send_id).chunks[0]
     console.ledger.record_left_out(send_id, chunk.id, [1], ["frequency_cap"])  # C001, before the POST
     assert rules_for(console) == {3: Rule.ALREADY_RECEIVED}  # C002 got it; C001 did not
+
+
+def test_three_messages_to_one_shared_number_in_one_send_reach_the_cap(console):
+    shared = "+306936862208"  # three customers sharing one phone: it got three messages
+    backdated_send(console, [person("A1", shared, 2), person("A2", shared, 3), person("A3", shared, 4)],
+                   days_ago=1, template_id=73)
+    assert rules_for(console) == {2: Rule.FREQUENCY_CAP}
