@@ -31,6 +31,7 @@ from lib.ledger.rules import Rule, RuleContext
 
 INCLUDE_ALREADY_RECEIVED = "include_already_received"
 _POSITIONS = 1 << 24  # chunk_id * _POSITIONS + position: one integer per chunk member
+_FEW_PEOPLE = 5_000  # up to this many people (a chunk), look them up instead of scanning the window
 _KEY_CACHE_ROWS = 20_000_000  # keys kept in memory at most (~0.7 GB); beyond, read again
 
 
@@ -117,7 +118,7 @@ class Ledger:
               opt_out_rule: Rule = Rule.OPTED_OUT) -> LedgerCheck:
         """Every rule against `people` (index row; dest_key, uid_key). `extra`: results of rules
         computed elsewhere (consent), in the same shape (lib.ledger.rules)."""
-        parts = [r.opted_out(people, self.opt_out_keys(ctx.channel), opt_out_rule), *extra]
+        parts = [r.opted_out(people, self.opt_out_keys(ctx.channel, people), opt_out_rule), *extra]
         cap = ctx.frequency_cap if ctx.marketing else None
         recent = self.recent(ctx, max(ctx.repeat_days, cap.days if cap is not None else 0), people)
         if cap is not None:
@@ -166,21 +167,24 @@ class Ledger:
             self._load_send_keys(conn, [i for i in ids if i not in self._send_keys])
         went_out = np.array([cid for cid, status in statuses if status in r.RECEIVED_STATUSES], dtype=np.int64)
         gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
-        wanted = None if people is None else (np.unique(people["dest_key"].to_numpy()),
-                                              np.unique(people["uid_key"].to_numpy()))
+        few = people is not None and len(people) <= _FEW_PEOPLE  # the gate: look them up, do not scan
         parts = []
         for send_id, template_id, created_at in found:
             keys = self._send_keys.get(int(send_id))
             if keys is None or not len(keys["dest_key"]):
                 continue
-            keep = np.isin(keys["chunk_id"], went_out)
-            if wanted is not None:
-                keep &= _sorted_in(keys["dest_key"], wanted[0]) | _sorted_in(keys["uid_key"], wanted[1])
+            if few:
+                entries = np.union1d(_lookup(keys, "dest_key", people["dest_key"].to_numpy()),
+                                     _lookup(keys, "uid_key", people["uid_key"].to_numpy()))
+            else:
+                entries = np.arange(len(keys["dest_key"]))
+            keep = np.isin(keys["chunk_id"][entries], went_out)
             if len(gated_codes):
-                keep &= ~np.isin(keys["chunk_id"] * _POSITIONS + keys["position"], gated_codes)
-            n = int(keep.sum())
+                keep &= ~np.isin(keys["chunk_id"][entries] * _POSITIONS + keys["position"][entries], gated_codes)
+            entries = entries[keep]
+            n = len(entries)
             parts.append(pd.DataFrame({
-                "dest_key": keys["dest_key"][keep], "uid_key": keys["uid_key"][keep],
+                "dest_key": keys["dest_key"][entries], "uid_key": keys["uid_key"][entries],
                 "send_id": np.full(n, send_id, dtype=np.int64), "template_id": np.full(n, template_id, dtype=np.int64),
                 "is_marketing": np.full(n, keys["is_marketing"], dtype=bool),
                 "at_ns": np.full(n, _ns(created_at), dtype=np.int64),
@@ -215,9 +219,14 @@ class Ledger:
                     "is_marketing": bool(marketing.get(send_id, True)),
                 }
 
-    def opt_out_keys(self, channel: str) -> pd.DataFrame:
+    def opt_out_keys(self, channel: str, people: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Keys on the do-not-contact list for this channel; for a few people (the gate's chunk), only
+        theirs, through the key index, instead of the whole list."""
         d = s.do_not_contact
         query = select(d.c.key).where(d.c.removed_at.is_(None), d.c.channel.in_([str(channel), "both"]))
+        if people is not None and len(people) <= _FEW_PEOPLE:
+            keys = np.unique(np.concatenate([people["dest_key"].to_numpy(), people["uid_key"].to_numpy()]))
+            query = query.where(d.c.key.in_(keys.tolist()))
         return _frame(self.store, query, ["key"])
 
     def send_times(self, send_ids) -> pd.DataFrame:
@@ -331,12 +340,19 @@ class Ledger:
         return counts
 
 
-def _sorted_in(values: np.ndarray, sorted_unique: np.ndarray) -> np.ndarray:
-    """np.isin against an already sorted, unique array: one binary search per value."""
-    if not len(sorted_unique):
-        return np.zeros(len(values), dtype=bool)
-    where = np.searchsorted(sorted_unique, values).clip(max=len(sorted_unique) - 1)
-    return sorted_unique[where] == values
+def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
+    """Positions in a send's cached `column` holding any of `wanted`, by binary search in a sorted copy
+    made the first time (a thousand look-ups instead of a scan of the whole send)."""
+    if f"{column}_order" not in keys:
+        order = np.argsort(keys[column], kind="stable")
+        keys[f"{column}_order"], keys[f"{column}_sorted"] = order, keys[column][order]
+    ordered = keys[f"{column}_sorted"]
+    left, right = np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
+    counts = right - left
+    if not counts.any():
+        return _EMPTY
+    starts = np.repeat(left, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return keys[f"{column}_order"][starts]
 
 
 def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, dest, uid) -> dict:
