@@ -1,6 +1,6 @@
 # Two commands do the job on a fresh Debian machine with Python 3.11:
 #   make run   install, then serve the console (on the embedded sandbox unless MESSAGING_API_URL is set)
-#   make test  install everything (Chromium included), then lint and run every test
+#   make test  install everything (Chromium and PostgreSQL included), then lint and run every test
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -9,7 +9,7 @@ PORT   ?= 8501
 HOST   ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench install install-dev chromium clean
+.PHONY: run test lint bench install install-dev chromium postgresql migrate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,16 +34,29 @@ chromium:
 	fi
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing and could not be installed"; exit 1; }
 
-run: install
+# The tests start their own throwaway PostgreSQL server (initdb into a temp dir, tests/pg.py): only
+# the binaries are needed, no system service. CI runs as root.
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing Debian's postgresql for the store tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "PostgreSQL's initdb is missing and could not be installed"; exit 1; }
+
+# Create or upgrade the history database (DATABASE_URL, else data/console.db or data/sandbox/console.db).
+migrate: install
+	$(PY) -m lib migrate
+
+run: install migrate
 	@echo "Campaign Console: http://$(HOST):$(PORT)"
 	$(PY) -m streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT)
 
 lint: install-dev
 	$(PY) -m ruff check .
 
-test: install-dev chromium
+test: install-dev chromium postgresql
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	CI=$${CI:-1} $(PY) -m pytest -q
 
 bench: install-dev
 	$(PY) bench/run_all.py

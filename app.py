@@ -1,16 +1,26 @@
 """Campaign Console: the entry point. Decides who is using it, then builds the navigation they may see;
-each page is a short script in pages/ and checks its own action again (a page can be opened by URL)."""
+each page is a short script in pages/ and checks its own action again (a page can be opened by URL).
+
+Every page is reached through this script, so every page gets the console's layout (banner, sidebar).
+Streamlit would otherwise treat the `pages/` folder as a navigation of its own on the first request
+after a server start (listing app, compose, … and running a page without this script): the config
+hides that list (client.showSidebarNavigation = false) and `ui.own_navigation` reruns such a request
+through this script. Because that config also hides st.navigation's sidebar, the sidebar's links are
+drawn here.
+"""
 
 import streamlit as st
 
 import ui
 from lib.team import Action, can
 
+ui.own_navigation()
 st.set_page_config(page_title="Campaign Console", page_icon="✉️", layout="wide")
 ui.inject_css()
 runtime = ui.get_runtime()
 person = ui.current_person()  # stops here for someone not signed in, or not in the team: they see nothing else
 ui.platform_banner(runtime)
+links = st.sidebar.container()  # the page links above who is signed in
 ui.identity_sidebar(person)
 
 PAGES = [
@@ -22,6 +32,8 @@ PAGES = [
     (Action.MANAGE_TEAM, st.Page("pages/team.py", title="Team", icon=":material/group:")),
     (Action.VIEW_AUDIT, st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:")),
 ]
-navigation = st.navigation([page for action, page in PAGES if action is None or can(person, action)])
+allowed = [page for action, page in PAGES if action is None or can(person, action)]
+navigation = st.navigation(allowed, position="hidden")
+ui.sidebar_navigation(allowed, links)
 ui.mark_shell_drawn()
 navigation.run()

@@ -11,6 +11,7 @@ import streamlit as st
 from lib import team
 from lib.campaign import CampaignPreview, check_rules, preview_campaign
 from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
+from lib.history.store import StoreError
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
@@ -35,15 +36,37 @@ def get_runtime() -> ConsoleRuntime:
     """The process-wide runtime; a bad setting stops every page with one plain sentence."""
     try:
         return _runtime()
-    except SettingsError as exc:
+    except (SettingsError, StoreError) as exc:
         st.error(f"The console cannot start: {exc}")
         st.stop()
 
 
+def own_navigation() -> None:
+    """Make sure this run goes through app.py's st.navigation.
+
+    On the first request after a server start Streamlit still believes the `pages/` folder is the
+    app's navigation (its process-wide `uses_pages_directory` flag is only cleared once
+    st.navigation has run) and may run a page script directly, without app.py. Such a run is
+    restarted at once, through app.py, before it draws anything."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def sidebar_navigation(pages, where=None) -> None:
+    """The app's own links in the sidebar (the config hides Streamlit's, see app.py)."""
+    with where if where is not None else st.sidebar:
+        for page in pages:
+            st.page_link(page)
+
+
 def page_setup() -> ConsoleRuntime:
-    """Call first in every page (after `require_action`). app.py draws the banner before running a
-    page; but on the first request after a server start Streamlit may run a page script directly,
-    without app.py, and the sandbox/live banner and the sign-out must be there all the same."""
+    """Call first in every page (after `require_action`). app.py draws the banner and the sidebar
+    before running a page. A page run directly by Streamlit (see own_navigation) is restarted
+    through app.py; under AppTest a page runs alone and draws its banner and sign-out itself."""
+    own_navigation()
     rt = get_runtime()
     if not st.session_state.pop("_shell_drawn", False):
         inject_css()
@@ -119,6 +142,7 @@ def _sign_in_screen() -> None:
 
 def require_action(action: Action) -> Person:
     """Call first in a page: the person using it, or the page stops with one plain sentence."""
+    own_navigation()
     person = current_person()
     if not team.can(person, action):
         st.error(str(team.NotAllowed(person, action)))
@@ -189,6 +213,9 @@ def inject_css() -> None:
         .cc-open {background: #d4351c; color: #fff}
         .cc-sms {background: #e8f1f8; border-radius: 1rem 1rem 1rem .2rem; padding: .7rem 1rem;
                  white-space: pre-wrap; max-width: 36rem; font-size: .95rem; margin-bottom: .3rem}
+        /* Metric labels wrap instead of ending in "…" on narrow screens (1024 px with the sidebar). */
+        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
+            overflow: visible !important; text-overflow: clip !important; height: auto !important}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
         </style>""",

@@ -53,7 +53,8 @@ def seed(store: HistoryStore, sends: int, snapshots: int, now: datetime) -> None
         per_chunk = rng.randint(50, 1000)
         send_rows.append(
             {
-                "id": send_id, "manifest_hash": f"{send_id:064x}", "claim": f"{send_id:064x}", "template_id": template_id,
+                "id": send_id, "manifest_hash": f"{send_id:064x}", "claim": f"{send_id:064x}", "platform": "sandbox",
+                "template_id": template_id,
                 "template_name": name, "channel": channel, "schedule_at": scheduled, "created_at": created,
                 "created_by": rng.choice(["maria", "nikos", "eleni"]), "platform_url": "http://sandbox",
                 "is_sandbox": True, "is_test": False, "resend_of": None, "total_recipients": 2 * per_chunk,
@@ -84,7 +85,8 @@ def seed(store: HistoryStore, sends: int, snapshots: int, now: datetime) -> None
             )
             dispatch_rows.append(
                 {
-                    "dispatch_id": dispatch_id, "send_id": send_id, "chunk_id": chunk_id, "template_id": template_id,
+                    "platform": "sandbox", "dispatch_id": dispatch_id, "send_id": send_id, "chunk_id": chunk_id,
+                    "template_id": template_id,
                     "message_type_id": 1 if channel == "sms" else 2, "total_recipients": per_chunk,
                     "send_status_id": status, "has_started_queuing": status in (3, 7), "has_finished_queuing": final,
                     "is_test": False, "error_message": "Gateway refused the batch" if status == 7 else None,
@@ -98,7 +100,8 @@ def seed(store: HistoryStore, sends: int, snapshots: int, now: datetime) -> None
         row = dispatch_rows[n % len(dispatch_rows)]
         snapshot_rows.append(
             {
-                "dispatch_id": row["dispatch_id"], "taken_at": row["created_at"] + timedelta(seconds=n // len(dispatch_rows)),
+                "platform": "sandbox", "dispatch_id": row["dispatch_id"], "seq": n // len(dispatch_rows) + 1,
+                "taken_at": row["created_at"] + timedelta(seconds=n // len(dispatch_rows)),
                 "send_status_id": min(3, 1 + n // len(dispatch_rows)), "has_started_queuing": False,
                 "has_finished_queuing": False, "started_queuing_at": None, "finished_queuing_at": None,
                 "error_message": None,
@@ -191,7 +194,7 @@ def bench_refresh(database_url: str, sandbox, pending: int) -> None:
     for i in range(pending):
         result = client.send_messages(71, [Recipient(unique_id=f"B{i}", mobile_phone="6936862208")])
         rows.append(
-            {"dispatch_id": result.dispatch, "send_id": None, "template_id": 71, "message_type_id": 1,
+            {"platform": "sandbox", "dispatch_id": result.dispatch, "send_id": None, "template_id": 71, "message_type_id": 1,
              "total_recipients": 1, "send_status_id": 1, "is_final": False, "first_seen_at": now, "created_at": now}
         )
     with store.write() as conn:

@@ -18,6 +18,7 @@ BENCHES = [
     ("compose_bench.py", [], ["--rows", "20000"]),
     ("bench_sandbox.py", [], []),
     ("ledger_bench.py", [], ["--rows", "50000", "--ledger", "250000", "--optouts", "5000", "--sample", "1000"]),
+    ("hostile_files_bench.py", [], ["--rows", "20000"]),
 ]
 
 

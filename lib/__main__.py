@@ -12,14 +12,16 @@ COMMANDS = {
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
     "optout": ("lib.ledger.cli", "manage the do not contact list"),
+    "templates": ("lib.templates_cli", "list, show, import or export the template catalog"),
     "team": ("lib.team.cli", "who may use the console: team add|remove|role|list"),
     "audit": ("lib.team.audit_cli", "read the audit trail"),
+    "migrate": ("lib.history.migrate", "create or upgrade the history database"),
 }
 
 
 def usage() -> str:
     lines = ["usage: python -m lib COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<9} {about}" for name, (_, about) in COMMANDS.items()]
+    lines += [f"  {name:<10} {about}" for name, (_, about) in COMMANDS.items()]
     return "\n".join(lines)
 
 
@@ -29,7 +31,13 @@ def main(argv: list[str] | None = None) -> int:
         print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
     module = importlib.import_module(COMMANDS[argv[0]][0])
-    return int(module.main(argv[1:]) or 0)
+    from lib.history.store import StoreError
+
+    try:
+        return int(module.main(argv[1:]) or 0)
+    except StoreError as exc:  # the history database cannot be used: one sentence, no traceback
+        print(f"{argv[0]}: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

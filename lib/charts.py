@@ -307,6 +307,17 @@ def upcoming_schedule(
     return fig
 
 
+TIME_TICKS = "%H:%M:%S<br>%d %b"  # Plotly's own ticks would show milliseconds for events seconds apart
+
+
+
+def _time_range(first, last, margin: float) -> list:
+    """An axis range with `margin` on each side and at least 10 s wide: ticks then land on whole
+    seconds, so labels without milliseconds never repeat."""
+    pad = max((last - first) * margin, (pd.Timedelta(seconds=10) - (last - first)) / 2)
+    return [first - pad, last + pad]
+
+
 TIMELINE_STEPS = (
     ("created_at", "Created"),
     ("started_queuing_at", "Started queuing"),
@@ -359,8 +370,7 @@ def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
     fig.update_layout(showlegend=False, height=300, margin={"b": 60})
     fig.update_yaxes(categoryorder="array", categoryarray=["Scheduled", "Queuing"], range=[-0.6, 1.6])
     times = [local(at) for _, at in steps] + ([local(scheduled)] if scheduled is not None else [])
-    span = max(max(times) - min(times), pd.Timedelta(seconds=2))
-    fig.update_xaxes(range=[min(times) - span * 0.08, max(times) + span * 0.08])  # room for the labels
+    fig.update_xaxes(range=_time_range(min(times), max(times), 0.08), tickformat=TIME_TICKS)  # room for the labels
     return fig
 
 
@@ -385,7 +395,8 @@ def status_history(frame: pd.DataFrame, tz=None) -> go.Figure:
         hovertemplate="%{y} since %{x|%d %b %Y %H:%M:%S}<extra></extra>",
         name="Status",
     )
-    _layout(fig, title, "Time the change was seen" + (f" ({tz})" if tz is not None else " (UTC)"), "Status")
+    _layout(fig, title, "Seen at" + (f" ({tz})" if tz is not None else " (UTC)"), "Status")
     fig.update_layout(showlegend=False, height=280, margin={"b": 60})
     fig.update_yaxes(categoryorder="array", categoryarray=order)
+    fig.update_xaxes(range=_time_range(taken.min(), taken.max(), 0.05), tickformat=TIME_TICKS)
     return fig

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lib.history.store import HistoryStore, open_store, utcnow
+from lib.history.store import SANDBOX_PLATFORM, HistoryStore, open_store, platform_key, utcnow
 from lib.ledger import Ledger, template_kind
 from lib.messaging.client import MessagingClient
 from lib.sandbox.embedded import (
@@ -22,7 +22,7 @@ from lib.sandbox.embedded import (
 from lib.sandbox.server import RunningSandbox, run_sandbox_in_thread
 from lib.sending.engine import SendEngine
 from lib.settings import Settings
-from lib.templates import FileCatalog, Template
+from lib.templates import FileCatalog, Template, check_tags
 
 
 @dataclass
@@ -72,6 +72,7 @@ class StoreCatalog:
         return self.store.list_templates()
 
     def save(self, template: Template) -> None:
+        check_tags(template)
         self.store.upsert_template(template)
 
     def delete(self, template_id: int) -> None:
@@ -85,6 +86,12 @@ class StoreCatalog:
             self.save(template)
 
 
+def open_console_store(settings: Settings) -> HistoryStore:
+    """The history store for these settings, seen from their platform (raises StoreError)."""
+    store = open_store(settings.database_url, busy_timeout=settings.db_busy_timeout)
+    return store.for_platform(SANDBOX_PLATFORM if settings.uses_sandbox else platform_key(settings.api_url, False))
+
+
 def console_catalog(settings: Settings, store: HistoryStore) -> FileCatalog | StoreCatalog:
     """The one template catalog, whatever the entry point: the sandbox's own file in sandbox mode,
     otherwise the local copy of the live platform's templates kept in the history store."""
@@ -94,6 +101,8 @@ def console_catalog(settings: Settings, store: HistoryStore) -> FileCatalog | St
 
 
 def start_runtime(settings: Settings) -> ConsoleRuntime:
+    # The store first: a database that cannot be used stops the start before anything runs.
+    store = open_console_store(settings)
     sandbox = None
     if settings.uses_sandbox:
         platform_url = running_sandbox_url(settings.sandbox_dir)
@@ -104,7 +113,6 @@ def start_runtime(settings: Settings) -> ConsoleRuntime:
     else:
         platform_url = settings.api_url
     client = MessagingClient.from_settings(settings, base_url=platform_url)
-    store = open_store(settings.database_url)
     # Recipients' personal data older than the retention period is purged at every start.
     store.purge_personal_data(utcnow(), settings.retention_days)
     runtime = ConsoleRuntime(settings, platform_url, store, client, sandbox)

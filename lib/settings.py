@@ -23,7 +23,11 @@ from lib.rules.quiet_hours import DEFAULT_WINDOW, QuietHours, parse_quiet_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
-DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'console.db'}"
+# With no DATABASE_URL, live work and sandbox rehearsal keep separate files: a rehearsal never
+# blocks, mixes with or gets mistaken for live history.
+LIVE_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'console.db'}"
+SANDBOX_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'sandbox' / 'console.db'}"
+DEFAULT_DATABASE_URL = SANDBOX_DATABASE_URL  # Settings() talks to the sandbox
 
 
 class SettingsError(ValueError):
@@ -68,11 +72,13 @@ class Settings:
     language: str = "en"
     sms_part_price: Decimal = Decimal("0.05")
     max_rows: int = 1_000_000
+    max_file_text_mb: int = 256  # text one recipient file may hold once opened (1M rows of ~250 characters)
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
     repeat_days: int = 30  # already received: the same template within this many days is left out
     frequency_cap: FrequencyCap | None = None  # marketing messages per person per channel; None = off
+    csv_delimiter: str = ";"  # what Greek (European) Excel opens with a double click
     # Sign-in (issue 11): "auto" signs people in when a provider is configured; "on" insists on one;
     # "off" turns sign-in and the team's roles off (a live platform then warns on every page).
     auth: str = "auto"
@@ -87,10 +93,15 @@ class Settings:
     sandbox_port: int = 0  # 0: any free loopback port
     sandbox_dir: Path = PROJECT_ROOT / "data" / "sandbox"
     sandbox_step_seconds: float = 2.0
+    db_busy_timeout: float = 15.0  # seconds to wait for another process's SQLite write lock
 
     @property
     def uses_sandbox(self) -> bool:
         return self.api_url is None
+
+    @property
+    def max_file_text_bytes(self) -> int:
+        return self.max_file_text_mb * 1024 * 1024
 
     @property
     def tz(self) -> ZoneInfo:
@@ -222,6 +233,15 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         if "://" not in raw:
             raise SettingsError(f"DATABASE_URL must be a database address like sqlite:///data/console.db, not {raw!r}")
         values["database_url"] = raw.strip()
+    elif values.get("api_url"):
+        values["database_url"] = LIVE_DATABASE_URL
+    if (raw := get("CONSOLE_DB_BUSY_TIMEOUT")) is not None:
+        try:
+            values["db_busy_timeout"] = float(raw)
+        except ValueError:
+            raise SettingsError(f"CONSOLE_DB_BUSY_TIMEOUT must be a number of seconds, not {raw!r}") from None
+        if not values["db_busy_timeout"] >= 0:
+            raise SettingsError(f"CONSOLE_DB_BUSY_TIMEOUT must be zero or more seconds, not {raw!r}")
     if (raw := get("CONSOLE_REGION")) is not None:
         values["region"] = _country("CONSOLE_REGION", raw)
     if (raw := get("CONSOLE_ALLOWED_COUNTRIES")) is not None:
@@ -251,6 +271,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         values["sms_part_price"] = price
     if (raw := get("CONSOLE_MAX_ROWS")) is not None:
         values["max_rows"] = _int("CONSOLE_MAX_ROWS", raw, 1)
+    if (raw := get("CONSOLE_MAX_FILE_TEXT_MB")) is not None:
+        values["max_file_text_mb"] = _int("CONSOLE_MAX_FILE_TEXT_MB", raw, 1)
     if (raw := get("CONSOLE_SCHEDULE_HORIZON_DAYS")) is not None:
         values["schedule_horizon_days"] = _int("CONSOLE_SCHEDULE_HORIZON_DAYS", raw, 1)
     if (raw := get("CONSOLE_RETENTION_DAYS")) is not None:
@@ -268,6 +290,10 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
             raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+    if (raw := get("CONSOLE_CSV_DELIMITER")) is not None:
+        if raw not in (";", ",", "\t", "tab"):
+            raise SettingsError(f"CONSOLE_CSV_DELIMITER must be ; or , (or tab), not {raw!r}")
+        values["csv_delimiter"] = "\t" if raw == "tab" else raw
     if get("CONSOLE_QUIET_HOURS") or get("CONSOLE_QUIET_HOURS_CHANNELS") or get("CONSOLE_QUIET_HOURS_KINDS"):
         values["quiet_hours"] = _quiet_hours(
             get("CONSOLE_QUIET_HOURS") or DEFAULT_WINDOW, get("CONSOLE_QUIET_HOURS_CHANNELS"),

@@ -143,6 +143,14 @@ def template_problems(template: Template) -> list[str]:
     return problems
 
 
+def check_tags(template: Template) -> None:
+    """Raise CatalogError naming the first broken tag (`{{Firstname`, `{{ }}`, `}}x{{`): a template the
+    platform could not fill is never saved, whichever way it arrives."""
+    problems = template_problems(template)
+    if problems:
+        raise CatalogError(problems[0])
+
+
 def template_tags(template: Template) -> tuple[str, ...]:
     """Every tag the template uses, subject first, each once."""
     from lib.personalization.tags import parse_template
@@ -176,6 +184,7 @@ class FileCatalog:
         return load_catalog(self.path) if self.path.exists() else []
 
     def save(self, template: Template) -> None:
+        check_tags(template)
         others = [t for t in self.list() if t.id != template.id]
         save_catalog([*others, template], self.path)
 

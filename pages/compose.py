@@ -17,11 +17,11 @@ from lib.personalization.preview import gsm_greek_changes
 from lib.personalization.render import html_to_text, safe_preview_html
 from lib.recipients import (
     ColumnMapping,
-    Field,
     RecipientFileError,
     export_rows_to_fix,
     list_sheets,
     load_recipient_list,
+    mapping_targets,
 )
 from lib.scheduling import (
     QuietHoursError,
@@ -99,7 +99,7 @@ except RecipientFileError as exc:
 
 with st.expander("Columns: which column feeds which field", expanded=bool(recipients.mapping.missing_tags)):
     choices = [None, *recipients.headers]
-    targets = [(f.value, f) for f in Field] + [(f"{{{{{tag}}}}}", tag) for tag in tags]
+    targets = mapping_targets(tags)
     columns = st.columns(3)
     for i, (label, target) in enumerate(targets):
         current = recipients.mapping.header_for(target)

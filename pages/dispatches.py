@@ -21,7 +21,15 @@ rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}
 TABLE_LIMIT = 1000
-PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": True, "toImageButtonOptions": {"format": "png", "scale": 2}}
+# The toolbar keeps one button, the PNG download a manager pastes into a report.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "displayModeBar": True,
+    "modeBarButtons": [["toImage"]],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+EMPTY = "—"  # what an empty cell shows, instead of "None"
+COUNT = st.column_config.NumberColumn(format="localized")  # thousands separators
 STATUS_COLUMN = st.column_config.MultiselectColumn(
     "Status",
     options=list(q.STATUS_CHOICES),
@@ -30,6 +38,46 @@ STATUS_COLUMN = st.column_config.MultiselectColumn(
     "Rejected: the platform refused that part. Not sent: the send stopped before that part.",
 )
 WHEN = "D MMM YYYY, HH:mm"
+
+
+def when_column(label: str | None = None, format: str = WHEN, **kwargs):  # noqa: A002 (Streamlit's name)
+    """A date column wide enough to show the whole date and time."""
+    return st.column_config.DatetimeColumn(label, format=format, width="medium", **kwargs)
+
+
+IDS = ("Send", "Dispatch", "Part", "Chunk", "Spreadsheet row")
+SHOWN_WHEN = "%-d %b %Y, %H:%M"
+
+
+def _text(series: pd.Series, column: str) -> pd.Series:
+    """A column with empty cells as text: "—" where empty, numbers with separators, dates without seconds."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series.map(lambda v: EMPTY if pd.isna(v) else f"{v:{SHOWN_WHEN}}")
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        pattern = "{:.0f}" if column in IDS else "{:,.0f}"
+        return series.map(lambda v: EMPTY if pd.isna(v) else pattern.format(v))
+    return series.astype(object).where(series.notna() & series.ne(""), EMPTY)
+
+
+def draw_table(frame: pd.DataFrame, column_config: dict | None = None, **kwargs):
+    """st.dataframe as a marketer reads it: "—" for empty cells (never "None"), thousands separators,
+    whole dates. Columns with an empty cell become text, so their typed column_config is dropped."""
+    out, config = frame.copy(), {**count_columns(frame), **(column_config or {})}
+    for column in out.columns:
+        series = out[column]
+        if series.map(lambda v: isinstance(v, list)).any():
+            continue
+        if series.isna().any() or (series.dtype == object and series.eq("").any()):
+            out[column] = _text(series, column)
+            if column in config and not isinstance(config[column], str):
+                config[column] = st.column_config.TextColumn(width="medium")
+    return st.dataframe(out, hide_index=True, column_config=config, **kwargs)
+
+
+def count_columns(frame: pd.DataFrame) -> dict:
+    return {c: COUNT for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c]) and c not in IDS}
+
 
 st.title("Dispatches")
 st.caption(f"Every send made from this console, refreshed from the platform. Times in {rt.settings.timezone}.")
@@ -48,7 +96,8 @@ def _live_row(row) -> str:
     if pd.notna(row.send_at_local) and row.status in ("Draft", "Pending") and row.send_at > pd.Timestamp.now(UTC):
         when = f"scheduled for {row.send_at_local:%d %b %H:%M}"
     problem = f" — {html.escape(str(row.error_message))}" if isinstance(row.error_message, str) and row.error_message else ""
-    recipients = "" if pd.isna(row.total_recipients) else f" · {int(row.total_recipients):,} recipients"
+    count = None if pd.isna(row.total_recipients) else int(row.total_recipients)
+    recipients = "" if count is None else f" · {count:,} recipient{'s' * (count != 1)}"
     return (
         f'<div class="cc-live-row" data-testid="live-dispatch-{int(row.dispatch_id)}" data-status="{html.escape(row.status)}">'
         f"{ui.status_badge(row.status)} <b>Dispatch {int(row.dispatch_id)}</b> · {html.escape(row.template)}"
@@ -68,7 +117,7 @@ def live_status() -> None:
     if report.became_final or _tick_changed(health):
         st.rerun(scope="app")  # a send finished (tables and KPIs change) or the pace changed
     with st.container(border=True, key="live-panel"):
-        head, button = st.columns([5, 1], vertical_alignment="center")
+        head, button = st.columns([3, 1], vertical_alignment="center")
         head.subheader("Live status")
         if button.button("Refresh now", key="refresh-now", icon=":material/refresh:"):
             st.session_state["dispatches_refresh_now"] = True
@@ -105,7 +154,9 @@ live_status()
 today = datetime.now(tz).date()
 template_options = q.filter_options(rt.store, template_names)
 with st.container(border=True, key="filters"):
-    period_col, template_col, channel_col, status_col = st.columns([2, 2, 1, 2])
+    # Two rows: at 1024 px one row of four cut the period's dates and the labels off.
+    period_col, template_col = st.columns([1, 1])
+    channel_col, status_col, tests_col = st.columns([1, 1, 1], vertical_alignment="bottom")
     period = period_col.date_input(
         "Period (day the send was made)", value=q.default_period(today), max_value=today, format="DD/MM/YYYY",
         key="filter-period",
@@ -119,9 +170,13 @@ with st.container(border=True, key="filters"):
     )
     chosen_statuses = status_col.multiselect("Status", list(q.STATUS_CHOICES), placeholder="All", key="filter-statuses")
     search = st.text_input(
-        "Search by dispatch number or a recipient's uniqueId",
+        "Search by dispatch number or a recipient's customer ID",
         placeholder="e.g. 180249 or CustomerIdB",
         key="dispatches_search",
+    )
+    include_tests = tests_col.checkbox(
+        "Include test sends", value=False, key="filter-include-tests",
+        help="Tests sent to yourself from Compose. Left out of the table, totals and charts unless ticked.",
     )
 
 start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (today, today)
@@ -134,6 +189,7 @@ flt = q.HistoryFilter(
     channels=tuple(chosen_channels),
     statuses=tuple(chosen_statuses),
     search=search.strip(),
+    include_tests=include_tests,
 )
 
 
@@ -231,7 +287,7 @@ def draw_detail(dispatch_id: int) -> None:
             st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
         with right:
             st.markdown("**Status history**")
-            st.dataframe(
+            draw_table(
                 pd.DataFrame(
                     {
                         "Seen at": history_frame["seen_at"],
@@ -241,26 +297,23 @@ def draw_detail(dispatch_id: int) -> None:
                         "Error": history_frame["error_message"],
                     }
                 ),
-                hide_index=True,
-                column_config={"Status": STATUS_COLUMN, "Seen at": st.column_config.DatetimeColumn(format=WHEN + ":ss")},
+                {"Status": STATUS_COLUMN, "Seen at": when_column(format=WHEN + ":ss")},
             )
         if detail.send:
             refused = q.invalid_recipients(rt.store, detail.send["id"])
             refused = refused[refused["Dispatch"] == dispatch_id]
             if not refused.empty:
                 st.markdown(f"**Recipients the platform refused in this dispatch ({len(refused)})**")
-                st.dataframe(
-                    refused, hide_index=True, column_config={"Spreadsheet row": st.column_config.NumberColumn(format="%d")}
-                )
+                draw_table(refused)
             for step in q.next_steps(rt.store, detail.send["id"]):
                 st.warning(step, icon=":material/priority_high:")
         with st.expander("Every field the platform returned", expanded=False):
             if detail.platform_fields:
-                st.dataframe(
+                draw_table(
                     pd.DataFrame(
-                        {"Field": list(detail.platform_fields), "Value": [str(v) for v in detail.platform_fields.values()]}
-                    ),
-                    hide_index=True,
+                        {"Field": list(detail.platform_fields),
+                         "Value": [EMPTY if v is None else str(v) for v in detail.platform_fields.values()]}
+                    )
                 )
             else:
                 st.write("The platform has not been asked about this dispatch yet.")
@@ -269,21 +322,13 @@ def draw_detail(dispatch_id: int) -> None:
 def draw_send(send_id: int) -> None:
     st.subheader(f"Send #{send_id}: its parts")
     parts = q.send_parts(history, send_id)
-    st.dataframe(
-        parts,
-        hide_index=True,
-        column_config={
-            "Status": STATUS_COLUMN,
-            "Dispatch": st.column_config.NumberColumn(format="%d"),
-            "Finished queuing": st.column_config.DatetimeColumn(format=WHEN),
-        },
-    )
+    draw_table(parts, {"Status": STATUS_COLUMN, "Finished queuing": when_column()})
     for step in q.next_steps(rt.store, send_id):
         st.warning(step, icon=":material/priority_high:")
     invalid = q.invalid_recipients(rt.store, send_id)
     if not invalid.empty:
         st.markdown(f"**Recipients the platform refused ({len(invalid)})**")
-        st.dataframe(invalid, hide_index=True, column_config={"Spreadsheet row": st.column_config.NumberColumn(format="%d")})
+        draw_table(invalid)
     dispatch_ids = [int(d) for d in parts["Dispatch"].dropna()]
     if dispatch_ids:
         chosen = st.selectbox("Open the detail of dispatch", dispatch_ids, key=f"send-{send_id}-dispatch")
@@ -301,18 +346,18 @@ with sends_tab:
     else:
         if len(history.sends) > TABLE_LIMIT:
             st.caption(f"Showing the newest {TABLE_LIMIT:,} of {len(history.sends):,} sends; download to see them all.")
-        selection = st.dataframe(
+        selection = draw_table(
             table,
-            hide_index=True,
             on_select="rerun",
             selection_mode="single-row",
             key="sends-table",
             column_config={
                 "Send": st.column_config.NumberColumn(format="#%d", width="small"),
                 "Status": STATUS_COLUMN,
-                "Created": st.column_config.DatetimeColumn(format=WHEN),
-                "Scheduled for": st.column_config.DatetimeColumn(format=WHEN, help="Empty: sent straight away"),
-                "Test": st.column_config.CheckboxColumn(width="small"),
+                "Created": when_column(),
+                "Scheduled for": when_column(help="Empty: sent straight away"),
+                "Test": st.column_config.CheckboxColumn("Test send", width="small",
+                                                        help="A test sent to yourself from Compose"),
             },
         )
         chosen_rows = selection.selection.rows if selection else []
@@ -323,11 +368,7 @@ with sends_tab:
     tracked = q.tracked_table(history)
     if not tracked.empty:
         st.subheader("Dispatches tracked by number")
-        st.dataframe(
-            tracked,
-            hide_index=True,
-            column_config={"Status": STATUS_COLUMN, "Created": st.column_config.DatetimeColumn(format=WHEN)},
-        )
+        draw_table(tracked, {"Status": STATUS_COLUMN, "Created": when_column()})
         opened = st.selectbox(
             "Open the detail of tracked dispatch", [None, *tracked["Dispatch"].tolist()], key="tracked-detail"
         )
@@ -375,7 +416,7 @@ with download_tab:
     stem = f"dispatches-{start:%Y%m%d}-{end:%Y%m%d}"
     csv_col, xlsx_col = st.columns(2)
     csv_col.download_button(
-        f"Download CSV ({len(rows):,} rows)", lambda: exports.to_csv_bytes(rows, tz), f"{stem}.csv", "text/csv",
+        f"Download CSV ({len(rows):,} rows)", lambda: exports.to_csv_bytes(rows, tz, rt.settings.csv_delimiter), f"{stem}.csv", "text/csv",
         icon=":material/download:",
     )
     xlsx_col.download_button(

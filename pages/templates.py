@@ -26,7 +26,7 @@ st.title("Templates")
 where = "the sandbox sends with this catalog" if rt.is_sandbox else "the platform keeps its own"
 st.info(
     "This is the console's own copy of your templates: the platform has no way to list them, so every "
-    f"preview is drawn from this copy ({where}). Keep each id equal to the platform's templateId and "
+    f"preview is drawn from this copy ({where}). Keep each id equal to the platform's template number and "
     "the text identical to what the platform holds.",
     icon="ℹ️",
 )
@@ -50,7 +50,9 @@ view_tab, edit_tab, exchange_tab = st.tabs(["View or delete", "Create or edit", 
 
 
 def label(t) -> str:
-    return f"{t.id} · {t.name} ({t.channel.label})"
+    """'71 · Promo code (SMS)': the channel once, even when the name already says it."""
+    channel = "" if t.channel.label.lower() in t.name.lower() else f" ({t.channel.label})"
+    return f"{t.id} · {t.name}{channel}"
 
 
 with view_tab:
@@ -63,11 +65,12 @@ with view_tab:
         if chosen.channel == Channel.EMAIL:
             st.markdown(f"**Subject:** {chosen.subject}")
         st.code(chosen.body, language="html" if chosen.channel == Channel.EMAIL else None, wrap_lines=True)
-        confirm = st.checkbox(f"Yes, delete template {chosen.id} from this catalog", key="confirm_delete")
-        if st.button("Delete template", disabled=not confirm, type="secondary"):
+        # One box per template: a box ticked for one template must never count for the next one shown
+        # (the browser keeps a widget's value across reruns, so popping its state does not untick it).
+        confirm = st.checkbox(f"Yes, delete template {chosen.id} from this catalog", key=f"confirm_delete_{chosen.id}")
+        if st.button("Delete template", disabled=not confirm, type="secondary", key="delete_template"):
             catalog.delete(chosen.id)
             st.session_state["templates_flash"] = f"Template {chosen.id} ({chosen.name}) deleted."
-            st.session_state.pop("confirm_delete", None)
             st.rerun()
 
 with edit_tab:
@@ -77,7 +80,7 @@ with edit_tab:
     )
     with st.form("template_form", clear_on_submit=False):
         left, right = st.columns([1, 3])
-        new_id = left.text_input("Id (the platform's templateId)", value=str(editing.id) if editing else "")
+        new_id = left.text_input("Id (the platform's template number)", value=str(editing.id) if editing else "")
         name = right.text_input("Name", value=editing.name if editing else "")
         channels = [c.value for c in Channel]
         channel = st.radio(

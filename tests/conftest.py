@@ -60,9 +60,13 @@ def postgres():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    """The history store's URL on SQLite and on a fresh PostgreSQL database: store tests run on both."""
+def database_url(request, tmp_path) -> Iterator[str]:
+    """The history store's URL on SQLite and on a fresh PostgreSQL database: store tests run on both.
+    Stores opened on it are closed afterwards (PostgreSQL would otherwise run out of connections)."""
+    from lib.history.store import close_all_stores
+
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'console.db'}"
-    server = request.getfixturevalue("postgres")
-    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+        yield f"sqlite:///{tmp_path / 'console.db'}"
+    else:
+        yield request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
+    close_all_stores()

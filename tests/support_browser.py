@@ -147,5 +147,17 @@ def open_page(page, app_url: str, title: str) -> None:
     """Open the app at its root, then a page through the navigation, as a person would."""
     page.goto(app_url)
     wait_for_app_idle(page)
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    sidebar_link(page, title).click()
     wait_for_app_idle(page)
+
+
+def sidebar_link(page, title: str):
+    """The app's own link to a page in the sidebar (app.py draws them; Streamlit's list is hidden)."""
+    return page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink").filter(
+        has=page.get_by_text(title, exact=True)
+    )
+
+
+def sidebar_titles(page) -> list[str]:
+    links = page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink")
+    return [links.nth(i).get_by_test_id("stMarkdownContainer").inner_text().strip() for i in range(links.count())]

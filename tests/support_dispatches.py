@@ -43,6 +43,7 @@ def record_send(
     claim: str | None = None,
     post: bool = True,
     estimated_cost=None,
+    is_test: bool = False,
 ) -> int:
     """A send of `destinations` (mobiles for SMS, emails for email) posted chunk by chunk. Returns the send id."""
     destinations = destinations or mobiles(2)
@@ -61,6 +62,7 @@ def record_send(
             excluded_recipients=excluded,
             estimated_parts=len(people) if channel == "sms" else None,
             estimated_cost=estimated_cost,
+            is_test=is_test,
         )
         return outcome.send_id
     people = [

@@ -181,3 +181,18 @@ def test_status_history_steps_through_snapshots():
 def test_missing_column_is_a_clear_error():
     with pytest.raises(ValueError, match="missing recipients"):
         charts.recipients_per_day(pd.DataFrame({"day": [], "outcome": []}))
+
+
+def test_time_axes_read_to_the_second_not_the_millisecond():
+    timeline = charts.dispatch_timeline(
+        {"dispatch_id": 1, "created_at": NOW, "started_queuing_at": NOW + timedelta(seconds=2), "send_at": None},
+        tz=ATHENS,
+    )
+    steps = charts.status_history(
+        pd.DataFrame({"taken_at": [NOW, NOW + timedelta(seconds=1)], "status": ["Draft", "Queued"]}), ATHENS
+    )
+    for fig in (timeline, steps):
+        fmt = fig.layout.xaxis.tickformat
+        assert fmt and "%S" in fmt and "%L" not in fmt and "%f" not in fmt
+        low, high = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
+        assert high - low >= pd.Timedelta(seconds=10)  # ticks on whole seconds: no repeated labels

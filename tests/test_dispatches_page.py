@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,26 @@ def test_empty_history_explains_itself(runtime):
     at = _app()
     assert _metrics(at)["Sends"] == "0"
     assert any("Nothing is in progress" in m.value for m in at.markdown)
+
+
+def test_test_sends_are_marked_and_kept_out_of_totals_unless_asked(runtime, client, two_sends):
+    test_send = record_send(runtime.store, client, destinations=mobiles(1), is_test=True)
+    at = _app()
+    assert _metrics(at)["Sends"] == "2" and _metrics(at)["Recipients submitted"] == "4"
+    assert test_send not in _sends(at)
+    at.checkbox(key="filter-include-tests").check().run()
+    assert _metrics(at)["Sends"] == "3" and _metrics(at)["Recipients submitted"] == "5"
+    marked = at.dataframe[0].value.set_index("Send")["Test"]
+    assert bool(marked[test_send]) and not marked[two_sends["sms"]]
+
+
+def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(two_sends):
+    at = _app()
+    assert at.title[0].value == "Dispatches"
+    table = at.dataframe[0]
+    shown = table.value
+    assert shown.loc[0, "Scheduled for"] == "—"  # sent straight away: no "None"
+    assert "None" not in shown.astype(str).to_numpy().ravel().tolist()
+    config = json.loads(table.proto.columns)
+    assert config["Recipients"]["type_config"]["format"] == "localized"  # 1,234 not 1234
+    assert config["Created"]["width"] == "medium"  # the whole date and time, not cut off

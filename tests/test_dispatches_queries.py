@@ -22,8 +22,9 @@ INVALID_MOBILE = "1936862208"
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(f"sqlite:///{tmp_path / 'history.db'}")
+def store(database_url):
+    """On SQLite and on PostgreSQL (the `database_url` fixture)."""
+    return open_store(database_url)
 
 
 @pytest.fixture(scope="module")
@@ -163,10 +164,10 @@ def test_invalid_recipients_name_the_spreadsheet_row(shared, filled):
     assert table.to_dict("records") == [
         {
             "Spreadsheet row": 4,
-            "uniqueId": "C00002",
+            "Customer ID": "C00002",
             "Mobile or email": INVALID_MOBILE,
             "Reason": "The platform refused this mobile number",
-            "Chunk": 1,
+            "Part": 1,
             "Dispatch": store.get_send(filled["refused"]).chunks[0].dispatch_id,
         }
     ]
@@ -236,7 +237,8 @@ def test_export_table_has_one_row_per_part(shared, filled):
     store = shared[0]
     table = q.export_table(_load(store))
     assert len(table) == 1 + 1 + 1 + 4
-    assert set(table["status"]) == {"Queued", "Unknown", "Rejected", "Not sent"}
+    assert set(table["Status"]) == {"Queued", "Unknown", "Rejected", "Not sent"}
+    assert list(table.columns[:3]) == ["Send", "Part", "Dispatch"] and "Test send" in table.columns
 
 
 def test_empty_store_gives_empty_frames_not_errors(store):

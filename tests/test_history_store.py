@@ -1,4 +1,6 @@
-"""The history store: schema creation, version and migration, claims, chunk CAS, purge, templates."""
+"""The history store on SQLite and PostgreSQL: schema creation, claims, chunk CAS, purge, templates.
+
+Migrations: tests/test_history_migrations.py. Database faults: tests/test_history_faults.py."""
 
 from __future__ import annotations
 
@@ -8,17 +10,19 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 
 from lib.history import schema
-from lib.history.store import ClaimTaken, NewRecipient, StoreError, close_all_stores, open_store, strip_credentials
+from lib.history.migrate import head_revision
+from lib.history.store import ClaimTaken, NewRecipient, close_all_stores, open_store, strip_credentials
 from lib.sending.status import ChunkStatus
 from lib.templates import Channel, Template, TemplateKind
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    yield f"sqlite:///{tmp_path / 'history.db'}"
+def db_url(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (the `database_url` fixture)."""
+    yield database_url
     close_all_stores()
 
 
@@ -52,83 +56,20 @@ def new_send(store, claim="h" * 64, chunks=None, **overrides):
     return store.create_send(**values)
 
 
-def test_first_open_creates_every_table_in_wal_mode(db_url):
+def test_first_open_creates_every_table_at_the_newest_revision(db_url):
     store = open_store(db_url)
     names = set(inspect(store.engine).get_table_names())
     assert set(schema.metadata.tables) <= names
-    assert store.version() == schema.CURRENT_VERSION
-    with store.read() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert len(conn.execute(select(schema.schema_version)).all()) == 1
+    assert "schema_version" not in names
+    assert store.version() == head_revision()
+    if store.engine.dialect.name == "sqlite":
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
 def test_open_twice_returns_the_same_store(db_url):
     assert open_store(db_url) is open_store(db_url)
-
-
-def test_an_older_database_is_migrated_in_order_and_keeps_its_data(db_url, monkeypatch):
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 1)  # a database written by version 1
-    store = open_store(db_url)
-    send_id = new_send(store)
-    close_all_stores()
-    ran = []
-    base = schema.CURRENT_VERSION
-
-    def to_next(conn):
-        ran.append(base + 1)
-        conn.execute(text("ALTER TABLE sends ADD COLUMN note TEXT"))
-
-    def to_after(conn):
-        ran.append(base + 2)
-        conn.execute(text("UPDATE sends SET note = 'migrated'"))
-
-    monkeypatch.setattr(schema, "CURRENT_VERSION", base + 2)
-    monkeypatch.setattr(schema, "MIGRATIONS", {base + 1: to_next, base + 2: to_after})
-    store = open_store(db_url)
-    assert ran == [base + 1, base + 2]
-    assert store.version() == base + 2
-    with store.read() as conn:
-        assert conn.execute(text("SELECT note FROM sends WHERE id = :i"), {"i": send_id}).scalar() == "migrated"
-    close_all_stores()
-    open_store(db_url)  # already current: nothing runs again
-    assert ran == [base + 1, base + 2]
-
-
-def test_a_version_2_database_gains_the_column_for_answers_kept_as_received(db_url):
-    store = open_store(db_url)
-    send_id = new_send(store)
-    with store.write() as conn:  # make it look like a file written before the column existed
-        conn.execute(text("ALTER TABLE chunks DROP COLUMN platform_answer"))
-        conn.execute(text("UPDATE schema_version SET version = 2"))
-    close_all_stores()
-    store = open_store(db_url)
-    assert store.version() == schema.CURRENT_VERSION >= 3
-    assert all(c.platform_answer is None for c in store.get_send(send_id).chunks)
-
-
-def test_templates_saved_before_kinds_existed_read_as_marketing_after_the_migration(database_url):
-    db_url = database_url
-    store = open_store(db_url)
-    store.upsert_template(Template(71, "Promo", Channel.SMS, "Code {{voucherCode}}"))
-    with store.write() as conn:  # back to schema 1: no kind column
-        conn.execute(text("ALTER TABLE templates DROP COLUMN kind"))
-        conn.execute(text("UPDATE schema_version SET version = 1"))
-    close_all_stores()
-    store = open_store(db_url)
-    assert store.version() == schema.CURRENT_VERSION
-    assert store.list_templates()[0].kind is TemplateKind.MARKETING
-    store.upsert_template(Template(72, "Order ready", Channel.SMS, "Ready", kind=TemplateKind.SERVICE))
-    assert [t.kind for t in store.list_templates()] == [TemplateKind.MARKETING, TemplateKind.SERVICE]
-    close_all_stores()
-
-
-def test_a_newer_database_is_refused_with_a_sentence(db_url, monkeypatch):
-    open_store(db_url)
-    close_all_stores()
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 0)
-    with pytest.raises(StoreError, match="newer version of the console"):
-        open_store(db_url)
 
 
 def test_send_and_chunks_are_written_together_and_read_back(db_url):

@@ -351,20 +351,22 @@ def test_the_secret_is_made_once_and_never_shown(console, tmp_path):
     assert secret not in repr(console.ledger.keys) and secret not in repr(console.ledger.keys.__dict__)
 
 
-def test_a_version_3_database_gets_the_ledger_tables(tmp_path, monkeypatch):
+def test_a_database_from_before_the_ledger_gets_its_tables(tmp_path):
+    from alembic import command
     from sqlalchemy import inspect
 
+    from lib.history.migrate import alembic_config
+
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 3)
     store = open_store(url, shared=False)
-    with store.write() as conn:
-        for table in schema.LEDGER_TABLES:
+    with store.engine.begin() as conn:  # as revision 0005 left it: no ledger tables
+        for table in reversed(schema.LEDGER_TABLES):
             table.drop(conn)
-    monkeypatch.setattr(schema, "CURRENT_VERSION", 4)
+        command.stamp(alembic_config(conn), "0005")
+    store.engine.dispose()
     store = open_store(url, shared=False)
-    assert store.version() == 4
     with store.read() as conn:
-        assert {"ledger_chunks", "ledger_left_out", "do_not_contact", "send_rule_decisions"} <= set(
+        assert {"ledger_chunks", "ledger_left_out", "ledger_sends", "do_not_contact", "send_rule_decisions"} <= set(
             inspect(conn).get_table_names())
 
 
@@ -379,8 +381,8 @@ def test_rows_to_fix_list_the_rows_the_rules_leave_out(console):
     _, check = check_rules(PROMO, recipients, False, console.ledger, now=console.now)
     exported = export_rows_to_fix(recipients, "csv", extra=rule_problems(check, False, console.settings.tz))
     lines = exported.decode("utf-8-sig").splitlines()
-    assert lines[1].startswith("C001,") and "Already received this message on" in lines[1]
-    assert lines[2].startswith("C002,") and lines[2].endswith("On the do not contact list")
+    assert lines[1].startswith("2;C001;") and "Already received this message on" in lines[1]
+    assert lines[2].startswith("3;C002;") and lines[2].endswith("On the do not contact list")
     assert len(lines) == 3  # row 4 (C003) is fine: not in the file to fix
 
 

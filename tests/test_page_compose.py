@@ -133,7 +133,7 @@ def test_a_tag_with_no_column_is_named_and_can_be_mapped_by_hand(app_env):  # no
     at = compose(upload=("promo.csv", renamed))
     assert "Your file needs a column called 'voucherCode'" in texts(at)
     assert metric(at, "Will receive it") == "0"
-    picker = next(s for s in at.selectbox if s.label == "{{voucherCode}}")
+    picker = next(s for s in at.selectbox if s.label == "{{voucherCode}} in the message")
     picker.set_value("code").run()
     assert metric(at, "Will receive it") == "3"
     assert "Your file needs a column called 'voucherCode'" not in texts(at)

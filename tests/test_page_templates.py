@@ -39,9 +39,32 @@ def test_create_then_clash_then_delete(app_env):  # noqa: F811
     assert any("Template 71 already exists" in e.value for e in at.error)
 
     at.selectbox(key="view_template").select_index(list(at.dataframe[0].value["Id"]).index(501)).run()
-    at.checkbox(key="confirm_delete").check().run()
-    at.button[0].click().run()
+    at.checkbox(key="confirm_delete_501").check().run()
+    at.button(key="delete_template").click().run()
     assert 501 not in set(at.dataframe[0].value["Id"])
+
+
+def _delete_box(at: AppTest):
+    [box] = [c for c in at.checkbox if c.label.startswith("Yes, delete template")]
+    return box
+
+
+def test_the_delete_box_starts_unticked_for_the_next_template(app_env):  # noqa: F811
+    at = run_page()
+    ids = list(at.dataframe[0].value["Id"])
+    at.selectbox(key="view_template").select_index(ids.index(71)).run()
+    _delete_box(at).check().run()
+    at.button(key="delete_template").click().run()
+    assert not at.exception
+    assert 71 not in set(at.dataframe[0].value["Id"])
+    shown = at.selectbox(key="view_template").value
+    assert not _delete_box(at).value, f"the box is already ticked for template {shown.id}"
+    assert at.button(key="delete_template").disabled
+    # Choosing another template: its own box, unticked.
+    ids = list(at.dataframe[0].value["Id"])
+    other = next(i for i in ids if i != shown.id)
+    at.selectbox(key="view_template").select_index(ids.index(other)).run()
+    assert not _delete_box(at).value and at.button(key="delete_template").disabled
 
 
 def save(at: AppTest) -> AppTest:

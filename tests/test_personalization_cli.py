@@ -39,7 +39,7 @@ def test_first_row_and_summary_as_text(capsys, recipients):
     assert "| Happy birthday Μαρία! Show this SMS at the till for 20% off until 28/09/2026." in out
     assert "UCS-2 · 77 characters · 2 parts" in out
     assert "4 recipients in the file, 3 valid; 2 messages can be sent; 1 row without a value for every tag" in out
-    assert "--gsm-greek would save 2 parts." in out
+    assert "--gsm-safe-greek would save 2 parts." in out
 
 
 def test_json_lines_per_row_then_summary(capsys, recipients):
@@ -107,3 +107,16 @@ def test_refusals_are_one_line_and_exit_2(capsys, recipients, argv, message):
 def test_a_missing_file_is_refused(capsys, tmp_path):
     code, _, err = run(capsys, str(tmp_path / "absent.csv"), "--template", "73")
     assert code == 2 and "There is no file" in err
+
+
+def test_map_fills_a_tag_from_a_differently_named_column(capsys, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("uniqueId,mobilePhone,Όνομα,Λήξη\nC1,6936862208,Maria,28/09/2026\n", encoding="utf-8")
+    code, out, _ = run(capsys, str(path), "--template", "73", "--json")
+    assert code == 0 and json_lines(out)[0]["error"]  # {{Firstname}} has no column
+    code, out, err = run(capsys, str(path), "--template", "73", "--json", "--map", "Firstname=Όνομα",
+                         "--map", "expirationDate=Λήξη")
+    assert (code, err) == (0, "")
+    assert json_lines(out)[0]["text"].startswith("Happy birthday Maria!")
+    code, _, err = run(capsys, str(path), "--template", "73", "--map", "Firstname=Nope")
+    assert code == 2 and "no column called 'Nope'" in err

@@ -330,3 +330,35 @@ def test_summary_json_and_the_personalization_object_agree():
     assert summary["distribution"] == {"1": 3}
     assert summary["ucs2Rows"] == [{"row": 2, "character": "Μ"}]
     assert summary["cost"] == "0.15"
+
+
+@pytest.mark.parametrize(
+    ("name", "flagged"),
+    [
+        ("<b>Maria</b>", True),
+        ("<script>alert(1)</script>", True),
+        ("Tom &lt;3", True),
+        ("x\" onmouseover=\"alert(1)", True),
+        ("javascript:alert(1)", True),
+        ("Tom & Jerry", False),
+        ("3 < 5", False),
+        ("Simon", False),
+    ],
+)
+def test_riskiest_rows_flag_values_holding_html_or_script_in_email(name, flagged):
+    values = frame(
+        {"Firstname": ["Maria", name], "voucherCode": ["A", "B"], "voucherAmount": ["5", "6"],
+         "expirationDate": ["1/1", "1/1"]}
+    )
+    metrics = list_metrics(SPRING_EMAIL, values)
+    reasons = {r.row: r.reasons for r in riskiest_rows(SPRING_EMAIL, values, metrics)}
+    markup = [reason for reason in reasons.get(3, []) if "holds HTML or script" in reason]
+    assert bool(markup) is flagged, reasons
+    if flagged:
+        assert markup[0].startswith("{{Firstname}} holds HTML or script: ")
+
+
+def test_html_in_an_sms_value_is_not_called_a_risk():
+    values = frame({"Firstname": ["<b>Maria</b>"], "expirationDate": ["1/1"]})
+    metrics = list_metrics(BIRTHDAY, values)
+    assert not any("HTML" in reason for r in riskiest_rows(BIRTHDAY, values, metrics) for reason in r.reasons)

@@ -219,33 +219,48 @@ def test_export_xlsx_rows_to_fix_all_text():
     workbook = openpyxl.load_workbook(io.BytesIO(export_rows_to_fix(recipients, "xlsx")))
     sheet = workbook.active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("customer id", "mobile", "email", "Firstname", "voucherCode", "Problems")
-    assert [r[0] or "" for r in rows[1:]] == ["C1", "C3", "C1", "", "C6"]
-    assert rows[2][1] == "2101234567" and rows[2][5] == "mobile: This is a landline number, not a mobile"
+    assert rows[0] == ("Row in your file", "customer id", "mobile", "email", "Firstname", "voucherCode", "Problems")
+    assert [r[0] for r in rows[1:]] == ["2", "4", "5", "6", "7"]
+    assert [r[1] or "" for r in rows[1:]] == ["C1", "C3", "C1", "", "C6"]
+    assert rows[2][2] == "2101234567" and rows[2][6] == "mobile: This is a landline number, not a mobile"
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             assert cell.number_format == "@"
             assert cell.data_type == "s" or cell.value is None
 
 
-def test_export_csv_is_formula_safe_and_can_include_every_row():
+def test_export_csv_is_semicolon_bom_formula_safe_and_can_include_every_row():
     recipients = load()
-    data = export_rows_to_fix(recipients, "csv", only_errors=False)
+    data = export_rows_to_fix(recipients, "csv", only_errors=False, delimiter=";")
     assert data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0][-1] == "Problems"
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Row in your file" and rows[0][-1] == "Problems"
     assert len(rows) == 1 + 6
-    assert rows[1][4] == "'=HYPERLINK(\"x\")"
+    assert [r[0] for r in rows[1:]] == ["2", "3", "4", "5", "6", "7"]
+    assert rows[1][5] == "'=HYPERLINK(\"x\")"
     assert rows[2][-1] == "email: Not a valid email address; mobile: Same mobile number as row 2"
-    assert rows[4][1] == "'+30 694 123 4567"
+    assert rows[4][2] == "'+30 694 123 4567"
 
 
-def test_exported_rows_to_fix_read_back():
+def test_export_csv_uses_the_delimiter_setting(monkeypatch):
+    from lib.settings import get_settings
+
+    monkeypatch.setenv("CONSOLE_CSV_DELIMITER", ",")
+    get_settings.cache_clear()
+    try:
+        header = export_rows_to_fix(load(), "csv").decode("utf-8-sig").splitlines()[0]
+    finally:
+        get_settings.cache_clear()
+    assert header == "Row in your file,customer id,mobile,email,Firstname,voucherCode,Problems"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_rows_to_fix_upload_again_with_the_same_mapping(fmt):
     recipients = load()
-    again = load_recipient_list(export_rows_to_fix(recipients, "xlsx"), "fix.xlsx", channel=Channel.SMS, settings=SETTINGS)
+    again = load_recipient_list(export_rows_to_fix(recipients, fmt), f"fix.{fmt}", channel=Channel.SMS, settings=SETTINGS)
     assert again.row_count == 5
-    assert again.mapping.unique_id == "customer id"
-    assert "Problems" in again.mapping.payload
+    assert again.mapping.fields == recipients.mapping.fields
+    assert again.mapping.payload == recipients.mapping.payload  # the row number and problems are not sent
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -261,7 +276,7 @@ def test_cli_json_shape(tmp_path, capsys):
     path = tmp_path / "list.csv"
     path.write_bytes(LIST)
     code, out, err = run_cli(capsys, str(path), "--channel", "sms", "--template", "71", "--json")
-    assert code == 0 and err == ""
+    assert code == 3 and err == ""  # the template's {{voucherAmount}} has no column: no row can be sent
     result = json.loads(out)
     assert set(result) == {"rows", "valid", "invalid", "warnings", "mapping", "problems", "leftOut"}
     assert (result["rows"], result["valid"], result["invalid"]) == (6, 1, 5)
@@ -280,7 +295,7 @@ def test_cli_text_prints_summary_and_first_problems(tmp_path, capsys):
     path = tmp_path / "list.csv"
     path.write_bytes(LIST)
     code, out, _ = run_cli(capsys, str(path), "--channel", "email", "--region", "gr")
-    assert code == 0
+    assert code == (0 if load(channel=Channel.EMAIL).valid_count else 3)
     assert "6 recipients" in out and "Fix the email address in 1 row" in out and "row       3" in out
 
 
@@ -307,6 +322,66 @@ def test_cli_missing_file_and_bad_arguments(capsys):
     assert code == 2 and "There is no file" in err
     code, _, err = run_cli(capsys, "x.csv")
     assert code == 2 and "--channel" in err and err.count("\n") == 1
+
+
+MAPPABLE = (
+    "Κωδικός;Κινητό;First name;Code;Amount;Expires\n"
+    "C1;6936862208;Maria;A1;5 €;1/1\n"
+    "C2;6936862209;Nikos;A2;6 €;2/2\n"
+).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        (LIST, ["--channel", "sms"], 0),  # some rows can be sent: the others are listed
+        (LIST, ["--channel", "sms", "--template", "71"], 3),  # a tag has no column: every row left out
+        (b"id;mobile\n1;2101234567\n", ["--channel", "sms"], 3),  # no valid row
+        (MAPPABLE, ["--channel", "sms", "--template", "71"], 3),
+        (MAPPABLE, ["--channel", "sms", "--template", "71", "--map", "voucherCode=Code",
+                    "--map", "voucherAmount=Amount", "--map", "expirationDate=Expires"], 0),
+        (MAPPABLE, ["--channel", "sms", "--map", "mobile=First name"], 3),  # names are not mobiles
+        (MAPPABLE, ["--channel", "sms", "--map", "mobile=Nope"], 2),
+        (MAPPABLE, ["--channel", "sms", "--map", "nonsense=Code"], 2),
+        (MAPPABLE, ["--channel", "sms", "--map", "mobile"], 2),
+    ],
+)
+def test_cli_exit_codes(tmp_path, capsys, content, args, expected):
+    path = tmp_path / "list.csv"
+    path.write_bytes(content)
+    code, _, err = run_cli(capsys, str(path), *args)
+    assert code == expected, err
+
+
+def test_cli_map_chooses_columns_and_speaks_plain_words(tmp_path, capsys):
+    path = tmp_path / "list.csv"
+    path.write_bytes(MAPPABLE)
+    code, out, _ = run_cli(capsys, str(path), "--channel", "sms", "--template", "71", "--json",
+                           "--map", "{{voucherCode}}=Code",
+                           "--map", "voucherAmount=Amount", "--map", "expirationDate=Expires", "--map", "id=Κωδικός")
+    result = json.loads(out)
+    assert code == 0 and result["valid"] == 2
+    assert result["mapping"]["uniqueId"] == "Κωδικός" and result["mapping"]["mobilePhone"] == "Κινητό"
+    code, out, err = run_cli(capsys, str(path), "--channel", "sms", "--map", "mobile=Nope")
+    assert "no column called 'Nope'" in err and err.count("\n") == 1
+    code, out, _ = run_cli(capsys, str(path), "--channel", "sms", "--template", "71")
+    assert "Customer ID = 'Κωδικός'" in out and "Mobile = 'Κινητό'" in out and "uniqueId" not in out
+    assert "no row can be sent" in out
+
+
+def test_check_help_names_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        check_cli._parser().parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert "--map NAME=COLUMN" in out and "3  no row can be sent" in out and "0  at least one row" in out
+
+
+def test_mapping_labels_are_plain_words():
+    from lib.recipients import mapping_targets
+
+    labels = [label for label, _ in mapping_targets(["Firstname"])]
+    assert labels == ["Customer ID", "Mobile", "Email", "Loyalty card", "Marketing consent",
+                      "{{Firstname}} in the message"]
 
 
 def test_detect_mapping_is_public():

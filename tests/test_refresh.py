@@ -30,8 +30,9 @@ from tests.support_dispatches import SMS_TEMPLATE, mobiles, poll, record_send
 
 
 @pytest.fixture
-def store(tmp_path):
-    return open_store(f"sqlite:///{tmp_path / 'history.db'}")
+def store(database_url):
+    """On SQLite and on PostgreSQL (the `database_url` fixture)."""
+    return open_store(database_url)
 
 
 def _row(store, dispatch_id):

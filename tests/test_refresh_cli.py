@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -33,9 +34,10 @@ def database_url(tmp_path) -> str:
 
 
 def _env(database_url: str, url: str, password: str = SANDBOX_PASSWORD) -> dict[str, str]:
+    """The CLI pointed at the running sandbox (as `make run` does): it refreshes the sandbox's dispatches."""
     return {
         "DATABASE_URL": database_url,
-        "MESSAGING_API_URL": url,
+        "CONSOLE_SANDBOX_PORT": str(urlsplit(url).port),
         "MESSAGING_API_USER": SANDBOX_USER,
         "MESSAGING_API_PASSWORD": password,
     }

@@ -158,3 +158,26 @@ def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_pa
     assert "the local sandbox" in first.stdout and "Sent to 2 recipients in 1 dispatch." in first.stdout
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 3 and "2 left out: already received" in again.stderr  # the ledger, in a new process
+
+
+def test_map_chooses_the_columns_for_a_send(env, monkeypatch, tmp_path, capsys):
+    path = tmp_path / "greek.csv"
+    path.write_text("Κωδικός;Τηλ. επικοινωνίας;Κουπόνι;Ποσό;Λήξη\nC1;6936862208;V1;10 €;31/12/2026\n", encoding="utf-8")
+    argv = [str(path), "--template", "71", "--yes"]
+    assert run(env, monkeypatch, *argv) == 3  # the template's tags have no column
+    capsys.readouterr()
+    mapped = ["--map", "mobile=Τηλ. επικοινωνίας", "--map", "voucherCode=Κουπόνι", "--map", "voucherAmount=Ποσό",
+              "--map", "expirationDate=Λήξη"]
+    assert run(env, monkeypatch, *argv, *mapped) == 0
+    assert "Recipients: 1 will receive it" in capsys.readouterr().out
+
+
+def test_gsm_greek_is_one_name_across_commands():
+    from lib.personalization.cli import _parser as preview_parser
+    from lib.recipients.cli import _parser as check_parser
+
+    for parser in (preview_parser(), send_cli._parser()):
+        assert "--gsm-safe-greek" in parser.format_help() and "--gsm-greek" not in parser.format_help()
+        assert parser.parse_args(["f.csv", "--template", "71", "--gsm-greek"]).gsm_safe_greek  # hidden alias
+    for parser in (check_parser(), preview_parser(), send_cli._parser()):
+        assert "--map NAME=COLUMN" in parser.format_help()

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 
 from lib.history.refresh import refresh_pending
-from lib.history.store import StoreError, open_store
+from lib.history.store import SANDBOX_PLATFORM, StoreError, open_store, platform_key
 from lib.messaging import MessagingClient
 from lib.settings import Settings, SettingsError, load_settings
 
@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
         url = platform_url(settings, args.platform_url)
-        store = open_store(settings.database_url)
+        store = open_store(settings.database_url, busy_timeout=settings.db_busy_timeout)
+        # Only this platform's dispatches: the sandbox's ids and the live platform's overlap.
+        store = store.for_platform(platform_key(settings.api_url, False) if settings.api_url else SANDBOX_PLATFORM)
     except (SettingsError, StoreError) as exc:
         print(f"Cannot refresh: {exc}", file=sys.stderr)
         return 2

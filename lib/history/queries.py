@@ -122,7 +122,12 @@ SEND_TIME_COLUMNS = ("created_at", "schedule_at")
 DISPATCH_TIME_COLUMNS = ("created_at", "finished_queuing_at")
 
 
-def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None) -> Select:
+def _platform(table, store: HistoryStore) -> list:
+    """Only the store's platform: a sandbox rehearsal never shows up among live sends (or the reverse)."""
+    return [] if store.platform is None else [table.c.platform == store.platform]
+
+
+def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None, store: HistoryStore) -> Select:
     c = s.sends.c
     query = select(
         c.id,
@@ -138,7 +143,7 @@ def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None) -> 
         c.excluded_recipients,
         c.estimated_parts,
         c.estimated_cost,
-    )
+    ).where(*_platform(s.sends, store))
     if send_ids is not None:
         query = query.where(c.id.in_(send_ids))
     else:
@@ -171,10 +176,10 @@ def _dispatch_columns():
     )
 
 
-def _tracked_query(flt: HistoryFilter, tz: tzinfo, dispatch_ids: list[int] | None) -> Select:
+def _tracked_query(flt: HistoryFilter, tz: tzinfo, dispatch_ids: list[int] | None, store: HistoryStore) -> Select:
     """Dispatches tracked by id from outside the console (no send of ours)."""
     d = s.dispatches.c
-    query = select(*_dispatch_columns()).where(d.send_id.is_(None))
+    query = select(*_dispatch_columns()).where(d.send_id.is_(None), *_platform(s.dispatches, store))
     if dispatch_ids is not None:
         return query.where(d.dispatch_id.in_(dispatch_ids))
     start, end = _utc_bounds(flt, tz)
@@ -214,8 +219,8 @@ def load_history(
     with store.read() as conn:
         if flt.search.strip():
             send_ids, tracked_ids, note = _search(conn, flt.search.strip())
-        sends = _frame(conn, _sends_query(flt, tz, send_ids), SEND_TIME_COLUMNS)
-        selected = _sends_query(flt, tz, send_ids).with_only_columns(s.sends.c.id).scalar_subquery()
+        sends = _frame(conn, _sends_query(flt, tz, send_ids, store), SEND_TIME_COLUMNS)
+        selected = _sends_query(flt, tz, send_ids, store).with_only_columns(s.sends.c.id).scalar_subquery()
         chunks = _frame(
             conn,
             select(
@@ -234,7 +239,7 @@ def load_history(
         owned = _frame(
             conn, select(*_dispatch_columns()).where(s.dispatches.c.send_id.in_(selected)), DISPATCH_TIME_COLUMNS
         )
-        tracked = _frame(conn, _tracked_query(flt, tz, tracked_ids), DISPATCH_TIME_COLUMNS)
+        tracked = _frame(conn, _tracked_query(flt, tz, tracked_ids, store), DISPATCH_TIME_COLUMNS)
         names.update(_stored_template_names(conn))
     dispatches = pd.concat([owned, tracked], ignore_index=True) if len(tracked) else owned
     history = History(sends, chunks, dispatches, tz, searched=send_ids is not None, search_note=note)
@@ -297,7 +302,7 @@ def _search(conn: Connection, text: str) -> tuple[list[int], list[int], str]:
     note = (
         f"Showing {found} match{'es' if found != 1 else ''} for “{text}” across all dates"
         if found
-        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that uniqueId"
+        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that customer ID"
     )
     return sorted(send_ids), tracked, note
 
@@ -468,26 +473,27 @@ def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
 
 
 def export_table(history: History) -> pd.DataFrame:
-    """One row per dispatch (or per chunk without one) with its send: what a manager filters in Excel."""
+    """One row per dispatch (or per part without one) with its send, under the headers a manager reads in Excel."""
     chunks, dispatches, sends = history.chunks, history.dispatches, history.sends
     d = dispatches.set_index("dispatch_id")
     by_send = sends.set_index("id")
     rows = pd.DataFrame(
         {
-            "send": chunks["send_id"].astype("int64"),
-            "chunk": chunks["seq"].astype("int64"),
-            "dispatch": chunks["dispatch_id"].astype("Int64"),
-            "template": _lookup(chunks["send_id"], by_send["template_name"]),
-            "channel": _lookup(chunks["send_id"], by_send["channel"]),
-            "created_at": _lookup(chunks["send_id"], by_send["created_at"]),
-            "scheduled_for": _lookup(chunks["send_id"], by_send["schedule_at"]),
-            "sent_by": _lookup(chunks["send_id"], by_send["created_by"]),
-            "status": chunks["label"],
-            "recipients": chunks["recipient_count"].astype("int64"),
-            "accepted": chunks["accepted"].astype("int64"),
-            "rejected_by_platform": chunks["platform_invalid"].astype("int64"),
-            "finished_queuing_at": _lookup(chunks["dispatch_id"], d["finished_queuing_at"]),
-            "error_message": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
+            "Send": chunks["send_id"].astype("int64"),
+            "Part": chunks["seq"].astype("int64"),
+            "Dispatch": chunks["dispatch_id"].astype("Int64"),
+            "Template": _lookup(chunks["send_id"], by_send["template_name"]),
+            "Channel": _lookup(chunks["send_id"], by_send["channel"]).map(CHANNEL_LABELS),
+            "Created": _lookup(chunks["send_id"], by_send["created_at"]),
+            "Scheduled for": _lookup(chunks["send_id"], by_send["schedule_at"]),
+            "Sent by": _lookup(chunks["send_id"], by_send["created_by"]),
+            "Test send": _lookup(chunks["send_id"], by_send["is_test"]).map({True: "yes", False: "no"}),
+            "Status": chunks["label"],
+            "Recipients": chunks["recipient_count"].astype("int64"),
+            "Accepted": chunks["accepted"].astype("int64"),
+            "Rejected by the platform": chunks["platform_invalid"].astype("int64"),
+            "Finished queuing": _lookup(chunks["dispatch_id"], d["finished_queuing_at"]),
+            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
         }
     )
     tracked = dispatches[dispatches["send_id"].isna()]
@@ -497,21 +503,21 @@ def export_table(history: History) -> pd.DataFrame:
                 rows,
                 pd.DataFrame(
                     {
-                        "dispatch": tracked["dispatch_id"].astype("Int64"),
-                        "template": tracked["template"],
-                        "channel": tracked["message_type_id"].map({1: "sms", 2: "email"}),
-                        "created_at": tracked["created_at"],
-                        "status": tracked["status"],
-                        "recipients": tracked["total_recipients"],
-                        "finished_queuing_at": tracked["finished_queuing_at"],
-                        "error_message": tracked["error_message"],
-                        "sent_by": "tracked by number",
+                        "Dispatch": tracked["dispatch_id"].astype("Int64"),
+                        "Template": tracked["template"],
+                        "Channel": tracked["message_type_id"].map({1: "sms", 2: "email"}).map(CHANNEL_LABELS),
+                        "Created": tracked["created_at"],
+                        "Status": tracked["status"],
+                        "Recipients": tracked["total_recipients"],
+                        "Finished queuing": tracked["finished_queuing_at"],
+                        "Problem": tracked["error_message"],
+                        "Sent by": "tracked by number",
                     }
                 ),
             ],
             ignore_index=True,
         )
-    return rows.sort_values(["created_at", "send", "chunk"], ascending=[False, False, True], na_position="last")
+    return rows.sort_values(["Created", "Send", "Part"], ascending=[False, False, True], na_position="last")
 
 
 def send_parts(history: History, send_id: int) -> pd.DataFrame:
@@ -520,7 +526,7 @@ def send_parts(history: History, send_id: int) -> pd.DataFrame:
     d = history.dispatches.set_index("dispatch_id")
     return pd.DataFrame(
         {
-            "Chunk": chunks["seq"].astype("int64"),
+            "Part": chunks["seq"].astype("int64"),
             "Dispatch": chunks["dispatch_id"].astype("Int64"),
             "Status": [[label] for label in chunks["label"]],
             "Recipients": chunks["recipient_count"].astype("int64"),
@@ -605,7 +611,7 @@ def upcoming(store: HistoryStore, now: datetime, flt: HistoryFilter, template_na
     """Dispatches scheduled after `now`, whatever the period (a send made last week may go out tomorrow)."""
     d = s.dispatches.c
     query = select(d.dispatch_id, d.template_id, d.total_recipients, d.send_status_id, _raw(d.send_at)).where(
-        d.send_at > now, d.send_status_id.is_distinct_from(7)
+        d.send_at > now, d.send_status_id.is_distinct_from(7), *_platform(s.dispatches, store)
     )
     if flt.template_ids:
         query = query.where(d.template_id.in_(flt.template_ids))
@@ -647,7 +653,7 @@ def live_dispatches(
             _raw(d.send_at),
             _raw(d.last_changed_at),
         )
-        .where(or_(d.is_final.is_(False), d.last_changed_at >= now - recent))
+        .where(or_(d.is_final.is_(False), d.last_changed_at >= now - recent), *_platform(s.dispatches, store))
         .order_by(d.first_seen_at.desc(), d.dispatch_id.desc())
         .limit(limit)
     )
@@ -679,7 +685,13 @@ class DispatchDetail:
 
 def dispatch_detail(store: HistoryStore, dispatch_id: int) -> DispatchDetail | None:
     with store.read() as conn:
-        row = conn.execute(select(s.dispatches).where(s.dispatches.c.dispatch_id == dispatch_id)).mappings().first()
+        row = (
+            conn.execute(
+                select(s.dispatches).where(s.dispatches.c.dispatch_id == dispatch_id, *_platform(s.dispatches, store))
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             return None
         row = dict(row)
@@ -710,8 +722,8 @@ def status_history(store: HistoryStore, dispatch_id: int, tz: tzinfo) -> pd.Data
             _raw(snap.finished_queuing_at),
             snap.error_message,
         )
-        .where(snap.dispatch_id == dispatch_id)
-        .order_by(snap.taken_at, snap.id)
+        .where(snap.dispatch_id == dispatch_id, *_platform(s.dispatch_snapshots, store))
+        .order_by(snap.taken_at, snap.seq)
     )
     with store.read() as conn:
         frame = _frame(conn, query, ("taken_at", "started_queuing_at", "finished_queuing_at"))
@@ -760,17 +772,17 @@ def invalid_recipients(store: HistoryStore, send_id: int) -> pd.DataFrame:
                 )
             )
     return pd.DataFrame(
-        rows, columns=["Spreadsheet row", "uniqueId", "Mobile or email", "Reason", "Chunk", "Dispatch"]
+        rows, columns=["Spreadsheet row", "Customer ID", "Mobile or email", "Reason", "Part", "Dispatch"]
     )
 
 
 def _invalid_row(seq, dispatch_id, match, unique_id: str, destination: str, reason: str) -> dict:
     return {
         "Spreadsheet row": match.row_number if match else None,
-        "uniqueId": unique_id,
+        "Customer ID": unique_id,
         "Mobile or email": destination,
         "Reason": reason,
-        "Chunk": seq,
+        "Part": seq,
         "Dispatch": dispatch_id,
     }
 
@@ -816,9 +828,15 @@ def _parts(chunks) -> str:
 def filter_options(store: HistoryStore, template_names: dict[int, str]) -> dict[int, str]:
     """Templates that appear in the history (plus the catalog), id → name, for the filter."""
     with store.read() as conn:
-        used = dict(conn.execute(select(s.sends.c.template_id, s.sends.c.template_name).distinct()).all())
+        used = dict(
+            conn.execute(
+                select(s.sends.c.template_id, s.sends.c.template_name).where(*_platform(s.sends, store)).distinct()
+            ).all()
+        )
         tracked = conn.execute(
-            select(s.dispatches.c.template_id).where(s.dispatches.c.send_id.is_(None)).distinct()
+            select(s.dispatches.c.template_id)
+            .where(s.dispatches.c.send_id.is_(None), *_platform(s.dispatches, store))
+            .distinct()
         ).scalars()
         options = {**template_names, **used}
         for template_id in tracked:

@@ -12,6 +12,11 @@ refreshes it. One round:
 5. record in `meta` when status was last refreshed and, if it could not be, why.
 
 Used by the Dispatches page (a Streamlit fragment) and by `python -m lib refresh`.
+
+A dispatch is keyed by (platform, dispatch_id): a store bound to a platform (`store.for_platform`)
+asks only about that platform's dispatches, so a sandbox rehearsal never asks the live platform
+about sandbox ids (or the reverse). A snapshot is numbered per dispatch and inserted with
+insert-or-ignore on that number: two refreshers that saw the same change record it once.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from lib.history import schema as s
-from lib.history.store import HistoryStore
+from lib.history.store import SANDBOX_PLATFORM, HistoryStore, set_meta, upsert
 from lib.messaging import (
     AuthenticationError,
     Dispatch,
@@ -95,6 +100,7 @@ class PendingDispatch:
     last_refreshed_at: datetime | None
     last_changed_at: datetime | None
     send_at: datetime | None
+    platform: str = SANDBOX_PLATFORM
 
     @property
     def quiet_since(self) -> datetime:
@@ -137,11 +143,11 @@ def next_run_in(pending: Sequence[PendingDispatch], now: datetime, *, platform_d
 
 
 def pending_dispatches(store: HistoryStore) -> list[PendingDispatch]:
-    """Every dispatch that is not final (uses the is_final index)."""
+    """Every dispatch of the store's platform that is not final (uses the is_final index)."""
     d = s.dispatches.c
     query = select(
-        d.dispatch_id, d.created_at, d.first_seen_at, d.last_refreshed_at, d.last_changed_at, d.send_at
-    ).where(d.is_final.is_(False))
+        d.dispatch_id, d.created_at, d.first_seen_at, d.last_refreshed_at, d.last_changed_at, d.send_at, d.platform
+    ).where(d.is_final.is_(False), *_on_platform(store))
     with store.read() as conn:
         return [PendingDispatch(*row) for row in conn.execute(query)]
 
@@ -188,6 +194,10 @@ class RefreshReport:
 PLATFORM_DOWN_ERRORS = (AuthenticationError, PlatformUnreachable, OutcomeUnknown, PlatformServerError)
 
 
+def _on_platform(store: HistoryStore) -> list:
+    return [] if store.platform is None else [s.dispatches.c.platform == store.platform]
+
+
 def _fetch(client: MessagingClient, dispatch_id: int) -> Dispatch | PlatformError:
     try:
         return client.get_dispatch(dispatch_id)
@@ -207,7 +217,8 @@ def refresh_pending(
     now = now or utcnow()
     clock_start = datetime.now(UTC)
     pending = pending_dispatches(store)
-    due = [p.dispatch_id for p in pending if not only_due or is_due(p, now)]
+    platform_of = {p.dispatch_id: p.platform for p in pending if not only_due or is_due(p, now)}
+    due = list(platform_of)
     report = RefreshReport(started_at=now, skipped_not_due=len(pending) - len(due))
     if due:
         results = _fetch_all(client, due, workers)
@@ -221,13 +232,13 @@ def refresh_pending(
                 report.failed[dispatch_id] = str(result)
         with store.write() as conn:
             for dispatch_id, dispatch in answered.items():
-                changed, final = apply_dispatch(conn, dispatch, now)
+                changed, final = apply_dispatch(conn, dispatch, now, platform=platform_of[dispatch_id])
                 if changed:
                     report.changed.append(dispatch_id)
                 if final:
                     report.became_final.append(dispatch_id)
             if answered or report.not_found:
-                _mark_asked(conn, report.not_found, now)
+                _mark_asked(conn, [(platform_of[i], i) for i in report.not_found], now)
     report.still_pending = len(pending) - len(report.became_final)
     if due:
         _record_round(store, report, now, reached=report.problem is None)
@@ -259,27 +270,29 @@ def _platform_problem(results: dict[int, Dispatch | PlatformError]) -> str | Non
     return None
 
 
+def _meta_key(store: HistoryStore, name: str) -> str:
+    """Refresh health is per platform: a sandbox that is down says nothing about the live platform."""
+    return name if store.platform is None else f"{name}@{store.platform}"
+
+
 def _record_round(store: HistoryStore, report: RefreshReport, now: datetime, *, reached: bool) -> None:
     stamp = now.astimezone(UTC).isoformat()
     with store.write() as conn:
-        _set_meta(conn, META_LAST_ATTEMPT_AT, stamp)
+        set_meta(conn, _meta_key(store, META_LAST_ATTEMPT_AT), stamp)
         if reached:
-            _set_meta(conn, META_LAST_REFRESH_AT, stamp)
-            _set_meta(conn, META_LAST_REFRESH_ERROR, "")
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_AT), stamp)
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), "")
         else:
-            _set_meta(conn, META_LAST_REFRESH_ERROR, report.problem or "")
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), report.problem or "")
 
 
-def _set_meta(conn: Connection, key: str, value: str) -> None:
-    if conn.execute(update(s.meta).where(s.meta.c.key == key).values(value=value)).rowcount == 0:
-        conn.execute(insert(s.meta).values(key=key, value=value))
-
-
-def _mark_asked(conn: Connection, dispatch_ids: Iterable[int], now: datetime) -> None:
+def _mark_asked(conn: Connection, keys: Iterable[tuple[str, int]], now: datetime) -> None:
     """A dispatch the platform does not know still counts as asked, so it backs off like the others."""
-    ids = list(dispatch_ids)
-    if ids:
-        conn.execute(update(s.dispatches).where(s.dispatches.c.dispatch_id.in_(ids)).values(last_refreshed_at=now))
+    d = s.dispatches.c
+    for platform, dispatch_id in keys:
+        conn.execute(
+            update(s.dispatches).where(d.platform == platform, d.dispatch_id == dispatch_id).values(last_refreshed_at=now)
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,44 +324,39 @@ def _state(values: dict) -> tuple:
     return tuple(values.get(name) for name in SNAPSHOT_FIELDS)
 
 
-def _last_snapshot(conn: Connection, dispatch_id: int) -> tuple | None:
+def _last_snapshot(conn: Connection, platform: str, dispatch_id: int) -> tuple[int, tuple | None]:
+    """(the last snapshot's number, its state); (0, None) before the first."""
     snap = s.dispatch_snapshots.c
     row = conn.execute(
-        select(*(snap[name] for name in SNAPSHOT_FIELDS))
-        .where(snap.dispatch_id == dispatch_id)
-        .order_by(snap.taken_at.desc(), snap.id.desc())
+        select(snap.seq, *(snap[name] for name in SNAPSHOT_FIELDS))
+        .where(snap.platform == platform, snap.dispatch_id == dispatch_id)
+        .order_by(snap.seq.desc())
         .limit(1)
     ).first()
-    return None if row is None else tuple(row)
+    return (0, None) if row is None else (int(row[0]), tuple(row[1:]))
 
 
 def apply_dispatch(
-    conn: Connection, dispatch: Dispatch, now: datetime, *, send_id: int | None = None
+    conn: Connection, dispatch: Dispatch, now: datetime, *, platform: str, send_id: int | None = None
 ) -> tuple[bool, bool]:
     """Write the platform's answer; add a snapshot if the state differs from the last one (or there
     is none yet: the first answer is news). Inserts the row for a dispatch tracked from outside.
-    Returns (changed, final)."""
+    Returns (changed, final); changed is False when another refresher recorded the same change first."""
     values = dispatch_values(dispatch)
-    d = s.dispatches.c
-    exists = conn.execute(select(d.dispatch_id).where(d.dispatch_id == dispatch.dispatch_id)).first() is not None
+    last_seq, last_state = _last_snapshot(conn, platform, dispatch.dispatch_id)
     state = _state(values)
-    changed = _last_snapshot(conn, dispatch.dispatch_id) != state
+    changed = last_state != state
     row = {**values, "last_refreshed_at": now}
     if changed:
         row["last_changed_at"] = now
-    if exists:
-        row = {k: v for k, v in row.items() if not (k == "created_at" and v is None)}
-        conn.execute(update(s.dispatches).where(d.dispatch_id == dispatch.dispatch_id).values(**row))
-    else:
-        conn.execute(
-            insert(s.dispatches).values(dispatch_id=dispatch.dispatch_id, send_id=send_id, first_seen_at=now, **row)
-        )
+    known = {k: v for k, v in row.items() if not (k == "created_at" and v is None)}
+    key = {"platform": platform, "dispatch_id": dispatch.dispatch_id}
+    new = {**key, "send_id": send_id, "first_seen_at": now, **row}
+    conn.execute(upsert(conn, s.dispatches, new, tuple(key), known))
     if changed:
-        conn.execute(
-            insert(s.dispatch_snapshots).values(
-                dispatch_id=dispatch.dispatch_id, taken_at=now, **dict(zip(SNAPSHOT_FIELDS, state, strict=True))
-            )
-        )
+        snapshot = {**key, "seq": last_seq + 1, "taken_at": now, **dict(zip(SNAPSHOT_FIELDS, state, strict=True))}
+        inserted = upsert(conn, s.dispatch_snapshots, snapshot, (*key, "seq"), None).returning(s.dispatch_snapshots.c.id)
+        changed = conn.execute(inserted).first() is not None  # None: another refresher recorded it first
     return changed, bool(values["is_final"])
 
 
@@ -376,13 +384,14 @@ def parse_dispatch_id(text: str) -> int:
 def track_dispatch(
     store: HistoryStore, client: MessagingClient, dispatch_id: int, *, now: datetime | None = None
 ) -> Dispatch:
-    """Fetch a dispatch by id and keep it in the history, refreshed like the console's own.
+    """Fetch a dispatch by id and keep it in the history, refreshed like the console's own, under the
+    store's platform (a store bound to no platform: the sandbox).
 
     Raises NotFoundError ("No dispatch 180249 on the platform") or another PlatformError."""
     now = now or utcnow()
     dispatch = client.get_dispatch(dispatch_id)
     with store.write() as conn:
-        apply_dispatch(conn, dispatch, now)
+        apply_dispatch(conn, dispatch, now, platform=store.platform or SANDBOX_PLATFORM)
     return dispatch
 
 
@@ -424,14 +433,10 @@ def _ago(delta: timedelta) -> str:
 
 
 def refresh_health(store: HistoryStore) -> RefreshHealth:
+    keys = {_meta_key(store, name): name for name in (META_LAST_REFRESH_AT, META_LAST_REFRESH_ERROR, META_LAST_ATTEMPT_AT)}
     with store.read() as conn:
-        rows = dict(
-            conn.execute(
-                select(s.meta.c.key, s.meta.c.value).where(
-                    s.meta.c.key.in_([META_LAST_REFRESH_AT, META_LAST_REFRESH_ERROR, META_LAST_ATTEMPT_AT])
-                )
-            ).all()
-        )
+        found = conn.execute(select(s.meta.c.key, s.meta.c.value).where(s.meta.c.key.in_(list(keys)))).all()
+    rows = {keys[key]: value for key, value in found}
 
     def stamp(key: str) -> datetime | None:
         raw = rows.get(key)

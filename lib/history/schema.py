@@ -1,23 +1,27 @@
 """The history store's tables: agreed between the send engine and the Dispatches page.
 
-Every datetime goes in and comes out timezone-aware UTC (`UTCDateTime`). The schema carries an
-explicit version; `lib.history.store.open_store` creates it on first start and runs the ordered
-`MIGRATIONS` when an existing file is older, so a later change never breaks an existing database.
+Every datetime goes in and comes out timezone-aware UTC (`UTCDateTime`). This module is the schema
+as it is now; every change to it needs an Alembic revision in lib/history/migrations/versions/ that
+brings an existing database to the same shape (tests/test_history_migrations.py fails otherwise).
+`lib.history.migrate` creates a new database from this metadata and upgrades an existing one.
 Credentials are never stored: `sends.platform_url` is stripped of any user:password.
+
+A platform key ("sandbox", or the live platform's URL without credentials) is part of every send
+claim and every dispatch key: the sandbox and the live platform both hand out dispatch ids near
+180000, so an id alone does not say which platform it belongs to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Connection,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -28,7 +32,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    inspect,
 )
 from sqlalchemy.schema import DDL
 from sqlalchemy.types import TypeDecorator
@@ -56,11 +59,6 @@ class UTCDateTime(TypeDecorator):
 
 metadata = MetaData()
 
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, nullable=False),
-)
 
 templates = Table(
     "templates",
@@ -81,8 +79,10 @@ sends = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("manifest_hash", String(64), nullable=False),
     # manifest_hash for a first send; "<hash>:resend-of:<id>" for a confirmed override;
-    # "<hash>:test:<uuid>" for a test send. UNIQUE: two simultaneous submissions make one send.
-    Column("claim", Text, nullable=False, unique=True),
+    # "<hash>:test:<uuid>" for a test send. UNIQUE with the platform: two simultaneous submissions
+    # make one send, and a sandbox rehearsal never holds the claim of the live send.
+    Column("claim", Text, nullable=False),
+    Column("platform", Text, nullable=False),  # platform key: "sandbox" or the live URL without credentials
     Column("template_id", Integer, nullable=False),
     Column("template_name", Text, nullable=False),
     Column("channel", String(5), nullable=False),
@@ -100,6 +100,7 @@ sends = Table(
     Column("batch_size", Integer, nullable=False),
     Index("ix_sends_created_at", "created_at"),
     Index("ix_sends_manifest_hash", "manifest_hash"),
+    UniqueConstraint("platform", "claim", name="uq_sends_platform_claim"),
     sqlite_autoincrement=True,  # a send number is never reused, even after a delete
 )
 
@@ -142,6 +143,7 @@ chunk_recipients = Table(
 dispatches = Table(
     "dispatches",
     metadata,
+    Column("platform", Text, primary_key=True),  # the platform key (see the module docstring)
     Column("dispatch_id", BigInteger, primary_key=True, autoincrement=False),
     Column("send_id", Integer, ForeignKey("sends.id"), nullable=True),  # NULL: tracked by id from outside
     Column("chunk_id", Integer, ForeignKey("chunks.id"), nullable=True),
@@ -165,13 +167,18 @@ dispatches = Table(
     Column("last_changed_at", UTCDateTime, nullable=True),
     Index("ix_dispatches_send_id", "send_id"),
     Index("ix_dispatches_is_final", "is_final"),
+    Index("ix_dispatches_dispatch_id", "dispatch_id"),  # a search by number alone, across platforms
 )
 
 dispatch_snapshots = Table(
     "dispatch_snapshots",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dispatch_id", BigInteger, ForeignKey("dispatches.dispatch_id"), nullable=False),
+    Column("platform", Text, nullable=False),
+    Column("dispatch_id", BigInteger, nullable=False),
+    # 1, 2, 3… per dispatch: two refreshers that saw the same change both try the same number and
+    # the second insert is ignored (insert-or-ignore), so a change is recorded once.
+    Column("seq", Integer, nullable=False),
     Column("taken_at", UTCDateTime, nullable=False),
     Column("send_status_id", Integer, nullable=True),
     Column("has_started_queuing", Boolean, nullable=True),
@@ -179,7 +186,12 @@ dispatch_snapshots = Table(
     Column("started_queuing_at", UTCDateTime, nullable=True),
     Column("finished_queuing_at", UTCDateTime, nullable=True),
     Column("error_message", Text, nullable=True),
-    Index("ix_dispatch_snapshots_dispatch_taken", "dispatch_id", "taken_at"),
+    ForeignKeyConstraint(
+        ["platform", "dispatch_id"], ["dispatches.platform", "dispatches.dispatch_id"],
+        name="fk_dispatch_snapshots_dispatch",
+    ),
+    UniqueConstraint("platform", "dispatch_id", "seq", name="uq_dispatch_snapshots_seq"),
+    Index("ix_dispatch_snapshots_dispatch_taken", "platform", "dispatch_id", "taken_at"),
 )
 
 # ---- the send queue and the worker (issue 10): leases, decisions, journal ---------------------
@@ -261,15 +273,12 @@ send_decisions_ledger = Table(
 )
 
 LEDGER_TABLES = (ledger_chunks, ledger_left_out, ledger_sends, do_not_contact, send_decisions_ledger)
-
-
-def create_ledger_tables(conn: Connection) -> None:
-    """Migration: add the ledger's tables to a database created before them."""
-    metadata.create_all(conn, tables=list(LEDGER_TABLES), checkfirst=True)
-
+# A database made before these tables gets them from migration 0006_ledger.
 
 
 # ---- platform keys for dispatches, migrations (issue 10, store) --------------------------------
+# The platform columns above (sends.platform, dispatches.platform, dispatch_snapshots.platform/seq)
+# came with revision 0005; schema_version gave way to Alembic's alembic_version.
 
 
 # ---- team, audit (issue 11) ----------------------------------------------------------------------
@@ -328,26 +337,3 @@ meta = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=True),
 )
-
-# The version a fresh database is created at. Raise it together with a MIGRATIONS entry that
-# brings a database at the previous version up to it; migrations run in order, one transaction each.
-CURRENT_VERSION = 4
-
-Migration = Callable[[Connection], None]
-
-
-def _add_template_kind(conn: Connection) -> None:
-    conn.exec_driver_sql("ALTER TABLE templates ADD COLUMN kind VARCHAR(9)")
-
-
-def _add_chunks_platform_answer(conn: Connection) -> None:
-    if "platform_answer" not in {column["name"] for column in inspect(conn).get_columns("chunks")}:
-        conn.exec_driver_sql("ALTER TABLE chunks ADD COLUMN platform_answer TEXT")
-
-
-MIGRATIONS: dict[int, Migration] = {
-    # version -> function that upgrades a database at (version - 1) to version
-    2: _add_template_kind,
-    3: _add_chunks_platform_answer,
-    4: create_ledger_tables,  # issue 9: the recipient ledger and the do-not-contact list
-}

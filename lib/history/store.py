@@ -1,14 +1,23 @@
 """Open the history store and read/write sends, chunks, dispatches and the template catalog.
 
-`open_store(url)` is cheap to call on every Streamlit rerun: one engine (and one schema check)
-per URL per process. SQLite runs in WAL mode with a busy timeout and foreign keys on; write
-transactions start with BEGIN IMMEDIATE so two processes writing at once wait for each other
-instead of failing half-way.
+`open_store(url)` is cheap to call on every Streamlit rerun: one engine (and one migration check,
+see `lib.history.migrate`) per URL per process. Two engines: SQLite (the embedded default) runs in
+WAL mode with a busy timeout and foreign keys on, and its write transactions start with BEGIN
+IMMEDIATE so two processes writing at once wait for each other instead of failing half-way;
+PostgreSQL (`postgresql+psycopg://…`, for teams) uses ordinary transactions, with unique constraints
+and compare-and-set updates deciding every race. Database faults surface as StoreError: one
+sentence naming the database and what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import functools
 import json
+import os
+import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,15 +27,20 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, or_, select, update
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, Engine, Table, create_engine, event, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 
 from lib.history import schema as s
+from lib.history.migrate import MigrationRefused, MigrationReport, migrate
 from lib.sending.status import ChunkStatus
 from lib.templates import Channel, Template, TemplateKind
 
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT = 15.0  # seconds; the CONSOLE_DB_BUSY_TIMEOUT setting
+SANDBOX_PLATFORM = "sandbox"  # the platform key of every sandbox send and dispatch
 
 
 class StoreError(RuntimeError):
@@ -78,6 +92,7 @@ class SendRecord:
     estimated_parts: int | None
     estimated_cost: Decimal | None
     batch_size: int
+    platform: str = SANDBOX_PLATFORM  # the platform key (see platform_key)
     # chunk status -> number of chunks; recipient counts per status
     chunk_counts: dict[str, int] = field(default_factory=dict)
     recipient_counts: dict[str, int] = field(default_factory=dict)
@@ -164,56 +179,162 @@ class NewRecipient:
 # Opening
 
 
-_ENGINES: dict[str, HistoryStore] = {}
-_ENGINES_LOCK = threading.Lock()
+_STORES: dict[tuple[str, float], HistoryStore] = {}
+_STORES_LOCK = threading.Lock()
 
 
-def open_store(database_url: str, *, shared: bool = True) -> HistoryStore:
-    """The store for `database_url`, created and migrated on first use in this process.
+def open_store(database_url: str, *, shared: bool = True, busy_timeout: float | None = None) -> HistoryStore:
+    """The store for `database_url`, created or migrated (under a lock) on first use in this process.
 
-    `shared=False` gives a store with its own connection pool, as a second process would have."""
+    Raises StoreError, with one sentence naming the database and what to do, when it cannot be used
+    (a zero-byte, damaged, read-only or locked SQLite file; an unreachable PostgreSQL). An existing
+    file is never replaced. `shared=False` gives a store with its own connection pool, as a second
+    process would have. `busy_timeout`: seconds to wait for another process's SQLite write lock."""
+    timeout = SQLITE_BUSY_TIMEOUT if busy_timeout is None else busy_timeout
     if not shared:
-        store = HistoryStore(_make_engine(database_url), database_url)
-        store.ensure_schema()
-        return store
-    with _ENGINES_LOCK:
-        store = _ENGINES.get(database_url)
+        return _open(database_url, timeout)
+    with _STORES_LOCK:
+        store = _STORES.get((database_url, timeout))
         if store is None:
-            store = HistoryStore(_make_engine(database_url), database_url)
-            store.ensure_schema()
-            _ENGINES[database_url] = store
+            store = _STORES[(database_url, timeout)] = _open(database_url, timeout)
         return store
+
+
+def _open(database_url: str, busy_timeout: float) -> HistoryStore:
+    store = HistoryStore(_make_engine(database_url, busy_timeout), database_url, busy_timeout=busy_timeout)
+    try:
+        store.ensure_schema()
+    except BaseException:
+        store.engine.dispose()
+        raise
+    return store
 
 
 def close_all_stores() -> None:
     """Dispose every cached engine (tests; a process about to exit)."""
-    with _ENGINES_LOCK:
-        for store in _ENGINES.values():
+    with _STORES_LOCK:
+        for store in _STORES.values():
             store.engine.dispose()
-        _ENGINES.clear()
+        _STORES.clear()
 
 
-def _make_engine(database_url: str) -> Engine:
-    if database_url.startswith("sqlite"):
-        _ensure_sqlite_dir(database_url)
-        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 15})
-        event.listen(engine, "connect", _sqlite_on_connect)
+def describe_database(database_url: str) -> str:
+    """The database as a person can find it: the SQLite file's path, or the URL without its password."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return str(Path(url.database).expanduser().resolve()) if _is_file_database(url.database) else "memory"
+    return url.render_as_string(hide_password=True).replace(":***@", "@")
+
+
+def _is_file_database(path: str | None) -> bool:
+    return bool(path) and path != ":memory:" and not path.startswith("file:")
+
+
+def _make_engine(database_url: str, busy_timeout: float) -> Engine:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if _is_file_database(url.database):
+            _prepare_sqlite_file(Path(url.database).expanduser().resolve())
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout})
+        event.listen(engine, "connect", functools.partial(_sqlite_on_connect, busy_ms=int(busy_timeout * 1000)))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True)
 
 
-def _ensure_sqlite_dir(database_url: str) -> None:
-    path = make_url(database_url).database
-    if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
+def _prepare_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not a usable SQLite database; create a missing one atomically.
+
+    SQLite treats a zero-byte file as an empty database, so a file someone truncated would be
+    silently recreated and the same list sent again: we refuse it instead. A new file is built
+    beside the target and linked into place, so another starting process never sees it half-made."""
+    where = str(path)
+    if path.is_dir():
+        raise StoreError(f"The history database {where} is a folder, not a file: point DATABASE_URL at a file")
+    if not path.exists():
+        _create_sqlite_file(path)
+        return
+    try:
+        with path.open("rb") as f:
+            header = f.read(100)
+    except PermissionError:
+        raise StoreError(_read_only(where)) from None
+    if not header:
+        raise StoreError(
+            f"The history database {where} is empty (0 bytes): it has lost its contents. Restore it from a "
+            "backup, or move it away to start a new history (the console never replaces an existing file)"
+        )
+    if not header.startswith(SQLITE_HEADER) or _looks_truncated(path, header):
+        raise StoreError(_damaged(where))
+    if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StoreError(_read_only(where))
+
+
+def _looks_truncated(path: Path, header: bytes) -> bool:
+    """The header says how many pages there are; a shorter file lost its end. (With a non-empty
+    write-ahead log the main file may lag behind, so nothing is concluded then.)"""
+    if len(header) < 100:
+        return True
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return False
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    counter_valid = header[24:28] == header[92:96]
+    return counter_valid and pages > 0 and path.stat().st_size < pages * page_size
+
+
+def _create_sqlite_file(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    except OSError as exc:
+        raise StoreError(
+            f"The history database {path} cannot be created ({exc.strerror}): make its folder writable, "
+            "or point DATABASE_URL somewhere writable"
+        ) from None
+    os.close(fd)
+    try:
+        with contextlib.closing(sqlite3.connect(temp)) as new:
+            new.execute("PRAGMA journal_mode=WAL")  # writes the header: the file is a database from now on
+        with contextlib.suppress(FileExistsError):  # another process created the file first: use theirs
+            os.link(temp, path)  # atomic: never replaces an existing file
+    finally:
+        for leftover in (temp, temp + "-wal", temp + "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
+
+
+def _read_only(where: str) -> str:
+    return (
+        f"The history database {where} cannot be written (the file or its folder is read-only): make both "
+        "writable for the user running the console, or point DATABASE_URL at a writable place"
+    )
+
+
+def _damaged(where: str) -> str:
+    return (
+        f"The history database {where} is damaged (it is not a readable SQLite database): restore it from a "
+        "backup, or move it away to start a new history (the console never replaces an existing file)"
+    )
+
+
+def _locked(where: str, seconds: float) -> str:
+    return (
+        f"The history database {where} is locked by another program (waited {seconds:g} seconds): close "
+        "whatever else has it open (a database browser, a backup, a stuck console) and try again"
+    )
+
+
+def _sqlite_on_connect(dbapi_connection, _record, *, busy_ms: int) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_on_begin)
     cursor = dbapi_connection.cursor()
     # busy_timeout first: switching a new file to WAL needs a lock another process may hold.
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -222,70 +343,106 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 def _sqlite_on_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that reads then writes cannot be
-    # refused half-way because another process wrote in between.
+    # refused half-way because another process wrote in between. (PostgreSQL needs no such thing:
+    # its row locks and unique constraints serialise the few places that read then write.)
     immediate = connection.get_execution_options().get("history_write", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def platform_key(platform_url: str, is_sandbox: bool) -> str:
+    """The short key a send, its claim and its dispatches carry: "sandbox", or the live URL
+    without credentials. Dispatch ids are only unique per platform."""
+    return SANDBOX_PLATFORM if is_sandbox else strip_credentials(platform_url).rstrip("/")
 
 
 # ---------------------------------------------------------------------------------------------
 
 
 class HistoryStore:
-    def __init__(self, engine: Engine, url: str):
+    """The history database. `platform`, when set (see `for_platform`), is the platform this console
+    talks to: refresh asks only about its dispatches and the Dispatches page shows only its history."""
+
+    def __init__(self, engine: Engine, url: str, platform: str | None = None, *, busy_timeout: float = 0.0):
         self.engine = engine
         self.url = url
+        self.platform = platform
+        self.busy_timeout = busy_timeout
+        self.last_migration: MigrationReport | None = None
         # name -> writer(conn, send_values, [(chunk_id, members)]): called inside create_send's own
         # transaction, so what a writer records (the ledger) exists exactly when the send does.
         self.send_writers: dict[str, Callable[[Connection, dict, list[tuple[int, Sequence[NewRecipient]]]], None]] = {}
 
     def __repr__(self) -> str:
-        return f"HistoryStore({self.engine.url!r})"  # SQLAlchemy's URL repr masks any password
+        return f"HistoryStore({self.engine.url!r}, platform={self.platform!r})"  # the URL repr masks any password
+
+    def for_platform(self, platform: str | None) -> HistoryStore:
+        """The same database (same engine), seen from one platform."""
+        return HistoryStore(self.engine, self.url, platform, busy_timeout=self.busy_timeout)
+
+    @property
+    def where(self) -> str:
+        return describe_database(self.url)
 
     # -- transactions --------------------------------------------------------------------------
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
-        with self.engine.connect() as conn:
+        with self._faults(), self.engine.connect() as conn:
             conn = conn.execution_options(history_write=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self._faults(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def _faults(self) -> Iterator[None]:
+        """Faults of the database itself (locked, read-only, damaged, full, unreachable) become
+        StoreError with a sentence. What the data or the schema refuses (a claim taken, a trigger)
+        is the caller's business and passes through as it is."""
+        try:
+            yield
+        except OperationalError as exc:
+            raise StoreError(self.fault_sentence(exc)) from exc
+        except DatabaseError as exc:
+            if type(exc.orig) is sqlite3.DatabaseError:  # "file is not a database", "disk image is malformed"
+                raise StoreError(self.fault_sentence(exc)) from exc
+            raise
+
+    def fault_sentence(self, exc: DBAPIError) -> str:
+        message = str(exc.orig).lower()
+        if self.engine.dialect.name != "sqlite":
+            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            return (
+                f"The history database {self.where} cannot be used ({first}): check that PostgreSQL is running "
+                "and DATABASE_URL is right"
+            )
+        if "locked" in message or "busy" in message:
+            return _locked(self.where, self.busy_timeout)
+        if "readonly" in message or "read-only" in message or "unable to open" in message:
+            return _read_only(self.where)
+        if "full" in message:
+            return f"The history database {self.where} cannot grow: the disk is full. Free some space and try again"
+        return _damaged(self.where)
 
     # -- schema --------------------------------------------------------------------------------
 
-    def ensure_schema(self) -> None:
-        """Create the schema on an empty database, migrate an older one, refuse a newer one."""
-        with self.write() as conn:
-            if not inspect(conn).has_table("schema_version"):
-                s.metadata.create_all(conn)
-                conn.execute(insert(s.schema_version).values(version=s.CURRENT_VERSION))
-                return
-            stored = self.schema_version(conn)
-        if stored > s.CURRENT_VERSION:
-            raise StoreError(
-                f"The history database was written by a newer version of the console (schema {stored}, "
-                f"this version understands up to {s.CURRENT_VERSION}). Update the console before using it."
-            )
-        for version in range(stored + 1, s.CURRENT_VERSION + 1):
-            with self.write() as conn:
-                s.MIGRATIONS[version](conn)
-                conn.execute(update(s.schema_version).values(version=version))
+    def ensure_schema(self) -> MigrationReport:
+        """Create the schema on an empty database, migrate an older one, refuse a newer or foreign one."""
+        try:
+            with self._faults():
+                self.last_migration = migrate(self.engine)
+                return self.last_migration
+        except MigrationRefused as exc:
+            raise StoreError(f"{self.where}: {exc}") from None
 
-    @staticmethod
-    def schema_version(conn: Connection) -> int:
-        versions = conn.execute(select(s.schema_version.c.version)).scalars().all()
-        if len(versions) != 1:
-            raise StoreError("The history database has a damaged schema_version table (expected one row)")
-        return int(versions[0])
-
-    def version(self) -> int:
+    def version(self) -> str | None:
+        """The Alembic revision the database is at."""
         with self.read() as conn:
-            return self.schema_version(conn)
+            return MigrationContext.configure(conn).get_current_revision()
 
     # -- sends ---------------------------------------------------------------------------------
 
@@ -311,11 +468,13 @@ class HistoryStore:
         now: datetime | None = None,
     ) -> int:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
-        POST. Raises ClaimTaken if another send holds `claim` (enforced by the UNIQUE column)."""
+        POST. Raises ClaimTaken if another send to the same platform holds `claim` (enforced by the
+        UNIQUE (platform, claim) constraint: a sandbox rehearsal never holds a live send's claim)."""
         now = now or utcnow()
         values = dict(
             manifest_hash=manifest_hash,
             claim=claim,
+            platform=platform_key(platform_url, is_sandbox),
             template_id=template_id,
             template_name=template_name,
             channel=str(channel),
@@ -332,6 +491,7 @@ class HistoryStore:
             estimated_cost=None if estimated_cost is None else str(estimated_cost),
             batch_size=batch_size,
         )
+        platform = values["platform"]
         try:
             with self.write() as conn:
                 send_id = conn.execute(insert(s.sends).values(**values)).inserted_primary_key[0]
@@ -343,7 +503,7 @@ class HistoryStore:
                     writer(conn, {**values, "id": int(send_id)}, written)
                 return int(send_id)
         except IntegrityError:
-            holder = self.send_holding_claim(claim)
+            holder = self.send_holding_claim(claim, platform)
             if holder is None:  # not the claim: a genuine integrity problem
                 raise
             raise ClaimTaken(claim, holder) from None
@@ -376,19 +536,26 @@ class HistoryStore:
             conn.execute(insert(s.chunk_recipients), rows)
         return int(chunk_id)
 
-    def send_holding_claim(self, claim: str) -> int | None:
+    def send_holding_claim(self, claim: str, platform: str | None = None) -> int | None:
+        """The send holding `claim` on `platform` (default: this store's platform; any if neither)."""
+        query = select(s.sends.c.id).where(s.sends.c.claim == claim, *self._on_platform(s.sends, platform))
         with self.read() as conn:
-            return conn.execute(select(s.sends.c.id).where(s.sends.c.claim == claim)).scalar_one_or_none()
+            return conn.execute(query.order_by(s.sends.c.id).limit(1)).scalar_one_or_none()
+
+    def _on_platform(self, table: Table, platform: str | None = None) -> list:
+        """The condition keeping rows of one platform (none when the store is not bound to one)."""
+        platform = platform or self.platform
+        return [] if platform is None else [table.c.platform == platform]
 
     def sends_with_manifest(self, manifest_hash: str) -> list[SendRecord]:
-        """Every send of this manifest (first sends and overrides), oldest first."""
-        return self._sends(s.sends.c.manifest_hash == manifest_hash, order_desc=False)
+        """Every send of this manifest to this platform (first sends and overrides), oldest first."""
+        return self._sends(s.sends.c.manifest_hash == manifest_hash, *self._on_platform(s.sends), order_desc=False)
 
     def list_sends(
         self, limit: int = 50, offset: int = 0, *, include_tests: bool = True, since: datetime | None = None
     ) -> list[SendRecord]:
         """Most recent first, with each send's chunk status counts."""
-        conditions = []
+        conditions = self._on_platform(s.sends)
         if not include_tests:
             conditions.append(s.sends.c.is_test.is_(False))
         if since is not None:
@@ -475,22 +642,18 @@ class HistoryStore:
             if result.rowcount != 1:
                 return False
             if dispatch is not None:
-                self._record_dispatch(conn, dispatch, now)
+                self._record_dispatch(conn, chunk_id, dispatch, now)
         return True
 
-    @staticmethod
-    def _record_dispatch(conn: Connection, dispatch: dict, now: datetime) -> None:
-        exists = conn.execute(
-            select(s.dispatches.c.dispatch_id).where(s.dispatches.c.dispatch_id == dispatch["dispatch_id"])
-        ).first()
-        if exists:  # tracked from outside before we knew it was ours: adopt it
-            conn.execute(
-                update(s.dispatches)
-                .where(s.dispatches.c.dispatch_id == dispatch["dispatch_id"])
-                .values(send_id=dispatch.get("send_id"), chunk_id=dispatch.get("chunk_id"))
-            )
-            return
-        conn.execute(insert(s.dispatches).values(first_seen_at=now, **dispatch))
+    def _record_dispatch(self, conn: Connection, chunk_id: int, dispatch: dict, now: datetime) -> None:
+        """Insert the dispatch under its send's platform, or adopt the row if it was tracked from
+        outside before we knew it was ours (one statement: no check-then-insert race)."""
+        platform = dispatch.get("platform") or conn.execute(
+            select(s.sends.c.platform).join(s.chunks, s.chunks.c.send_id == s.sends.c.id).where(s.chunks.c.id == chunk_id)
+        ).scalar_one()
+        values = {**dispatch, "platform": platform, "first_seen_at": now}
+        adopt = {"send_id": values.get("send_id"), "chunk_id": values.get("chunk_id")}
+        conn.execute(upsert(conn, s.dispatches, values, ("platform", "dispatch_id"), adopt))
 
     def chunk_recipients(self, chunk_id: int) -> list[StoredRecipient]:
         """The recipients of one chunk in posting order (empty once personal data was purged)."""
@@ -589,9 +752,7 @@ class HistoryStore:
             "updated_at": now or utcnow(),
         }
         with self._in(conn) as c:
-            done = c.execute(update(s.templates).where(s.templates.c.id == template.id).values(**values))
-            if done.rowcount == 0:
-                c.execute(insert(s.templates).values(id=template.id, **values))
+            c.execute(upsert(c, s.templates, {"id": template.id, **values}, ("id",), values))
 
     def delete_template(self, template_id: int, *, conn: Connection | None = None) -> bool:
         with self._in(conn) as c:
@@ -605,12 +766,31 @@ class HistoryStore:
 
     def set_meta(self, key: str, value: str | None) -> None:
         with self.write() as conn:
-            if conn.execute(update(s.meta).where(s.meta.c.key == key).values(value=value)).rowcount == 0:
-                conn.execute(insert(s.meta).values(key=key, value=value))
+            set_meta(conn, key, value)
+
+
+def set_meta(conn: Connection, key: str, value: str | None) -> None:
+    conn.execute(upsert(conn, s.meta, {"key": key, "value": value}, ("key",), {"value": value}))
+
+
+def upsert(conn: Connection, table: Table, values: dict, key: Sequence[str], on_conflict: dict | None):
+    """INSERT … ON CONFLICT (key) DO UPDATE SET on_conflict (DO NOTHING when None): one statement,
+    so two processes writing the same row at once cannot both decide to insert."""
+    statement = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table).values(**values)
+    if on_conflict is None:
+        return statement.on_conflict_do_nothing(index_elements=list(key))
+    return statement.on_conflict_do_update(index_elements=list(key), set_=on_conflict)
+
+
+def _fields(record_type, row) -> dict:
+    """The row's columns that the record has: a column another feature adds to the table must not
+    break every reader of sends and chunks."""
+    names = {f.name for f in dataclasses.fields(record_type)}
+    return {k: v for k, v in dict(row).items() if k in names}
 
 
 def _send_record(row, chunk_counts: dict[str, int], recipient_counts: dict[str, int]) -> SendRecord:
-    data = dict(row)
+    data = _fields(SendRecord, row)
     data["estimated_cost"] = None if data["estimated_cost"] is None else Decimal(data["estimated_cost"])
     data["is_sandbox"] = bool(data["is_sandbox"])
     data["is_test"] = bool(data["is_test"])
@@ -618,7 +798,7 @@ def _send_record(row, chunk_counts: dict[str, int], recipient_counts: dict[str, 
 
 
 def _chunk_record(row) -> ChunkRecord:
-    data = dict(row)
+    data = _fields(ChunkRecord, row)
     data["status"] = ChunkStatus(data["status"])
     return ChunkRecord(**data)
 

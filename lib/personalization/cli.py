@@ -1,5 +1,5 @@
 """`python -m lib preview FILE --template ID [--row N | --unique-id X | --riskiest] [--default tag=value]...
-[--gsm-greek] [--json]`: what recipients will receive, before anything is sent.
+[--map NAME=COLUMN]... [--gsm-safe-greek] [--json]`: what recipients will receive, before anything is sent.
 
 Without a selection, the first recipient is shown. `--json` prints JSON Lines: one object per
 previewed row (`row, uniqueId, to, subject, text, encoding, characters, parts, missing,
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib.cli_options import add_gsm_safe_greek_option, add_map_option
 from lib.personalization.preview import (
     ListMetrics,
     find_row,
@@ -54,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--unique-id", help="the recipient's uniqueId")
     which.add_argument("--riskiest", action="store_true", help="the rows most worth a look, with why")
     parser.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help="value for an empty tag")
-    parser.add_argument("--gsm-greek", action="store_true", help="write Greek values in GSM-7 capitals (cheaper SMS)")
+    add_map_option(parser)
+    add_gsm_safe_greek_option(parser)
     parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
     parser.add_argument("--json", action="store_true", help="JSON Lines: one object per row, then the summary")
     parser.add_argument(
@@ -99,7 +101,7 @@ def _defaults(pairs: list[str], template: Template) -> dict[str, str]:
     return defaults
 
 
-def _load(path: Path, template: Template, sheet: str | None):
+def _load(path: Path, template: Template, sheet: str | None, map_options: list[str]):
     """(recipients frame with address columns and one column per tag, RecipientList)."""
     from lib.recipients import RecipientFileError, load_for_template
 
@@ -107,7 +109,7 @@ def _load(path: Path, template: Template, sheet: str | None):
         raise _Refused(f"There is no file {path}")
     tags = template_tags(template)
     try:
-        recipients = load_for_template(path, template, get_settings(), sheet)
+        recipients = load_for_template(path, template, get_settings(), sheet, map_options)
     except RecipientFileError as exc:
         raise _Refused(f"{path.name}: {exc}") from None
     frame = recipients.frame
@@ -127,12 +129,12 @@ def main(argv: list[str]) -> int:
         template = _template(args.template)
         defaults = _defaults(args.default, template)
         price = get_settings().sms_part_price
-        view, recipients = _load(Path(args.file), template, args.sheet)
+        view, recipients = _load(Path(args.file), template, args.sheet, args.map)
         sendable = view.loc[recipients.frame["valid"].to_numpy(dtype=bool)]
         ruled, left_out, why = _rules(recipients, template, args.include_already_received)
         sendable = sendable.drop(index=ruled)
         metrics = list_metrics(
-            template, sendable.drop(columns=ADDRESS_COLUMNS, errors="ignore"), defaults, args.gsm_greek, price
+            template, sendable.drop(columns=ADDRESS_COLUMNS, errors="ignore"), defaults, args.gsm_safe_greek, price
         )
         if args.riskiest:
             picks = [(r.row, r.reasons) for r in riskiest_rows(template, sendable, metrics)]
@@ -143,7 +145,7 @@ def main(argv: list[str]) -> int:
         return 2
     previews = []
     for row, reasons in picks:
-        preview = preview_row_json(template, view, row, defaults, args.gsm_greek)
+        preview = preview_row_json(template, view, row, defaults, args.gsm_safe_greek)
         if not recipients.frame.at[row, "valid"]:
             preview["error"] = _recipient_errors(recipients, row) or preview["error"]
         elif row in why.index:
@@ -214,5 +216,5 @@ def _summary_text(template: Template, metrics: ListMetrics, rows_in_file: int) -
     if metrics.gsm_greek and saved:
         lines.append(f"GSM-safe Greek saves {saved:,} parts.")
     elif not metrics.gsm_greek and saved > 0:
-        lines.append(f"--gsm-greek would save {saved:,} parts.")
+        lines.append(f"--gsm-safe-greek would save {saved:,} parts.")
     return lines

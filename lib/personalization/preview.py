@@ -331,6 +331,8 @@ _UNUSUAL = (
     "\\x{2018}-\\x{201F}\\x{2032}\\x{2033}\\x{2026}\\x{2013}\\x{2014}]"
 )
 _EDGE_SPACE = "^\\s|\\s$"
+# A value that looks like markup or script: a tag, an HTML entity, a javascript: URL or an event handler.
+_MARKUP = "(?i)<\\s*[a-z!/?]|&#?[a-z0-9]+;|javascript\\s*:|\\bon[a-z]+\\s*="
 _FRIENDLY_NAMES = {
     "\u00a0": "no-break space",
     "\u200b": "zero-width space",
@@ -367,6 +369,18 @@ def _first_rows_per_character(column: pd.Series, pattern: str, limit: int = 5) -
 
 def _rows_note(count: int) -> str:
     return "" if count <= 1 else f" ({count:,} rows)"
+
+
+def _pick_markup(tag: str, column: pd.Series, pick) -> None:
+    """Email: a value holding HTML or script is sent as text (escaped), so the reader sees the code;
+    it is also how someone would try to slip markup into a campaign. Worth a look either way."""
+    marked = _matching_rows(column, _MARKUP)
+    if marked.any():
+        first = int(np.flatnonzero(marked)[0])
+        value = column.iloc[first]
+        shown = value if len(value) <= 40 else value[:39] + "…"
+        pick(first, f"{{{{{tag}}}}} holds HTML or script: {shown!r}; the email shows it as written, as text"
+             + _rows_note(int(marked.sum())))
 
 
 def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics, limit: int = 10) -> list[RiskyRow]:
@@ -412,6 +426,8 @@ def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics
             pick(first, f"{{{{{tag}}}}} has a space at the start or end: {value!r}" + _rows_note(int(spaced.sum())))
         for position, char, count in _first_rows_per_character(column, _UNUSUAL):
             pick(position, f"{{{{{tag}}}}} contains {describe_character(char)}" + _rows_note(count))
+        if metrics.channel is Channel.EMAIL:
+            _pick_markup(tag, column, pick)
     return [RiskyRow(row=row, reasons=reasons) for row, reasons in list(picks.items())[:limit]]
 
 

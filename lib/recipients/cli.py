@@ -1,6 +1,8 @@
-"""`python -m lib check FILE --channel sms|email [--template ID] [--region GR] [--json]`.
+"""`python -m lib check FILE --channel sms|email [--template ID] [--map NAME=COLUMN]... [--region GR] [--json]`.
 
-Exit 0 when the file could be read, whatever is wrong inside it; 2 with one line on stderr when not.
+Exit codes: 0 when at least one row can be sent (problems in other rows are listed; those rows
+would be left out); 3 when no row can be sent: a tag of the template has no column, or no row
+is valid; 2 with one line on stderr when the file cannot be read or the arguments are wrong.
 """
 
 from __future__ import annotations
@@ -11,14 +13,21 @@ import json
 import sys
 from pathlib import Path
 
+from lib.cli_options import add_map_option
 from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
-from lib.recipients.recipient_list import RecipientList, load_recipient_list
+from lib.recipients.recipient_list import RecipientList, load_with_map_options
 from lib.settings import SettingsError, get_settings
 from lib.templates import CatalogError, Channel, load_catalog
 from lib.templates import template_tags as tags_of
 
 SHOWN_PROBLEMS = 20
+EXIT_OK, EXIT_USAGE, EXIT_NOTHING_TO_SEND = 0, 2, 3
+EPILOG = """exit codes:
+  0  at least one row can be sent (rows with errors are listed and would be left out)
+  3  no row can be sent: a template tag has no column, or no row is valid
+  2  the file cannot be read, or the arguments are wrong
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,10 +40,14 @@ class _Refused(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m lib check", description="Read and validate a recipient file.")
+    parser = _Parser(
+        prog="python -m lib check", description="Read and validate a recipient file.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("file", help="CSV or Excel file of recipients")
     parser.add_argument("--channel", required=True, choices=[c.value for c in Channel])
     parser.add_argument("--template", type=int, help="template id from the catalog: its tags must have columns")
+    add_map_option(parser)
     parser.add_argument("--region", help="country for numbers written without +code (default: settings, GR)")
     parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -97,20 +110,31 @@ def main(argv: list[str]) -> int:
         if not path.is_file():
             raise _Refused(f"There is no file {args.file}")
         data = path.read_bytes()
-        result = load_recipient_list(data, path.name, channel=channel, template_tags=tags, settings=settings, sheet=args.sheet)
+        result = load_with_map_options(
+            data, path.name, channel=channel, template_tags=tags, settings=settings, sheet=args.sheet,
+            map_options=args.map,
+        )
     except (_Refused, RecipientFileError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
         print(f"{args.file if 'args' in locals() else 'check'}: {exc}" if isinstance(exc, RecipientFileError) else str(exc), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         rules = left_out(result, template, settings)
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.json:
         print(json.dumps(as_json(result, rules), ensure_ascii=False))
     else:
         print(as_text(result, path.name, rules))
-    return 0
+    return exit_code(result, rules)
+
+
+def exit_code(result: RecipientList, rules: dict | None = None) -> int:
+    """3 when nothing could be sent: every row would be left out (a missing tag column leaves out every
+    row; so do the rules when they leave out every valid row)."""
+    everyone_ruled_out = rules is not None and result.valid_count > 0 and rules["total"] >= result.valid_count
+    nothing = result.mapping.missing_tags or result.valid_count == 0 or everyone_ruled_out
+    return EXIT_NOTHING_TO_SEND if nothing else EXIT_OK
 
 
 def as_json(result: RecipientList, rules: dict | None = None) -> dict:
@@ -129,10 +153,13 @@ def as_text(result: RecipientList, name: str, rules: dict | None = None) -> str:
     lines = [
         f"{name}: {result.row_count:,} recipients, {result.valid_count:,} can be sent, "
         f"{result.invalid_count:,} cannot, {result.warning_count:,} with warnings",
-        "Columns: " + ", ".join(f"{k} = {v!r}" for k, v in result.mapping.to_json().items() if k != "payload" and v),
+        "Columns: " + ", ".join(f"{f.label} = {h!r}" for f, h in result.mapping.fields.items() if h),
     ]
     if result.mapping.payload:
         lines.append("Personalisation: " + ", ".join(f"{{{{{k}}}}} = {v!r}" for k, v in result.mapping.payload.items()))
+    if result.mapping.missing_tags:
+        names = ", ".join(f"{{{{{t}}}}}" for t in result.mapping.missing_tags)
+        lines.append(f"No column fills {names}, so no row can be sent: add the column, or choose one with --map")
     summary = result.summary()
     if rules and rules["total"]:
         from lib.ledger import wording

@@ -23,6 +23,74 @@ class Field(StrEnum):
     def attribute(self) -> str:
         return _ATTRIBUTES[self]
 
+    @property
+    def label(self) -> str:
+        """The field in a marketer's words (the platform's names stay out of pages)."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    Field.UNIQUE_ID: "Customer ID",
+    Field.MOBILE_PHONE: "Mobile",
+    Field.EMAIL: "Email",
+    Field.CARD_NUMBER: "Loyalty card",
+    Field.MARKETING_CONSENT: "Marketing consent",
+}
+
+
+def tag_label(tag: str) -> str:
+    return f"{{{{{tag}}}}} in the message"
+
+
+def mapping_targets(template_tags: Sequence[str]) -> list[tuple[str, Field | str]]:
+    """(label, target) for every choice of the column mapping: the fields, then the template's tags."""
+    return [(f.label, f) for f in Field] + [(tag_label(tag), tag) for tag in template_tags]
+
+
+class MappingOptionError(ValueError):
+    """A --map option that cannot be applied; str() is one sentence naming it."""
+
+
+# What `--map NAME=COLUMN` accepts for each field, besides its platform name (uniqueId, …).
+_FIELD_OPTION_NAMES = {
+    Field.UNIQUE_ID: ("id", "customer", "customerid", "uniqueid"),
+    Field.MOBILE_PHONE: ("mobile", "mobilephone", "phone"),
+    Field.EMAIL: ("email",),
+    Field.CARD_NUMBER: ("card", "loyaltycard", "cardnumber"),
+    Field.MARKETING_CONSENT: ("consent", "marketingconsent"),
+}
+
+
+def parse_map_option(option: str, headers: Sequence[str], template_tags: Sequence[str]) -> tuple[Field | str, str]:
+    """`mobile=Κινητό` or `Firstname=First name` → (target, header). Tags are matched as written
+    (with or without braces); fields by their plain names (mobile, email, id, card)."""
+    name, equals, header = option.partition("=")
+    name, header = name.strip().removeprefix("{{").removesuffix("}}").strip(), header.strip()
+    if not equals or not name or not header:
+        raise MappingOptionError(f"--map needs NAME=COLUMN, like --map mobile=Κινητό or --map Firstname=Name (got {option!r})")
+    if header not in headers:
+        known = ", ".join(f"'{h}'" for h in headers)
+        raise MappingOptionError(f"--map {option}: the file has no column called '{header}' (its columns: {known})")
+    if name in template_tags:
+        return name, header
+    for target, names in _FIELD_OPTION_NAMES.items():
+        if normalise_header(name) in names:
+            return target, header
+    tags = ", ".join(template_tags) or "none"
+    raise MappingOptionError(
+        f"--map {option}: '{name}' is neither mobile, email, id, card nor consent, nor a tag of the template "
+        f"(its tags: {tags})"
+    )
+
+
+def apply_map_options(
+    mapping: ColumnMapping, options: Sequence[str], headers: Sequence[str], template_tags: Sequence[str]
+) -> ColumnMapping:
+    for option in options:
+        target, header = parse_map_option(option, headers, template_tags)
+        mapping = mapping.with_override(target, header)
+    return mapping
+
 
 _ATTRIBUTES = {
     Field.UNIQUE_ID: "unique_id",
@@ -31,6 +99,12 @@ _ATTRIBUTES = {
     Field.CARD_NUMBER: "card_number",
     Field.MARKETING_CONSENT: "marketing_consent",
 }
+
+
+# The console's own columns in a rows-to-fix file: recognised on upload again and never sent as payload.
+ROW_HEADER = "Row in your file"
+PROBLEMS_HEADER = "Problems"
+CONSOLE_COLUMNS = (ROW_HEADER, PROBLEMS_HEADER)
 
 
 def normalise_header(name: str) -> str:
@@ -169,8 +243,9 @@ def detect_mapping(headers: list[str], template_tags: Sequence[str] = ()) -> Col
 
     payload: dict[str, str] = {}
     tag_headers = set(tag_columns.values())
+    console_file = ROW_HEADER in headers  # a rows-to-fix file uploaded again
     for header in headers:
-        if header in field_headers or header in tag_headers:
+        if header in field_headers or header in tag_headers or (console_file and header in CONSOLE_COLUMNS):
             continue
         payload[header] = header
     payload.update(tag_columns)

@@ -62,6 +62,8 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "column.missing": (Severity.ERROR, "Your file needs a column for {what} (called, for example, {examples})"),
     "tag.column_missing": (Severity.WARNING, "Your file needs a column called '{tag}' for the template's {{{{{tag}}}}}"),
     "header.blank": (Severity.WARNING, "{column} has no name in row 1, so we called it '{column}'"),
+    # A byte that is not UTF-8 in an otherwise UTF-8 file, or a NUL: the cell is not sent rather than guessed.
+    "cell.not_text": (Severity.ERROR, "This cell has a character that is not valid text"),
     # Marketing consent (lib.rules.consent): unreadable is an error; "no" leaves the row out of marketing sends.
     "consent.unreadable": (Severity.ERROR, "Marketing consent must be yes or no (found '{found}')"),
     "consent.no": (Severity.WARNING, "No marketing consent: left out of marketing messages"),
@@ -84,6 +86,27 @@ FILE_ERRORS: dict[str, str] = {
     "no_sheet": "This Excel file has no sheet called '{sheet}'.",
     "no_visible_sheet": "This Excel file has no visible sheet with data.",
     "too_many_columns": "The file has {columns:,} columns, more than the {limit:,} a recipient list can have.",
+    "too_much_text": (
+        "This file holds {size} of text once opened, more than the {limit} a recipient list can hold, "
+        "so we did not open it: split it into smaller files."
+    ),
+    "too_many_cells": (
+        "This file's sheet reaches row {rows:,} and column {column}, {cells:,} cells in all, more than the "
+        "{limit:,} a recipient list can hold, so we did not open it."
+    ),
+    "sparse_sheet": (
+        "This file's sheet reaches row {rows:,} and column {column} with only {filled:,} cells filled: opening "
+        "the empty space in between would take {cells:,} cells, so we did not open it. Delete the far-away "
+        "cells in Excel, or copy your data to a new sheet, and upload it again."
+    ),
+    "too_many_cells_text": (
+        "This file has {cells:,} cells, more than the {limit:,} a recipient list can hold, "
+        "so we did not read it: split it into smaller files."
+    ),
+    "too_many_strings": (
+        "This Excel file holds over {limit:,} different texts, more than a recipient list can hold, "
+        "so we did not open it: split it into smaller files."
+    ),
 }
 
 FIELD_DESCRIPTIONS: dict[str, tuple[str, str]] = {
@@ -151,6 +174,8 @@ def file_error(key: str, **values: object) -> str:
 
 
 def human_size(size: int) -> str:
+    if size >= 10 * 1024**3:
+        return f"{size / 1024**3:,.0f} GB"
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.0f} MB"
     if size >= 1024:
@@ -211,6 +236,10 @@ def summary_sentences(problems: pd.DataFrame, channel_destination: str, repeated
     if "unique_id.repeated" in counts:
         word = "id" if repeated_id_extra == 1 else "ids"
         sentences.append(f"Remove {repeated_id_extra:,} repeated customer {word} (rows that share an id are not sent)")
+    if n := count("cell.not_text"):
+        sentences.append(
+            f"Fix the character that is not valid text in {_rows(n)} (shown as � or missing): they are not sent"
+        )
     if n := count("mobile.missing"):
         sentences.append(f"Enter the missing mobile number in {_rows(n)}")
     if n := count("mobile.excel_digits_lost"):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import math
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lib.recipients.limits import ReadLimits, TooLarge, check_archive, check_xls
 from lib.recipients.problems import Problem, file_error, human_size, message, severity_of
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # Streamlit's default upload limit
@@ -28,6 +32,8 @@ MAX_UNZIPPED_BYTES = 2 * 1024**3  # a 1M-row workbook unpacks to a few hundred M
 MAX_ZIP_RATIO = 150  # real workbooks compress 5-30x; bombs compress 1000x
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
+DEFAULT_MAX_TEXT_BYTES = 256 * 1024 * 1024  # CONSOLE_MAX_FILE_TEXT_MB: 1M rows of ~250 characters
+NOT_TEXT = ("\ufffd", "\x00")  # what a byte that is not UTF-8 became, and NUL: neither belongs in a message
 
 _MAGIC_IMAGES = (b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
 _MAGIC_OTHER_BINARY = (b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"\x7fELF", b"MZ", b"{\\rtf")
@@ -49,24 +55,37 @@ class Table:
     notes: list[Problem] = field(default_factory=list)  # file-level warnings (blank headers)
 
 
-def read_table(data: bytes, filename: str = "", *, sheet: str | int | None = None, max_rows: int = 1_000_000) -> Table:
-    """Read `data` into a Table, or raise RecipientFileError with one sentence."""
+def read_table(
+    data: bytes,
+    filename: str = "",
+    *,
+    sheet: str | int | None = None,
+    max_rows: int = 1_000_000,
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
+) -> Table:
+    """Read `data` into a Table, or raise RecipientFileError with one sentence. Nothing bigger than
+    `max_text_bytes` of text (or its share of cells) is ever built, whatever the file claims."""
     if len(data) == 0 or (not data[:SAMPLE_BYTES].strip() and not data.strip()):
         raise RecipientFileError(file_error("empty"))
     if len(data) > MAX_FILE_BYTES:
         raise RecipientFileError(file_error("too_big", size=human_size(len(data)), limit=human_size(MAX_FILE_BYTES)))
+    limits = ReadLimits(max_text_bytes)
     if data.startswith(_ZIP) or data.startswith(_OLE):
-        rows, first_row = _read_workbook(data, sheet)
+        rows, first_row = _read_workbook(data, sheet, limits)
         return _table_from_rows(rows, first_row, "workbook", max_rows)
     _refuse_binary(data)
-    return _read_text(data, max_rows)
+    return _read_text(data, max_rows, limits)
 
 
-def list_sheets(data: bytes, filename: str = "") -> list[str]:
+def list_sheets(data: bytes, filename: str = "", *, max_text_bytes: int | None = None) -> list[str]:
     """Names of the visible worksheets of a workbook, in order; [] for a CSV."""
     if not (data.startswith(_ZIP) or data.startswith(_OLE)):
         return []
-    workbook = _open_workbook(data)
+    if max_text_bytes is None:
+        from lib.settings import get_settings
+
+        max_text_bytes = get_settings().max_file_text_bytes
+    workbook = _open_workbook(data, ReadLimits(max_text_bytes))
     return [m.name for m in workbook.sheets_metadata if _is_visible_worksheet(m)]
 
 
@@ -128,40 +147,83 @@ def _decode(data: bytes, encoding: str) -> str:
     raise AssertionError("latin-1 decodes any bytes")
 
 
-def _read_text(data: bytes, max_rows: int) -> Table:
-    """Decode and parse delimited text. UTF-8 bytes go to pyarrow untouched (no Python copy of the file)."""
+def _read_text(data: bytes, max_rows: int, limits: ReadLimits) -> Table:
+    """Decode and parse delimited text. UTF-8 bytes go to pyarrow untouched (no Python copy of the file).
+
+    A file that is UTF-8 apart from a few broken bytes stays UTF-8: the broken bytes become U+FFFD and
+    their cells are reported. Only a file with no UTF-8 in it at all is read as Windows-1253/1252."""
     if data.startswith(b"\xef\xbb\xbf"):
         encoding, utf8 = "utf-8-sig", data[3:]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
-        utf8 = _decode_utf16(data, encoding)
+        utf8 = _decode_utf16(data, encoding, limits)
     elif (utf16 := _utf16_without_bom(data[:SAMPLE_BYTES])) is not None:
         encoding = utf16
-        utf8 = _decode_utf16(data, encoding)
+        utf8 = _decode_utf16(data, encoding, limits)
     else:
         encoding, utf8 = "utf-8", data
-    if b"\x00" in utf8[:SAMPLE_BYTES] or b"\x00" in utf8[-SAMPLE_BYTES:]:
-        raise RecipientFileError(file_error("not_spreadsheet"))
     sample = utf8[:SAMPLE_BYTES].decode("utf-8", errors="ignore")
     if encoding.startswith("utf-8") and _invalid_utf8(utf8):
-        if encoding == "utf-8-sig":  # a BOM says UTF-8: a few broken bytes become '�' rather than Greek
-            text = utf8.decode("utf-8", errors="replace")
-        else:
+        text = utf8.decode("utf-8", errors="replace")
+        if encoding == "utf-8" and not _mostly_utf8(utf8, text):
             encoding = _guess_single_byte(data)
+            _refuse_too_much_text(len(data) + 2 * int(np.count_nonzero(np.frombuffer(data, np.uint8) >= 0x80)), limits)
             text = _decode(data, encoding)
         sample = text[:SAMPLE_BYTES]
         utf8 = text.encode("utf-8")
+        del text
     if _looks_binary(sample):
         raise RecipientFileError(file_error("not_spreadsheet"))
+    _refuse_too_much_text(len(utf8), limits)
     sample, utf8, delimiter = _sep_line(sample, utf8)
     delimiter = delimiter or _detect_delimiter(sample)
+    _refuse_too_many_cells(utf8, delimiter, _header_width(sample, delimiter), limits)
     records = _parse_records(utf8, delimiter, sample)
     table = _table_from_columns(records, "csv", max_rows)
     table.encoding, table.delimiter = encoding, delimiter
+    if "\ufffd".encode() in utf8 or b"\x00" in utf8:
+        table.notes.extend(_cells_not_text(table))
     return table
 
 
-def _decode_utf16(data: bytes, encoding: str) -> bytes:
+def _mostly_utf8(utf8: bytes, text: str) -> bool:
+    """True when the valid multi-byte characters at least match the broken bytes: a UTF-8 file with a
+    bad byte somewhere. A Windows-1253 file is nearly all broken bytes (Greek letters rarely pair up
+    into valid UTF-8 by chance); a Western file with no UTF-8 sequence at all has none valid."""
+    broken = text.count("\ufffd")
+    ascii_bytes = int(np.count_nonzero(np.frombuffer(utf8, dtype=np.uint8) < 0x80))
+    valid_multibyte = len(text) - ascii_bytes - broken
+    return valid_multibyte > 0 and valid_multibyte >= broken
+
+
+def _cells_not_text(table: Table) -> list[Problem]:
+    """An error for every cell holding a broken byte (shown as U+FFFD) or a NUL, with its row and column."""
+    code = "cell.not_text"
+    found: list[Problem] = []
+    for header in table.headers:
+        column = table.data[header]
+        mask = column.str.contains(NOT_TEXT[0], regex=False) | column.str.contains(NOT_TEXT[1], regex=False)
+        for row in column.index[mask.to_numpy(dtype=bool)]:
+            found.append(Problem(int(row), header, code, severity_of(code), message(code)))
+    return found
+
+
+def _refuse_too_much_text(size: int, limits: ReadLimits) -> None:
+    if size > limits.text_bytes:
+        raise RecipientFileError(file_error("too_much_text", size=human_size(size), limit=human_size(limits.text_bytes)))
+
+
+def _refuse_too_many_cells(utf8: bytes, delimiter: str, width: int, limits: ReadLimits) -> None:
+    """Lines x columns, and every delimiter, bound the cells the parser will build: checked before parsing
+    (a file of 150 million empty lines, or one line of 100 million commas, is small on disk)."""
+    lines = max(utf8.count(b"\n"), utf8.count(b"\r")) + 1
+    cells = max(lines * width, utf8.count(delimiter.encode()))
+    if cells > limits.cells:
+        raise RecipientFileError(file_error("too_many_cells_text", cells=cells, limit=limits.cells))
+
+
+def _decode_utf16(data: bytes, encoding: str, limits: ReadLimits) -> bytes:
+    _refuse_too_much_text(len(data) * 3 // 2, limits)  # a UTF-16 unit becomes at most 3 bytes of UTF-8
     try:
         return data.decode(encoding).encode("utf-8")
     except UnicodeDecodeError:
@@ -275,11 +337,10 @@ def _rows_to_columns(rows: list[list[str]]) -> list[list[str]]:
 # ---------------------------------------------------------------------------- workbooks
 
 
-def _open_workbook(data: bytes):
+def _open_workbook(data: bytes, limits: ReadLimits):
     import python_calamine
 
-    if data.startswith(_ZIP):
-        _refuse_zip_bomb(data)
+    _refuse_oversized_workbook(data, limits)
     try:
         return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
@@ -288,12 +349,66 @@ def _open_workbook(data: bytes):
         raise RecipientFileError(file_error("corrupt_workbook")) from None
 
 
-def _refuse_zip_bomb(data: bytes) -> None:
+_measured: OrderedDict[tuple[str, int], bool] = OrderedDict()  # workbooks that passed, by content and limit
+_measured_lock = threading.Lock()
+
+
+def _refuse_oversized_workbook(data: bytes, limits: ReadLimits) -> None:
+    """Measure a workbook before calamine opens it; once per content and limit (the page lists the
+    sheets, then reads one: the same bytes twice)."""
+    key = (hashlib.sha256(data).hexdigest(), limits.text_bytes)
+    with _measured_lock:
+        if key in _measured:
+            return
+    if data.startswith(_ZIP):
+        _refuse_zip_bomb(data, limits)
+    else:
+        _refuse_big_xls(data, limits)
+    with _measured_lock:
+        _measured[key] = True
+        while len(_measured) > 16:
+            _measured.popitem(last=False)
+
+
+def _refuse_zip_bomb(data: bytes, limits: ReadLimits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
+            _refuse_ratio_bombs(infos)
+            check_archive(archive, limits)
+    except RecipientFileError:
+        raise
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError, NotImplementedError, RuntimeError):
         raise RecipientFileError(file_error("corrupt_workbook")) from None
+    except TooLarge as too_large:
+        raise RecipientFileError(_too_large_sentence(too_large, limits)) from None
+
+
+def _refuse_big_xls(data: bytes, limits: ReadLimits) -> None:
+    try:
+        check_xls(data, limits)
+    except TooLarge as too_large:
+        raise RecipientFileError(_too_large_sentence(too_large, limits)) from None
+
+
+def _too_large_sentence(too_large: TooLarge, limits: ReadLimits) -> str:
+    size = too_large.size
+    if too_large.what == "cells" and size is not None:
+        return file_error(
+            "too_many_cells", rows=size.rows, column=_column_letter(max(size.columns, 1) - 1),
+            cells=max(size.area, size.cells), limit=limits.cells,
+        )
+    if too_large.what == "sparse" and size is not None:
+        return file_error(
+            "sparse_sheet", rows=size.rows, column=_column_letter(max(size.columns, 1) - 1), filled=size.cells,
+            cells=size.area,
+        )
+    if too_large.what == "strings":
+        return file_error("too_many_strings", limit=limits.shared_strings)
+    return file_error("too_much_text", size=human_size(too_large.amount), limit=human_size(limits.text_bytes))
+
+
+def _refuse_ratio_bombs(infos: list[zipfile.ZipInfo]) -> None:
     if "EncryptedPackage" in {i.filename for i in infos}:
         raise RecipientFileError(file_error("encrypted"))
     total = sum(i.file_size for i in infos)
@@ -311,8 +426,8 @@ def _is_visible_worksheet(meta) -> bool:
     return str(meta.typ).endswith("WorkSheet") and str(meta.visible).endswith(".Visible")
 
 
-def _read_workbook(data: bytes, sheet: str | int | None) -> tuple[list[list], int]:
-    workbook = _open_workbook(data)
+def _read_workbook(data: bytes, sheet: str | int | None, limits: ReadLimits) -> tuple[list[list], int]:
+    workbook = _open_workbook(data, limits)
     try:
         if isinstance(sheet, str):
             if sheet not in workbook.sheet_names:

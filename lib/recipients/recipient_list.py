@@ -19,7 +19,14 @@ import pandas as pd
 import pyarrow as pa
 
 from lib.recipients import emails, mobiles
-from lib.recipients.mapping import ColumnMapping, Field, detect_mapping, tags_missing
+from lib.recipients.mapping import (
+    ColumnMapping,
+    Field,
+    MappingOptionError,
+    apply_map_options,
+    detect_mapping,
+    tags_missing,
+)
 from lib.recipients.problems import (
     FIELD_DESCRIPTIONS,
     PROBLEM_COLUMNS,
@@ -32,7 +39,7 @@ from lib.recipients.problems import (
     severity_of,
     summary_sentences,
 )
-from lib.recipients.reading import Table, read_table
+from lib.recipients.reading import RecipientFileError, Table, read_table
 from lib.settings import Settings, get_settings
 from lib.templates import Channel, Template, template_tags
 
@@ -123,7 +130,7 @@ def load_recipient_list(
     settings = settings or get_settings()
     channel = Channel(channel)
     content_hash = hashlib.sha256(data).hexdigest()
-    table_key = (content_hash, sheet, settings.max_rows)
+    table_key = (content_hash, sheet, settings.max_rows, settings.max_file_text_bytes)
     key = (*table_key, channel, tuple(template_tags), settings.region, tuple(settings.allowed_countries), mapping)
     with _lock:
         if key in _results:
@@ -131,7 +138,9 @@ def load_recipient_list(
             return _results[key]
         table = _tables.get(table_key)
     if table is None:
-        table = read_table(data, filename, sheet=sheet, max_rows=settings.max_rows)
+        table = read_table(
+            data, filename, sheet=sheet, max_rows=settings.max_rows, max_text_bytes=settings.max_file_text_bytes
+        )
         release_unused_memory()
         _remember(_tables, table_key, table)
     result = build_recipient_list(table, channel=channel, template_tags=template_tags, settings=settings, mapping=mapping)
@@ -146,13 +155,34 @@ def release_unused_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def load_for_template(path: Path, template: Template, settings: Settings, sheet: str | None = None) -> RecipientList:
+def load_for_template(
+    path: Path, template: Template, settings: Settings, sheet: str | None = None, map_options: Sequence[str] = ()
+) -> RecipientList:
     """The recipient list in the file at `path`, checked for `template`'s channel and tags (the
-    command line's way in; the page passes the uploaded bytes to load_recipient_list)."""
-    return load_recipient_list(
+    command line's way in; the page passes the uploaded bytes to load_recipient_list).
+    `map_options` are the command line's `--map NAME=COLUMN`, applied over the detected mapping."""
+    return load_with_map_options(
         path.read_bytes(), path.name, channel=template.channel, template_tags=template_tags(template),
-        settings=settings, sheet=sheet,
+        settings=settings, sheet=sheet, map_options=map_options,
     )
+
+
+def load_with_map_options(
+    data: bytes, filename: str, *, channel: Channel, template_tags: Sequence[str], settings: Settings,
+    sheet: str | None, map_options: Sequence[str],
+) -> RecipientList:
+    """Read with the detected mapping, then again with `--map` options applied over it.
+    A bad option raises RecipientFileError (one sentence naming it)."""
+    result = load_recipient_list(data, filename, channel=channel, template_tags=template_tags, settings=settings,
+                                 sheet=sheet)
+    if not map_options:
+        return result
+    try:
+        mapping = apply_map_options(result.mapping, map_options, result.headers, template_tags)
+    except MappingOptionError as exc:
+        raise RecipientFileError(str(exc)) from None
+    return load_recipient_list(data, filename, channel=channel, template_tags=template_tags, settings=settings,
+                               sheet=sheet, mapping=mapping)
 
 
 def _remember(cache: OrderedDict, key: tuple, value: object) -> None:
@@ -255,9 +285,14 @@ class _Validation:
     # -- checks
 
     def _file_notes(self) -> None:
+        """The reader's notes: file-level warnings, and errors on cells it could not read as text."""
         for note in self.table.notes:
             part = problem_frame([note.row], note.column, note.code, [note.message])
             self.parts.append(part)
+        rows = [note.row for note in self.table.notes if note.severity is Severity.ERROR and note.row > HEADER_ROW]
+        if rows:
+            positions = self.index.get_indexer(rows)
+            self.errors[positions[positions >= 0]] = True
 
     def _require_column(self, target: Field) -> None:
         what, examples = FIELD_DESCRIPTIONS[target.value]

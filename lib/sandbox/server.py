@@ -13,13 +13,14 @@ import base64
 import binascii
 import json
 import logging
+import re
 import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,10 @@ from lib.templates import SHIPPED_CATALOG, CatalogError, Template, load_catalog
 log = logging.getLogger(__name__)
 
 KNOBS = ("response_delay_seconds", "step_seconds", "error_template_ids")
+MAX_ID = 2**63 - 1  # ids are 64-bit on the platform (and in SQLite)
+SCHEDULE_HORIZON = timedelta(days=366)  # the sandbox refuses schedules further ahead than this
+EARLIEST_SCHEDULE = datetime(2000, 1, 1, tzinfo=UTC)  # a past date sends now (the contract's sample is 2016)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ def _language(request: Request) -> int:
 
 def _error_response(request: Request, error: ApiError) -> JSONResponse:
     text = MESSAGES[error.key][_language(request)].format(**error.params)
+    # The client's own text is echoed back: a lone surrogate in it must not make the answer unencodable.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     headers = {"WWW-Authenticate": 'Basic realm="sandbox"'} if error.status == 401 else None
     return JSONResponse({"error": text, "errorCode": ERROR_CODES[error.key]}, error.status, headers=headers)
 
@@ -206,7 +213,7 @@ class Sandbox:
             body = json.loads(raw.decode("utf-8-sig"))
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "parse") from None
-        if not isinstance(body, dict):
+        if not isinstance(body, dict) or (_SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(body)):
             raise ApiError(400, "parse")
         template_id = _template_id(body)
         if "recipients" not in body or body["recipients"] is None:
@@ -248,20 +255,28 @@ class Sandbox:
     async def get_dispatch(self, request: Request) -> JSONResponse:
         raw = request.path_params["dispatch_id"]
         try:
-            dispatch_id = int(raw)
+            dispatch_id = int(raw) if raw.strip().isdecimal() else int("not a number")
         except ValueError:
             raise ApiError(400, "invalid", field="DispatchId", value=raw) from None
+        if dispatch_id > MAX_ID:
+            raise ApiError(404, "dispatch", id=dispatch_id)
         dispatch = await run_in_threadpool(self.store.get, dispatch_id, time.time())
         if dispatch is None:
             raise ApiError(404, "dispatch", id=dispatch_id)
         return JSONResponse(dispatch)
 
     def _schedule_date(self, raw: Any) -> datetime | None:
+        """The schedule, or 400 for anything that is not a date between 2000 and a year from now (a
+        year-9999 date would overflow every later computation of when the dispatch moves)."""
         if raw is None or raw == "":
             return None
         try:
-            return parse_platform_datetime(raw, self.tz) if isinstance(raw, str) else _bad_schedule(raw)
-        except ValueError:
+            when = parse_platform_datetime(raw, self.tz) if isinstance(raw, str) else _bad_schedule(raw)
+            now = datetime.now(self.tz)
+            if when is None or when - now > SCHEDULE_HORIZON or when < EARLIEST_SCHEDULE:
+                raise ValueError(raw)
+            return when
+        except (ValueError, OverflowError):
             raise ApiError(400, "invalid", field="scheduleDate", value=raw) from None
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -276,9 +291,25 @@ def _template_id(body: dict[str, Any]) -> int:
     raw = body.get("templateId")
     if raw is None:
         raise ApiError(400, "required", field="templateId")
-    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdecimal():
         raise ApiError(400, "invalid", field="templateId", value=raw)
-    return int(raw)
+    try:
+        template_id = int(raw)
+    except ValueError:  # more digits than Python converts
+        raise ApiError(400, "invalid", field="templateId", value=str(raw)[:40]) from None
+    if template_id > MAX_ID:
+        raise ApiError(400, "invalid", field="templateId", value=str(raw)[:40])
+    return template_id
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True if any string in the parsed body (keys too) holds half of a UTF-16 pair: it is not text, and
+    storing or answering with it would fail later. Only looked for when the raw body has such an escape."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _recipients(raw: list[Any]) -> list[dict[str, Any]]:

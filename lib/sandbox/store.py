@@ -10,6 +10,7 @@ fully queued, appends its rendered messages to outbox.jsonl. A SQLite write tran
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -20,10 +21,13 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from lib.personalization.tags import parse_template
+from lib.sandbox.rendering import fill_tags
+
+log = logging.getLogger(__name__)
 
 FIRST_DISPATCH_ID = 180000
 DRAFT, PENDING, QUEUED, ERROR = 1, 2, 3, 7
+GAVE_UP = 2  # `fails` of a dispatch the outbox writer could not deliver (1: the error template knob)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dispatches (
@@ -77,13 +81,6 @@ class Timeline:
         # Queuing takes a moment, so a poller can see "started but not finished".
         finished_at = queued_at + min(step / 4, 0.001 * recipients)
         return cls(created_at, pending_at, queued_at, finished_at)
-
-
-class MissingTag(dict):
-    """A payload where a missing tag renders as the literal {{tag}}, as a careless sender would see it."""
-
-    def __missing__(self, key: str) -> str:
-        return "{{" + key + "}}"
 
 
 class DispatchStore:
@@ -189,27 +186,41 @@ class DispatchStore:
         with self._lock:
             pending = self._db.execute(f"SELECT id FROM dispatches WHERE {where}", params).fetchall()
         for (dispatch_id,) in pending:
-            with self._write() as db:
-                row = db.execute(
-                    "SELECT template_id, channel, subject, body, created_at, schedule_at, step_seconds, fails,"
-                    " total_recipients, status, flushed FROM dispatches WHERE id = ?",
-                    (dispatch_id,),
-                ).fetchone()
-                template_id, channel, subject, body, created, schedule, step, fails, total, old, flushed = row
-                if flushed:
-                    continue  # another thread or process got here first
-                timeline = Timeline.of(created, schedule, step, total)
-                status, changed_at = _status_at(timeline, bool(fails), now)
-                done = now >= timeline.finished_at or status == ERROR
-                if status != old:
-                    db.execute(
-                        "UPDATE dispatches SET status = ?, modified_at = ? WHERE id = ?",
-                        (status, changed_at, dispatch_id),
-                    )
-                if done:
-                    if status == QUEUED:
-                        self._append_outbox(db, dispatch_id, template_id, channel, subject, body, timeline.queued_at)
-                    db.execute("UPDATE dispatches SET flushed = 1 WHERE id = ?", (dispatch_id,))
+            try:
+                self._advance_one(dispatch_id, now)
+            except Exception:  # one dispatch the writer cannot handle must not stop every later one
+                log.exception("Sandbox dispatch %s cannot be delivered; it ends in Error", dispatch_id)
+                self._give_up(dispatch_id, now)
+
+    def _give_up(self, dispatch_id: int, now: float) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE dispatches SET status = ?, modified_at = ?, flushed = 1, fails = ? WHERE id = ?",
+                (ERROR, now, GAVE_UP, dispatch_id),
+            )
+
+    def _advance_one(self, dispatch_id: int, now: float) -> None:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT template_id, channel, subject, body, created_at, schedule_at, step_seconds, fails,"
+                " total_recipients, status, flushed FROM dispatches WHERE id = ?",
+                (dispatch_id,),
+            ).fetchone()
+            template_id, channel, subject, body, created, schedule, step, fails, total, old, flushed = row
+            if flushed:
+                return  # another thread or process got here first
+            timeline = Timeline.of(created, schedule, step, total)
+            status, changed_at = _status_at(timeline, bool(fails), now)
+            done = now >= timeline.finished_at or status == ERROR
+            if status != old:
+                db.execute(
+                    "UPDATE dispatches SET status = ?, modified_at = ? WHERE id = ?",
+                    (status, changed_at, dispatch_id),
+                )
+            if done:
+                if status == QUEUED:
+                    self._append_outbox(db, dispatch_id, template_id, channel, subject, body, timeline.queued_at)
+                db.execute("UPDATE dispatches SET flushed = 1 WHERE id = ?", (dispatch_id,))
 
     def _append_outbox(
         self,
@@ -224,11 +235,10 @@ class DispatchStore:
         rows = db.execute(
             "SELECT unique_id, address, payload FROM recipients WHERE dispatch_id = ? ORDER BY seq", (dispatch_id,)
         ).fetchall()
-        body_template, subject_template = parse_template(body), parse_template(subject)
         queued_text = datetime.fromtimestamp(queued_at, self.tz).isoformat(timespec="milliseconds")
         lines = []
         for unique_id, address, payload_json in rows:
-            payload = MissingTag(json.loads(payload_json))
+            payload = json.loads(payload_json)
             message: dict[str, Any] = {
                 "dispatchId": dispatch_id,
                 "templateId": template_id,
@@ -237,8 +247,8 @@ class DispatchStore:
                 "to": address,
             }
             if channel == "email":
-                message["subject"] = subject_template.render(payload)
-            message["text"] = body_template.render(payload, escape_html=channel == "email")
+                message["subject"] = fill_tags(subject, payload)
+            message["text"] = fill_tags(body, payload, escape_html=channel == "email")
             message["queuedAt"] = queued_text
             lines.append(json.dumps(message, ensure_ascii=False) + "\n")
         # Written inside the SQLite write transaction: the flushed flag commits only after the lines are on disk.
@@ -253,7 +263,10 @@ class DispatchStore:
         """The platform's style: local time without offset, milliseconds with trailing zeros cut."""
         if seconds is None:
             return None
-        moment = datetime.fromtimestamp(seconds, self.tz).replace(tzinfo=None)
+        try:
+            moment = datetime.fromtimestamp(seconds, self.tz).replace(tzinfo=None)
+        except (OverflowError, OSError, ValueError):  # the server refuses such dates; old data may hold one
+            return None
         text = moment.isoformat(timespec="milliseconds").rstrip("0").rstrip(".")
         return text
 
@@ -277,11 +290,7 @@ class DispatchStore:
             "hasFinishedQueuing": finished,
             "totalRecipients": row["total_recipients"],
             "sendStatusId": status,
-            "errorMessage": (
-                f"Template {row['template_id']} is set to fail in this sandbox (error template knob)"
-                if status == ERROR
-                else None
-            ),
+            "errorMessage": _error_message(row) if status == ERROR else None,
             "lastUpdate": self._local(row["modified_at"]) if status != DRAFT else None,
             "queueAt": self._local(send_at),
             "sendAt": self._local(send_at),
@@ -291,6 +300,12 @@ class DispatchStore:
             "creationDate": self._local(row["created_at"]),
             "modifiedDate": self._local(row["modified_at"]),
         }
+
+
+def _error_message(row: dict[str, Any]) -> str:
+    if row["fails"] == GAVE_UP:
+        return "The sandbox could not deliver this dispatch (see the sandbox's log)"
+    return f"Template {row['template_id']} is set to fail in this sandbox (error template knob)"
 
 
 def _status_at(timeline: Timeline, fails: bool, now: float) -> tuple[int, float]:

@@ -1,4 +1,5 @@
-"""`python -m lib send FILE --template ID [--schedule ISO] [--default tag=value]... [--yes] [--resend-of SEND_ID]`
+"""`python -m lib send FILE --template ID [--schedule ISO] [--default tag=value]... [--map NAME=COLUMN]...
+[--gsm-safe-greek] [--yes] [--resend-of SEND_ID]`
 
 The same engine as the Compose page: reads and validates the file, builds the manifest (defaults
 applied as the preview applies them), prints the confirmation summary, asks (or takes --yes),
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from lib.cli_options import add_gsm_safe_greek_option, add_map_option
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import ChunkProgress, DuplicateSend, SendError, SendOutcome
 from lib.sending.manifest import ManifestError, SendManifest
@@ -31,6 +33,14 @@ from lib.templates import CatalogError, Channel, Template
 
 EXIT_OK, EXIT_PLATFORM, EXIT_USAGE, EXIT_INVALID, EXIT_DUPLICATE, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5
 SHOWN_INVALIDS = 20
+EXIT_CODES_HELP = """exit codes:
+  0  sent to every row that can be sent (rows with errors are listed and left out)
+  1  not (completely) sent: a platform error, a refused part, or cancelled
+  2  the file cannot be read, or the arguments are wrong
+  3  nothing can be sent: a template tag has no column (and no --default), or no row is valid
+  4  refused: this list was already sent with this template (see --resend-of)
+  5  some recipients may or may not have received it (never resent automatically)
+"""
 
 
 class _Stop(Exception):
@@ -45,12 +55,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m lib send", description="Send a campaign from a recipient file.")
+    p = _Parser(
+        prog="python -m lib send", description="Send a campaign from a recipient file.", epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("file", nargs="?", help="CSV or Excel file of recipients")
     p.add_argument("--template", type=int, help="template id (the platform's templateId)")
     p.add_argument("--schedule", help="send at this time, ISO like 2026-12-01T10:00 (console time zone if no offset)")
     p.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help="value for empty cells of a tag")
-    p.add_argument("--gsm-safe-greek", action="store_true", help="write Greek values in GSM-7 capitals (cheaper SMS)")
+    add_map_option(p)
+    add_gsm_safe_greek_option(p)
     p.add_argument("--sheet", help="sheet of an Excel file (default: the first visible one)")
     p.add_argument("--yes", action="store_true", help="send without asking")
     p.add_argument("--resend-of", type=int, metavar="SEND_ID", help="send again a list already sent as SEND_ID")
@@ -179,7 +193,7 @@ def _manifest(args, settings: Settings, template: Template, schedule_at, default
     if not path.is_file():
         raise _Stop(f"There is no file {args.file}", EXIT_USAGE)
     try:
-        recipients = load_for_template(path, template, settings, args.sheet)
+        recipients = load_for_template(path, template, settings, args.sheet, args.map)
     except (RecipientFileError, OSError) as exc:
         raise _Stop(f"{path.name}: {exc}", EXIT_USAGE) from None
     unfilled = [t for t in recipients.mapping.missing_tags if not defaults.get(t)]

@@ -1,0 +1,166 @@
+"""Bring a history database to the current schema, under a lock, with Alembic.
+
+One path for `python -m lib migrate`, the worker's start and `open_store`:
+- an empty database gets `metadata.create_all` and is stamped at the newest revision;
+- a database at a hand-written `schema_version` (1, 2 or 3, before Alembic) is stamped as revision
+  0001 and upgraded: revisions 0002-0004 (the old versions 2 and 3, and the team tables) add only
+  what is missing, so each old version ends up the same;
+- a database Alembic knows is upgraded to the newest revision;
+- anything else (tables that are not ours, a revision newer than this code) is refused in one sentence.
+
+Two processes starting at once cannot race: the whole check-and-change runs in one transaction that
+first takes a lock (PostgreSQL: `pg_advisory_xact_lock`; SQLite: `BEGIN IMMEDIATE`, the write lock).
+DDL is transactional on both engines, so a failed migration leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from lib.history import schema as s
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BASELINE_REVISION = "0001"  # the schema of hand-written schema_version 1
+HAND_WRITTEN_VERSIONS = (1, 2, 3)  # schema_version values before Alembic; all upgrade from 0001
+MIGRATION_LOCK_KEY = 0x43434D4947  # any constant 64-bit number: "CCMIG"; advisory locks are per database
+
+
+class MigrationRefused(RuntimeError):
+    """The database cannot be brought to this version's schema; str() is a sentence for the user."""
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    before: str | None  # the revision found (None: an empty database; "schema_version 1" before Alembic)
+    after: str  # the revision now
+    action: str  # "created", "upgraded", "already current"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration, built here so no alembic.ini is needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def migrate(engine: Engine) -> MigrationReport:
+    """Create or upgrade the schema in one locked transaction. Raises MigrationRefused."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # a table rebuild drops and renames tables that others reference
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            conn = conn.execution_options(history_write=True)  # BEGIN IMMEDIATE on SQLite
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                report = _migrate_locked(conn)
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise MigrationRefused("The migration would leave rows pointing at nothing; nothing was changed")
+            return report
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate_locked(conn: Connection) -> MigrationReport:
+    config = alembic_config(conn)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    tables = set(inspect(conn).get_table_names()) - {"sqlite_sequence"}
+    if "alembic_version" in tables:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return MigrationReport(current, head, "already current")
+        if current not in _known_revisions(config):
+            raise MigrationRefused(
+                f"The history database was written by a newer version of the console (revision {current}); "
+                "update the console before using it"
+            )
+        command.upgrade(config, "head")
+        return MigrationReport(current, head, "upgraded")
+    if "schema_version" in tables:
+        versions = conn.execute(text("SELECT version FROM schema_version")).scalars().all()
+        if len(versions) != 1 or versions[0] not in HAND_WRITTEN_VERSIONS:
+            raise MigrationRefused(
+                f"The history database has schema version {versions}, which this console does not know; "
+                "update the console before using it"
+            )
+        command.stamp(config, BASELINE_REVISION)
+        command.upgrade(config, "head")
+        return MigrationReport(f"schema_version {versions[0]}", head, "upgraded")
+    if tables:
+        raise MigrationRefused(
+            f"The database already has tables that are not the console's history ({', '.join(sorted(tables)[:3])}…); "
+            "point DATABASE_URL at an empty database or the console's own"
+        )
+    s.metadata.create_all(conn)
+    command.stamp(config, "head")
+    return MigrationReport(None, head, "created")
+
+
+def _known_revisions(config: Config) -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+
+
+def new_revision(message: str) -> Path:
+    """Write the next revision (NNNN_message.py) with Alembic's autogenerate: the difference between a
+    scratch SQLite database upgraded to the newest revision and lib/history/schema.py. Read and edit
+    it before committing (autogenerate misses renames, data moves and server defaults)."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = create_engine(f"sqlite:///{scratch}/scratch.db")
+        with engine.connect() as conn, conn.begin():
+            config = alembic_config(conn)
+            command.upgrade(config, "head")
+            script = command.revision(
+                config, message=message, autogenerate=True, rev_id=f"{int(head_revision()) + 1:04d}"
+            )
+        engine.dispose()
+    return Path(script.path)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m lib migrate`: create or upgrade the configured database and say which and where."""
+    import argparse
+
+    from lib.history.store import StoreError, describe_database, open_store
+    from lib.settings import SettingsError, load_settings
+
+    parser = argparse.ArgumentParser(
+        prog="python -m lib migrate", description="Create or upgrade the history database (safe to run twice)."
+    )
+    parser.add_argument(
+        "--new-revision", metavar="MESSAGE", help="for developers: write the next migration from schema.py's changes"
+    )
+    args = parser.parse_args(argv)
+    if args.new_revision:
+        print(f"Wrote {new_revision(args.new_revision)}: read it, fix what autogenerate cannot know, then test")
+        return 0
+    try:
+        settings = load_settings()
+        store = open_store(settings.database_url, shared=False, busy_timeout=settings.db_busy_timeout)
+    except (SettingsError, StoreError) as exc:
+        print(f"migrate: {exc}", file=sys.stderr)
+        return 2
+    report = store.last_migration
+    store.engine.dispose()
+    before = "an empty database" if report.before is None else f"revision {report.before}"
+    print(f"History database: {describe_database(settings.database_url)}")
+    print(f"Schema: revision {report.after} ({report.action}; found {before})")
+    return 0
