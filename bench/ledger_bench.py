@@ -64,7 +64,7 @@ def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
         for n, (template_id, days) in enumerate(PAST[:SENDS], start=1):
             at = now - timedelta(days=days)
             conn.execute(insert(s.sends).values(
-                id=n, manifest_hash=f"h{n}", claim=f"h{n}", template_id=template_id, template_name="t", channel="sms",
+                id=n, manifest_hash=f"h{n}", claim=f"h{n}", platform="sandbox", template_id=template_id, template_name="t", channel="sms",
                 created_at=at, created_by="bench", platform_url="x", is_sandbox=True, is_test=False,
                 total_recipients=per_send, excluded_recipients=0, batch_size=1000))
             chunk_count = -(-per_send // 1000)
