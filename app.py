@@ -28,6 +28,7 @@ PAGES = [
     (Action.COMPOSE, st.Page("pages/compose.py", title="Compose", icon=":material/edit_square:")),
     (Action.VIEW_DISPATCHES, st.Page("pages/dispatches.py", title="Dispatches", icon=":material/monitoring:")),
     (Action.MANAGE_TEMPLATES, st.Page("pages/templates.py", title="Templates", icon=":material/description:")),
+    (Action.MANAGE_OPTOUTS, st.Page("pages/do_not_contact.py", title="Do not contact", icon=":material/block:")),
     (Action.MANAGE_TEAM, st.Page("pages/team.py", title="Team", icon=":material/group:")),
     (Action.VIEW_AUDIT, st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:")),
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from lib import team
-from lib.campaign import CampaignPreview, preview_campaign
+from lib.campaign import CampaignPreview, check_rules, preview_campaign
 from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
 from lib.history.store import StoreError
 from lib.recipients import RecipientList
@@ -248,12 +248,42 @@ def remember(name: str, key: tuple, build):
 
 def campaign_key(recipients: RecipientList, template, choices) -> tuple:
     return (recipients.content_hash, recipients.mapping.key(), recipients.channel, template,
-            tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate)
+            tuple(sorted(choices.defaults.items())), choices.gsm_greek, choices.keep_first_duplicate,
+            choices.include_already_received)
 
 
-def cached_campaign(template, recipients: RecipientList, choices, price) -> CampaignPreview:
-    key = (*campaign_key(recipients, template, choices), price)
-    return remember("campaign", key, lambda: preview_campaign(template, recipients, choices, price))
+def _ledger_state(base: tuple, ledger) -> tuple | None:
+    """What the ledger looks like for this list: fresh, unless this session already sent it (then
+    the state before its own send, so its recipients do not turn into "already received" and hide
+    the send's result)."""
+    frozen = st.session_state.get("_ledger_frozen")
+    if frozen is not None and frozen[0] == base:
+        state = frozen[1]
+    else:
+        state = ledger.state_token() if ledger is not None else None
+    st.session_state["_ledger_state_used"] = (base, state)
+    return state
+
+
+def cached_rules(template, recipients: RecipientList, keep_first: bool, ledger):
+    """(keys, the rules' verdict) for the valid rows, checked again whenever a send is recorded or the
+    do-not-contact list changes (a cheap query), not on every rerun. None without a ledger."""
+    if ledger is None:
+        return None
+    base = (recipients.content_hash, recipients.mapping.key(), recipients.channel, template)
+    state = _ledger_state(base, ledger)
+    return remember("rules", (*base, keep_first, state), lambda: check_rules(template, recipients, keep_first, ledger))
+
+
+def cached_campaign(template, recipients: RecipientList, choices, price, ledger=None, checked=None) -> CampaignPreview:
+    key = (*campaign_key(recipients, template, choices), price, id(checked) if checked is not None else None)
+    return remember("campaign", key, lambda: preview_campaign(template, recipients, choices, price, ledger,
+                                                              checked=checked))
+
+
+def freeze_campaign() -> None:
+    """Called when this session starts a send (see _ledger_state)."""
+    st.session_state["_ledger_frozen"] = st.session_state.get("_ledger_state_used")
 
 
 def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> SendManifest:

@@ -17,6 +17,7 @@ BENCHES = [
     ("dispatches_bench.py", [], ["--sends", "1000", "--snapshots", "10000", "--pending", "50"]),
     ("compose_bench.py", [], ["--rows", "20000"]),
     ("bench_sandbox.py", [], []),
+    ("ledger_bench.py", [], ["--rows", "50000", "--ledger", "250000", "--optouts", "5000", "--sample", "1000"]),
     ("hostile_files_bench.py", [], ["--rows", "20000"]),
     ("worker_bench.py", [], ["--quick"]),
 ]

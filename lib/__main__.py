@@ -11,6 +11,7 @@ COMMANDS = {
     "preview": ("lib.personalization.cli", "preview personalised messages"),
     "send": ("lib.sending.cli", "send a campaign from a file"),
     "refresh": ("lib.history.cli", "refresh the status of dispatches"),
+    "optout": ("lib.ledger.cli", "manage the do not contact list"),
     "templates": ("lib.templates_cli", "list, show, import or export the template catalog"),
     "team": ("lib.team.cli", "who may use the console: team add|remove|role|list"),
     "audit": ("lib.team.audit_cli", "read the audit trail"),

@@ -8,14 +8,18 @@ SMS figures, and the frozen manifest built from exactly those values.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 import pandas as pd
 
+from lib.ledger import Ledger, LedgerCheck, is_marketing_kind, template_kind, wording
+from lib.ledger.rules import Rule, empty_left_out, rule_result
 from lib.personalization import preview
 from lib.recipients import RecipientList, emails, mobiles
+from lib.rules import consent
 from lib.sending.manifest import ManifestRecipient, SendManifest, build_manifest, make_manifest
 from lib.templates import Channel, Template
 
@@ -27,6 +31,7 @@ class CampaignChoices:
     defaults: dict[str, str] = field(default_factory=dict)
     gsm_greek: bool = False
     keep_first_duplicate: bool = False
+    include_already_received: bool = False  # the marketer's decision to send again to those people
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,49 @@ class CampaignPreview:
     candidates: pd.DataFrame  # valid rows after the duplicate choice: uniqueId, address…, one column per tag
     values: pd.DataFrame  # the candidates' tag values as written (index = spreadsheet row)
     metrics: preview.ListMetrics
+    rules: LedgerCheck | None = None  # the ledger's verdict on the valid rows (None: no ledger)
+    people: pd.DataFrame | None = None  # the valid rows' ledger keys (index = spreadsheet row)
+    tz: tzinfo = UTC
+
+    @property
+    def rules_left_out(self) -> pd.DataFrame:
+        """Rows the rules leave out, after the marketer's choice (index = spreadsheet row)."""
+        if self.rules is None:
+            return empty_left_out()
+        return self.rules.applied(self.choices.include_already_received)
+
+    @property
+    def left_out_counts(self) -> dict[str, int]:
+        """Rule code -> people left out: the one set of numbers every screen and command shows."""
+        return {} if self.rules is None else self.rules.counts(self.choices.include_already_received)
+
+    @property
+    def already_received_count(self) -> int:
+        """People who already received it (left out unless the marketer includes them)."""
+        return 0 if self.rules is None else self.rules.already_received
+
+    def left_out_summary(self) -> list[str]:
+        """'27 left out: already received', '3 opted out'…"""
+        return wording.summary(self.left_out_counts)
+
+    @property
+    def consent_notice(self) -> str | None:
+        """For a marketing template whose file has no consent column: the one sentence saying so."""
+        notice = consent.not_checked_notice(self.template, consent.reading_of(self.recipients))
+        return None if notice is None else notice.message
+
+    def rule_reasons(self) -> pd.Series:
+        """row -> the sentence saying why the rules leave it out."""
+        cap_days = self.rules.cap_days if self.rules is not None else None
+        return wording.reasons(self.rules_left_out, self.tz, cap_days)
+
+    def stage_for_send(self, ledger: Ledger, manifest: SendManifest) -> None:
+        """Hand the ledger what this check decided, to be recorded with the send of `manifest`."""
+        if self.people is None:
+            return
+        include = self.already_received_count if self.choices.include_already_received else None
+        ledger.stage(manifest.hash, self.rules_left_out, self.people, include_already_received=include or None,
+                     marketing=is_marketing_kind(template_kind(self.template)))
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -59,7 +107,10 @@ class CampaignPreview:
         invalid = frame.index[~frame["valid"].to_numpy(dtype=bool)]
         parts = [pd.DataFrame({"row": invalid, "reason": by_row.reindex(invalid).fillna("Not valid").to_numpy()})]
         valid = frame.index[frame["valid"].to_numpy(dtype=bool)]
-        dropped = valid.difference(self.candidates.index)
+        ruled = self.rules_left_out.index
+        if len(ruled):
+            parts.append(pd.DataFrame({"row": ruled, "reason": self.rule_reasons().reindex(ruled).to_numpy()}))
+        dropped = valid.difference(self.candidates.index).difference(ruled)
         if len(dropped):
             parts.append(pd.DataFrame({"row": dropped, "reason": "Same destination as an earlier row: sent once"}))
         missing = self.metrics.rows["error"].astype(str)
@@ -99,17 +150,58 @@ def destination_column(channel: Channel) -> str:
 
 
 def preview_campaign(
-    template: Template, recipients: RecipientList, choices: CampaignChoices, price_per_part: Decimal
+    template: Template,
+    recipients: RecipientList,
+    choices: CampaignChoices,
+    price_per_part: Decimal,
+    ledger: Ledger | None = None,
+    *,
+    now: datetime | None = None,
+    extra_rules: Sequence[pd.DataFrame] = (),
+    checked: tuple[pd.DataFrame, LedgerCheck] | None = None,
 ) -> CampaignPreview:
+    """The campaign as it will go out. With a `ledger`, the rules run once here (do not contact,
+    frequency cap, already received, plus `extra_rules` computed elsewhere, like consent) and the
+    rows they leave out are not candidates; every count shown anywhere comes from this one result.
+    `checked`: check_rules' result when the caller already has it (the page shows it a step earlier)."""
     tags = preview.template_tags(template)
     valid = recipients.valid_frame(keep_first_duplicate_destination=choices.keep_first_duplicate)
+    rules = people = None
+    if ledger is not None:
+        people, rules = checked if checked is not None else check_rules(
+            template, recipients, choices.keep_first_duplicate, ledger, now=now, extra_rules=extra_rules)
+        valid = valid.drop(index=rules.applied(choices.include_already_received).index)
     values = preview.tag_values(valid, tags, recipients.payload_columns)
     keep = ["uniqueId", destination_column(template.channel), "cardNumber"]
     candidates = valid[[c for c in keep if c in valid.columns]].copy()
     for tag in values.columns:  # build_manifest reads a tag from `payload.<tag>` first
         candidates[f"payload.{tag}"] = values[tag]
     metrics = preview.list_metrics(template, values, choices.defaults, choices.gsm_greek, price_per_part)
-    return CampaignPreview(template, recipients, choices, candidates, values, metrics)
+    tz = ledger.settings.tz if ledger is not None else UTC
+    return CampaignPreview(template, recipients, choices, candidates, values, metrics, rules, people, tz)
+
+
+def check_rules(
+    template: Template, recipients: RecipientList, keep_first_duplicate: bool, ledger: Ledger, *,
+    now: datetime | None = None, extra_rules: Sequence[pd.DataFrame] = (),
+) -> tuple[pd.DataFrame, LedgerCheck]:
+    """(the valid rows' ledger keys, the rules' verdict on them), before the marketer's override."""
+    valid = recipients.valid_frame(keep_first_duplicate_destination=keep_first_duplicate)
+    people = ledger.people(valid, template.channel, destination_column(template.channel))
+    marketing = is_marketing_kind(template_kind(template))
+    refused = consent.left_out_without_consent(consent.reading_of(recipients), template).intersection(valid.index)
+    if len(refused):  # the consent column (lib.rules.consent) as one more rule, in the same result
+        extra_rules = [*extra_rules, rule_result(refused.to_numpy(), Rule.NO_CONSENT)]
+    return people, ledger.check(people, ledger.context(template.id, template.channel, marketing, now), extra_rules)
+
+
+def rule_problems(check: LedgerCheck, include_already_received: bool, tz: tzinfo) -> pd.DataFrame:
+    """The rules' rows in the problems table's shape (row, column, code, severity, message)."""
+    left_out = check.applied(include_already_received)
+    return pd.DataFrame({
+        "row": left_out.index.to_numpy(dtype="int64"), "column": "", "code": left_out["rule"].astype(str).to_numpy(),
+        "severity": "left out", "message": wording.reasons(left_out, tz, check.cap_days).to_numpy(),
+    })
 
 
 def own_address(channel: Channel, raw: str, region: str, allowed: tuple[str, ...]) -> str:

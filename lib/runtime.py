@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lib.history.store import SANDBOX_PLATFORM, HistoryStore, open_store, platform_key, utcnow
+from lib.ledger import Ledger, template_kind
+from lib.ledger.gate import LedgerGate
 from lib.messaging.client import MessagingClient
 from lib.sandbox.embedded import (
     publish_address,
@@ -31,6 +33,7 @@ class ConsoleRuntime:
     store: HistoryStore
     client: MessagingClient = field(repr=False)
     sandbox: RunningSandbox | None = field(default=None, repr=False)  # only when started by this process
+    ledger: Ledger | None = field(default=None, repr=False)
 
     @property
     def is_sandbox(self) -> bool:
@@ -53,8 +56,11 @@ class ConsoleRuntime:
             self.sandbox.stop()
 
     def engine(self, **options) -> SendEngine:
-        """The send engine on this runtime; `options` are SendEngine's (gate, lease, …); None means default."""
+        """The send engine on this runtime; `options` are SendEngine's (gate, lease, …); None means default.
+        Its gate is the ledger's: the rules run again right before each chunk's POST."""
         s = self.settings
+        if options.get("gate") is None and self.ledger is not None:
+            options["gate"] = LedgerGate(self.ledger)
         return SendEngine(
             self.store, self.client, batch_size=s.batch_size, platform_url=self.platform_url,
             is_sandbox=self.is_sandbox, operator=s.operator, timezone=s.tz,
@@ -120,4 +126,17 @@ def start_runtime(settings: Settings, *, platform_url: str | None = None) -> Con
     client = MessagingClient.from_settings(settings, base_url=platform_url)
     # Recipients' personal data older than the retention period is purged at every start.
     store.purge_personal_data(utcnow(), settings.retention_days)
-    return ConsoleRuntime(settings, platform_url, store, client, sandbox)
+    runtime = ConsoleRuntime(settings, platform_url, store, client, sandbox)
+    runtime.ledger = open_ledger(store, settings, runtime.templates)
+    return runtime
+
+
+def open_ledger(store: HistoryStore, settings: Settings, templates=None) -> Ledger:
+    """The ledger for this store, recording every send from now on. `templates()` gives the
+    catalog, for each template's kind (marketing or service)."""
+
+    def kind_of(template_id: int) -> str | None:
+        found = [t for t in (templates() if templates else []) if t.id == template_id]
+        return template_kind(found[0]) if found else None
+
+    return Ledger(store, settings, kind_of=kind_of).install()

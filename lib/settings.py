@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,31 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class FrequencyCap:
+    """At most `messages` marketing messages per person and channel in any `days` days."""
+
+    messages: int
+    days: int
+
+    def __str__(self) -> str:
+        return f"{self.messages}/{self.days}d"
+
+
+_FREQUENCY_CAP = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*d(?:ays?)?\s*$", re.IGNORECASE)
+
+
+def _frequency_cap(name: str, raw: str) -> FrequencyCap | None:
+    if raw.strip().lower() == "off":
+        return None
+    match = _FREQUENCY_CAP.match(raw)
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise SettingsError(
+            f"{name} must look like 3/7d (at most 3 messages in 7 days) or off, not {raw!r}"
+        )
+    return FrequencyCap(int(match.group(1)), int(match.group(2)))
+
+
+@dataclass(frozen=True)
 class Settings:
     api_url: str | None = None  # None: the embedded sandbox
     api_user: str = "demo"
@@ -50,6 +76,8 @@ class Settings:
     schedule_horizon_days: int = 30
     retention_days: int = 90
     operator: str = "marketer"
+    repeat_days: int = 30  # already received: the same template within this many days is left out
+    frequency_cap: FrequencyCap | None = None  # marketing messages per person per channel; None = off
     csv_delimiter: str = ";"  # what Greek (European) Excel opens with a double click
     # Sign-in (issue 11): "auto" signs people in when a provider is configured; "on" insists on one;
     # "off" turns sign-in and the team's roles off (a live platform then warns on every page).
@@ -249,6 +277,10 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         values["schedule_horizon_days"] = _int("CONSOLE_SCHEDULE_HORIZON_DAYS", raw, 1)
     if (raw := get("CONSOLE_RETENTION_DAYS")) is not None:
         values["retention_days"] = _int("CONSOLE_RETENTION_DAYS", raw, 1)
+    if (raw := get("CONSOLE_REPEAT_DAYS")) is not None:
+        values["repeat_days"] = _int("CONSOLE_REPEAT_DAYS", raw, 1)
+    if (raw := get("CONSOLE_FREQUENCY_CAP")) is not None:
+        values["frequency_cap"] = _frequency_cap("CONSOLE_FREQUENCY_CAP", raw)
     if (raw := get("CONSOLE_SANDBOX_PORT")) is not None:
         values["sandbox_port"] = _int("CONSOLE_SANDBOX_PORT", raw, 0)
     if (raw := get("CONSOLE_SANDBOX_DIR")) is not None:

@@ -6,11 +6,13 @@ sending). Sends run as background jobs so no rerun can cut one off half-way.
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
-from lib.campaign import CampaignChoices, build_test_send, own_address
+from lib.campaign import CampaignChoices, build_test_send, own_address, rule_problems
+from lib.ledger import wording
 from lib.personalization.preview import gsm_greek_changes
 from lib.personalization.render import html_to_text, safe_preview_html
 from lib.recipients import (
@@ -109,6 +111,9 @@ with st.expander("Columns: which column feeds which field", expanded=bool(recipi
             state[str(mapping_key)] = recipients.mapping.with_override(target, picked)
             st.rerun()
 
+checked = ui.cached_rules(template, recipients, bool(state.get("compose_keep_first", False)), rt.ledger)
+include_received = bool(state.get("compose_include_received", False))
+rule_rows = rule_problems(checked[1], include_received, settings.tz) if checked is not None else None
 valid_rows, warning_count = recipients.valid_count, recipients.warning_count
 a, b, c, d = st.columns(4)
 a.metric("Rows in the file", f"{recipients.row_count:,}")
@@ -117,8 +122,13 @@ c.metric("Rows with errors", f"{recipients.invalid_count:,}")
 d.metric("Warnings", f"{warning_count:,}")
 for sentence in recipients.summary():
     st.markdown(f"- {sentence}")
+if checked is not None:
+    for sentence in wording.summary(checked[1].counts(include_received)):
+        st.markdown(f"- {sentence}")
 
 problems = recipients.problems
+if rule_rows is not None and len(rule_rows):
+    problems = pd.concat([problems, rule_rows], ignore_index=True).sort_values("row", kind="stable")
 if len(problems):
     show = st.radio("Show", ["All problems", "Errors only", "Warnings only"], horizontal=True, key="compose_filter")
     if show != "All problems":
@@ -138,11 +148,12 @@ if len(problems):
     left, right = st.columns(2)
     stem = upload.name.rsplit(".", 1)[0]
     left.download_button(
-        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx"),
+        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx", extra=rule_rows),
         file_name=f"{stem}-rows-to-fix.xlsx",
     )
     right.download_button(
-        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv"), file_name=f"{stem}-rows-to-fix.csv"
+        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv", extra=rule_rows),
+        file_name=f"{stem}-rows-to-fix.csv",
     )
 if valid_rows == 0:
     st.error("No row of this file can be sent. Fix the problems above and upload the file again.")
@@ -169,14 +180,18 @@ if tags:
             value = default_cols[i % len(default_cols)].text_input(f"{{{{{tag}}}}}", key=f"compose_default_{tag}")
             if value:
                 defaults[tag] = value
-campaign_choices = CampaignChoices(defaults, gsm_greek, keep_first)
-campaign = ui.cached_campaign(template, recipients, campaign_choices, settings.sms_part_price)
+campaign_choices = CampaignChoices(defaults, gsm_greek, keep_first, include_received)
+campaign = ui.cached_campaign(template, recipients, campaign_choices, settings.sms_part_price, rt.ledger, checked)
 metrics = campaign.metrics
 excluded = ui.remember("excluded", (id(campaign),), campaign.excluded)
+if campaign.already_received_count:
+    st.checkbox(wording.send_again_label(campaign.already_received_count), key="compose_include_received",
+                help="They are left out unless you tick this. Your decision is recorded with the send.")
 
 a, b, c, d = st.columns(4)
 a.metric("Will receive it", f"{campaign.sendable_count:,}")
 b.metric("Left out", f"{len(excluded):,}")
+rule_summary = campaign.left_out_summary()
 if template.channel == Channel.SMS:
     c.metric("SMS parts in total", f"{metrics.total_parts:,}")
     d.metric("Estimated cost", f"{metrics.estimated_cost:,.2f}", help=f"{metrics.price_per_part} per part")
@@ -195,6 +210,12 @@ if template.channel == Channel.SMS:
         changes = gsm_greek_changes(campaign.values)
         if len(changes):
             st.dataframe(changes.rename(columns=str.capitalize), hide_index=True, width="stretch")
+
+
+for sentence in rule_summary:
+    st.markdown(f"- {sentence}")
+if campaign.consent_notice:
+    st.caption(campaign.consent_notice)
 
 
 def show_message(row: int) -> None:
@@ -218,7 +239,7 @@ def show_message(row: int) -> None:
 risky_tab, any_tab, excluded_tab = st.tabs(["Riskiest rows", "Any row", f"Left out ({len(excluded):,})"])
 with risky_tab:
     riskiest = campaign.riskiest()
-    if not riskiest:
+    if not riskiest and len(campaign.sendable_rows):
         st.caption("No row stands out: no empty values, defaults, unusual characters or long messages. The first:")
         show_message(int(campaign.sendable_rows[0]))
     for risky in riskiest:
@@ -244,7 +265,10 @@ with any_tab:
 with excluded_tab:
     st.dataframe(excluded.head(5000), hide_index=True, width="stretch")
 if campaign.sendable_count == 0:
-    st.error("Every row is left out: set defaults for the missing values or fix the file.")
+    if campaign.left_out_counts:
+        st.error(wording.everyone_left_out(campaign.left_out_counts) + " Nothing will be sent.")
+    else:
+        st.error("Every row is left out: set defaults for the missing values or fix the file.")
     st.stop()
 
 # ---- 4. Schedule ------------------------------------------------------------------------------
@@ -323,10 +347,13 @@ with st.container(border=True, key="confirm-summary"):
         "Template": f"{template.id} · {template.name}",
         "Channel": template.channel.label,
         "Recipients who will receive it": f"{len(manifest):,}",
-        "Left out": f"{len(excluded):,}",
+        "Left out": f"{len(excluded):,}" + (f" ({'; '.join(rule_summary)})" if rule_summary else ""),
         "When": format_when(scheduled, tz),
         "Platform": "Sandbox (nothing is really sent)" if rt.is_sandbox else rt.platform_url,
     }
+    if include_received and campaign.already_received_count:
+        summary["Sent again on purpose"] = wording.plural(campaign.already_received_count, "person", "people") + \
+            " who already received it"
     if template.channel == Channel.SMS:
         summary["SMS parts (estimated cost)"] = f"{metrics.total_parts:,} ({metrics.estimated_cost:,.2f})"
     st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in summary.items()))
@@ -350,6 +377,9 @@ def start_send() -> None:
     # A callback runs once per click before the script; a second click finds the job and does nothing.
     if state.get(job_key):
         return
+    if rt.ledger is not None:
+        campaign.stage_for_send(rt.ledger, manifest)
+        ui.freeze_campaign()
     job = start_job(
         "campaign",
         lambda progress: engine.submit(

@@ -77,12 +77,24 @@ def test_send_then_a_second_session_is_refused_until_the_earlier_send_is_named(a
                20, "the send to be accepted")
     send_id = runtime.store.list_sends(10)[0].id
 
-    again = compose()
-    refusal = " ".join(e.value for e in again.error)
+    again = compose()  # the ledger first: the same people already received it
+    assert "Nobody is left to send to: 3 left out: already received" in " ".join(e.value for e in again.error)
+    assert "- 3 left out: already received" in texts(again)  # the summary above the problems table
+    problems = again.dataframe[0].value
+    received = problems[problems["Problem"].str.startswith("Already received this message on")]
+    assert list(received["Row"]) == [2, 3, 9] and f"(send #{send_id})" in received["Problem"].iloc[0]
+    left_out_tab = again.dataframe[-1].value
+    assert set(received["Row"]) <= set(left_out_tab["Row"])  # the same rows in the Left out tab
+    assert not any(b.label.startswith("Send to") for b in again.button)
+    include = again.checkbox(key="compose_include_received")
+    assert include.label == "Send again to the 3 people who already received it"
+    include.check().run()
+    refusal = " ".join(e.value for e in again.error)  # then the whole-manifest claim, the last line of defence
     assert "already sent" in refusal and f"send #{send_id}" in refusal
     assert not any(b.label.startswith("Send to") for b in again.button)
     again.text_input(key="compose_resend").input(str(send_id)).run()
     assert any(b.label == "Send to 3 recipients" for b in again.button)
+    assert "Sent again on purpose:** 3 people who already received it" in texts(again)
     assert len(runtime.store.list_sends(10)) == 1
 
 

@@ -78,13 +78,23 @@ def test_send_prints_summary_progress_and_dispatch_ids(env, monkeypatch, csv, ca
     assert "Send #1; dispatch ids: " in out
 
 
-def test_the_same_file_again_is_refused_unless_resend_of_names_the_send(env, monkeypatch, csv, capsys):
+def test_the_same_file_again_leaves_everyone_out_and_posts_nothing(env, monkeypatch, csv, capsys):
     assert run(env, monkeypatch, csv(), "--template", "71", "--yes") == 0
     capsys.readouterr()
-    assert run(env, monkeypatch, csv(), "--template", "71", "--yes") == 4
-    assert "already sent on" in capsys.readouterr().err
-    assert run(env, monkeypatch, csv(), "--template", "71", "--yes", "--resend-of", "1") == 0
-    assert "RESEND:" in capsys.readouterr().out
+    assert run(env, monkeypatch, csv(), "--template", "71", "--yes") == 3
+    assert "Nobody is left to send to: 2 left out: already received" in capsys.readouterr().err
+    assert len(open_store(env["DATABASE_URL"]).list_sends()) == 1
+
+
+def test_including_those_who_received_it_still_needs_the_earlier_send_named(env, monkeypatch, csv, capsys):
+    assert run(env, monkeypatch, csv(), "--template", "71", "--yes") == 0
+    capsys.readouterr()
+    assert run(env, monkeypatch, csv(), "--template", "71", "--yes", "--include-already-received") == 4
+    assert "already sent on" in capsys.readouterr().err  # the whole-manifest claim: the last line of defence
+    argv = (csv(), "--template", "71", "--yes", "--include-already-received", "--resend-of", "1")
+    assert run(env, monkeypatch, *argv) == 0
+    out = capsys.readouterr().out
+    assert "RESEND:" in out and "SEND AGAIN: 2 who already received it get it again" in out
 
 
 def test_answering_no_sends_nothing(env, monkeypatch, csv, capsys):
@@ -149,7 +159,7 @@ def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_pa
     assert first.returncode == 0, first.stderr
     assert "the local sandbox" in first.stdout and "Sent to 2 recipients in 1 dispatch." in first.stdout
     again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 4 and "add --resend-of 1" in again.stderr
+    assert again.returncode == 3 and "2 left out: already received" in again.stderr  # the ledger, in a new process
 
 
 def test_map_chooses_the_columns_for_a_send(env, monkeypatch, tmp_path, capsys):

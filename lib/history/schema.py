@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -246,6 +247,82 @@ chunk_decisions = Table(
 
 
 # ---- the recipient ledger and the do-not-contact list (issue 9) --------------------------------
+# Keys are the first 8 bytes of HMAC-SHA-256 (lib.ledger.keys) as a signed 64-bit integer: compact,
+# fast to join, and no longer personal data. The ledger is separate from chunk_recipients because
+# the retention purge deletes those rows, and the rules must keep working after it. The outcome of a
+# member is derived: left out (ledger_chunks.left_out or ledger_left_out), else its chunk's status
+# (accepted/marked_sent: sent; posting/unknown: may have gone out; pending/rejected/left_out: not sent).
+
+ledger_chunks = Table(
+    "ledger_chunks",
+    metadata,
+    # One row per chunk of a send: its members' keys as packed little-endian int64 arrays, in posting
+    # order (element i is position i + 1). Template, channel, time and test flag are the send's own
+    # (sends.*, never purged). Rows left out when the list was checked are one row per rule with
+    # chunk_id NULL and `left_out` set. Packed arrays keep a 1M send to a thousand rows: written and
+    # read back in a fraction of a second, where a row per person costs seconds either way.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    Column("chunk_id", Integer, nullable=True),  # NULL: left out at validation (never in a chunk)
+    Column("left_out", String(32), nullable=True),  # lib.ledger.rules.Rule code when chunk_id is NULL
+    Column("members", Integer, nullable=False),
+    Column("row_numbers", LargeBinary, nullable=False),  # int64 each, as the spreadsheet numbers them
+    Column("dest_keys", LargeBinary, nullable=False),
+    Column("uid_keys", LargeBinary, nullable=False),
+    Index("ix_ledger_chunks_send", "send_id"),
+)
+
+ledger_left_out = Table(
+    "ledger_left_out",
+    metadata,
+    # Members the gate left out right before their chunk's POST (the outcome "left out by <rule>").
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    Column("chunk_id", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("rule", String(32), nullable=False),
+    PrimaryKeyConstraint("chunk_id", "position"),
+    Index("ix_ledger_left_out_send", "send_id"),
+)
+
+ledger_sends = Table(
+    "ledger_sends",
+    metadata,
+    Column("send_id", Integer, ForeignKey("sends.id"), primary_key=True, autoincrement=False),
+    Column("is_marketing", Boolean, nullable=False),  # the template's kind when it was sent (frequency cap)
+)
+
+do_not_contact = Table(
+    "do_not_contact",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(5), nullable=False),  # 'sms' | 'email' | 'both'
+    Column("kind", String(8), nullable=False),  # 'mobile' | 'email' | 'customer' (a customer id)
+    Column("value", Text, nullable=False),  # normalised: E.164, lower-case address, or the id as given
+    Column("key", BigInteger, nullable=False),  # the ledger key of `value`
+    Column("reason", Text, nullable=False, default=""),
+    Column("source", Text, nullable=False, default=""),
+    Column("added_by", Text, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    # Removal keeps the entry (history): who, when and why.
+    Column("removed_at", UTCDateTime, nullable=True),
+    Column("removed_by", Text, nullable=True),
+    Column("removed_reason", Text, nullable=True),
+    Index("ix_do_not_contact_key", "key"),
+)
+
+send_decisions_ledger = Table(
+    "send_rule_decisions",
+    metadata,
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    Column("decision", String(40), nullable=False),  # 'include_already_received'
+    Column("people", Integer, nullable=False),
+    Column("decided_by", Text, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("send_id", "decision"),
+)
+
+LEDGER_TABLES = (ledger_chunks, ledger_left_out, ledger_sends, do_not_contact, send_decisions_ledger)
+# A database made before these tables gets them from migration 0006_ledger.
 
 
 # ---- platform keys for dispatches, migrations (issue 10, store) --------------------------------

@@ -19,7 +19,7 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -394,6 +394,9 @@ class HistoryStore:
         self.platform = platform
         self.busy_timeout = busy_timeout
         self.last_migration: MigrationReport | None = None
+        # name -> writer(conn, send_values, [(chunk_id, members)]): called inside create_send's own
+        # transaction, so what a writer records (the ledger) exists exactly when the send does.
+        self.send_writers: dict[str, Callable[[Connection, dict, list[tuple[int, Sequence[NewRecipient]]]], None]] = {}
 
     def __repr__(self) -> str:
         return f"HistoryStore({self.engine.url!r}, platform={self.platform!r})"  # the URL repr masks any password
@@ -496,35 +499,38 @@ class HistoryStore:
         UNIQUE (platform, claim) constraint: a sandbox rehearsal never holds a live send's claim).
         `queued=True` puts it in the send queue for a worker (the engine's enqueue)."""
         now = now or utcnow()
-        platform = platform_key(platform_url, is_sandbox)
+        values = dict(
+            manifest_hash=manifest_hash,
+            claim=claim,
+            platform=platform_key(platform_url, is_sandbox),
+            template_id=template_id,
+            template_name=template_name,
+            channel=str(channel),
+            schedule_at=schedule_at,
+            created_at=now,
+            created_by=created_by,
+            platform_url=strip_credentials(platform_url),
+            is_sandbox=is_sandbox,
+            is_test=is_test,
+            resend_of=resend_of,
+            total_recipients=sum(len(c) for c in chunks),
+            excluded_recipients=excluded_recipients,
+            estimated_parts=estimated_parts,
+            estimated_cost=None if estimated_cost is None else str(estimated_cost),
+            batch_size=batch_size,
+            queue_state="queued" if queued else "done",
+            queued_at=now if queued else None,
+        )
+        platform = values["platform"]
         try:
             with self.write() as conn:
-                send_id = conn.execute(
-                    insert(s.sends).values(
-                        manifest_hash=manifest_hash,
-                        claim=claim,
-                        platform=platform,
-                        template_id=template_id,
-                        template_name=template_name,
-                        channel=str(channel),
-                        schedule_at=schedule_at,
-                        created_at=now,
-                        created_by=created_by,
-                        platform_url=strip_credentials(platform_url),
-                        is_sandbox=is_sandbox,
-                        is_test=is_test,
-                        resend_of=resend_of,
-                        total_recipients=sum(len(c) for c in chunks),
-                        excluded_recipients=excluded_recipients,
-                        estimated_parts=estimated_parts,
-                        estimated_cost=None if estimated_cost is None else str(estimated_cost),
-                        batch_size=batch_size,
-                        queue_state="queued" if queued else "done",
-                        queued_at=now if queued else None,
-                    )
-                ).inserted_primary_key[0]
-                for seq, members in enumerate(chunks, start=1):
-                    self._insert_chunk(conn, send_id, seq, members, now)
+                send_id = conn.execute(insert(s.sends).values(**values)).inserted_primary_key[0]
+                written = [
+                    (self._insert_chunk(conn, send_id, seq, members, now), members)
+                    for seq, members in enumerate(chunks, start=1)
+                ]
+                for writer in list(self.send_writers.values()):
+                    writer(conn, {**values, "id": int(send_id)}, written)
                 return int(send_id)
         except IntegrityError:
             holder = self.send_holding_claim(claim, platform)
@@ -533,7 +539,7 @@ class HistoryStore:
             raise ClaimTaken(claim, holder) from None
 
     @staticmethod
-    def _insert_chunk(conn: Connection, send_id: int, seq: int, members: Sequence[NewRecipient], now: datetime) -> None:
+    def _insert_chunk(conn: Connection, send_id: int, seq: int, members: Sequence[NewRecipient], now: datetime) -> int:
         chunk_id = conn.execute(
             insert(s.chunks).values(
                 send_id=send_id,
@@ -558,6 +564,7 @@ class HistoryStore:
         ]
         if rows:
             conn.execute(insert(s.chunk_recipients), rows)
+        return int(chunk_id)
 
     def send_holding_claim(self, claim: str, platform: str | None = None) -> int | None:
         """The send holding `claim` on `platform` (default: this store's platform; any if neither)."""

@@ -59,7 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     add_gsm_safe_greek_option(parser)
     parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
     parser.add_argument("--json", action="store_true", help="JSON Lines: one object per row, then the summary")
+    parser.add_argument(
+        "--include-already-received", action="store_true",
+        help="count people who already received this template recently as recipients again",
+    )
     return parser
+
+
+def _rules(recipients, template: Template, include_already_received: bool):
+    """(rows the rules leave out, their counts by rule, why per row): the same campaign check as send."""
+    from lib.campaign import CampaignChoices, preview_campaign
+    from lib.history.store import open_store
+    from lib.ledger import Ledger
+
+    settings = get_settings()
+    ledger = Ledger(open_store(settings.database_url), settings)
+    choices = CampaignChoices(include_already_received=include_already_received)
+    campaign = preview_campaign(template, recipients, choices, settings.sms_part_price, ledger)
+    return campaign.rules_left_out.index, campaign.left_out_counts, campaign.rule_reasons()
 
 
 def _template(template_id: int) -> Template:
@@ -114,6 +131,8 @@ def main(argv: list[str]) -> int:
         price = get_settings().sms_part_price
         view, recipients = _load(Path(args.file), template, args.sheet, args.map)
         sendable = view.loc[recipients.frame["valid"].to_numpy(dtype=bool)]
+        ruled, left_out, why = _rules(recipients, template, args.include_already_received)
+        sendable = sendable.drop(index=ruled)
         metrics = list_metrics(
             template, sendable.drop(columns=ADDRESS_COLUMNS, errors="ignore"), defaults, args.gsm_safe_greek, price
         )
@@ -129,23 +148,31 @@ def main(argv: list[str]) -> int:
         preview = preview_row_json(template, view, row, defaults, args.gsm_safe_greek)
         if not recipients.frame.at[row, "valid"]:
             preview["error"] = _recipient_errors(recipients, row) or preview["error"]
+        elif row in why.index:
+            preview["error"] = why[row]
         if args.riskiest:
             preview["reasons"] = reasons
         previews.append(preview)
     if args.json:
         for preview in previews:
             print(json.dumps(preview, ensure_ascii=False))
-        print(json.dumps({"summary": summary_json(metrics)}, ensure_ascii=False))
+        print(json.dumps({"summary": {**summary_json(metrics), "leftOut": left_out}}, ensure_ascii=False))
     else:
-        print(as_text(template, previews, metrics, recipients.row_count))
+        print(as_text(template, previews, metrics, recipients.row_count, left_out))
     return 0
 
 
-def as_text(template: Template, previews: list[dict], metrics: ListMetrics, rows_in_file: int) -> str:
+def as_text(
+    template: Template, previews: list[dict], metrics: ListMetrics, rows_in_file: int, left_out: dict | None = None
+) -> str:
+    from lib.ledger import wording
+
     lines: list[str] = []
     for preview in previews:
         lines += _row_text(template, preview) + [""]
     lines += _summary_text(template, metrics, rows_in_file)
+    if left_out:
+        lines.append("Left out by the rules: " + "; ".join(wording.summary(left_out)))
     return "\n".join(lines)
 
 

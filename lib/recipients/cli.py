@@ -54,14 +54,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def template_tags_for(template_id: int, channel: Channel) -> tuple[str, ...]:
+def template_for(template_id: int, channel: Channel):
     templates = {t.id: t for t in load_catalog()}
     if template_id not in templates:
         raise _Refused(f"There is no template {template_id} in the catalog")
     template = templates[template_id]
     if template.channel is not channel:
         raise _Refused(f"Template {template_id} is an {template.channel.label} template, not {channel.label}")
-    return tags_of(template)
+    return template
+
+
+def template_tags_for(template_id: int, channel: Channel) -> tuple[str, ...]:
+    return tags_of(template_for(template_id, channel))
+
+
+def left_out(result: RecipientList, template, settings) -> dict:
+    """The rules' verdict on the valid rows, from the same campaign the Compose page and `send` use:
+    {"total", "byRule": {rule: n}, "rows": [{"row", "rule", "message"}]}. Without a template only the
+    do-not-contact list applies (the other rules are about a template)."""
+    from lib.campaign import CampaignChoices, preview_campaign
+    from lib.history.store import open_store
+    from lib.ledger import Ledger, wording
+    from lib.ledger.rules import opted_out
+
+    ledger = Ledger(open_store(settings.database_url), settings)
+    if template is not None:
+        campaign = preview_campaign(template, result, CampaignChoices(), settings.sms_part_price, ledger)
+        frame, counts = campaign.rules_left_out, campaign.left_out_counts
+        reasons = campaign.rule_reasons()
+    else:
+        valid = result.valid_frame()
+        people = ledger.people(valid, result.channel, result.destination_column)
+        frame = opted_out(people, ledger.opt_out_keys(result.channel))
+        counts = {str(k): int(v) for k, v in frame["rule"].value_counts().items()}
+        reasons = wording.reasons(frame, settings.tz)
+    rows = [{"row": int(row), "rule": str(rule), "message": reasons[row]} for row, rule in frame["rule"].items()]
+    return {"total": len(frame), "byRule": counts, "rows": rows}
 
 
 def main(argv: list[str]) -> int:
@@ -76,7 +104,8 @@ def main(argv: list[str]) -> int:
                 raise _Refused(f"Unknown country code {args.region!r}: use two letters, like GR")
             settings = dataclasses.replace(settings, region=region)
         channel = Channel(args.channel)
-        tags = template_tags_for(args.template, channel) if args.template is not None else ()
+        template = template_for(args.template, channel) if args.template is not None else None
+        tags = tags_of(template) if template is not None else ()
         path = Path(args.file)
         if not path.is_file():
             raise _Refused(f"There is no file {args.file}")
@@ -88,20 +117,29 @@ def main(argv: list[str]) -> int:
     except (_Refused, RecipientFileError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
         print(f"{args.file if 'args' in locals() else 'check'}: {exc}" if isinstance(exc, RecipientFileError) else str(exc), file=sys.stderr)
         return EXIT_USAGE
+    try:
+        rules = left_out(result, template, settings)
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
     if args.json:
-        print(json.dumps(as_json(result), ensure_ascii=False))
+        print(json.dumps(as_json(result, rules), ensure_ascii=False))
     else:
-        print(as_text(result, path.name))
-    return exit_code(result)
+        print(as_text(result, path.name, rules))
+    return exit_code(result, rules)
 
 
-def exit_code(result: RecipientList) -> int:
-    """3 when nothing could be sent: every row would be left out (a missing tag column leaves out every row)."""
-    return EXIT_NOTHING_TO_SEND if result.mapping.missing_tags or result.valid_count == 0 else EXIT_OK
+def exit_code(result: RecipientList, rules: dict | None = None) -> int:
+    """3 when nothing could be sent: every row would be left out (a missing tag column leaves out every
+    row; so do the rules when they leave out every valid row)."""
+    everyone_ruled_out = rules is not None and result.valid_count > 0 and rules["total"] >= result.valid_count
+    nothing = result.mapping.missing_tags or result.valid_count == 0 or everyone_ruled_out
+    return EXIT_NOTHING_TO_SEND if nothing else EXIT_OK
 
 
-def as_json(result: RecipientList) -> dict:
+def as_json(result: RecipientList, rules: dict | None = None) -> dict:
     return {
+        "leftOut": rules or {"total": 0, "byRule": {}, "rows": []},
         "rows": result.row_count,
         "valid": result.valid_count,
         "invalid": result.invalid_count,
@@ -111,7 +149,7 @@ def as_json(result: RecipientList) -> dict:
     }
 
 
-def as_text(result: RecipientList, name: str) -> str:
+def as_text(result: RecipientList, name: str, rules: dict | None = None) -> str:
     lines = [
         f"{name}: {result.row_count:,} recipients, {result.valid_count:,} can be sent, "
         f"{result.invalid_count:,} cannot, {result.warning_count:,} with warnings",
@@ -123,6 +161,10 @@ def as_text(result: RecipientList, name: str) -> str:
         names = ", ".join(f"{{{{{t}}}}}" for t in result.mapping.missing_tags)
         lines.append(f"No column fills {names}, so no row can be sent: add the column, or choose one with --map")
     summary = result.summary()
+    if rules and rules["total"]:
+        from lib.ledger import wording
+
+        lines.append("Left out by the rules: " + "; ".join(wording.summary(rules["byRule"])))
     if summary:
         lines += ["", "To do:"] + [f"  - {s}" for s in summary]
     shown = result.problem_list(SHOWN_PROBLEMS)

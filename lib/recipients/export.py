@@ -19,13 +19,16 @@ from lib.recipients.mapping import PROBLEMS_HEADER, ROW_HEADER
 from lib.recipients.recipient_list import RecipientList
 
 
-def rows_to_fix(recipient_list: RecipientList, only_errors: bool = True) -> pd.DataFrame:
-    """The row number, the cells as written, then a Problems column; one row per spreadsheet row."""
+def rows_to_fix(recipient_list: RecipientList, only_errors: bool = True, extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The row number, the cells as written, then a Problems column; one row per spreadsheet row.
+    `extra`: more problems in the same shape (rows the ledger's rules leave out), listed as errors are."""
     table = recipient_list.table if recipient_list.table is not None else pd.DataFrame(index=recipient_list.frame.index)
     problems = recipient_list.problems
     problems = problems.loc[problems["row"].gt(1)]
     if only_errors:
         problems = problems.loc[problems["severity"].eq("error")]
+    if extra is not None and len(extra):
+        problems = pd.concat([problems, extra[problems.columns]], ignore_index=True).sort_values("row", kind="stable")
     described = (problems["column"].where(problems["column"].eq(""), problems["column"] + ": ") + problems["message"])
     joined = described.groupby(problems["row"].to_numpy()).agg("; ".join)
     rows = joined.index if only_errors else table.index
@@ -38,8 +41,9 @@ def rows_to_fix(recipient_list: RecipientList, only_errors: bool = True) -> pd.D
 def export_rows_to_fix(
     recipient_list: RecipientList, fmt: Literal["xlsx", "csv"] = "xlsx", only_errors: bool = True,
     delimiter: str | None = None,
+    extra: pd.DataFrame | None = None,
 ) -> bytes:
-    frame = rows_to_fix(recipient_list, only_errors)
+    frame = rows_to_fix(recipient_list, only_errors, extra)
     if fmt == "xlsx":
         return exports.to_xlsx_bytes(frame, sheet_name="Rows to fix", all_text=True)
     if fmt == "csv":

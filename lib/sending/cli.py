@@ -9,7 +9,9 @@ sends chunk by chunk with a progress line per chunk, and prints the dispatch ids
 a person's decision about a chunk that may or may not have gone out (after checking with the platform).
 
 Exit codes: 0 sent; 1 not (completely) sent: platform error, refused chunk, cancelled;
-2 unreadable file or bad arguments; 3 validation problems (no valid rows, missing tags);
+2 unreadable file or bad arguments; 3 validation problems (no valid rows, missing tags, every row
+left out by the rules: do not contact, already received, frequency cap; `--include-already-received`
+sends again to those who already received it, recorded as a decision);
 4 refused duplicate; 5 some chunk may or may not have gone out, or the history database refused
 a chunk's result (it was saved to the results journal beside the database, replayed at the next
 start, and its dispatch id printed).
@@ -37,7 +39,7 @@ from lib.sending.engine import (
     SendError,
     SendOutcome,
 )
-from lib.sending.manifest import ManifestError, SendManifest, build_manifest
+from lib.sending.manifest import ManifestError, SendManifest
 from lib.sending.status import ChunkStatus
 from lib.settings import Settings, SettingsError, get_settings
 from lib.templates import CatalogError, Channel, Template
@@ -85,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sheet", help="sheet of an Excel file (default: the first visible one)")
     p.add_argument("--yes", action="store_true", help="send without asking")
     p.add_argument("--resend-of", type=int, metavar="SEND_ID", help="send again a list already sent as SEND_ID")
+    p.add_argument(
+        "--include-already-received", action="store_true",
+        help="send again to people who already received this template recently (recorded as a decision)",
+    )
     p.add_argument("--resume", type=int, metavar="SEND_ID", help="send the unsent chunks of SEND_ID")
     p.add_argument(
         "--include-unknown", action="store_true", help="with --resume: also resend chunks that may have gone out"
@@ -130,16 +136,18 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
     template = _template(platform, args.template)
     schedule_at = _schedule(args.schedule, settings)
     defaults = _defaults(args.default)
-    recipient_list, manifest = _manifest(args, settings, template, schedule_at, defaults)
+    campaign, manifest = _manifest(args, settings, template, schedule_at, defaults, platform.ledger)
     engine = platform.engine()
     previous = [s for s in engine.find_previous_sends(manifest) if not s.is_test]
     if previous and args.resend_of is None:
         message = engine.describe_previous(previous[-1])
         raise _Stop(f"Refused: {message} (add --resend-of {previous[-1].id})", EXIT_DUPLICATE)
-    excluded = recipient_list.invalid_count + len(manifest.excluded)
-    parts, cost = _parts_and_cost(template, recipient_list, defaults, args.gsm_safe_greek, settings)
-    print(_summary(template, manifest, excluded, parts, cost, settings, platform, args.resend_of))
+    excluded = len(campaign.excluded())
+    parts, cost = _parts_and_cost(template, campaign)
+    print(_summary(template, manifest, excluded, parts, cost, settings, platform, args.resend_of, campaign))
     _confirm(args.yes, f"Send to {len(manifest):,} recipients? [y/N] ", ask)
+    if platform.ledger is not None:
+        campaign.stage_for_send(platform.ledger, manifest)
     workers = platform.store.live_workers(WORKER_LIVE_WITHIN, platform=engine.platform)
     try:
         send_id = engine.enqueue(
@@ -212,7 +220,10 @@ def _defaults(pairs: list[str]) -> dict[str, str]:
     return defaults
 
 
-def _manifest(args, settings: Settings, template: Template, schedule_at, defaults):
+def _manifest(args, settings: Settings, template: Template, schedule_at, defaults, ledger):
+    """The campaign (rules applied, as the Compose page applies them) and its frozen manifest."""
+    from lib.campaign import CampaignChoices, preview_campaign
+    from lib.ledger import wording
     from lib.recipients import RecipientFileError, load_for_template
 
     path = Path(args.file)
@@ -226,36 +237,38 @@ def _manifest(args, settings: Settings, template: Template, schedule_at, default
     if unfilled:
         names = ", ".join(f"{{{{{t}}}}}" for t in unfilled)
         raise _Stop(f"{path.name} has no column for {names}: add the column, or give --default TAG=VALUE", EXIT_INVALID)
-    valid = recipients.valid_frame()
-    if valid.empty:
+    if recipients.valid_frame().empty:
         problems = " ".join(recipients.summary()) or "it has no recipients"
         raise _Stop(f"{path.name} has no row that can be sent: {problems}", EXIT_INVALID)
+    choices = CampaignChoices(defaults, args.gsm_safe_greek, False, args.include_already_received)
+    campaign = preview_campaign(template, recipients, choices, settings.sms_part_price, ledger)
+    if campaign.sendable_count == 0 and campaign.left_out_counts:
+        raise _Stop(f"{path.name}: {wording.everyone_left_out(campaign.left_out_counts)} Nothing was sent.",
+                    EXIT_INVALID)
     try:
-        manifest = build_manifest(
-            template, valid, schedule_at=schedule_at, defaults=defaults, gsm_greek=args.gsm_safe_greek
-        )
+        manifest = campaign.manifest(schedule_at)
     except ManifestError as exc:
         raise _Stop(str(exc), EXIT_INVALID) from None
-    return recipients, manifest
+    return campaign, manifest
 
 
-def _parts_and_cost(template: Template, recipient_list, defaults, gsm_greek: bool, settings: Settings):
+def _parts_and_cost(template: Template, campaign):
     if template.channel is not Channel.SMS:
         return None, None
-    from lib.personalization.preview import list_metrics
-
-    valid = recipient_list.valid_frame()
-    metrics = list_metrics(template, valid, defaults, gsm_greek, price_per_part=settings.sms_part_price)
-    return metrics.total_parts, metrics.estimated_cost
+    return campaign.metrics.total_parts, campaign.metrics.estimated_cost
 
 
-def _summary(template, manifest: SendManifest, excluded, parts, cost, settings, platform, resend_of) -> str:
+def _summary(template, manifest: SendManifest, excluded, parts, cost, settings, platform, resend_of, campaign) -> str:
     from lib.scheduling import format_when
 
     lines = [
         f"Template:   {template.name} (#{template.id}, {template.channel.label})",
         f"Recipients: {len(manifest):,} will receive it; {excluded:,} excluded",
     ]
+    for sentence in campaign.left_out_summary() + ([campaign.consent_notice] if campaign.consent_notice else []):
+        lines.append(f"            {sentence}")
+    if campaign.choices.include_already_received and campaign.already_received_count:
+        lines.append(f"SEND AGAIN: {campaign.already_received_count:,} who already received it get it again")
     if parts is not None:
         lines.append(f"SMS parts:  {parts:,}, estimated cost {cost}")
     lines.append(f"When:       {format_when(manifest.schedule_at, settings.tz)}")

@@ -1,0 +1,383 @@
+"""The recipient ledger: who was sent what, kept as keyed hashes, and the rules checked against it.
+
+Writing: `Ledger.install()` registers a writer the history store calls inside `create_send`'s own
+transaction, so every send (test sends too: their send is marked, and never counts) records every
+recipient's keys per chunk (packed arrays, `ledger_chunks`), the rows the rules left out at
+validation with their rule (staged by `stage()` just before the send is submitted), the template's
+kind, and the marketer's decision to include people who already received it. The gate records the
+members it leaves out right before a POST (`ledger_left_out`).
+
+Reading: the do-not-contact list in one query; the recent sends, their chunk statuses and the gate's
+left-outs in three small queries; the recent sends' keys once per process (they never change). All
+joins with the list's keys are whole-column numpy/pandas operations. Nothing queries per row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from lib.history import schema as s
+from lib.history.store import HistoryStore, NewRecipient, utcnow
+from lib.ledger import rules as r
+from lib.ledger.keys import LedgerKeys, destination_texts, uid_texts
+from lib.ledger.rules import Rule, RuleContext
+
+INCLUDE_ALREADY_RECEIVED = "include_already_received"
+_POSITIONS = 1 << 24  # chunk_id * _POSITIONS + position: one integer per chunk member
+_FEW_PEOPLE = 5_000  # up to this many people (a chunk), look them up instead of scanning the window
+_KEY_CACHE_ROWS = 20_000_000  # keys kept in memory at most (~0.7 GB); beyond, read again
+
+
+def is_marketing_kind(kind: str | None) -> bool:
+    """Templates are marketing unless marked as service (the template kind of issue 9)."""
+    return str(kind or "marketing") != "service"
+
+
+def template_kind(template) -> str:
+    return str(getattr(template, "kind", None) or "marketing")
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What the check decided about a list, waiting for its send to be recorded."""
+
+    left_out: pd.DataFrame  # index row; rule, dest_key, uid_key
+    include_already_received: int | None  # people included on purpose, or None
+    marketing: bool
+    people: pd.DataFrame | None = None  # the checked rows' keys (index row): the send need not hash again
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The rules' verdict on a list: every row any rule would leave out, before the marketer's choice."""
+
+    left_out: pd.DataFrame  # index row; rule, send_id, at, count (lib.ledger.rules)
+    cap_days: int | None
+
+    def applied(self, include_already_received: bool) -> pd.DataFrame:
+        """The rows actually left out once the marketer's override is applied."""
+        if not include_already_received:
+            return self.left_out
+        return self.left_out[~self.left_out["rule"].isin([x.value for x in r.OVERRIDABLE])]
+
+    @property
+    def already_received(self) -> int:
+        return int((self.left_out["rule"] == Rule.ALREADY_RECEIVED.value).sum())
+
+    def counts(self, include_already_received: bool) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.applied(include_already_received)["rule"].value_counts().items()}
+
+
+class Ledger:
+    def __init__(self, store: HistoryStore, settings, kind_of: Callable[[int], str | None] | None = None):
+        self.store = store
+        self.settings = settings
+        self.keys = LedgerKeys.for_store(store)
+        self.kind_of = kind_of or (lambda _template_id: None)
+        self._staged: dict[str, Staged] = {}
+        self._send_keys: dict[int, dict] = {}  # send id -> its ledger keys (immutable once written)
+        self._lock = threading.Lock()
+
+    def install(self) -> Ledger:
+        """Record every send from now on (idempotent: one writer per store)."""
+        self.store.send_writers["ledger"] = self._write_send
+        return self
+
+    # ---- keys ------------------------------------------------------------------------------
+
+    def people(self, frame: pd.DataFrame, channel: str, destination_column: str) -> pd.DataFrame:
+        """dest_key and uid_key for each row of a validated frame (index kept)."""
+        dest = self.keys.keys(destination_texts(channel, frame[destination_column]))
+        uid = self.keys.keys(uid_texts(frame["uniqueId"]))
+        return pd.DataFrame({"dest_key": dest, "uid_key": uid}, index=frame.index)
+
+    def member_keys(self, channel: str, members: Sequence) -> pd.DataFrame:
+        """Keys of stored or new recipients (anything with destination and unique_id)."""
+        dest = self.keys.keys(destination_texts(channel, pd.Series([m.destination for m in members], dtype="object")))
+        uid = self.keys.keys(uid_texts(pd.Series([m.unique_id for m in members], dtype="object")))
+        return pd.DataFrame({"dest_key": dest, "uid_key": uid})
+
+    # ---- the rules ---------------------------------------------------------------------------
+
+    def context(self, template_id: int, channel: str, marketing: bool, now: datetime | None = None,
+                exclude_send_id: int | None = None) -> RuleContext:
+        return RuleContext(
+            template_id=int(template_id), channel=str(channel), marketing=marketing, now=now or utcnow(),
+            repeat_days=self.settings.repeat_days, frequency_cap=self.settings.frequency_cap,
+            exclude_send_id=exclude_send_id,
+        )
+
+    def check(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame] = (),
+              opt_out_rule: Rule = Rule.OPTED_OUT) -> LedgerCheck:
+        """Every rule against `people` (index row; dest_key, uid_key). `extra`: results of rules
+        computed elsewhere (consent), in the same shape (lib.ledger.rules)."""
+        parts = [r.opted_out(people, self.opt_out_keys(ctx.channel, people), opt_out_rule), *extra]
+        cap = ctx.frequency_cap if ctx.marketing else None
+        recent = self.recent(ctx, max(ctx.repeat_days, cap.days if cap is not None else 0), people)
+        if cap is not None:
+            parts.append(r.frequency_capped(people, self.cap_counts(ctx, cap, recent), cap.messages))
+        receipts = self.receipts(ctx, recent)
+        parts.append(r.already_received(people, receipts, self.send_times(receipts["send_id"].unique())))
+        return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
+
+    def receipts(self, ctx: RuleContext, recent: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Who received (or may have received) this template on this channel within the repeat window."""
+        recent = self.recent(ctx, ctx.repeat_days) if recent is None else recent
+        since = _ns(r.window_start(ctx.now, ctx.repeat_days))
+        mine = recent[(recent["template_id"].to_numpy() == ctx.template_id) & (recent["at_ns"].to_numpy() >= since)]
+        return mine[["dest_key", "uid_key", "send_id"]].reset_index(drop=True)
+
+    def cap_counts(self, ctx: RuleContext, cap, recent: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Keys (destination or customer id) with `cap.messages` or more marketing messages on this
+        channel in the last `cap.days` days, across all templates."""
+        recent = self.recent(ctx, cap.days) if recent is None else recent
+        since = _ns(r.window_start(ctx.now, cap.days))
+        counted = recent[recent["is_marketing"].to_numpy() & (recent["at_ns"].to_numpy() >= since)]
+        parts = []
+        for column in ("dest_key", "uid_key"):
+            keys, counts = np.unique(counted[column].to_numpy(), return_counts=True)
+            at_cap = counts >= cap.messages
+            parts.append(pd.DataFrame({"key": keys[at_cap], "count": counts[at_cap]}))
+        return pd.concat(parts, ignore_index=True)
+
+    def recent(self, ctx: RuleContext, days: int, people: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Every ledger entry on this channel within `days` that counts as received (real sends, not
+        left out, in a chunk that went out or may have): dest_key, uid_key, send_id, template_id,
+        is_marketing, at. A send's keys never change once written, so they are read from the
+        database once per process and kept (`_send_keys`); what can change — chunk statuses and the
+        gate's left-outs — is read fresh every time, in two small queries. With `people`, only entries
+        of those people are kept (the gate's thousand members need not build a million-row frame)."""
+        sends, c, g = s.sends, s.chunks, s.ledger_left_out
+        conditions = [sends.c.channel == ctx.channel, sends.c.is_test.is_(False),
+                      sends.c.created_at >= r.window_start(ctx.now, days)]
+        if ctx.exclude_send_id is not None:
+            conditions.append(sends.c.id != ctx.exclude_send_id)
+        with self.store.read() as conn:
+            found = conn.execute(select(sends.c.id, sends.c.template_id, sends.c.created_at).where(*conditions)).all()
+            ids = [int(row[0]) for row in found]
+            statuses = conn.execute(select(c.c.id, c.c.status).where(c.c.send_id.in_(ids))).all() if ids else []
+            gated = conn.execute(select(g.c.chunk_id, g.c.position).where(g.c.send_id.in_(ids))).all() if ids else []
+            self._load_send_keys(conn, [i for i in ids if i not in self._send_keys])
+        went_out = np.array([cid for cid, status in statuses if status in r.RECEIVED_STATUSES], dtype=np.int64)
+        gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
+        few = people is not None and len(people) <= _FEW_PEOPLE  # the gate: look them up, do not scan
+        parts = []
+        for send_id, template_id, created_at in found:
+            keys = self._send_keys.get(int(send_id))
+            if keys is None or not len(keys["dest_key"]):
+                continue
+            if few:
+                entries = np.union1d(_lookup(keys, "dest_key", people["dest_key"].to_numpy()),
+                                     _lookup(keys, "uid_key", people["uid_key"].to_numpy()))
+            else:
+                entries = np.arange(len(keys["dest_key"]))
+            keep = np.isin(keys["chunk_id"][entries], went_out)
+            if len(gated_codes):
+                keep &= ~np.isin(keys["chunk_id"][entries] * _POSITIONS + keys["position"][entries], gated_codes)
+            entries = entries[keep]
+            n = len(entries)
+            parts.append(pd.DataFrame({
+                "dest_key": keys["dest_key"][entries], "uid_key": keys["uid_key"][entries],
+                "send_id": np.full(n, send_id, dtype=np.int64), "template_id": np.full(n, template_id, dtype=np.int64),
+                "is_marketing": np.full(n, keys["is_marketing"], dtype=bool),
+                "at_ns": np.full(n, _ns(created_at), dtype=np.int64),
+            }))
+        if not parts:
+            return pd.DataFrame({"dest_key": np.zeros(0, np.int64), "uid_key": np.zeros(0, np.int64),
+                                 "send_id": np.zeros(0, np.int64), "template_id": np.zeros(0, np.int64),
+                                 "is_marketing": np.zeros(0, bool), "at_ns": np.zeros(0, np.int64)})
+        return pd.concat(parts, ignore_index=True)
+
+    def _load_send_keys(self, conn: Connection, send_ids: list[int]) -> None:
+        """The keys of sends not read yet, in one query (members of chunks only: rows left out at
+        validation never count). Packed arrays: a million keys are a thousand rows."""
+        if not send_ids:
+            return
+        lc, ls = s.ledger_chunks, s.ledger_sends
+        marketing = dict(conn.execute(select(ls.c.send_id, ls.c.is_marketing).where(ls.c.send_id.in_(send_ids))).all())
+        query = select(lc.c.send_id, lc.c.chunk_id, lc.c.members, lc.c.dest_keys, lc.c.uid_keys).where(
+            lc.c.send_id.in_(send_ids), lc.c.chunk_id.is_not(None)).order_by(lc.c.send_id, lc.c.chunk_id)
+        blocks: dict[int, list] = {send_id: [] for send_id in send_ids}
+        for send_id, chunk_id, members, dest, uid in conn.execute(query):
+            blocks[int(send_id)].append((int(chunk_id), int(members), bytes(dest), bytes(uid)))
+        with self._lock:
+            if sum(len(k["dest_key"]) for k in self._send_keys.values()) > _KEY_CACHE_ROWS:
+                self._send_keys.clear()
+            for send_id, chunks in blocks.items():
+                self._send_keys[send_id] = {
+                    "dest_key": _unpack(b"".join(c[2] for c in chunks)),
+                    "uid_key": _unpack(b"".join(c[3] for c in chunks)),
+                    "chunk_id": np.concatenate([np.full(c[1], c[0], np.int64) for c in chunks] or [_EMPTY]),
+                    "position": np.concatenate([np.arange(1, c[1] + 1, dtype=np.int64) for c in chunks] or [_EMPTY]),
+                    "is_marketing": bool(marketing.get(send_id, True)),
+                }
+
+    def opt_out_keys(self, channel: str, people: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Keys on the do-not-contact list for this channel; for a few people (the gate's chunk), only
+        theirs, through the key index, instead of the whole list."""
+        d = s.do_not_contact
+        query = select(d.c.key).where(d.c.removed_at.is_(None), d.c.channel.in_([str(channel), "both"]))
+        if people is not None and len(people) <= _FEW_PEOPLE:
+            keys = np.unique(np.concatenate([people["dest_key"].to_numpy(), people["uid_key"].to_numpy()]))
+            query = query.where(d.c.key.in_(keys.tolist()))
+        return _frame(self.store, query, ["key"])
+
+    def send_times(self, send_ids) -> pd.DataFrame:
+        ids = [int(i) for i in send_ids]
+        if not ids:
+            return pd.DataFrame({"created_at": pd.Series(dtype="datetime64[us, UTC]")})
+        with self.store.read() as conn:
+            rows = conn.execute(select(s.sends.c.id, s.sends.c.created_at).where(s.sends.c.id.in_(ids))).all()
+        return pd.DataFrame({"created_at": pd.to_datetime([t for _, t in rows], utc=True)},
+                            index=[i for i, _ in rows])
+
+    def send_is_marketing(self, send_id: int) -> bool | None:
+        """Whether the send was recorded as marketing (its template's kind when it was made)."""
+        ls = s.ledger_sends
+        with self.store.read() as conn:
+            found = conn.execute(select(ls.c.is_marketing).where(ls.c.send_id == send_id)).scalar()
+        return None if found is None else bool(found)
+
+    def include_decision(self, send_id: int) -> int | None:
+        """How many people the marketer chose to include again in this send, or None."""
+        d = s.send_decisions_ledger
+        with self.store.read() as conn:
+            return conn.execute(
+                select(d.c.people).where(d.c.send_id == send_id, d.c.decision == INCLUDE_ALREADY_RECEIVED)
+            ).scalar_one_or_none()
+
+    def state_token(self) -> tuple:
+        """Changes whenever a send is recorded or the do-not-contact list changes: a cache key."""
+        d = s.do_not_contact
+        with self.store.read() as conn:
+            last_send = conn.execute(select(func.max(s.sends.c.id))).scalar()
+            listed = conn.execute(select(func.max(d.c.id), func.count(d.c.removed_at))).one()
+        return (last_send, *listed)
+
+    # ---- recording ---------------------------------------------------------------------------
+
+    def stage(self, manifest_hash: str, left_out: pd.DataFrame, people: pd.DataFrame, *,
+              include_already_received: int | None, marketing: bool) -> None:
+        """Hold the check's left-out rows (and the override) for the send of this manifest."""
+        keys = people[["dest_key", "uid_key"]].reindex(left_out.index, fill_value=0)  # stays int64: no float detour
+        keyed = pd.concat([left_out[["rule"]], keys], axis=1)
+        with self._lock:
+            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, people)
+
+    def _write_send(self, conn: Connection, send: dict, written: list[tuple[int, Sequence[NewRecipient]]]) -> None:
+        staged = None if send["is_test"] else self._staged.pop(send["manifest_hash"], None)
+        marketing = staged.marketing if staged else is_marketing_kind(self.kind_of(send["template_id"]))
+        members = [m for _, chunk in written for m in chunk]
+        keys = self._keys_for(send["channel"], members, staged.people if staged else None)
+        dest, uid = keys["dest_key"].to_numpy(), keys["uid_key"].to_numpy()
+        rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
+        records, start = [], 0
+        for chunk_id, chunk in written:
+            end = start + len(chunk)
+            records.append(_packed(send["id"], chunk_id, None, rows[start:end], dest[start:end], uid[start:end]))
+            start = end
+        if staged is not None and len(staged.left_out):
+            for rule, group in staged.left_out.groupby("rule", sort=False):
+                records.append(_packed(send["id"], None, str(rule), group.index.to_numpy(dtype=np.int64),
+                                       group["dest_key"].to_numpy(dtype=np.int64),
+                                       group["uid_key"].to_numpy(dtype=np.int64)))
+        conn.execute(s.ledger_sends.insert().values(send_id=send["id"], is_marketing=marketing))
+        if records:
+            conn.execute(s.ledger_chunks.insert(), records)
+        if staged is not None and staged.include_already_received:
+            conn.execute(s.send_decisions_ledger.insert().values(
+                send_id=send["id"], decision=INCLUDE_ALREADY_RECEIVED, people=int(staged.include_already_received),
+                decided_by=send["created_by"], decided_at=send["created_at"],
+            ))
+
+    def _keys_for(self, channel: str, members: Sequence, people: pd.DataFrame | None) -> pd.DataFrame:
+        """Members' keys: from the check's own keys by spreadsheet row when it staged them (a row is
+        one person in one list), hashing only the members it did not key."""
+        if people is None or not len(members):
+            return self.member_keys(channel, members)
+        rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
+        where = people.index.get_indexer(rows)
+        found = where >= 0
+        dest = np.zeros(len(members), dtype=np.int64)
+        uid = np.zeros(len(members), dtype=np.int64)
+        dest[found] = people["dest_key"].to_numpy()[where[found]]
+        uid[found] = people["uid_key"].to_numpy()[where[found]]
+        if not found.all():
+            rest = self.member_keys(channel, [m for m, ok in zip(members, found, strict=True) if not ok])
+            dest[~found], uid[~found] = rest["dest_key"].to_numpy(), rest["uid_key"].to_numpy()
+        return pd.DataFrame({"dest_key": dest, "uid_key": uid})
+
+    def record_left_out(self, send_id: int, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
+        """The gate's record: these members of a chunk were left out right before its POST."""
+        rows = [{"send_id": send_id, "chunk_id": chunk_id, "position": int(p), "rule": str(r)}
+                for p, r in zip(positions, rules, strict=True)]
+        if not rows:
+            return
+        g = s.ledger_left_out
+        with self.store.write() as conn:
+            done = {int(p) for p in conn.execute(select(g.c.position).where(g.c.chunk_id == chunk_id)).scalars()}
+            fresh = [row for row in rows if row["position"] not in done]  # a chunk checked again: once each
+            if fresh:
+                conn.execute(g.insert(), fresh)
+
+    def left_out_counts(self, send_id: int) -> dict[str, int]:
+        """The send's record: how many were left out, by rule (at validation and before each POST)."""
+        lc, g = s.ledger_chunks, s.ledger_left_out
+        counts: dict[str, int] = {}
+        with self.store.read() as conn:
+            at_check = select(lc.c.left_out, func.sum(lc.c.members)).where(
+                lc.c.send_id == send_id, lc.c.left_out.is_not(None)).group_by(lc.c.left_out)
+            at_post = select(g.c.rule, func.count()).where(g.c.send_id == send_id).group_by(g.c.rule)
+            for rule, n in [*conn.execute(at_check).all(), *conn.execute(at_post).all()]:
+                counts[str(rule)] = counts.get(str(rule), 0) + int(n)
+        return counts
+
+
+def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
+    """Positions in a send's cached `column` holding any of `wanted`, by binary search in a sorted copy
+    made the first time (a thousand look-ups instead of a scan of the whole send)."""
+    if f"{column}_order" not in keys:
+        order = np.argsort(keys[column], kind="stable")
+        keys[f"{column}_order"], keys[f"{column}_sorted"] = order, keys[column][order]
+    ordered = keys[f"{column}_sorted"]
+    left, right = np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
+    counts = right - left
+    if not counts.any():
+        return _EMPTY
+    starts = np.repeat(left, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return keys[f"{column}_order"][starts]
+
+
+def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, dest, uid) -> dict:
+    return {"send_id": send_id, "chunk_id": chunk_id, "left_out": rule, "members": len(rows),
+            "row_numbers": np.asarray(rows, dtype="<i8").tobytes(), "dest_keys": np.asarray(dest, dtype="<i8").tobytes(),
+            "uid_keys": np.asarray(uid, dtype="<i8").tobytes()}
+
+
+def _unpack(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype="<i8").astype(np.int64)
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _ns(moment: datetime) -> int:
+    """An aware datetime as integer nanoseconds since the epoch (window checks on whole columns)."""
+    return pd.Timestamp(moment).value
+
+
+def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:
+    """A query of integer columns as an int64 frame, read straight off the driver's cursor: a million
+    ledger rows must not become a million SQLAlchemy Row objects."""
+    with store.read() as conn:
+        result = conn.execute(query)
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    data = np.array(rows, dtype=np.int64).reshape(-1, len(columns))
+    return pd.DataFrame(data, columns=columns)

@@ -1,0 +1,250 @@
+"""The do-not-contact list: people who must never get a message, per channel (sms, email or both).
+
+An entry is a mobile (E.164), an address (lower-cased normal form) or a customer id, with why, where
+it came from, who added it and when. Removing one records who, when and why; nothing is deleted.
+Import reads a CSV/XLSX with the recipient lists' own reader, column detection and normalisation,
+reports bad cells by row and column as they do, and adds the good rows in ONE transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import func, insert, or_, select, update
+
+from lib.history import schema as s
+from lib.history.store import utcnow
+from lib.ledger.keys import normalise_destination, uid_text
+from lib.ledger.ledger import Ledger
+from lib.recipients import detect_mapping, emails, mobiles
+from lib.recipients.reading import read_table
+
+CHANNELS = ("sms", "email", "both")
+KINDS = {"mobile": "Mobile", "email": "Email", "customer": "Customer id"}
+EXPORT_COLUMNS = ["Channel", "Kind", "Value", "Reason", "Source", "Added by", "Added at"]
+_REASON_HEADERS = ("reason", "αιτία", "λόγος")
+_CHANNEL_HEADERS = ("channel", "κανάλι")
+
+
+class OptOutError(ValueError):
+    """Something that cannot go on the list (or come off it); str() is one sentence."""
+
+
+@dataclass(frozen=True)
+class OptOutEntry:
+    id: int
+    channel: str
+    kind: str
+    value: str
+    reason: str
+    source: str
+    added_by: str
+    added_at: datetime
+    removed_at: datetime | None = None
+    removed_by: str | None = None
+    removed_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int
+    already_listed: int
+    problems: list[tuple[int, str, str]]  # (row, column, message), spreadsheet numbering
+
+    def sentences(self) -> list[str]:
+        lines = [f"{self.added:,} added to the do not contact list"
+                 + (f"; {self.already_listed:,} were already on it" if self.already_listed else "") + "."]
+        if self.problems:
+            rows = len({p[0] for p in self.problems})
+            lines.append(f"{rows:,} row{'s' if rows != 1 else ''} could not be read and {'were' if rows != 1 else 'was'} "
+                         "not added:")
+            lines += [f"row {row}, {column}: {message}" for row, column, message in self.problems]
+        return lines
+
+
+def _channel(channel: str) -> str:
+    value = str(channel or "").strip().lower()
+    if value not in CHANNELS:
+        raise OptOutError(f"The channel must be sms, email or both, not {channel!r}")
+    return value
+
+
+class OptOutList:
+    def __init__(self, ledger: Ledger):
+        self.ledger = ledger
+        self.store = ledger.store
+        self.settings = ledger.settings
+
+    # ---- one at a time ---------------------------------------------------------------------
+
+    def parse(self, raw: str, *, customer_id: bool = False) -> tuple[str, str]:
+        """(kind, normalised value) for what a person typed, or OptOutError with the reason."""
+        if customer_id:
+            text = (raw or "").strip()
+            if not text:
+                raise OptOutError("Enter a customer id")
+            return "customer", text
+        try:
+            return normalise_destination(raw, self.settings.region, self.settings.allowed_countries)
+        except ValueError as exc:
+            raise OptOutError(f"Not a mobile number or an email address: {exc}") from None
+
+    def add(self, raw: str, *, channel: str = "both", reason: str = "", source: str = "console",
+            added_by: str, customer_id: bool = False, now: datetime | None = None) -> OptOutEntry:
+        kind, value = self.parse(raw, customer_id=customer_id)
+        rows = self._new_rows([(kind, value, _channel(channel), reason)], source, added_by, now or utcnow())
+        with self.store.write() as conn:
+            listed = self._listed(conn)
+            fresh = [row for row in rows if (row["key"], row["channel"]) not in listed]
+            if fresh:
+                conn.execute(insert(s.do_not_contact), fresh)
+        entry = self.find(value)
+        return entry[0]
+
+    def remove(self, raw: str, *, reason: str, removed_by: str, customer_id: bool = False,
+               now: datetime | None = None) -> int:
+        """Take an entry off the list, recording who, when and why. Returns how many entries."""
+        if not (reason or "").strip():
+            raise OptOutError("Say why this entry is removed from the do not contact list")
+        kind, value = self.parse(raw, customer_id=customer_id)
+        key = self._key(kind, value)
+        d = s.do_not_contact
+        with self.store.write() as conn:
+            done = conn.execute(update(d).where(d.c.key == key, d.c.removed_at.is_(None)).values(
+                removed_at=now or utcnow(), removed_by=removed_by, removed_reason=reason.strip()))
+        if not done.rowcount:
+            raise OptOutError(f"{value} is not on the do not contact list")
+        return int(done.rowcount)
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def entries(self, search: str = "", *, include_removed: bool = False, limit: int | None = None) -> list[OptOutEntry]:
+        d = s.do_not_contact
+        query = select(d).order_by(d.c.added_at.desc(), d.c.id.desc())
+        if not include_removed:
+            query = query.where(d.c.removed_at.is_(None))
+        text = (search or "").strip()
+        if text:
+            pattern = f"%{text.lower()}%"
+            query = query.where(or_(func.lower(d.c.value).like(pattern), func.lower(d.c.reason).like(pattern)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.store.read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [OptOutEntry(**{k: v for k, v in row.items() if k != "key"}) for row in rows]
+
+    def find(self, value: str) -> list[OptOutEntry]:
+        d = s.do_not_contact
+        with self.store.read() as conn:
+            rows = conn.execute(select(d).where(d.c.value == value).order_by(d.c.id.desc())).mappings().all()
+        return [OptOutEntry(**{k: v for k, v in row.items() if k != "key"}) for row in rows]
+
+    def count(self) -> int:
+        d = s.do_not_contact
+        with self.store.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(d).where(d.c.removed_at.is_(None))).scalar())
+
+    def export_csv(self) -> bytes:
+        """Every entry on the list, as CSV (UTF-8 with BOM, for Excel)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        for e in self.entries():
+            writer.writerow([e.channel, KINDS[e.kind], e.value, e.reason, e.source, e.added_by,
+                             e.added_at.isoformat(timespec="minutes")])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    # ---- import ----------------------------------------------------------------------------
+
+    def import_file(self, data: bytes, filename: str, *, channel: str = "both", reason: str = "",
+                    added_by: str, now: datetime | None = None) -> ImportReport:
+        """Add every readable row of a CSV/XLSX file; report the others by row and column."""
+        default_channel = _channel(channel)
+        table = read_table(data, filename, max_rows=self.settings.max_rows)
+        mapping = detect_mapping(table.headers)
+        if not (mapping.mobile_phone or mapping.email or mapping.unique_id):
+            raise OptOutError("The file needs a column of mobile numbers, email addresses or customer ids "
+                              "(called, for example, 'mobile', 'email' or 'customer id')")
+        frame = table.data
+        problems: list[tuple[int, str, str]] = []
+        entries: list[tuple[int, str, str]] = []  # (row, kind, value)
+        rows = frame.index.to_numpy()
+        if mapping.mobile_phone:
+            verdicts = mobiles.check_many(frame[mapping.mobile_phone], self.settings.region, self.settings.allowed_countries)
+            entries += self._column_entries(rows, "mobile", frame[mapping.mobile_phone], verdicts, mapping.mobile_phone, problems)
+        if mapping.email:
+            verdicts = emails.check_many(frame[mapping.email])
+            entries += self._column_entries(rows, "email", frame[mapping.email], verdicts, mapping.email, problems)
+        if mapping.unique_id:
+            ids = frame[mapping.unique_id].str.strip()
+            entries += [(int(r), "customer", v) for r, v in zip(rows, ids, strict=True) if v]
+        reasons = self._optional_column(frame, table.headers, _REASON_HEADERS, reason)
+        channels = self._optional_column(frame, table.headers, _CHANNEL_HEADERS, default_channel)
+        channel_header = next((h for h in table.headers if h.strip().lower() in _CHANNEL_HEADERS), "channel")
+        bad_rows = {p[0] for p in problems}
+        wanted = []
+        for row, kind, value in entries:
+            chosen = str(channels.get(row, default_channel) or default_channel).strip().lower()
+            if chosen not in CHANNELS:
+                problems.append((row, channel_header, f"The channel must be sms, email or both, not {chosen!r}"))
+                bad_rows.add(row)
+                continue
+            wanted.append((row, kind, value, chosen, str(reasons.get(row, reason) or reason)))
+        wanted = [w for w in wanted if w[0] not in bad_rows]  # a row with any bad cell is not half-added
+        new_rows = self._new_rows([w[1:] for w in wanted], f"import: {filename}", added_by, now or utcnow())
+        with self.store.write() as conn:  # ONE transaction: all the good rows, or nothing
+            listed = self._listed(conn)
+            fresh, seen = [], set()
+            for row in new_rows:
+                marker = (row["key"], row["channel"])
+                if marker not in listed and marker not in seen:
+                    seen.add(marker)
+                    fresh.append(row)
+            if fresh:
+                conn.execute(insert(s.do_not_contact), fresh)
+        problems.sort(key=lambda p: p[0])
+        return ImportReport(len(fresh), len(new_rows) - len(fresh), problems)
+
+    # ---- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _column_entries(rows, kind, raw: pd.Series, verdicts, header: str, problems: list) -> list[tuple[int, str, str]]:
+        values = verdicts.value.to_numpy(dtype=object)
+        messages = verdicts.message.to_numpy(dtype=object)
+        blank = raw.str.strip().eq("").to_numpy()
+        out = []
+        for row, value, text, empty in zip(rows, values, messages, blank, strict=True):
+            if empty:
+                continue
+            if value is None or pd.isna(value):
+                problems.append((int(row), header, str(text or "Not readable")))
+            else:
+                out.append((int(row), kind, value.lower() if kind == "email" else value))
+        return out
+
+    @staticmethod
+    def _optional_column(frame: pd.DataFrame, headers: list[str], names: tuple[str, ...], default) -> dict[int, str]:
+        header = next((h for h in headers if h.strip().lower() in names), None)
+        if header is None:
+            return {}
+        column = frame[header].str.strip()
+        return {int(r): (v if v else default) for r, v in column.items()}
+
+    def _key(self, kind: str, value: str) -> int:
+        return self.ledger.keys.key(uid_text(value) if kind == "customer" else value)
+
+    def _new_rows(self, items, source: str, added_by: str, now: datetime) -> list[dict]:
+        return [
+            {"channel": channel, "kind": kind, "value": value, "key": self._key(kind, value),
+             "reason": (reason or "").strip(), "source": source, "added_by": added_by, "added_at": now}
+            for kind, value, channel, reason in items
+        ]
+
+    @staticmethod
+    def _listed(conn) -> set[tuple[int, str]]:
+        d = s.do_not_contact
+        return {(int(k), c) for k, c in conn.execute(select(d.c.key, d.c.channel).where(d.c.removed_at.is_(None)))}
