@@ -1,5 +1,5 @@
 # Two commands do the job on a fresh Debian machine with Python 3.11:
-#   make run   install, then serve the console (on the embedded sandbox unless MESSAGING_API_URL is set)
+#   make run   install, then serve the console: sandbox (unless MESSAGING_API_URL is set), worker and app
 #   make test  install everything (Chromium and PostgreSQL included), then lint and run every test
 PYTHON ?= python3
 VENV   := .venv
@@ -47,9 +47,10 @@ postgresql:
 migrate: install
 	$(PY) -m lib migrate
 
-run: install migrate
-	@echo "Campaign Console: http://$(HOST):$(PORT)"
-	$(PY) -m streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT)
+# The sandbox (unless a platform is configured), the worker and the app, as separate processes that
+# Ctrl-C stops together; the database is migrated first.
+run: install
+	$(PY) -m lib run --host $(HOST) --port $(PORT)
 
 lint: install-dev
 	$(PY) -m ruff check .

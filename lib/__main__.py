@@ -15,6 +15,7 @@ COMMANDS = {
     "templates": ("lib.templates_cli", "list, show, import or export the template catalog"),
     "team": ("lib.team.cli", "who may use the console: team add|remove|role|list"),
     "audit": ("lib.team.audit_cli", "read the audit trail"),
+    "run": ("lib.launcher", "serve the console: the sandbox, the worker and the app together"),
     "migrate": ("lib.history.migrate", "create or upgrade the history database"),
     "worker": ("lib.sending.worker_cli", "post queued sends and refresh statuses until stopped"),
 }

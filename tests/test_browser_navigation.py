@@ -14,7 +14,7 @@ from tests.support_browser import (  # noqa: F401
 )
 
 pytestmark = pytest.mark.browser
-APP_PAGES = ["Home", "Compose", "Dispatches", "Templates", "Team", "Audit"]  # no sign-in: every role
+APP_PAGES = ["Home", "Compose", "Dispatches", "Templates", "Do not contact", "Team", "Audit"]  # no sign-in: every role
 
 
 def test_first_page_after_a_server_start_has_the_apps_navigation(console_app, browser_page):  # noqa: F811
