@@ -298,10 +298,15 @@ class SendEngine:
         estimated_parts: int | None = None,
         estimated_cost: Decimal | None = None,
         excluded_recipients: int = 0,
+        awaiting_approval: bool = False,
+        review: dict | None = None,
+        created_by: str | None = None,
     ) -> int:
         """Record the send, its chunks (pending) and recipients in one transaction, queued for a
         worker; posts nothing. Raises DuplicateSend if this manifest was already sent (unless
-        `resend_of` names that send)."""
+        `resend_of` names that send). `awaiting_approval`: it waits for an approver instead of the
+        worker, with `review` (what the sender saw; lib.approvals). `created_by`: the person
+        submitting it (default: this engine's operator)."""
         if not manifest.recipients:
             raise SendError("There is no one to send to: the list has no recipients")
         claim = self._claim(manifest, resend_of, is_test)
@@ -314,7 +319,7 @@ class SendEngine:
                 template_name=manifest.template_name,
                 channel=manifest.channel.value,
                 schedule_at=manifest.schedule_at,
-                created_by=self.operator,
+                created_by=created_by or self.operator,
                 platform_url=self.platform_url,
                 is_sandbox=self.is_sandbox,
                 is_test=is_test,
@@ -325,6 +330,8 @@ class SendEngine:
                 batch_size=self.batch_size,
                 chunks=chunks,
                 queued=True,
+                awaiting_approval=awaiting_approval,
+                review=review,
             )
         except ClaimTaken as taken:
             previous = self._send_record(taken.holder_send_id)
