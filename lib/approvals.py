@@ -34,7 +34,11 @@ EXPIRED_SENTENCE = "It was not approved before its time, so it was not sent. Sub
 
 
 class ApprovalRefused(PermissionError):
-    """This approval or rejection is not allowed; str() is one plain sentence."""
+    """This approval or rejection cannot be made; str() is one plain sentence."""
+
+
+class OwnSend(ApprovalRefused):
+    """The approver submitted the send themselves (refused by the team's rules, like a missing role)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ def _awaiting(store: HistoryStore, send_id: int) -> SendReview:
 def _check_approver(review: SendReview, approver: Person) -> None:
     require(approver, Action.APPROVE_SEND)
     if same_person(review.submitted_by, approver.actor) or same_person(review.send.created_by, approver.actor):
-        raise ApprovalRefused("Nobody approves their own send: another approver must decide on it.")
+        raise OwnSend("Nobody approves their own send: another approver must decide on it.")
 
 
 def _overdue(review: SendReview, now: datetime) -> bool:

@@ -204,3 +204,37 @@ def test_two_app_processes_on_one_database_see_the_same_approvals(database_url):
     finally:
         one.engine.dispose()
         two.engine.dispose()
+
+
+# ---- the worker ----------------------------------------------------------------------------------
+
+def test_the_worker_never_posts_an_awaiting_send_and_posts_it_once_approved(database_url, sandbox):
+    """Counted in the sandbox's own records, not ours."""
+    import dataclasses
+    import threading
+
+    from lib.sending.worker import Worker
+    from tests.support_worker import big_manifest, make_engine, new_client, sandbox_received, wait_for
+
+    store = open_store(database_url)
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client, batch_size=2, as_live=True)
+        manifest = big_manifest(3, tag="AW")
+        send_id = engine.enqueue(manifest, created_by="sam@example.com", awaiting_approval=True, review={})
+        scheduled_earlier = dataclasses.replace(big_manifest(2, tag="OD"), schedule_at=datetime.now(UTC) - timedelta(minutes=1))  # its time passed
+        overdue = engine.enqueue(scheduled_earlier, created_by="sam@example.com", awaiting_approval=True, review={})
+        worker = Worker(lambda: make_engine(store, client, batch_size=2, as_live=True), refresh_every=None,
+                        poll_seconds=0.05, heartbeat_seconds=60)
+        assert worker.run_once() is None  # nothing it may claim
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run_forever, args=(stop,))
+        thread.start()
+        try:
+            wait_for(lambda: state(store, overdue) == "expired", 30, "the overdue send to expire")
+            assert sandbox_received(sandbox) == {} and state(store, send_id) == "awaiting"
+            approvals.approve(store, send_id, ANN, manifest.hash)
+            wait_for(lambda: state(store, send_id) == "done", 60, "the approved send to go out")
+        finally:
+            stop.set()
+            thread.join(30)
+    assert sandbox_received(sandbox) == {f"AW{i:06d}": 1 for i in range(3)}
