@@ -114,6 +114,16 @@ def state_label(send: SendRecord, decisions=()) -> str | None:
     return label
 
 
+def state_sentence(send: SendRecord, label: str) -> str:
+    """What Dispatches says about a send in one of the approval states (the label from state_label)."""
+    if send.queue_state == APPROVAL_AWAITING:
+        return (f"{label}: nothing is sent until an approver other than {send.created_by} approves it "
+                "(Approvals page, or `python -m lib approve " + f"{send.id}`).")
+    if send.queue_state == EXPIRED:
+        return f"{label}: {EXPIRED_SENTENCE}"
+    return f"{label}. Nothing was sent; change what the approver asked and submit it again."
+
+
 def _awaiting(store: HistoryStore, send_id: int) -> SendReview:
     review = store.send_review(send_id)
     if review is None:
