@@ -227,3 +227,15 @@ def submitted_sentence(send_id: int) -> str:
     """What the sender reads after submitting a send that needs approval."""
     return (f"Send #{send_id} waits for approval by another approver: nothing is sent until they approve it. "
             "It is listed on Dispatches as awaiting approval.")
+
+
+def submit_for_approval(engine, manifest, submitter: Person, *, template, campaign, excluded: int,
+                        parts: int | None, cost: Decimal | None, resend_of: int | None = None) -> int:
+    """Record a send that waits for an approver, with what `submitter` saw; posts nothing.
+    Raises DuplicateSend as enqueue does. Compose and `python -m lib send` both come through here."""
+    require(submitter, Action.SUBMIT_SEND)
+    review = send_summary(template=template, manifest=manifest, left_out=campaign.left_out_counts, excluded=excluded,
+                          parts=parts, cost=cost, platform=engine.platform_url, riskiest=campaign.riskiest())
+    return engine.enqueue(manifest, resend_of=resend_of, estimated_parts=parts, estimated_cost=cost,
+                          excluded_recipients=excluded, created_by=submitter.actor, awaiting_approval=True,
+                          review=review)

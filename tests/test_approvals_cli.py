@@ -124,3 +124,11 @@ def test_a_sender_the_team_does_not_know_is_refused(live, sandbox, capsys, monke
     code, _, err = run(capsys, "send", str(live), "--template", "71", "--yes")
     assert code == 77 and "not in the team" in err
     assert sandbox_dispatch_count(sandbox) == 0
+
+
+def test_after_a_rejection_the_same_list_can_be_submitted_again(live, capsys):
+    first = submit(capsys, live)
+    code, _, err = run(capsys, "send", str(live), "--template", "71", "--yes")
+    assert code == 4 and "wait for approval by another approver" in err  # one waiting is enough
+    assert run(capsys, "reject", str(first), "--as", "abe@example.com", "--reason", "Wrong day")[0] == 0
+    assert submit(capsys, live) == first + 1

@@ -878,8 +878,8 @@ class HistoryStore:
         values: dict = {"queue_state": APPROVAL_STATES[decision]}
         if decision == "approved":
             values["queued_at"] = now
-        else:
-            values["finished_at"] = now
+        else:  # it sent nothing: its claim is freed so the sender can submit the same list again
+            values.update(finished_at=now, claim=f"{manifest_hash}:{decision}:{send_id}")
         with self.write() as conn:
             moved = conn.execute(
                 update(s.sends)

@@ -160,6 +160,13 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
         campaign.stage_for_send(platform.ledger, manifest)
     workers = platform.store.live_workers(WORKER_LIVE_WITHIN, platform=engine.platform)
     try:
+        if approval:  # recorded for an approver; nothing is posted
+            send_id = approvals.submit_for_approval(
+                engine, manifest, sender, template=template, campaign=campaign, excluded=excluded, parts=parts,
+                cost=cost, resend_of=args.resend_of,
+            )
+            print(approvals.submitted_sentence(send_id))
+            return EXIT_AWAITING_APPROVAL
         send_id = engine.enqueue(
             manifest,
             resend_of=args.resend_of,
@@ -167,15 +174,7 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
             estimated_cost=cost,
             excluded_recipients=excluded,
             created_by=sender.actor,
-            awaiting_approval=approval,
-            review=approvals.send_summary(
-                template=template, manifest=manifest, left_out=campaign.left_out_counts, excluded=excluded,
-                parts=parts, cost=cost, platform=platform.platform_url, riskiest=campaign.riskiest(),
-            ) if approval else None,
         )
-        if approval:
-            print(approvals.submitted_sentence(send_id))
-            return EXIT_AWAITING_APPROVAL
         if workers:  # a worker posts it; this process only watches the store
             print(f"Send #{send_id} is queued for the worker ({_plural_workers(workers)} running); following it.")
             outcome = engine.follow(send_id, on_progress=_print_progress)

@@ -239,6 +239,7 @@ class SendOutcome:
 
 
 ProgressCallback = Callable[[ChunkProgress], None]
+NEVER_SENT_STATES = frozenset({"rejected", "expired"})  # queue states of sends stopped before approval
 # Nothing more will happen to a chunk in these statuses (accepted, recorded sent, or nobody left).
 FINISHED_STATUSES = frozenset({ChunkStatus.ACCEPTED, ChunkStatus.MARKED_SENT, ChunkStatus.LEFT_OUT})
 
@@ -284,8 +285,9 @@ class SendEngine:
     # ---- before sending ----------------------------------------------------------------------
 
     def find_previous_sends(self, manifest: SendManifest) -> list[SendRecord]:
-        """Earlier sends of this exact manifest, oldest first, with `.state` accepted/partial/…"""
-        return self.store.sends_with_manifest(manifest.hash)
+        """Earlier sends of this exact manifest, oldest first, with `.state` accepted/partial/…
+        A send an approver rejected, or that expired unapproved, sent nothing: it is not one of them."""
+        return [s for s in self.store.sends_with_manifest(manifest.hash) if s.queue_state not in NEVER_SENT_STATES]
 
     # ---- queueing ----------------------------------------------------------------------------
 
@@ -626,6 +628,11 @@ class SendEngine:
                 f"This list and template were already sent on {when} ({who}, {reached:,} recipients"
                 f"{'' if state == 'accepted' else ' so far'}). Sending it again would message the same "
                 f"people twice. To do it anyway, confirm a resend of send #{previous.id}."
+            )
+        if previous.queue_state == "awaiting":
+            return (
+                f"This list and template were already submitted on {when} ({who}) and wait for approval by "
+                "another approver: nothing needs submitting again."
             )
         if state == "unknown":
             return (
