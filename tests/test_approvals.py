@@ -53,9 +53,19 @@ def decisions(store, send_id) -> list[tuple]:
 
 
 def audit_rows(store) -> list[tuple]:
+    """The decisions in the trail (the submission is the first event of every send here)."""
     with store.read() as conn:
         return [(e.actor, e.action, e.object_id, e.details.get("reason"))
-                for e in reversed(audit.list_events(conn))]
+                for e in reversed(audit.list_events(conn)) if e.action != "send_submit"]
+
+
+def test_the_submission_is_in_the_audit_trail_with_the_send(store):
+    send_id = awaiting_send(store)
+    with store.read() as conn:
+        [event] = audit.list_events(conn)
+    assert (event.actor, event.action, event.object_id) == ("sam@example.com", "send_submit", str(send_id))
+    assert event.details == {"awaiting_approval": True, "manifest_hash": HASH, "template_id": 71,
+                             "recipient_count": 3, "left_out": 1}
 
 
 # ---- who needs approval --------------------------------------------------------------------------

@@ -565,6 +565,12 @@ class HistoryStore:
                         send_id=send_id, submitted_by=created_by, submitted_at=now,
                         summary=json.dumps(review or {}, ensure_ascii=False, sort_keys=True, default=str),
                     ))
+                    from lib import audit  # the submission and its audit event commit together
+
+                    audit.record(conn, created_by, audit.AuditAction.SEND_SUBMIT, ("send", send_id), {
+                        "awaiting_approval": True, "manifest_hash": manifest_hash, "template_id": template_id,
+                        "recipient_count": values["total_recipients"], "left_out": excluded_recipients,
+                    }, at=now)
                 return int(send_id)
         except IntegrityError:
             holder = self.send_holding_claim(claim, platform)
