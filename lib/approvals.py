@@ -90,7 +90,8 @@ def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
     lines = [
         ("Send", f"#{review.send.id}"),
         ("Submitted by", f"{review.submitted_by}, {format_when(review.submitted_at, tz)}"),
-        ("Template", f"{s.get('template_id')} · {s.get('template_name')} ({s.get('channel')}, {s.get('template_kind')})"),
+        ("Template", f"{s.get('template_id')} · {s.get('template_name')}"),
+        ("Channel", f"{s.get('channel')}, {s.get('template_kind')} message"),
         ("Recipients who will receive it", f"{s.get('recipients', 0):,}"),
         ("Left out", f"{s.get('left_out', 0):,}" + (
             f" ({'; '.join(wording.summary(s['left_out_by_rule']))})" if s.get("left_out_by_rule") else "")),

@@ -43,7 +43,7 @@ for review in waiting:
     send_id, seen = review.send.id, review.send.manifest_hash
     with st.container(border=True, key=f"approval-{send_id}"):
         st.subheader(f"Send #{send_id}: {review.summary.get('template_name', review.send.template_name)}")
-        lines = approvals.summary_lines(review, tz)
+        lines = approvals.summary_lines(review, tz)[1:]  # the first, "Send #N", is the heading
         st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in lines))
         risky = review.summary.get("riskiest", [])
         if risky:

@@ -342,7 +342,8 @@ with st.container(border=True):
 step(6, "Check and send")
 job_key = f"compose_job_{manifest.hash}"
 job = get_job(state.get(job_key))
-previous = [] if job else engine.find_previous_sends(manifest)
+awaiting_key = f"compose_awaiting_{manifest.hash}"  # the send this session submitted for approval
+previous = [] if job or state.get(awaiting_key) else engine.find_previous_sends(manifest)
 with st.container(border=True, key="confirm-summary"):
     summary = {
         "Template": f"{template.id} · {template.name}",
@@ -375,7 +376,6 @@ if previous:
 
 
 needs_approval = approvals.needs_approval(settings, person, is_sandbox=rt.is_sandbox, recipients=len(manifest))
-awaiting_key = f"compose_awaiting_{manifest.hash}"
 
 
 def start_send() -> None:
