@@ -69,6 +69,8 @@ def test_a_live_send_waits_for_approval_and_posts_nothing_until_approved(live, s
     assert code == 77 and "not in the team" in err
     code, _, err = run(capsys, "approve", str(send_id), "--as", "abe@example.com", "--manifest", "0" * 64)
     assert code == 1 and "is not the one you looked at" in err
+    code, out, _ = run(capsys, "send", "--resume", str(send_id), "--yes")  # no way around the approver
+    assert code == 6 and "waits for approval" in out
     assert sandbox_dispatch_count(sandbox) == 0
 
     code, out, _ = run(capsys, "approve", str(send_id), "--as", "abe@example.com", "--yes")
@@ -100,6 +102,8 @@ def test_a_rejection_needs_a_reason_and_the_sender_reads_it(live, sandbox, capsy
     assert code == 0 and "Wrong voucher list" in out
     code, _, err = run(capsys, "approve", str(send_id), "--as", "ann@example.com", "--yes")
     assert code == 1 and "rejected: wrong voucher list" in err
+    code, _, err = run(capsys, "send", "--resume", str(send_id), "--yes")
+    assert code == 1 and "was rejected before approval and sent nothing" in err
     assert sandbox_dispatch_count(sandbox) == 0
 
 

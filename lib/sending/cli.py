@@ -360,6 +360,9 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
         before = engine.outcome(args.resume)
     except SendError as exc:
         raise _Stop(str(exc), EXIT_USAGE) from None
+    if before.send.queue_state == "awaiting":  # only an approver releases it (issue 11)
+        print(f"Send #{args.resume} waits for approval by another approver: nothing was posted.")
+        return EXIT_AWAITING_APPROVAL
     todo = [c for c in before.chunks if c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED)]
     unknown = [c for c in before.chunks if c.may_have_gone_out]
     if args.include_unknown:

@@ -230,6 +230,9 @@ class SendOutcome:
 
     @property
     def can_resume(self) -> bool:
+        """Only an approver releases a send waiting for approval (or stopped by one): never a resume."""
+        if self.queue_state in APPROVAL_HELD_STATES:
+            return False
         return any(c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED) for c in self.chunks)
 
     @property
@@ -240,6 +243,7 @@ class SendOutcome:
 
 ProgressCallback = Callable[[ChunkProgress], None]
 NEVER_SENT_STATES = frozenset({"rejected", "expired"})  # queue states of sends stopped before approval
+APPROVAL_HELD_STATES = NEVER_SENT_STATES | {"awaiting"}  # lib.approvals: no resume, no worker
 # Nothing more will happen to a chunk in these statuses (accepted, recorded sent, or nobody left).
 FINISHED_STATUSES = frozenset({ChunkStatus.ACCEPTED, ChunkStatus.MARKED_SENT, ChunkStatus.LEFT_OUT})
 
@@ -367,6 +371,10 @@ class SendEngine:
         """Queue the pending and refused chunks of a send again; returns how many will be posted.
         Unknown chunks stay as they are: only `decide_unknown` moves them."""
         detail = self._detail(send_id)
+        if detail.send.queue_state in APPROVAL_HELD_STATES:
+            raise SendError(f"Send #{send_id} cannot be resumed: " + (
+                "it waits for approval by another approver." if detail.send.queue_state == "awaiting"
+                else f"it was {detail.send.queue_state} before approval and sent nothing; submit it again instead."))
         again = 0
         for chunk in detail.chunks:
             if chunk.status is ChunkStatus.REJECTED:
