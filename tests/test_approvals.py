@@ -248,3 +248,25 @@ def test_the_worker_never_posts_an_awaiting_send_and_posts_it_once_approved(data
             stop.set()
             thread.join(30)
     assert sandbox_received(sandbox) == {f"AW{i:06d}": 1 for i in range(3)}
+
+
+def test_dispatches_shows_where_each_send_stands_and_the_reason(store):
+    from zoneinfo import ZoneInfo
+
+    from lib.history import queries as q
+
+    waiting = awaiting_send(store)
+    rejected = awaiting_send(store, manifest_hash="r" * 64)
+    expired = awaiting_send(store, manifest_hash="e" * 64, schedule_at=T0)
+    approvals.reject(store, rejected, ANN, "Wrong voucher list", now=T0)
+    approvals.expire_overdue(store, T0)
+    history = q.load_history(store, q.HistoryFilter(), ZoneInfo("Europe/Athens"))
+    table = q.send_table(history).set_index("Send")
+    assert table.loc[waiting, "Status"] == ["Awaiting approval"]
+    assert table.loc[rejected, "Status"] == ["Rejected by an approver"]
+    assert table.loc[expired, "Status"] == ["Expired"]
+    assert q.next_steps(store, rejected) == [
+        "Rejected: Wrong voucher list. Nothing was sent; change what the approver asked and submit it again."]
+    assert q.next_steps(store, expired)[0].startswith("Expired: It was not approved before its time")
+    assert q.next_steps(store, waiting)[0].startswith("Awaiting approval: nothing is sent until an approver other "
+                                                      "than sam@example.com approves it")
