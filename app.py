@@ -27,11 +27,14 @@ PAGES = [
     (None, st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)),
     (Action.COMPOSE, st.Page("pages/compose.py", title="Compose", icon=":material/edit_square:")),
     (Action.VIEW_DISPATCHES, st.Page("pages/dispatches.py", title="Dispatches", icon=":material/monitoring:")),
+    (Action.APPROVE_SEND, st.Page("pages/approvals.py", title="Approvals", icon=":material/approval:")),
     (Action.MANAGE_TEMPLATES, st.Page("pages/templates.py", title="Templates", icon=":material/description:")),
     (Action.MANAGE_OPTOUTS, st.Page("pages/do_not_contact.py", title="Do not contact", icon=":material/block:")),
     (Action.MANAGE_TEAM, st.Page("pages/team.py", title="Team", icon=":material/group:")),
     (Action.VIEW_AUDIT, st.Page("pages/audit.py", title="Audit", icon=":material/fact_check:")),
 ]
+# Without sign-in there is one person and no approval (lib.approvals): no Approvals page either.
+PAGES = [(a, p) for a, p in PAGES if not (person.local and a is Action.APPROVE_SEND)]
 allowed = [page for action, page in PAGES if action is None or can(person, action)]
 navigation = st.navigation(allowed, position="hidden")
 ui.sidebar_navigation(allowed, links)

@@ -18,6 +18,9 @@ COMMANDS = {
     "run": ("lib.launcher", "serve the console: the sandbox, the worker and the app together"),
     "migrate": ("lib.history.migrate", "create or upgrade the history database"),
     "worker": ("lib.sending.worker_cli", "post queued sends and refresh statuses until stopped"),
+    "approvals": ("lib.approvals_cli", "live sends waiting for a second person's approval"),
+    "approve": ("lib.approvals_cli:approve_main", "approve a send someone else submitted"),
+    "reject": ("lib.approvals_cli:reject_main", "reject a send someone else submitted, with a reason"),
 }
 
 
@@ -32,11 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print(usage(), file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    module = importlib.import_module(COMMANDS[argv[0]][0])
+    module_name, _, function = COMMANDS[argv[0]][0].partition(":")  # "module" runs module.main
+    entry = getattr(importlib.import_module(module_name), function or "main")
     from lib.history.store import StoreError
 
     try:
-        return int(module.main(argv[1:]) or 0)
+        return int(entry(argv[1:]) or 0)
     except StoreError as exc:  # the history database cannot be used: one sentence, no traceback
         print(f"{argv[0]}: {exc}", file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ class AuditAction(StrEnum):
     TEST_SEND = "test_send"
     SEND_APPROVE = "send_approve"
     SEND_REJECT = "send_reject"
+    SEND_EXPIRE = "send_expire"  # a scheduled send not approved before its time
     SEND_RESUME = "send_resume"
     SEND_DECISION = "send_decision"  # a person's "mark as sent / not sent" on an unknown chunk
     OPTOUT_ADD = "optout_add"
@@ -60,6 +61,7 @@ ACTION_LABELS = {
     AuditAction.TEST_SEND: "Test send",
     AuditAction.SEND_APPROVE: "Send approved",
     AuditAction.SEND_REJECT: "Send rejected",
+    AuditAction.SEND_EXPIRE: "Send expired unapproved",
     AuditAction.SEND_RESUME: "Send resumed",
     AuditAction.SEND_DECISION: "Unknown part decided",
     AuditAction.OPTOUT_ADD: "Do-not-contact entry added",

@@ -41,6 +41,9 @@ STATUS_COLOURS = {
     "Error": "#d4351c",  # red: failed on the platform
     "Rejected": "#942514",  # dark red: the platform refused the chunk
     "Unknown": "#4c2c92",  # purple: we do not know whether it went out
+    "Awaiting approval": "#1d70b8",  # blue: waiting for a second person
+    "Rejected by an approver": "#942514",
+    "Expired": "#505a5f",
 }
 UNLISTED_STATUS_COLOUR = "#b1b4b6"
 

@@ -63,7 +63,7 @@ class ConsoleRuntime:
             options["gate"] = LedgerGate(self.ledger)
         return SendEngine(
             self.store, self.client, batch_size=s.batch_size, platform_url=self.platform_url,
-            is_sandbox=self.is_sandbox, operator=s.operator, timezone=s.tz,
+            is_sandbox=self.is_sandbox, operator=options.pop("operator", None) or s.operator, timezone=s.tz,
             **{k: v for k, v in options.items() if v is not None},
         )
 

@@ -84,6 +84,9 @@ class Settings:
     auth: str = "auto"
     admins: tuple[str, ...] = ()  # lower-cased emails bootstrapped into the team as admins
     sign_in_configured: bool = False  # .streamlit/secrets.toml has an [auth] section naming a provider
+    # Live sends to more than this many recipients need a second person's approval when sign-in applies
+    # (lib.approvals); 0: every live send. Sandbox and test sends never need it.
+    approval_threshold: int = 0
     # Rules for marketing messages (issue 9): quiet hours (None: off) and the SMS opt-out text (None: off).
     quiet_hours: QuietHours | None = parse_quiet_hours(DEFAULT_WINDOW)
     sms_optout_text: str | None = None
@@ -311,6 +314,8 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         if raw.strip().lower() not in ("auto", "on", "off"):
             raise SettingsError(f"CONSOLE_AUTH must be auto, on or off, not {raw!r}")
         values["auth"] = raw.strip().lower()
+    if (raw := get("CONSOLE_APPROVAL_THRESHOLD")) is not None:
+        values["approval_threshold"] = _int("CONSOLE_APPROVAL_THRESHOLD", raw, 0)
     if (raw := get("CONSOLE_ADMINS")) is not None:
         values["admins"] = _emails("CONSOLE_ADMINS", raw)
     values["sign_in_configured"] = names_sign_in_provider(secrets.get("auth"))

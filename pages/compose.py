@@ -11,6 +11,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
+from lib import approvals
 from lib.campaign import CampaignChoices, build_test_send, own_address, rule_problems
 from lib.ledger import wording
 from lib.personalization.preview import gsm_greek_changes
@@ -341,7 +342,8 @@ with st.container(border=True):
 step(6, "Check and send")
 job_key = f"compose_job_{manifest.hash}"
 job = get_job(state.get(job_key))
-previous = [] if job else engine.find_previous_sends(manifest)
+awaiting_key = f"compose_awaiting_{manifest.hash}"  # the send this session submitted for approval
+previous = [] if job or state.get(awaiting_key) else engine.find_previous_sends(manifest)
 with st.container(border=True, key="confirm-summary"):
     summary = {
         "Template": f"{template.id} · {template.name}",
@@ -373,13 +375,22 @@ if previous:
     resend_of = latest.id
 
 
+needs_approval = approvals.needs_approval(settings, person, is_sandbox=rt.is_sandbox, recipients=len(manifest))
+
+
 def start_send() -> None:
     # A callback runs once per click before the script; a second click finds the job and does nothing.
-    if state.get(job_key):
+    if state.get(job_key) or state.get(awaiting_key):
         return
     if rt.ledger is not None:
         campaign.stage_for_send(rt.ledger, manifest)
         ui.freeze_campaign()
+    if needs_approval:  # recorded for another approver (issue 11); nothing is posted
+        sms = template.channel == Channel.SMS
+        state[awaiting_key] = approvals.submit_for_approval(
+            engine, manifest, person, template=template, campaign=campaign, excluded=len(excluded), resend_of=resend_of,
+            parts=metrics.total_parts if sms else None, cost=metrics.estimated_cost if sms else None)
+        return
     job = start_job(
         "campaign",
         lambda progress: engine.submit(
@@ -392,9 +403,11 @@ def start_send() -> None:
 
 
 st.button(
-    f"Send to {len(manifest):,} recipients", type="primary", key="compose_send", on_click=start_send,
-    disabled=job is not None, width="stretch",
+    f"{'Submit for approval: send' if needs_approval else 'Send'} to {len(manifest):,} recipients", type="primary",
+    key="compose_send", on_click=start_send, disabled=job is not None or bool(state.get(awaiting_key)), width="stretch",
 )
+if state.get(awaiting_key):
+    st.info(approvals.submitted_sentence(state[awaiting_key]), icon=":material/hourglass_top:")
 
 # ---- 7. Result --------------------------------------------------------------------------------
 if job is not None:

@@ -174,6 +174,7 @@ def test_the_command_line_says_one_sentence_and_sends_nothing(tmp_path, sandbox,
     env.update(
         DATABASE_URL=f"sqlite:///{path}", CONSOLE_DB_BUSY_TIMEOUT="0.3", MESSAGING_API_URL=sandbox.url,
         MESSAGING_API_USER=SANDBOX_USER, MESSAGING_API_PASSWORD=SANDBOX_PASSWORD,
+        CONSOLE_AUTH="off",  # one local person: no approval (issue 11)
     )
     commands = {
         "send": [sys.executable, "-m", "lib", "send", str(recipients), "--template", "71", "--yes"],

@@ -33,6 +33,7 @@ def env(tmp_path, sandbox):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'history.db'}",
         "CONSOLE_BATCH_SIZE": "2",
         "CONSOLE_OPERATOR": "maria",
+        "CONSOLE_AUTH": "off",  # one local person holding every role: no approval (tests/test_approvals_cli.py)
     }
     store = open_store(values["DATABASE_URL"])
     for template in load_catalog():

@@ -28,9 +28,12 @@ PLATFORM_STATUS_LABELS = {1: "Draft", 2: "Pending", 3: "Queued", 7: "Error"}
 NOT_SENT = "Not sent"  # a chunk never posted (the send stopped before it)
 UNKNOWN = "Unknown"  # posted, no answer: it may or may not have gone out
 REJECTED = "Rejected"  # the platform refused the chunk (4xx): nothing went out
+# A send that needs a second person's approval (lib.approvals) shows where it stands instead of its parts.
+AWAITING_APPROVAL, REJECTED_BY_APPROVER, EXPIRED = "Awaiting approval", "Rejected by an approver", "Expired"
+APPROVAL_STATUS = {"awaiting": AWAITING_APPROVAL, "rejected": REJECTED_BY_APPROVER, "expired": EXPIRED}
 # Worst first: a send shows the status of its part that most needs attention.
 STATUS_ATTENTION_ORDER = (UNKNOWN, "Error", REJECTED, NOT_SENT, "Draft", "Pending", "Queued")
-STATUS_CHOICES = ("Draft", "Pending", "Queued", "Error", UNKNOWN, REJECTED, NOT_SENT)
+STATUS_CHOICES = ("Draft", "Pending", "Queued", "Error", UNKNOWN, REJECTED, NOT_SENT, *APPROVAL_STATUS.values())
 
 OUTCOME_ACCEPTED = "Accepted by the platform"
 OUTCOME_OURS = "Rejected by our checks"
@@ -143,6 +146,7 @@ def _sends_query(flt: HistoryFilter, tz: tzinfo, send_ids: list[int] | None, sto
         c.excluded_recipients,
         c.estimated_parts,
         c.estimated_cost,
+        c.queue_state,
     ).where(*_platform(s.sends, store))
     if send_ids is not None:
         query = query.where(c.id.in_(send_ids))
@@ -346,7 +350,8 @@ def _decorate(history: History) -> None:
     ids = sends["id"]
     for column in ("accepted", "platform_invalid", "unconfirmed", "chunk_count"):
         sends[column] = _lookup(ids, per_send[column]).fillna(0).astype("int64")
-    sends["statuses"] = [labels_by_send.get(i, [NOT_SENT]) for i in ids]
+    sends["statuses"] = [[APPROVAL_STATUS[state]] if state in APPROVAL_STATUS else labels_by_send.get(i, [NOT_SENT])
+                         for i, state in zip(ids, sends["queue_state"], strict=True)]
     sends["status"] = [labels[0] for labels in sends["statuses"]]
     sends["dispatch_count"] = _lookup(ids, dispatch_counts).fillna(0).astype("int64")
     for column in ("total_recipients", "excluded_recipients"):
@@ -792,6 +797,11 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
     detail = store.get_send(send_id)
     if detail is None:
         return []
+    from lib import approvals  # approvals reads the store too: imported here, not at module load
+
+    label = approvals.state_label(detail.send, store.approval_decisions([send_id]).get(send_id, []))
+    if label is not None:  # waiting for, or stopped by, a second person: nothing of it went out
+        return [approvals.state_sentence(detail.send, label)]
     steps = []
     unknown = [c for c in detail.chunks if c.status in (ChunkStatus.UNKNOWN, ChunkStatus.POSTING)]
     pending = [c for c in detail.chunks if c.status is ChunkStatus.PENDING]

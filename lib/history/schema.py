@@ -201,7 +201,8 @@ dispatch_snapshots = Table(
 # is taken over by another worker. Existing rows (sent before the queue existed) read as 'done'.
 
 for _column in (
-    Column("queue_state", String(10), nullable=False, server_default="done", default="done"),  # queued | done
+    Column("queue_state", String(10), nullable=False, server_default="done", default="done"),
+    # queued | done; awaiting | rejected | expired for sends that need approval (lib.approvals)
     Column("queued_at", UTCDateTime, nullable=True),  # last time it was (re)queued
     Column("lease_owner", Text, nullable=True),  # the worker id posting it now
     Column("lease_expires_at", UTCDateTime, nullable=True),
@@ -378,6 +379,35 @@ _AUDIT_APPEND_ONLY = {
 for _dialect, _statements in _AUDIT_APPEND_ONLY.items():
     for _statement in _statements:
         event.listen(audit_events, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+# ---- approval of live sends (issue 11, maker-checker) ------------------------------------------
+# A live send that needs a second person is recorded with sends.queue_state 'awaiting' (no worker
+# claims it); an approver moves it to 'queued', a rejection to 'rejected', and a scheduled send whose
+# time passed first to 'expired'. `send_reviews` keeps what the sender saw when they submitted it,
+# so the approver sees exactly that; `approvals` keeps every decision (append-only by use).
+
+send_reviews = Table(
+    "send_reviews",
+    metadata,
+    Column("send_id", Integer, ForeignKey("sends.id"), primary_key=True, autoincrement=False),
+    Column("submitted_by", Text, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON (lib.approvals.send_summary): counts, never personal data
+)
+
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("send_id", Integer, ForeignKey("sends.id"), nullable=False),
+    Column("manifest_hash", String(64), nullable=False),  # the manifest the decision binds to
+    Column("decision", String(10), nullable=False),  # approved | rejected | expired
+    Column("decided_by", Text, nullable=False),  # an approver's email; "console" for an expiry
+    Column("decided_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=True),  # required for a rejection; shown to the sender
+    Index("ix_approvals_send_id", "send_id"),
+)
 
 
 meta = Table(

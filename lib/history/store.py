@@ -43,6 +43,10 @@ SQLITE_BUSY_TIMEOUT = 15.0  # seconds; the CONSOLE_DB_BUSY_TIMEOUT setting
 SANDBOX_PLATFORM = "sandbox"  # the platform key of every sandbox send and dispatch
 
 
+APPROVAL_AWAITING = "awaiting"  # sends.queue_state of a send waiting for an approver (lib.approvals)
+APPROVAL_STATES = {"approved": "queued", "rejected": "rejected", "expired": "expired"}  # decision -> queue_state
+
+
 class StoreError(RuntimeError):
     """The history database cannot be used as it is; str() is a sentence for the user."""
 
@@ -134,6 +138,27 @@ class SendRecord:
         if self.chunk_counts.get(ChunkStatus.POSTING, 0):
             return "in progress"
         return "not sent"
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    send_id: int
+    manifest_hash: str
+    decision: str  # approved | rejected | expired
+    decided_by: str
+    decided_at: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SendReview:
+    """A send submitted for approval: the send, who submitted it, what they saw, the decisions so far."""
+
+    send: SendRecord
+    submitted_by: str
+    submitted_at: datetime
+    summary: dict
+    decisions: tuple[ApprovalRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -493,11 +518,15 @@ class HistoryStore:
         chunks: Sequence[Sequence[NewRecipient]],
         now: datetime | None = None,
         queued: bool = False,
+        awaiting_approval: bool = False,
+        review: dict | None = None,
     ) -> int:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
         POST. Raises ClaimTaken if another send to the same platform holds `claim` (enforced by the
         UNIQUE (platform, claim) constraint: a sandbox rehearsal never holds a live send's claim).
-        `queued=True` puts it in the send queue for a worker (the engine's enqueue)."""
+        `queued=True` puts it in the send queue for a worker (the engine's enqueue);
+        `awaiting_approval=True` records it as waiting for an approver instead (no worker claims it),
+        with `review` (lib.approvals.send_summary: what the sender saw) in the same transaction."""
         now = now or utcnow()
         values = dict(
             manifest_hash=manifest_hash,
@@ -518,8 +547,8 @@ class HistoryStore:
             estimated_parts=estimated_parts,
             estimated_cost=None if estimated_cost is None else str(estimated_cost),
             batch_size=batch_size,
-            queue_state="queued" if queued else "done",
-            queued_at=now if queued else None,
+            queue_state=APPROVAL_AWAITING if awaiting_approval else "queued" if queued else "done",
+            queued_at=now if queued and not awaiting_approval else None,
         )
         platform = values["platform"]
         try:
@@ -531,6 +560,17 @@ class HistoryStore:
                 ]
                 for writer in list(self.send_writers.values()):
                     writer(conn, {**values, "id": int(send_id)}, written)
+                if awaiting_approval:
+                    conn.execute(insert(s.send_reviews).values(
+                        send_id=send_id, submitted_by=created_by, submitted_at=now,
+                        summary=json.dumps(review or {}, ensure_ascii=False, sort_keys=True, default=str),
+                    ))
+                    from lib import audit  # the submission and its audit event commit together
+
+                    audit.record(conn, created_by, audit.AuditAction.SEND_SUBMIT, ("send", send_id), {
+                        "awaiting_approval": True, "manifest_hash": manifest_hash, "template_id": template_id,
+                        "recipient_count": values["total_recipients"], "left_out": excluded_recipients,
+                    }, at=now)
                 return int(send_id)
         except IntegrityError:
             holder = self.send_holding_claim(claim, platform)
@@ -774,8 +814,9 @@ class HistoryStore:
         """Put a send back in the queue (resume, a decision about an unknown chunk)."""
         now = now or utcnow()
         with self.write() as conn:
-            done = conn.execute(
-                update(s.sends).where(s.sends.c.id == send_id).values(queue_state="queued", queued_at=now)
+            done = conn.execute(  # never a send waiting for approval, rejected or expired: only an approver queues it
+                update(s.sends).where(s.sends.c.id == send_id, s.sends.c.queue_state.in_(("queued", "done")))
+                .values(queue_state="queued", queued_at=now)
             )
             return done.rowcount == 1
 
@@ -784,6 +825,88 @@ class HistoryStore:
             return list(conn.execute(
                 select(s.sends.c.id).where(s.sends.c.queue_state == "queued").order_by(s.sends.c.id)
             ).scalars())  # fmt: skip
+
+    # -- approvals (issue 11): the rules are lib.approvals'; here only reads and compare-and-set writes
+
+    def send_review(self, send_id: int) -> SendReview | None:
+        """What the sender saw when they submitted `send_id` for approval, with its decisions."""
+        reviews = self._reviews(s.send_reviews.c.send_id == send_id)
+        return reviews[0] if reviews else None
+
+    def sends_awaiting_approval(self) -> list[SendReview]:
+        """Sends of this store's platform waiting for an approver, oldest first."""
+        return self._reviews(s.sends.c.queue_state == APPROVAL_AWAITING, *self._on_platform(s.sends))
+
+    def _reviews(self, *conditions) -> list[SendReview]:
+        r = s.send_reviews
+        query = select(r).select_from(r.join(s.sends, s.sends.c.id == r.c.send_id)).where(*conditions)
+        with self.read() as conn:
+            rows = conn.execute(query.order_by(r.c.send_id)).mappings().all()
+            decisions = self._approval_rows(conn, [row["send_id"] for row in rows])
+        sends = {x.id: x for x in self._sends(s.sends.c.id.in_([row["send_id"] for row in rows]))} if rows else {}
+        return [
+            SendReview(sends[row["send_id"]], row["submitted_by"], row["submitted_at"], json.loads(row["summary"]),
+                       tuple(decisions.get(row["send_id"], ())))
+            for row in rows
+        ]
+
+    @staticmethod
+    def _approval_rows(conn: Connection, send_ids: list[int]) -> dict[int, list[ApprovalRecord]]:
+        out: dict[int, list[ApprovalRecord]] = {}
+        if not send_ids:
+            return out
+        a = s.approvals
+        query = select(a).where(a.c.send_id.in_(send_ids)).order_by(a.c.decided_at, a.c.id)
+        for row in conn.execute(query).mappings():
+            out.setdefault(row["send_id"], []).append(_approval_record(row))
+        return out
+
+    def approval_decisions(self, send_ids: Sequence[int]) -> dict[int, list[ApprovalRecord]]:
+        """Every approval decision of these sends, oldest first (Dispatches shows the latest)."""
+        with self.read() as conn:
+            return self._approval_rows(conn, list(send_ids))
+
+    def decide_approval(
+        self,
+        send_id: int,
+        *,
+        manifest_hash: str,
+        decision: str,
+        decided_by: str,
+        reason: str | None,
+        now: datetime,
+        also: Callable[[Connection], None] | None = None,
+    ) -> bool:
+        """Move an awaiting send whose manifest is still `manifest_hash` to the state of `decision`
+        ('approved' -> queued, 'rejected', 'expired') and record the decision, with `also(conn)` (the
+        audit trail) in the same transaction. False when it was no longer awaiting (someone decided first)."""
+        q = s.sends.c
+        values: dict = {"queue_state": APPROVAL_STATES[decision]}
+        if decision == "approved":
+            values["queued_at"] = now
+        else:  # it sent nothing: its claim is freed so the sender can submit the same list again
+            values.update(finished_at=now, claim=f"{manifest_hash}:{decision}:{send_id}")
+        with self.write() as conn:
+            moved = conn.execute(
+                update(s.sends)
+                .where(q.id == send_id, q.queue_state == APPROVAL_AWAITING, q.manifest_hash == manifest_hash)
+                .values(**values)
+            )
+            if moved.rowcount != 1:
+                return False
+            conn.execute(insert(s.approvals).values(
+                send_id=send_id, manifest_hash=manifest_hash, decision=decision, decided_by=decided_by,
+                decided_at=now, reason=reason,
+            ))
+            if also is not None:
+                also(conn)
+            return True
+
+    def overdue_awaiting(self, now: datetime) -> list[SendRecord]:
+        """Scheduled sends still waiting for approval whose time has come (any platform)."""
+        q = s.sends.c
+        return self._sends(q.queue_state == APPROVAL_AWAITING, q.schedule_at.is_not(None), q.schedule_at <= now,
+                           order_desc=False)
 
     # -- workers -------------------------------------------------------------------------------
 
@@ -985,6 +1108,10 @@ def _send_record(row, chunk_counts: dict[str, int], recipient_counts: dict[str, 
     data["is_sandbox"] = bool(data["is_sandbox"])
     data["is_test"] = bool(data["is_test"])
     return SendRecord(**data, chunk_counts=chunk_counts, recipient_counts=recipient_counts)
+
+
+def _approval_record(row) -> ApprovalRecord:
+    return ApprovalRecord(**_fields(ApprovalRecord, row))
 
 
 def _chunk_record(row) -> ChunkRecord:

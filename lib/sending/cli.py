@@ -14,7 +14,9 @@ left out by the rules: do not contact, already received, frequency cap; `--inclu
 sends again to those who already received it, recorded as a decision);
 4 refused duplicate; 5 some chunk may or may not have gone out, or the history database refused
 a chunk's result (it was saved to the results journal beside the database, replayed at the next
-start, and its dispatch id printed).
+start, and its dispatch id printed); 6 submitted for approval: a live send waits for another person's
+approval (issue 11; `python -m lib approve SEND_ID`) and nothing was posted; 77 refused by the team's
+rules (the person it acts as, CONSOLE_OPERATOR, is not in the team or may not send).
 With a worker running (`python -m lib worker`), the send is queued for it and this command follows
 it in the database until it ends, printing the same progress; with none, it is posted here.
 Uses the embedded sandbox (data in CONSOLE_SANDBOX_DIR, default data/sandbox) when
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from lib import approvals
 from lib.cli_options import add_gsm_safe_greek_option, add_map_option
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import (
@@ -42,9 +45,11 @@ from lib.sending.engine import (
 from lib.sending.manifest import ManifestError, SendManifest
 from lib.sending.status import ChunkStatus
 from lib.settings import Settings, SettingsError, get_settings
+from lib.team.roles import Action, NotAllowed, Person, require
 from lib.templates import CatalogError, Channel, Template
 
 EXIT_OK, EXIT_PLATFORM, EXIT_USAGE, EXIT_INVALID, EXIT_DUPLICATE, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5
+EXIT_AWAITING_APPROVAL, EXIT_REFUSED = 6, 77
 # --as WORD: the decision recorded (engine.DECISIONS), and what the command says it did.
 RESOLUTIONS = {
     "sent": ("marked_sent", "recorded as sent"),
@@ -59,6 +64,8 @@ EXIT_CODES_HELP = """exit codes:
   3  nothing can be sent: a template tag has no column (and no --default), or no row is valid
   4  refused: this list was already sent with this template (see --resend-of)
   5  some recipients may or may not have received it (never resent automatically)
+  6  submitted for approval: nothing is posted until another approver approves it
+ 77  refused by the team's rules (CONSOLE_OPERATOR is not in the team, or may not send)
 """
 
 
@@ -144,18 +151,29 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
         raise _Stop(f"Refused: {message} (add --resend-of {previous[-1].id})", EXIT_DUPLICATE)
     excluded = len(campaign.excluded())
     parts, cost = _parts_and_cost(template, campaign)
+    sender = _sender(settings, platform)
+    approval = approvals.needs_approval(settings, sender, is_sandbox=platform.is_sandbox, recipients=len(manifest))
     print(_summary(template, manifest, excluded, parts, cost, settings, platform, args.resend_of, campaign))
-    _confirm(args.yes, f"Send to {len(manifest):,} recipients? [y/N] ", ask)
+    verb = "Submit for approval a send" if approval else "Send"
+    _confirm(args.yes, f"{verb} to {len(manifest):,} recipients? [y/N] ", ask)
     if platform.ledger is not None:
         campaign.stage_for_send(platform.ledger, manifest)
     workers = platform.store.live_workers(WORKER_LIVE_WITHIN, platform=engine.platform)
     try:
+        if approval:  # recorded for an approver; nothing is posted
+            send_id = approvals.submit_for_approval(
+                engine, manifest, sender, template=template, campaign=campaign, excluded=excluded, parts=parts,
+                cost=cost, resend_of=args.resend_of,
+            )
+            print(approvals.submitted_sentence(send_id))
+            return EXIT_AWAITING_APPROVAL
         send_id = engine.enqueue(
             manifest,
             resend_of=args.resend_of,
             estimated_parts=parts,
             estimated_cost=cost,
             excluded_recipients=excluded,
+            created_by=sender.actor,
         )
         if workers:  # a worker posts it; this process only watches the store
             print(f"Send #{send_id} is queued for the worker ({_plural_workers(workers)} running); following it.")
@@ -169,6 +187,20 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
     except SendError as exc:
         raise _Stop(str(exc), EXIT_USAGE) from None
     return _report(outcome)
+
+
+def _sender(settings: Settings, platform: ConsoleRuntime) -> Person:
+    """The person this command sends as (CONSOLE_OPERATOR), under the team's rules when they apply."""
+    from lib.team import cli as team_cli
+
+    try:
+        person = team_cli.acting_person(settings, platform.store, None)
+        require(person, Action.SUBMIT_SEND)
+    except team_cli._Stop as stop:
+        raise _Stop(str(stop), EXIT_REFUSED) from None
+    except NotAllowed as exc:
+        raise _Stop(f"Refused: {exc}", EXIT_REFUSED) from None
+    return person
 
 
 def _plural_workers(workers: list[str]) -> str:
@@ -328,6 +360,9 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
         before = engine.outcome(args.resume)
     except SendError as exc:
         raise _Stop(str(exc), EXIT_USAGE) from None
+    if before.send.queue_state == "awaiting":  # only an approver releases it (issue 11)
+        print(f"Send #{args.resume} waits for approval by another approver: nothing was posted.")
+        return EXIT_AWAITING_APPROVAL
     todo = [c for c in before.chunks if c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED)]
     unknown = [c for c in before.chunks if c.may_have_gone_out]
     if args.include_unknown:

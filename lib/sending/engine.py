@@ -230,6 +230,9 @@ class SendOutcome:
 
     @property
     def can_resume(self) -> bool:
+        """Only an approver releases a send waiting for approval (or stopped by one): never a resume."""
+        if self.queue_state in APPROVAL_HELD_STATES:
+            return False
         return any(c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED) for c in self.chunks)
 
     @property
@@ -239,6 +242,8 @@ class SendOutcome:
 
 
 ProgressCallback = Callable[[ChunkProgress], None]
+NEVER_SENT_STATES = frozenset({"rejected", "expired"})  # queue states of sends stopped before approval
+APPROVAL_HELD_STATES = NEVER_SENT_STATES | {"awaiting"}  # lib.approvals: no resume, no worker
 # Nothing more will happen to a chunk in these statuses (accepted, recorded sent, or nobody left).
 FINISHED_STATUSES = frozenset({ChunkStatus.ACCEPTED, ChunkStatus.MARKED_SENT, ChunkStatus.LEFT_OUT})
 
@@ -284,8 +289,9 @@ class SendEngine:
     # ---- before sending ----------------------------------------------------------------------
 
     def find_previous_sends(self, manifest: SendManifest) -> list[SendRecord]:
-        """Earlier sends of this exact manifest, oldest first, with `.state` accepted/partial/…"""
-        return self.store.sends_with_manifest(manifest.hash)
+        """Earlier sends of this exact manifest, oldest first, with `.state` accepted/partial/…
+        A send an approver rejected, or that expired unapproved, sent nothing: it is not one of them."""
+        return [s for s in self.store.sends_with_manifest(manifest.hash) if s.queue_state not in NEVER_SENT_STATES]
 
     # ---- queueing ----------------------------------------------------------------------------
 
@@ -298,10 +304,15 @@ class SendEngine:
         estimated_parts: int | None = None,
         estimated_cost: Decimal | None = None,
         excluded_recipients: int = 0,
+        awaiting_approval: bool = False,
+        review: dict | None = None,
+        created_by: str | None = None,
     ) -> int:
         """Record the send, its chunks (pending) and recipients in one transaction, queued for a
         worker; posts nothing. Raises DuplicateSend if this manifest was already sent (unless
-        `resend_of` names that send)."""
+        `resend_of` names that send). `awaiting_approval`: it waits for an approver instead of the
+        worker, with `review` (what the sender saw; lib.approvals). `created_by`: the person
+        submitting it (default: this engine's operator)."""
         if not manifest.recipients:
             raise SendError("There is no one to send to: the list has no recipients")
         claim = self._claim(manifest, resend_of, is_test)
@@ -314,7 +325,7 @@ class SendEngine:
                 template_name=manifest.template_name,
                 channel=manifest.channel.value,
                 schedule_at=manifest.schedule_at,
-                created_by=self.operator,
+                created_by=created_by or self.operator,
                 platform_url=self.platform_url,
                 is_sandbox=self.is_sandbox,
                 is_test=is_test,
@@ -325,6 +336,8 @@ class SendEngine:
                 batch_size=self.batch_size,
                 chunks=chunks,
                 queued=True,
+                awaiting_approval=awaiting_approval,
+                review=review,
             )
         except ClaimTaken as taken:
             previous = self._send_record(taken.holder_send_id)
@@ -358,6 +371,10 @@ class SendEngine:
         """Queue the pending and refused chunks of a send again; returns how many will be posted.
         Unknown chunks stay as they are: only `decide_unknown` moves them."""
         detail = self._detail(send_id)
+        if detail.send.queue_state in APPROVAL_HELD_STATES:
+            raise SendError(f"Send #{send_id} cannot be resumed: " + (
+                "it waits for approval by another approver." if detail.send.queue_state == "awaiting"
+                else f"it was {detail.send.queue_state} before approval and sent nothing; submit it again instead."))
         again = 0
         for chunk in detail.chunks:
             if chunk.status is ChunkStatus.REJECTED:
@@ -619,6 +636,11 @@ class SendEngine:
                 f"This list and template were already sent on {when} ({who}, {reached:,} recipients"
                 f"{'' if state == 'accepted' else ' so far'}). Sending it again would message the same "
                 f"people twice. To do it anyway, confirm a resend of send #{previous.id}."
+            )
+        if previous.queue_state == "awaiting":
+            return (
+                f"This list and template were already submitted on {when} ({who}) and wait for approval by "
+                "another approver: nothing needs submitting again."
             )
         if state == "unknown":
             return (

@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from lib.approvals import expire_overdue
 from lib.history.refresh import refresh_pending
 from lib.history.store import StoreError
 from lib.sending.engine import ChunkProgress, ResultNotRecorded, SendEngine, local_owner_id, replay_journal
@@ -101,6 +102,7 @@ class Worker:
         try:
             while not stop_event.is_set():
                 try:
+                    self._expire_unapproved()
                     claimed = self.run_once(stop_event)
                 except ResultNotRecorded:
                     raise
@@ -118,6 +120,11 @@ class Worker:
             for thread in helpers:
                 thread.join(timeout=30)
             self._goodbye()
+
+    def _expire_unapproved(self) -> None:
+        """A scheduled send still waiting for approval when its time comes is never sent (lib.approvals)."""
+        for send_id in expire_overdue(self.store):
+            log.info("send #%s expired: it was not approved before its time", send_id)
 
     def _beat(self) -> None:
         self.store.heartbeat(self.owner_id, socket.gethostname(), os.getpid(), platform=self.engine.platform)

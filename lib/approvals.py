@@ -1,0 +1,242 @@
+"""Approval of live sends (issue 11, maker-checker): one module with the rules.
+
+| the send                                            | needs a second person's approval |
+|-----------------------------------------------------|----------------------------------|
+| sandbox, or a test send                             | never                            |
+| live, no sign-in (embedded default, CONSOLE_AUTH=off) | never: one local person holds every role |
+| live, sign-in applies, recipients <= threshold      | no                               |
+| live, sign-in applies, recipients > threshold       | yes (CONSOLE_APPROVAL_THRESHOLD, default 0: every live send) |
+
+A send that needs approval is recorded with queue_state 'awaiting' (no worker claims it) together
+with what the sender saw (`send_summary`). An approver who is not the sender approves the manifest
+they saw (its hash): the send goes to the queue. A rejection needs a reason, shown to the sender.
+A scheduled send not approved before its time expires. Every decision is one transaction: the send's
+state, the `approvals` row and the audit event commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from lib import audit
+from lib.history.store import APPROVAL_AWAITING, HistoryStore, SendRecord, SendReview, utcnow
+from lib.scheduling import format_when
+from lib.settings import Settings
+from lib.team.roles import Action, Person, require
+
+EXPIRED_BY = "console"  # decided_by of an expiry: nobody decided, the time passed
+REJECTED, EXPIRED = "rejected", "expired"
+# sends.queue_state -> what Dispatches and the command line say
+STATE_LABELS = {APPROVAL_AWAITING: "Awaiting approval", REJECTED: "Rejected", EXPIRED: "Expired"}
+EXPIRED_SENTENCE = "It was not approved before its time, so it was not sent. Submit it again with a new time."
+
+
+class ApprovalRefused(PermissionError):
+    """This approval or rejection cannot be made; str() is one plain sentence."""
+
+
+class OwnSend(ApprovalRefused):
+    """The approver submitted the send themselves (refused by the team's rules, like a missing role)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    send_id: int
+    decision: str  # approved | rejected | expired
+    sentence: str  # what happened, for the page and the command line
+
+
+def needs_approval(settings: Settings, person: Person, *, is_sandbox: bool, recipients: int,
+                   is_test: bool = False) -> bool:
+    """Whether this send must wait for another person's approval (see the table above)."""
+    if is_sandbox or is_test or person.local:
+        return False
+    return recipients > settings.approval_threshold
+
+
+def same_person(a: str, b: str) -> bool:
+    """Emails compare without case or spaces: signing in twice, or as Ann@X, is still Ann."""
+    return (a or "").strip().lower() == (b or "").strip().lower()
+
+
+def send_summary(*, template, manifest, left_out: dict[str, int], excluded: int, parts: int | None,
+                 cost: Decimal | None, platform: str, riskiest=()) -> dict:
+    """What the sender saw when they submitted: stored with the send, shown to the approver as it was."""
+    return {
+        "template_id": template.id,
+        "template_name": template.name,
+        "template_kind": str(getattr(template, "kind", "") or "marketing"),
+        "channel": template.channel.label,
+        "recipients": len(manifest),
+        "left_out": excluded,
+        "left_out_by_rule": {str(rule): int(n) for rule, n in left_out.items() if n},
+        "parts": parts,
+        "estimated_cost": None if cost is None else str(cost),
+        "schedule_at": None if manifest.schedule_at is None else manifest.schedule_at.isoformat(),
+        "platform": platform,
+        "manifest_hash": manifest.hash,
+        "riskiest": [{"row": int(r.row), "why": list(r.reasons)} for r in riskiest],
+    }
+
+
+def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
+    """(label, value) pairs for the Approvals page and `python -m lib approvals`: what the sender saw."""
+    from lib.ledger import wording
+
+    s = review.summary
+    when = None if not s.get("schedule_at") else datetime.fromisoformat(s["schedule_at"])
+    lines = [
+        ("Send", f"#{review.send.id}"),
+        ("Submitted by", f"{review.submitted_by}, {format_when(review.submitted_at, tz)}"),
+        ("Template", f"{s.get('template_id')} · {s.get('template_name')}"),
+        ("Channel", f"{s.get('channel')}, {s.get('template_kind')} message"),
+        ("Recipients who will receive it", f"{s.get('recipients', 0):,}"),
+        ("Left out", f"{s.get('left_out', 0):,}" + (
+            f" ({'; '.join(wording.summary(s['left_out_by_rule']))})" if s.get("left_out_by_rule") else "")),
+        ("When", format_when(when, tz)),
+        ("Platform", str(s.get("platform"))),
+    ]
+    if s.get("parts") is not None:
+        lines.append(("SMS parts (estimated cost)", f"{s['parts']:,} ({s.get('estimated_cost')})"))
+    lines.append(("Manifest", str(s.get("manifest_hash"))))
+    return lines
+
+
+def state_label(send: SendRecord, decisions=()) -> str | None:
+    """'Awaiting approval', 'Rejected: <reason>', 'Expired', or None for a send outside approval."""
+    label = STATE_LABELS.get(send.queue_state)
+    if label is None:
+        return None
+    if send.queue_state == REJECTED:
+        reason = next((d.reason for d in reversed(decisions) if d.decision == REJECTED and d.reason), None)
+        return f"{label}: {reason}" if reason else label
+    return label
+
+
+def state_sentence(send: SendRecord, label: str) -> str:
+    """What Dispatches says about a send in one of the approval states (the label from state_label)."""
+    if send.queue_state == APPROVAL_AWAITING:
+        return (f"{label}: nothing is sent until an approver other than {send.created_by} approves it "
+                "(Approvals page, or `python -m lib approve " + f"{send.id}`).")
+    if send.queue_state == EXPIRED:
+        return f"{label}: {EXPIRED_SENTENCE}"
+    return f"{label}. Nothing was sent; change what the approver asked and submit it again."
+
+
+def _awaiting(store: HistoryStore, send_id: int) -> SendReview:
+    review = store.send_review(send_id)
+    if review is None:
+        raise ApprovalRefused(f"Send #{send_id} does not need approval.")
+    state = review.send.queue_state
+    if state != APPROVAL_AWAITING:
+        label = state_label(review.send, review.decisions) or "already approved"
+        raise ApprovalRefused(f"Send #{send_id} is not waiting for approval any more ({label.lower()}).")
+    return review
+
+
+def _check_approver(review: SendReview, approver: Person) -> None:
+    require(approver, Action.APPROVE_SEND)
+    if same_person(review.submitted_by, approver.actor) or same_person(review.send.created_by, approver.actor):
+        raise OwnSend("Nobody approves their own send: another approver must decide on it.")
+
+
+def _overdue(review: SendReview, now: datetime) -> bool:
+    return review.send.schedule_at is not None and review.send.schedule_at <= now
+
+
+def _record(store: HistoryStore, review: SendReview, decision: str, by: str, reason: str | None,
+            now: datetime, **details) -> bool:
+    action = {"approved": audit.AuditAction.SEND_APPROVE, "rejected": audit.AuditAction.SEND_REJECT,
+              "expired": audit.AuditAction.SEND_EXPIRE}[decision]
+    facts = {"decision": decision, "manifest_hash": review.send.manifest_hash, "submitted_by": review.submitted_by,
+             "recipient_count": review.send.total_recipients, **({"reason": reason} if reason else {}), **details}
+    return store.decide_approval(
+        review.send.id, manifest_hash=review.send.manifest_hash, decision=decision, decided_by=by, reason=reason,
+        now=now, also=lambda conn: audit.record(conn, by, action, ("send", review.send.id), facts, at=now),
+    )
+
+
+def _expire(store: HistoryStore, review: SendReview, now: datetime) -> bool:
+    return _record(store, review, EXPIRED, EXPIRED_BY, "not approved before its time", now)
+
+
+def approve(store: HistoryStore, send_id: int, approver: Person, seen_manifest_hash: str,
+            now: datetime | None = None) -> Decision:
+    """Release an awaiting send to the worker. Raises NotAllowed (role) or ApprovalRefused (one sentence)."""
+    now = now or utcnow()
+    review = _awaiting(store, send_id)
+    _check_approver(review, approver)
+    if (seen_manifest_hash or "").strip() != review.send.manifest_hash:
+        raise ApprovalRefused(
+            f"Send #{send_id} is not the one you looked at (its list, template, defaults or schedule differ): "
+            "look at it again before approving.")
+    if _overdue(review, now):
+        _expire(store, review, now)
+        raise ApprovalRefused(f"Send #{send_id} was not approved before its time, so it has expired and will not "
+                              "be sent. The sender can submit it again with a new time.")
+    if not _record(store, review, "approved", approver.actor, None, now):
+        raise ApprovalRefused(f"Send #{send_id} was decided by someone else meanwhile; look at it again.")
+    return Decision(send_id, "approved", f"Send #{send_id} is approved: it goes out {_when(review)}.")
+
+
+def reject(store: HistoryStore, send_id: int, approver: Person, reason: str,
+           now: datetime | None = None) -> Decision:
+    """Refuse an awaiting send, with a reason the sender reads. Raises NotAllowed or ApprovalRefused."""
+    now = now or utcnow()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApprovalRefused("Say why the send is rejected: the sender reads the reason.")
+    review = _awaiting(store, send_id)
+    _check_approver(review, approver)
+    if not _record(store, review, REJECTED, approver.actor, reason, now):
+        raise ApprovalRefused(f"Send #{send_id} was decided by someone else meanwhile; look at it again.")
+    return Decision(send_id, REJECTED, f"Send #{send_id} is rejected; {review.submitted_by} sees why: {reason}")
+
+
+def expire_overdue(store: HistoryStore, now: datetime | None = None) -> list[int]:
+    """Scheduled sends whose time came before anyone approved them: expired (the worker calls this)."""
+    now = now or utcnow()
+    expired = []
+    for send in store.overdue_awaiting(now):
+        review = store.send_review(send.id)
+        if review is not None and _expire(store, review, now):
+            expired.append(send.id)
+    return expired
+
+
+def awaiting(store: HistoryStore) -> list[SendReview]:
+    """Sends waiting for approval on the store's platform, oldest first."""
+    return store.sends_awaiting_approval()
+
+
+def may_decide(review: SendReview, person: Person) -> bool:
+    """Whether `person` may approve or reject this send (the page hides the buttons otherwise)."""
+    try:
+        _check_approver(review, person)
+    except PermissionError:
+        return False
+    return True
+
+
+def _when(review: SendReview) -> str:
+    return "at its scheduled time" if review.send.schedule_at is not None else "now"
+
+
+def submitted_sentence(send_id: int) -> str:
+    """What the sender reads after submitting a send that needs approval."""
+    return (f"Send #{send_id} waits for approval by another approver: nothing is sent until they approve it. "
+            "It is listed on Dispatches as awaiting approval.")
+
+
+def submit_for_approval(engine, manifest, submitter: Person, *, template, campaign, excluded: int,
+                        parts: int | None, cost: Decimal | None, resend_of: int | None = None) -> int:
+    """Record a send that waits for an approver, with what `submitter` saw; posts nothing.
+    Raises DuplicateSend as enqueue does. Compose and `python -m lib send` both come through here."""
+    require(submitter, Action.SUBMIT_SEND)
+    review = send_summary(template=template, manifest=manifest, left_out=campaign.left_out_counts, excluded=excluded,
+                          parts=parts, cost=cost, platform=engine.platform_url, riskiest=campaign.riskiest())
+    return engine.enqueue(manifest, resend_of=resend_of, estimated_parts=parts, estimated_cost=cost,
+                          excluded_recipients=excluded, created_by=submitter.actor, awaiting_approval=True,
+                          review=review)

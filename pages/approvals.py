@@ -1,0 +1,63 @@
+"""Approvals: live sends waiting for a second person, each with exactly what its sender saw.
+
+Approve (after a confirmation) releases a send to the worker; reject needs a reason, which the sender
+reads on Dispatches. lib.approvals checks every rule again (role, own send, manifest, time): a button
+hidden here is never the only guard.
+"""
+
+import streamlit as st
+
+import ui
+from lib import approvals
+from lib.team import Action, NotAllowed
+
+person = ui.require_action(Action.APPROVE_SEND)
+rt = ui.page_setup()
+tz = rt.settings.tz
+state = st.session_state
+st.title("Approvals")
+if flash := state.pop("approvals_flash", None):
+    st.success(flash)
+if problem := state.pop("approvals_problem", None):
+    st.error(problem)
+
+waiting = approvals.awaiting(rt.store)
+if not waiting:
+    st.info("No send is waiting for approval.", icon=":material/task_alt:")
+    st.stop()
+st.caption(f"{len(waiting)} send{'s' if len(waiting) != 1 else ''} waiting. Each shows what its sender saw when "
+           "they submitted it; an approval holds only for exactly that send.")
+
+
+def decide(action, send_id: int, *args) -> None:
+    """A callback: runs once per click; lib decides and says why not."""
+    try:
+        done = action(rt.store, send_id, person, *args)
+    except (approvals.ApprovalRefused, NotAllowed) as exc:
+        state["approvals_problem"] = str(exc)
+    else:
+        state["approvals_flash"] = done.sentence
+
+
+for review in waiting:
+    send_id, seen = review.send.id, review.send.manifest_hash
+    with st.container(border=True, key=f"approval-{send_id}"):
+        st.subheader(f"Send #{send_id}: {review.summary.get('template_name', review.send.template_name)}")
+        lines = approvals.summary_lines(review, tz)[1:]  # the first, "Send #N", is the heading
+        st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in lines))
+        risky = review.summary.get("riskiest", [])
+        if risky:
+            st.markdown("**Rows worth a look** (as the sender's preview picked them)")
+            st.markdown("\n".join(f"- Row {r['row']}: {ui.escape('; '.join(r['why']))}" for r in risky))
+        if not approvals.may_decide(review, person):
+            st.caption("You submitted this send: another approver decides on it.")
+            continue
+        approve_col, reject_col = st.columns(2)
+        with approve_col:
+            sure = st.checkbox(f"I checked send #{send_id} and it may go out", key=f"approve_ok_{send_id}")
+            st.button("Approve", type="primary", disabled=not sure, key=f"approve_{send_id}",
+                      on_click=decide, args=(approvals.approve, send_id, seen))
+        with reject_col:
+            reason = st.text_input("Why it is rejected (the sender reads this)", key=f"reject_reason_{send_id}")
+            st.button("Reject", disabled=not reason.strip(), key=f"reject_{send_id}",
+                      on_click=decide, args=(approvals.reject, send_id, reason))
