@@ -1,0 +1,153 @@
+"""The rules that refuse a whole send (opt-out text, quiet hours) on every path that sends or checks, and the
+audit trail of do-not-contact changes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+import lib.recipients.cli as check_cli
+from lib.audit import AuditAction, list_events
+from lib.campaign import send_refusal
+from lib.history import schema
+from lib.history.store import close_all_stores, open_store
+from lib.ledger import Ledger
+from lib.ledger.optout import OptOutList
+from lib.rules.quiet_hours import CODE_NOW, CODE_SCHEDULED
+from lib.settings import get_settings, load_settings
+from lib.templates import load_catalog
+from tests.support_app import app_env, page_path  # noqa: F401
+from tests.test_sending_cli import HEADER, csv, env, run  # noqa: F401
+
+ATHENS = ZoneInfo("Europe/Athens")
+CATALOG = {t.id: t for t in load_catalog()}
+PROMO, WELCOME = CATALOG[71], CATALOG[72]  # a marketing SMS, a service SMS
+OPTOUT = "STOP 54321"
+
+
+def settings(**values):
+    return load_settings(env={"CONSOLE_TIMEZONE": "Europe/Athens", **values}, secrets_path=Path("/nonexistent"))
+
+
+def at(hour, minute=0):
+    return datetime(2026, 12, 2, hour, minute, tzinfo=ATHENS)
+
+
+@pytest.mark.parametrize(
+    ("template", "values", "when", "now", "code"),
+    [
+        (PROMO, {"CONSOLE_SMS_OPTOUT_TEXT": OPTOUT, "CONSOLE_QUIET_HOURS": "off"}, None, at(12), "optout_text.missing"),
+        (PROMO, {"CONSOLE_QUIET_HOURS": "off"}, None, at(12), None),  # no opt-out text asked for
+        (WELCOME, {"CONSOLE_SMS_OPTOUT_TEXT": OPTOUT, "CONSOLE_QUIET_HOURS": "off"}, None, at(12), None),  # service
+        (PROMO, {}, None, at(21), CODE_NOW),  # the minute quiet hours start
+        (PROMO, {}, None, at(20, 59), None),
+        (PROMO, {}, None, at(9), None),  # the minute they end
+        (PROMO, {}, at(22), at(12), CODE_SCHEDULED),
+        (WELCOME, {}, None, at(23), None),
+    ],
+)
+def test_the_whole_send_is_refused_by_the_opt_out_text_or_quiet_hours(template, values, when, now, code):
+    refusal = send_refusal(template, settings(**values), when, now=now)
+    assert (refusal.code if refusal else None) == code
+
+
+def test_quiet_hours_are_offered_as_the_next_allowed_time():
+    refusal = send_refusal(PROMO, settings(), None, now=at(23))
+    assert refusal.offer == datetime(2026, 12, 3, 9, 0, tzinfo=ATHENS)
+    assert "inside quiet hours" in refusal.message
+    assert send_refusal(PROMO, settings(), None, now=at(23), quiet_hours=False) is None
+
+
+def test_send_command_refuses_a_marketing_sms_without_the_opt_out_text_and_posts_nothing(
+        env, monkeypatch, csv, capsys, sandbox):  # noqa: F811
+    values = {**env, "CONSOLE_SMS_OPTOUT_TEXT": OPTOUT, "CONSOLE_QUIET_HOURS": "off"}
+    code = run(values, monkeypatch, csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    assert code == 3
+    assert f"Add the opt-out text '{OPTOUT}' to this marketing SMS" in capsys.readouterr().err
+    assert sandbox.outbox() == [] and open_store(values["DATABASE_URL"]).list_sends() == []
+
+
+def test_send_command_refuses_now_in_quiet_hours_and_says_which_schedule_to_add(
+        env, monkeypatch, csv, capsys, sandbox):  # noqa: F811
+    now = datetime.now(ATHENS)
+    window = f"{now.hour:02d}:00-{(now.hour + 2) % 24:02d}:00"  # around now, whatever the hour
+    values = {**env, "CONSOLE_QUIET_HOURS": window, "CONSOLE_TIMEZONE": "Europe/Athens"}
+    code = run(values, monkeypatch, csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
+    err = capsys.readouterr().err
+    assert code == 3 and "inside quiet hours" in err and "add --schedule " in err
+    assert sandbox.outbox() == []
+
+
+@pytest.fixture
+def check_settings(tmp_path, monkeypatch):
+    values = settings(DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}", CONSOLE_SMS_OPTOUT_TEXT=OPTOUT)
+    monkeypatch.setattr(check_cli, "get_settings", lambda: values)
+    yield values
+    close_all_stores()
+
+
+def test_check_says_the_template_lacks_the_opt_out_text(check_settings, tmp_path, capsys):
+    file = tmp_path / "list.csv"
+    file.write_text(HEADER + "C1,6936862208,V1,10 €,31/12/2026\n", encoding="utf-8")
+    assert check_cli.main([str(file), "--channel", "sms", "--template", "71", "--json"]) == 3
+    refused = json.loads(capsys.readouterr().out)["refused"]
+    assert refused["code"] == "optout_text.missing" and OPTOUT in refused["message"]
+    assert check_cli.main([str(file), "--channel", "sms", "--template", "72"]) == 3  # 72 lacks its tags' columns
+    assert "Cannot be sent" not in capsys.readouterr().out  # a service SMS needs no opt-out text
+
+
+def test_compose_refuses_to_send_when_the_opt_out_text_became_required(app_env, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("CONSOLE_SMS_OPTOUT_TEXT", OPTOUT)  # set after template 71 was saved without it
+    get_settings.cache_clear()
+    page = AppTest.from_file(page_path("compose.py"), default_timeout=60).run()
+    page.selectbox(key="compose_template").select_index(0).run()
+    data = (HEADER + "C1,6936862208,V1,10 €,31/12/2026\n").encode()
+    page.get("file_uploader")[0].upload("promo.csv", data, "text/csv").run()
+    assert not page.exception, page.exception
+    assert any(f"Add the opt-out text '{OPTOUT}'" in e.value for e in page.error)
+    assert not any(b.label.startswith("Send to") for b in page.button)
+
+
+# ---- the audit trail of the do-not-contact list ---------------------------------------------------------
+
+def test_every_change_to_the_list_is_audited_without_the_number_or_address(tmp_path):
+    values = settings(DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}")
+    store = open_store(values.database_url)
+    optouts = OptOutList(Ledger(store, values))
+    optouts.add("+30 693 111 2233", reason="STOP", added_by="maria")
+    optouts.import_file(b"email\nMaria@Example.GR\nnot-an-address\n", "stop.csv", added_by="nikos")
+    optouts.remove("6931112233", reason="asked again", removed_by="eleni")
+    with store.read() as conn:
+        events = list(reversed(list_events(conn)))
+        stored = conn.execute(select(schema.audit_events)).all()
+    assert [(e.actor, e.action) for e in events] == [
+        ("maria", AuditAction.OPTOUT_ADD), ("nikos", AuditAction.OPTOUT_ADD), ("eleni", AuditAction.OPTOUT_REMOVE)]
+    assert events[0].details["entries"] == 1 and events[0].details["source"] == "console"
+    assert (events[1].details["entries"], events[1].details["rows_with_problems"]) == (1, 1)
+    assert events[2].details["entries"] == 1
+    trail = repr(stored)
+    assert "6931112233" not in trail and "maria@example.gr" not in trail.lower()
+    close_all_stores()
+
+
+def test_a_failed_import_leaves_no_entry_and_no_audit_row(tmp_path, monkeypatch):
+    values = settings(DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}")
+    store = open_store(values.database_url)
+    optouts = OptOutList(Ledger(store, values))
+    import lib.ledger.optout as module
+
+    def broken(*_a, **_k):
+        raise RuntimeError("audit down")
+
+    monkeypatch.setattr(module.audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        optouts.import_file(b"email\nmaria@example.gr\n", "stop.csv", added_by="nikos")
+    assert optouts.count() == 0
+    close_all_stores()
+
