@@ -23,6 +23,7 @@ from lib.rules.quiet_hours import CODE_NOW, CODE_SCHEDULED
 from lib.settings import get_settings, load_settings
 from lib.templates import load_catalog
 from tests.support_app import app_env, page_path  # noqa: F401
+from tests.test_dispatches_page import runtime  # noqa: F401
 from tests.test_sending_cli import HEADER, csv, env, run  # noqa: F401
 
 ATHENS = ZoneInfo("Europe/Athens")
@@ -151,3 +152,49 @@ def test_a_failed_import_leaves_no_entry_and_no_audit_row(tmp_path, monkeypatch)
     assert optouts.count() == 0
     close_all_stores()
 
+
+
+# ---- the send's record on the Dispatches page ---------------------------------------------------------------
+
+PEOPLE = HEADER + "".join(f"C{i},69368622{i:02d},V{i},10 €,31/12/2026\n" for i in range(1, 6))
+
+
+def test_dispatches_detail_shows_who_the_rules_left_out_with_composes_counts(runtime, client):  # noqa: F811
+    from decimal import Decimal
+
+    from lib.campaign import CampaignChoices, preview_campaign
+    from lib.ledger.gate import LedgerGate
+    from lib.recipients import clear_cache, load_recipient_list
+    from lib.sending.engine import SendEngine
+    from lib.templates import template_tags
+    from tests.test_dispatches_page import _app
+
+    clear_cache()
+    runtime.ledger = Ledger(runtime.store, runtime.settings).install()
+    engine = SendEngine(runtime.store, client, batch_size=10, platform_url=client.base_url, is_sandbox=True,
+                        operator="maria", gate=LedgerGate(runtime.ledger))
+
+    def send(text, include=False):
+        recipients = load_recipient_list(text.encode(), "list.csv", channel=PROMO.channel,
+                                         template_tags=template_tags(PROMO), settings=runtime.settings)
+        campaign = preview_campaign(PROMO, recipients, CampaignChoices(include_already_received=include),
+                                    Decimal("0.05"), runtime.ledger)
+        manifest = campaign.manifest(None)
+        campaign.stage_for_send(runtime.ledger, manifest)
+        return campaign, engine.submit(manifest)
+
+    send(HEADER + "C1,6936862201,V1,10 €,31/12/2026\nC2,6936862202,V2,10 €,31/12/2026\n")
+    OptOutList(runtime.ledger).add("6936862203", reason="STOP", added_by="maria")
+    campaign, outcome = send(PEOPLE)
+    assert campaign.left_out_summary() == ["1 opted out", "2 left out: already received"]
+    _, again = send(PEOPLE.replace("V5", "V6"), include=True)  # C1, C2 and C4, C5 (send 2) on purpose
+
+    for send_id, expected in [
+        (outcome.send_id, "3 people left out by the rules: 1 opted out; 2 left out: already received."),
+        (again.send_id, "Sent again on purpose to 4 people who already received it."),
+    ]:
+        dispatch_id = runtime.store.get_send(send_id).chunks[0].dispatch_id
+        page = _app()
+        page.text_input(key="dispatches_search").set_value(str(dispatch_id)).run()
+        assert not page.exception, page.exception
+        assert expected in [m.value for m in page.markdown]
