@@ -198,3 +198,30 @@ def test_dispatches_detail_shows_who_the_rules_left_out_with_composes_counts(run
         page.text_input(key="dispatches_search").set_value(str(dispatch_id)).run()
         assert not page.exception, page.exception
         assert expected in [m.value for m in page.markdown]
+
+
+# ---- keyed hashes of a large list: two processes, the same keys ---------------------------------------------
+
+def test_keys_from_two_processes_are_the_hmac_of_each_value(monkeypatch):
+    import hmac
+    import threading
+
+    import numpy as np
+
+    import lib.ledger.keys as keys
+
+    secret = b"s" * 32
+    values = [f"+30693{i:07d}" for i in range(1001)] + [None, "", float("nan")]
+    expected = [int.from_bytes(hmac.digest(secret, v.encode(), "sha256")[:8], "little", signed=True)
+                for v in values[:1001]] + [0, 0, 0]
+    monkeypatch.setattr(keys, "PARALLEL_MIN", 10)
+    assert keys.LedgerKeys(secret).keys(values).tolist() == expected  # forked: halves joined in order
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # a threaded process (the Streamlit server) never forks, and gets the same keys
+        monkeypatch.setattr(keys.os, "fork", lambda: (_ for _ in ()).throw(AssertionError("forked")))
+        assert np.array_equal(keys.LedgerKeys(secret).keys(values), np.array(expected, dtype=np.int64))
+    finally:
+        stop.set()
+        other.join()
