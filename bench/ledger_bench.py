@@ -2,7 +2,8 @@
 
 Prints, in one run:
 - `check` (read + validate the file) without the rules, and the rules on top: the keyed hashes of
-  the list (cold, then reused as the send reuses them) and the three queries with their joins;
+  the list (two processes, as `check` hashes; then in one process, as the Streamlit page does; then the
+  naive hmac.digest per value) and the three queries with their joins;
 - the naive baseline: one SQL lookup per row and rule (with indexes on the keys, built untimed) on
   a 10k-row sample, extrapolated to the list;
 - the ledger write of a 1M send: recording the send with and without the ledger writer.
