@@ -225,3 +225,23 @@ def test_keys_from_two_processes_are_the_hmac_of_each_value(monkeypatch):
     finally:
         stop.set()
         other.join()
+
+
+def test_preview_shows_the_message_and_says_the_send_would_be_refused(tmp_path, monkeypatch, capsys):
+    from lib.personalization.cli import main as preview
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'h.db'}")
+    monkeypatch.setenv("CONSOLE_SMS_OPTOUT_TEXT", OPTOUT)
+    get_settings.cache_clear()
+    file = tmp_path / "list.csv"
+    file.write_text(HEADER + "C1,6936862208,V1,10 €,31/12/2026\n", encoding="utf-8")
+    try:
+        assert preview([str(file), "--template", "71"]) == 0
+        out = capsys.readouterr().out
+        assert "Your voucher V1 is worth 10 €" in out and f"Cannot be sent: Add the opt-out text '{OPTOUT}'" in out
+        assert preview([str(file), "--template", "71", "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out.splitlines()[-1])["summary"]
+        assert summary["refused"]["code"] == "optout_text.missing"
+    finally:
+        get_settings.cache_clear()
+        close_all_stores()
