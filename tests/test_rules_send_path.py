@@ -215,7 +215,12 @@ def test_keys_from_two_processes_are_the_hmac_of_each_value(monkeypatch):
     expected = [int.from_bytes(hmac.digest(secret, v.encode(), "sha256")[:8], "little", signed=True)
                 for v in values[:1001]] + [0, 0, 0]
     monkeypatch.setattr(keys, "PARALLEL_MIN", 10)
+    forks, fork, may_fork = [], keys.os.fork, keys._may_fork
+    monkeypatch.setattr(keys.os, "fork", lambda: forks.append(1) or fork())
+    monkeypatch.setattr(keys, "_may_fork", lambda: True)  # whatever threads earlier tests left running
     assert keys.LedgerKeys(secret).keys(values).tolist() == expected  # forked: halves joined in order
+    assert forks == [1]
+    monkeypatch.setattr(keys, "_may_fork", may_fork)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
