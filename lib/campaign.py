@@ -145,6 +145,35 @@ class CampaignPreview:
         return pd.concat([address, self.values], axis=1)
 
 
+@dataclass(frozen=True)
+class SendRefusal:
+    """A rule that refuses the whole send, not a row: the template lacks the opt-out text, or it is quiet hours.
+    `offer`: for quiet hours, the earliest time the send can be scheduled instead."""
+
+    code: str
+    message: str
+    offer: datetime | None = None
+
+
+def send_refusal(template: Template, settings, when: datetime | None, *, now: datetime | None = None,
+                 quiet_hours: bool = True) -> SendRefusal | None:
+    """The one check Compose (right before it queues the send), `send`, `check` and `preview` make before
+    a send: the template must carry CONSOLE_SMS_OPTOUT_TEXT (the setting may have changed since the
+    template was saved), and a marketing SMS may not go out in quiet hours. `when` None is now.
+    `quiet_hours=False`: the commands that only read a file (`check`, `preview`) have no time to judge."""
+    from lib.rules import optout_text
+    from lib.scheduling import QuietHoursError, check_quiet_hours
+
+    if missing := optout_text.check_before_send(template, settings):
+        return SendRefusal(optout_text.CODE, missing)
+    if quiet_hours:
+        try:
+            check_quiet_hours(when, template, settings, now=now or datetime.now(settings.tz))
+        except QuietHoursError as exc:
+            return SendRefusal(exc.code, str(exc), exc.offer)
+    return None
+
+
 def destination_column(channel: Channel) -> str:
     return "mobilePhone" if channel is Channel.SMS else "email"
 

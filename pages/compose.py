@@ -12,7 +12,7 @@ import streamlit.components.v1 as components
 
 import ui
 from lib import approvals
-from lib.campaign import CampaignChoices, build_test_send, own_address, rule_problems
+from lib.campaign import CampaignChoices, build_test_send, own_address, rule_problems, send_refusal
 from lib.ledger import wording
 from lib.personalization.preview import gsm_greek_changes
 from lib.personalization.render import html_to_text, safe_preview_html
@@ -365,6 +365,16 @@ with st.container(border=True, key="confirm-summary"):
             " and they are paid for.</div>", unsafe_allow_html=True,
         )
 
+# Checked again right before the send is queued: the opt-out setting may have changed since the template was
+# saved, and the clock may have reached quiet hours since step 4 was drawn.
+refusal = None if job is not None else send_refusal(template, settings, scheduled)
+if refusal is not None:
+    st.error(refusal.message)
+    if refusal.offer is not None:
+        st.button(offer_label(refusal.offer, datetime.now(tz), tz), key="compose_refusal_offer", on_click=schedule_for,
+                  args=(refusal.offer,))
+    st.stop()
+
 resend_of = None
 if previous:
     latest = previous[-1]
@@ -380,8 +390,8 @@ needs_approval = approvals.needs_approval(settings, person, is_sandbox=rt.is_san
 
 def start_send() -> None:
     # A callback runs once per click before the script; a second click finds the job and does nothing.
-    if state.get(job_key) or state.get(awaiting_key):
-        return
+    if state.get(job_key) or state.get(awaiting_key) or send_refusal(template, settings, scheduled) is not None:
+        return  # already started, or the rerun shows why not
     if rt.ledger is not None:
         campaign.stage_for_send(rt.ledger, manifest)
         ui.freeze_campaign()

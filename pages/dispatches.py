@@ -13,6 +13,7 @@ import ui
 from lib import charts, exports
 from lib.history import queries as q
 from lib.history import refresh as r
+from lib.ledger import wording
 from lib.messaging import PlatformError
 from lib.team import Action
 
@@ -278,6 +279,8 @@ def draw_detail(dispatch_id: int) -> None:
             else "Tracked by number (sent from outside this console)"
         )
         st.caption(where)
+        if detail.send:
+            draw_left_out(detail.send["id"])
         if row["error_message"]:
             st.error(f"The platform reports: {row['error_message']}")
         st.plotly_chart(charts.dispatch_timeline(row, tz), config=PLOTLY_CONFIG, theme=None, key="timeline")
@@ -319,10 +322,19 @@ def draw_detail(dispatch_id: int) -> None:
                 st.write("The platform has not been asked about this dispatch yet.")
 
 
+def draw_left_out(send_id: int) -> None:
+    """The rules' record of the send: who they left out, by rule, and any decision to include people again."""
+    if rt.ledger is None:
+        return
+    for line in wording.send_record(rt.ledger.left_out_counts(send_id), rt.ledger.include_decision(send_id)):
+        st.markdown(line)
+
+
 def draw_send(send_id: int) -> None:
     st.subheader(f"Send #{send_id}: its parts")
     parts = q.send_parts(history, send_id)
     draw_table(parts, {"Status": STATUS_COLUMN, "Finished queuing": when_column()})
+    draw_left_out(send_id)
     for step in q.next_steps(rt.store, send_id):
         st.warning(step, icon=":material/priority_high:")
     invalid = q.invalid_recipients(rt.store, send_id)

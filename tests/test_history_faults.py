@@ -172,7 +172,7 @@ def test_the_command_line_says_one_sentence_and_sends_nothing(tmp_path, sandbox,
     recipients.write_text(LIST, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
     env.update(
-        DATABASE_URL=f"sqlite:///{path}", CONSOLE_DB_BUSY_TIMEOUT="0.3", MESSAGING_API_URL=sandbox.url,
+        DATABASE_URL=f"sqlite:///{path}", CONSOLE_DB_BUSY_TIMEOUT="0.3", CONSOLE_QUIET_HOURS="off", MESSAGING_API_URL=sandbox.url,
         MESSAGING_API_USER=SANDBOX_USER, MESSAGING_API_PASSWORD=SANDBOX_PASSWORD,
         CONSOLE_AUTH="off",  # one local person: no approval (issue 11)
     )

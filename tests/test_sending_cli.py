@@ -34,6 +34,7 @@ def env(tmp_path, sandbox):
         "CONSOLE_BATCH_SIZE": "2",
         "CONSOLE_OPERATOR": "maria",
         "CONSOLE_AUTH": "off",  # one local person holding every role: no approval (tests/test_approvals_cli.py)
+        "CONSOLE_QUIET_HOURS": "off",  # quiet hours are tested on their own, not by the hour this runs at
     }
     store = open_store(values["DATABASE_URL"])
     for template in load_catalog():
@@ -153,7 +154,7 @@ def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_pa
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}",
         CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"),
-        CONSOLE_BATCH_SIZE="2",
+        CONSOLE_BATCH_SIZE="2", CONSOLE_QUIET_HOURS="off",
     )
     command = [sys.executable, "-m", "lib", "send", str(path), "--template", "71", "--yes"]
     first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -136,7 +136,7 @@ def test_the_command_line_exits_5_printing_the_dispatch_id_and_the_next_start_re
     env = {
         "MESSAGING_API_URL": sandbox.url, "MESSAGING_API_USER": SANDBOX_USER,
         "MESSAGING_API_PASSWORD": SANDBOX_PASSWORD, "DATABASE_URL": url, "CONSOLE_BATCH_SIZE": "2",
-        "CONSOLE_DB_BUSY_TIMEOUT": str(QUICK), "CONSOLE_AUTH": "off",  # one local person: no approval (issue 11)
+        "CONSOLE_DB_BUSY_TIMEOUT": str(QUICK), "CONSOLE_AUTH": "off", "CONSOLE_QUIET_HOURS": "off",
     }  # fmt: skip
     settings = load_settings(env=env, secrets_path=Path("/nonexistent"))
     catalog = open_store(url)

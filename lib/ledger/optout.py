@@ -16,6 +16,8 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import func, insert, or_, select, update
 
+from lib import audit
+from lib.audit import AuditAction
 from lib.history import schema as s
 from lib.history.store import utcnow
 from lib.ledger.keys import normalise_destination, uid_text
@@ -101,7 +103,10 @@ class OptOutList:
             listed = self._listed(conn)
             fresh = [row for row in rows if (row["key"], row["channel"]) not in listed]
             if fresh:
-                conn.execute(insert(s.do_not_contact), fresh)
+                ids = [conn.execute(insert(s.do_not_contact).values(row)).inserted_primary_key[0] for row in fresh]
+                # The trail names the entry and where it came from, never the number or address itself.
+                audit.record(conn, added_by, AuditAction.OPTOUT_ADD, ("do_not_contact", ids[0]),
+                             {"entries": len(ids), "channel": rows[0]["channel"], "kind": kind, "source": source})
         entry = self.find(value)
         return entry[0]
 
@@ -114,8 +119,12 @@ class OptOutList:
         key = self._key(kind, value)
         d = s.do_not_contact
         with self.store.write() as conn:
+            ids = [int(i) for i in conn.execute(select(d.c.id).where(d.c.key == key, d.c.removed_at.is_(None))).scalars()]
             done = conn.execute(update(d).where(d.c.key == key, d.c.removed_at.is_(None)).values(
                 removed_at=now or utcnow(), removed_by=removed_by, removed_reason=reason.strip()))
+            if done.rowcount:
+                audit.record(conn, removed_by, AuditAction.OPTOUT_REMOVE, ("do_not_contact", ids[0]),
+                             {"entries": int(done.rowcount), "entry_ids": ids, "kind": kind})
         if not done.rowcount:
             raise OptOutError(f"{value} is not on the do not contact list")
         return int(done.rowcount)
@@ -206,6 +215,9 @@ class OptOutList:
                     fresh.append(row)
             if fresh:
                 conn.execute(insert(s.do_not_contact), fresh)
+            audit.record(conn, added_by, AuditAction.OPTOUT_ADD, ("do_not_contact_import", filename), {
+                "entries": len(fresh), "already_listed": len(new_rows) - len(fresh), "rows_with_problems":
+                len({p[0] for p in problems}), "source": f"import: {filename}"})
         problems.sort(key=lambda p: p[0])
         return ImportReport(len(fresh), len(new_rows) - len(fresh), problems)
 

@@ -65,13 +65,23 @@ def rule_result(rows: np.ndarray, rule: Rule, send_id=None, at=None, count=None)
     frame = pd.DataFrame(
         {
             "rule": np.full(n, rule.value, dtype=object),
-            "send_id": pd.array(send_id if send_id is not None else [None] * n, dtype="Int64"),
+            "send_id": _nullable_ints(send_id, n),
             "at": _utc_times(at, n),
-            "count": pd.array(count if count is not None else [None] * n, dtype="Int64"),
+            "count": _nullable_ints(count, n),
         },
         index=pd.Index(rows, name="row"),
     )
     return frame
+
+
+def _nullable_ints(values, n: int) -> pd.arrays.IntegerArray:
+    """Int64 with NA for missing, built from arrays (a list of a million None is 0.03 s per column)."""
+    if values is None:
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+    try:
+        return pd.arrays.IntegerArray(np.asarray(values, dtype=np.int64), np.zeros(n, dtype=bool))
+    except (TypeError, ValueError):  # holds a missing value: the general (slower) way
+        return pd.array(values, dtype="Int64")
 
 
 def _utc_times(at, n: int) -> pd.Series:

@@ -76,3 +76,15 @@ def send_again_label(n: int) -> str:
 def everyone_left_out(counts: Mapping[str, int]) -> str:
     """The reason a send posts nothing."""
     return "Nobody is left to send to: " + "; ".join(summary(counts)) + "."
+
+
+def send_record(counts: Mapping[str, int], included_again: int | None) -> list[str]:
+    """What a send's record says about the rules (the Dispatches detail): who they left out, by rule, with the
+    same phrases Compose showed, and the marketer's decision to include people again."""
+    lines = []
+    if counts:
+        total = sum(counts.values())
+        lines.append(f"{plural(total, 'person', 'people')} left out by the rules: " + "; ".join(summary(counts)) + ".")
+    if included_again:
+        lines.append(f"Sent again on purpose to {plural(included_again, 'person', 'people')} who already received it.")
+    return lines

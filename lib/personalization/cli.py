@@ -143,6 +143,7 @@ def main(argv: list[str]) -> int:
     except (_Refused, LookupError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    refusal = _refusal(template)
     previews = []
     for row, reasons in picks:
         preview = preview_row_json(template, view, row, defaults, args.gsm_safe_greek)
@@ -156,10 +157,21 @@ def main(argv: list[str]) -> int:
     if args.json:
         for preview in previews:
             print(json.dumps(preview, ensure_ascii=False))
-        print(json.dumps({"summary": {**summary_json(metrics), "leftOut": left_out}}, ensure_ascii=False))
+        summary = {**summary_json(metrics), "leftOut": left_out, "refused": refusal}
+        print(json.dumps({"summary": summary}, ensure_ascii=False))
     else:
-        print(as_text(template, previews, metrics, recipients.row_count, left_out))
+        text = as_text(template, previews, metrics, recipients.row_count, left_out)
+        print(text + (f"\nCannot be sent: {refusal['message']}" if refusal else ""))
     return 0
+
+
+def _refusal(template: Template) -> dict | None:
+    """What `send` would refuse about this template (the opt-out text), said with the preview rather than
+    instead of it: the marketer previews to fix exactly this. Quiet hours depend on the sending time: `send`'s."""
+    from lib.campaign import send_refusal
+
+    refusal = send_refusal(template, get_settings(), None, quiet_hours=False)
+    return None if refusal is None else {"code": refusal.code, "message": refusal.message}
 
 
 def as_text(

@@ -25,7 +25,7 @@ SHOWN_PROBLEMS = 20
 EXIT_OK, EXIT_USAGE, EXIT_NOTHING_TO_SEND = 0, 2, 3
 EPILOG = """exit codes:
   0  at least one row can be sent (rows with errors are listed and would be left out)
-  3  no row can be sent: a template tag has no column, or no row is valid
+  3  no row can be sent: a template tag has no column, no row is valid, or the marketing SMS lacks the opt-out text
   2  the file cannot be read, or the arguments are wrong
 """
 
@@ -122,11 +122,23 @@ def main(argv: list[str]) -> int:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
+    refusal = _refusal(template, settings)
     if args.json:
-        print(json.dumps(as_json(result, rules), ensure_ascii=False))
+        print(json.dumps({**as_json(result, rules), "refused": refusal}, ensure_ascii=False))
     else:
-        print(as_text(result, path.name, rules))
-    return exit_code(result, rules)
+        print(as_text(result, path.name, rules) + (f"\nCannot be sent: {refusal['message']}" if refusal else ""))
+    return EXIT_NOTHING_TO_SEND if refusal else exit_code(result, rules)
+
+
+def _refusal(template, settings) -> dict | None:
+    """The template-level refusal `send` would give (the opt-out text), as {"code", "message"}; quiet hours are
+    `send`'s to judge: a check has no sending time."""
+    from lib.campaign import send_refusal
+
+    if template is None:
+        return None
+    refusal = send_refusal(template, settings, None, quiet_hours=False)
+    return None if refusal is None else {"code": refusal.code, "message": refusal.message}
 
 
 def exit_code(result: RecipientList, rules: dict | None = None) -> int:

@@ -61,7 +61,8 @@ EXIT_CODES_HELP = """exit codes:
   0  sent to every row that can be sent (rows with errors are listed and left out)
   1  not (completely) sent: a platform error, a refused part, or cancelled
   2  the file cannot be read, or the arguments are wrong
-  3  nothing can be sent: a template tag has no column (and no --default), or no row is valid
+  3  nothing can be sent: a template tag has no column (and no --default), no row is valid, the marketing SMS
+     lacks the opt-out text, or it is quiet hours
   4  refused: this list was already sent with this template (see --resend-of)
   5  some recipients may or may not have received it (never resent automatically)
   6  submitted for approval: nothing is posted until another approver approves it
@@ -142,6 +143,7 @@ def main(argv: list[str], *, ask: Callable[[str], str] = input) -> int:
 def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
     template = _template(platform, args.template)
     schedule_at = _schedule(args.schedule, settings)
+    _refuse_if_ruled_out(template, settings, schedule_at)
     defaults = _defaults(args.default)
     campaign, manifest = _manifest(args, settings, template, schedule_at, defaults, platform.ledger)
     engine = platform.engine()
@@ -201,6 +203,19 @@ def _sender(settings: Settings, platform: ConsoleRuntime) -> Person:
     except NotAllowed as exc:
         raise _Stop(f"Refused: {exc}", EXIT_REFUSED) from None
     return person
+
+
+def _refuse_if_ruled_out(template: Template, settings: Settings, schedule_at: datetime | None) -> None:
+    """The opt-out text and quiet hours (lib.campaign.send_refusal, as Compose checks them), before the file is read."""
+    from lib.campaign import send_refusal
+
+    refusal = send_refusal(template, settings, schedule_at)
+    if refusal is None:
+        return
+    hint = ""
+    if refusal.offer is not None:
+        hint = f" To send then, add --schedule {refusal.offer.astimezone(settings.tz):%Y-%m-%dT%H:%M}."
+    raise _Stop(f"Refused: {refusal.message}{hint}", EXIT_INVALID)
 
 
 def _plural_workers(workers: list[str]) -> str:
