@@ -8,11 +8,13 @@ the console talks HTTP to it exactly as it would to the real platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from lib.history.store import SANDBOX_PLATFORM, HistoryStore, open_store, platform_key, utcnow
+from lib.history.store import SANDBOX_PLATFORM, HistoryStore, SendRecord, open_store, platform_key, utcnow
 from lib.ledger import Ledger, template_kind
 from lib.ledger.gate import LedgerGate
 from lib.messaging.client import MessagingClient
+from lib.rules import quiet_hours
 from lib.sandbox.embedded import (
     publish_address,
     running_sandbox_url,
@@ -61,11 +63,25 @@ class ConsoleRuntime:
         s = self.settings
         if options.get("gate") is None and self.ledger is not None:
             options["gate"] = LedgerGate(self.ledger)
+        if options.get("hold") is None:
+            options["hold"] = self.quiet_hours_hold
         return SendEngine(
             self.store, self.client, batch_size=s.batch_size, platform_url=self.platform_url,
             is_sandbox=self.is_sandbox, operator=options.pop("operator", None) or s.operator, timezone=s.tz,
             **{k: v for k, v in options.items() if v is not None},
         )
+
+
+    def quiet_hours_hold(self, send: SendRecord, now: datetime) -> datetime | None:
+        """For the sender, before each chunk: a marketing SMS sent "now" that reached quiet hours
+        part-way waits for their end (a scheduled one was checked against them when it was made)."""
+        if send.schedule_at is not None or send.is_test:
+            return None
+        template = next((t for t in self.templates() if t.id == send.template_id), None)
+        if template is None:
+            return None
+        verdict = quiet_hours.check(None, template, self.settings, now=now)
+        return None if verdict.allowed else verdict.next_allowed
 
 
 class StoreCatalog:

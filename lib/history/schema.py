@@ -207,6 +207,8 @@ for _column in (
     Column("lease_owner", Text, nullable=True),  # the worker id posting it now
     Column("lease_expires_at", UTCDateTime, nullable=True),
     Column("finished_at", UTCDateTime, nullable=True),  # when the last run of it ended
+    # Not claimed before this time: a marketing SMS that reached quiet hours part-way waits for their end.
+    Column("not_before", UTCDateTime, nullable=True),
 ):
     sends.append_column(_column)
 ix_sends_queue_state = Index("ix_sends_queue_state", sends.c.queue_state, sends.c.id)

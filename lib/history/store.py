@@ -103,6 +103,7 @@ class SendRecord:
     lease_owner: str | None = None  # the worker posting it (while lease_expires_at is ahead)
     lease_expires_at: datetime | None = None
     finished_at: datetime | None = None
+    not_before: datetime | None = None  # held until then (quiet hours reached part-way)
     # chunk status -> number of chunks; recipient counts per status
     chunk_counts: dict[str, int] = field(default_factory=dict)
     recipient_counts: dict[str, int] = field(default_factory=dict)
@@ -756,7 +757,8 @@ class HistoryStore:
         now = now or utcnow()
         q = s.sends.c
         free = or_(q.lease_owner.is_(None), q.lease_expires_at.is_(None), q.lease_expires_at <= now)
-        query = select(q.id, q.lease_owner, q.queued_at).where(q.queue_state == "queued", free)
+        due = or_(q.not_before.is_(None), q.not_before <= now)
+        query = select(q.id, q.lease_owner, q.queued_at).where(q.queue_state == "queued", free, due)
         if send_id is not None:
             query = query.where(q.id == send_id)
         if platform is not None:
@@ -809,6 +811,11 @@ class HistoryStore:
             if finished and mine.queued_at == claim.queued_at:
                 values.update(queue_state="done", finished_at=now)
             conn.execute(update(s.sends).where(q.id == claim.send_id).values(**values))
+
+    def hold_send(self, send_id: int, until: datetime) -> None:
+        """Nobody claims this send before `until` (it stays queued; its pending chunks wait)."""
+        with self.write() as conn:
+            conn.execute(update(s.sends).where(s.sends.c.id == send_id).values(not_before=until))
 
     def requeue_send(self, send_id: int, now: datetime | None = None) -> bool:
         """Put a send back in the queue (resume, a decision about an unknown chunk)."""

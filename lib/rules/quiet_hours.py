@@ -6,13 +6,10 @@ unless CONSOLE_QUIET_HOURS_CHANNELS / CONSOLE_QUIET_HOURS_KINDS say otherwise. O
 change, "09:00" is still 09:00 on the wall: the next allowed time is computed in local time, and a wall
 time the clocks skip is replaced by the first minute after the jump.
 
-Checked before a send is queued (lib.campaign.send_refusal: Compose, `send`). Not yet checked by the sender
-before each chunk: a marketing SMS sent "now" at 20:55 whose last chunks are posted after 21:00 still goes
-out whole. Decision (left for the worker's owner, as it changes the queue): the gate must not leave those
-chunks out (that would drop people); the engine should stop before the chunk, leave it and the rest pending,
-and put the send back in the queue with a not-before time (quiet_hours.check(None, ...).next_allowed), a
-nullable `sends.not_before` column in the worker's schema section that the worker's claim skips until then;
-Dispatches and `send` then say "the remaining N go out at 09:00".
+Checked before a send is queued (lib.campaign.send_refusal: Compose, `send`) and again by the sender
+before each chunk (ConsoleRuntime.quiet_hours_hold): a marketing SMS sent "now" whose last chunks reach
+quiet hours is not cut short and nobody is left out: the chunks still pending are held (sends.not_before,
+the send stays queued) and a worker posts them when quiet hours end.
 """
 
 from __future__ import annotations

@@ -221,6 +221,11 @@ class SendOutcome:
         return "sending" if self.running else "queued"
 
     @property
+    def held(self) -> bool:
+        """Waiting, still queued, for a time (quiet hours reached part-way): nobody posts it before."""
+        return not self.running and self.send.not_before is not None and self.send.not_before > utcnow()
+
+    @property
     def complete(self) -> bool:
         return all(c.status in FINISHED_STATUSES for c in self.chunks)
 
@@ -264,6 +269,7 @@ class SendEngine:
         lease: timedelta | None = None,
         record_retry_seconds: float | None = None,
         journal: ResultJournal | None = None,
+        hold: Callable[[SendRecord, datetime], datetime | None] | None = None,
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -282,6 +288,9 @@ class SendEngine:
         # each chunk), so it runs out only when the process is gone: then another takes the send over.
         self.lease = lease or SEND_LEASE
         self.gate: ChunkGate = gate or AdmitEveryone()
+        # Asked before each chunk: a time the rest of this send must wait for (quiet hours reached
+        # part-way), or None. A held send stays queued and is claimed again at that time.
+        self.hold = hold
 
         self.record_retry_seconds = RECORD_RETRY_SECONDS if record_retry_seconds is None else record_retry_seconds
         self.journal = journal or ResultJournal(journal_path_for(store.url))
@@ -493,6 +502,8 @@ class SendEngine:
         for chunk in todo:
             if stop is not None and stop.is_set():
                 return False
+            if self._held(detail.send):
+                return False
             if not self.store.renew_lease(claim.send_id, claim.owner, self.lease):
                 log.warning("send #%s: lease lost to another worker; stopping here", claim.send_id)
                 return False
@@ -515,6 +526,14 @@ class SendEngine:
                     return
             except (StoreError, SQLAlchemyError) as exc:  # the next renewal (or the one before each chunk) may work
                 log.warning("send #%s: lease not renewed (%s)", claim.send_id, exc)
+
+    def _held(self, send: SendRecord) -> bool:
+        until = self.hold(send, utcnow()) if self.hold is not None else None
+        if until is None:
+            return False
+        self.store.hold_send(send.id, until)
+        log.info("send #%s: the rest waits until %s (quiet hours)", send.id, until.astimezone(self.tz))
+        return True
 
     def _leave_out(self, chunk: ChunkRecord, run: _Run) -> None:
         if self.store.move_chunk(chunk.id, expected=ChunkStatus.PENDING, new=ChunkStatus.LEFT_OUT):
@@ -539,7 +558,7 @@ class SendEngine:
         while True:
             outcome = self.outcome(send_id)
             self._report_changes(outcome, seen, chunk_count, on_progress)
-            if outcome.finished or (stop is not None and stop.is_set()):
+            if outcome.finished or outcome.held or (stop is not None and stop.is_set()):
                 return outcome
             if not outcome.running and not self.store.live_workers(live_within, platform=self.platform):
                 claim = self.store.claim_send(local_owner_id(), self.lease, send_id=send_id, platform=self.platform)
@@ -946,11 +965,13 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
         sentences.append(f"{len(rejected)} of {n} chunks were refused by the platform: {rejected[0].error}.")
     if pending:
         why = next((c.error for c in pending if c.error), None)
+        if send.not_before is not None and send.not_before > utcnow():
+            why = f"quiet hours: they go out on {_when(send.not_before, tz)}"
         because = f" ({why})" if why else ""
         sentences.append(
             f"{len(pending)} of {n} chunks ({_plural(totals.pending, 'recipient')}) were not sent yet{because}."
         )
-    if rejected or pending:
+    if rejected or (pending and not (send.not_before and send.not_before > utcnow())):
         sentences.append(f"Resume send #{send.id} to send what did not go out.")
     return " ".join(s.replace("..", ".") for s in sentences) + flagged
 
