@@ -53,6 +53,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from lib import audit
 from lib.history.store import (
     ChunkRecord,
     ClaimTaken,
@@ -238,6 +239,43 @@ class SendOutcome:
         return [r for c in self.chunks if c.may_have_gone_out for r in c.recipients]
 
 
+@dataclass(frozen=True)
+class SendProgress:
+    """A send as a page polling it needs it: counts and statuses only, no recipient read (cheap even
+    for a stopped million-recipient send). Who is in doubt, waiting or refused: `SendEngine.recipients`."""
+
+    send_id: int
+    send: SendRecord
+    chunks: tuple[ChunkResult, ...]  # without recipients or the platform's invalids
+    totals: SendTotals
+    headline: str
+    queue_state: str
+    worker: str | None
+
+    finished = SendOutcome.finished
+    running = SendOutcome.running
+    progress_state = SendOutcome.progress_state
+    complete = SendOutcome.complete
+    has_unknown = SendOutcome.has_unknown
+    can_resume = SendOutcome.can_resume
+    dispatch_ids = SendOutcome.dispatch_ids
+
+    @property
+    def chunks_done(self) -> int:
+        return sum(1 for c in self.chunks if c.status not in (ChunkStatus.PENDING, ChunkStatus.POSTING))
+
+    @property
+    def uncertain_chunks(self) -> list[ChunkResult]:
+        return [c for c in self.chunks if c.status is ChunkStatus.UNKNOWN]
+
+
+# Which recipients `SendEngine.recipients` lists, by what happened to their part.
+RECIPIENT_GROUPS = {
+    "uncertain": (ChunkStatus.UNKNOWN, ChunkStatus.POSTING),
+    "waiting": (ChunkStatus.PENDING, ChunkStatus.REJECTED),
+}
+
+
 ProgressCallback = Callable[[ChunkProgress], None]
 # Nothing more will happen to a chunk in these statuses (accepted, recorded sent, or nobody left).
 FINISHED_STATUSES = frozenset({ChunkStatus.ACCEPTED, ChunkStatus.MARKED_SENT, ChunkStatus.LEFT_OUT})
@@ -396,8 +434,11 @@ class SendEngine:
             "marked_not_sent": None,
             "resend_at_risk": None,
         }[decision]
+        details = {"send": send_id, "part": chunk_seq, "decision": decision, "note": note}
         moved = self.store.move_chunk(
-            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, error_message=message
+            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, error_message=message,
+            audit=lambda conn: audit.record(conn, decided_by.strip(), audit.AuditAction.SEND_DECISION,
+                                            ("chunk", chunk.id), details),
         )
         if not moved:
             raise SendError(f"Chunk {chunk_seq} of send #{send_id} changed meanwhile; look at it again")
@@ -566,6 +607,39 @@ class SendEngine:
             queue_state=send.queue_state,
             worker=send.lease_owner if send.lease_held(utcnow()) else None,
         )
+
+    def progress(self, send_id: int) -> SendProgress:
+        """outcome() without reading a single recipient: what a page polls every second."""
+        detail = self._detail(send_id)
+        results = tuple(
+            ChunkResult(
+                seq=c.seq, chunk_id=c.id, status=c.status, dispatch_id=c.dispatch_id, recipient_count=c.recipient_count,
+                recipients=(), total_recipients_sent=c.total_recipients_sent, invalids=(), error=c.error_message,
+                attempts=c.attempts,
+            )  # fmt: skip
+            for c in detail.chunks
+        )
+        totals = _totals(detail.send.total_recipients, results)
+        send = detail.send
+        return SendProgress(
+            send_id=send_id, send=send, chunks=results, totals=totals, headline=_headline(send, results, totals, self.tz),
+            queue_state=send.queue_state, worker=send.lease_owner if send.lease_held(utcnow()) else None,
+        )  # fmt: skip
+
+    def recipients(self, send_id: int, group: str, limit: int | None = None) -> list[StoredRecipient]:
+        """The first `limit` recipients of a send who 'uncertain' may or may not have it, or who are
+        'waiting' (their part was not sent, or was refused as a whole)."""
+        return self.store.send_recipients(send_id, RECIPIENT_GROUPS[group], limit)
+
+    def refused_recipients(self, send_id: int, limit: int | None = None) -> list[InvalidRecipient]:
+        """Recipients the platform refused one by one inside accepted parts, traced back to their rows."""
+        out: list[InvalidRecipient] = []
+        for chunk in self._detail(send_id).chunks:
+            if chunk.invalid_json:
+                out.extend(self._reconcile_invalids(chunk))
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+        return out
 
     def replay_journal(self) -> int:
         """Write the results a failed database could not take (see lib.sending.journal) into the store."""
