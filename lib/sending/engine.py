@@ -336,10 +336,11 @@ class SendEngine:
         estimated_parts: int | None = None,
         estimated_cost: Decimal | None = None,
         excluded_recipients: int = 0,
+        operator: str | None = None,
     ) -> int:
         """Record the send, its chunks (pending) and recipients in one transaction, queued for a
         worker; posts nothing. Raises DuplicateSend if this manifest was already sent (unless
-        `resend_of` names that send)."""
+        `resend_of` names that send). `operator`: who sends it (the signed-in person), else the engine's."""
         if not manifest.recipients:
             raise SendError("There is no one to send to: the list has no recipients")
         claim = self._claim(manifest, resend_of, is_test)
@@ -352,7 +353,7 @@ class SendEngine:
                 template_name=manifest.template_name,
                 channel=manifest.channel.value,
                 schedule_at=manifest.schedule_at,
-                created_by=self.operator,
+                created_by=operator or self.operator,
                 platform_url=self.platform_url,
                 is_sandbox=self.is_sandbox,
                 is_test=is_test,
@@ -380,6 +381,7 @@ class SendEngine:
         estimated_parts: int | None = None,
         estimated_cost: Decimal | None = None,
         excluded_recipients: int = 0,
+        operator: str | None = None,
     ) -> SendOutcome:
         """enqueue + post that one send in this process (or follow it, if a worker took it first)."""
         send_id = self.enqueue(
@@ -389,6 +391,7 @@ class SendEngine:
             estimated_parts=estimated_parts,
             estimated_cost=estimated_cost,
             excluded_recipients=excluded_recipients,
+            operator=operator,
         )
         return self.run_send(send_id, on_progress=on_progress)
 
