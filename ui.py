@@ -23,7 +23,8 @@ from lib.templates_audit import AuditedCatalog
 escape = html.escape
 
 # One palette for badges and charts; our chunk states Accepted/Posting join the platform's.
-STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8"}
+STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8",
+                  "Sending": "#1d70b8", "Waiting for the sender": "#505a5f"}
 
 
 @st.cache_resource(show_spinner="Starting the console…")
@@ -215,6 +216,7 @@ def inject_css() -> None:
         /* Metric labels wrap instead of ending in "…" on narrow screens (1024 px with the sidebar). */
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
             overflow: visible !important; text-overflow: clip !important; height: auto !important}
+        .cc-live-detail {color: #505a5f; font-size: .88rem; margin-left: .2rem}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
         </style>""",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lib.history import queries as q
-from lib.history.refresh import refresh_pending, track_dispatch
+from lib.history.refresh import pending_dispatches, refresh_pending, track_dispatch
 from lib.history.store import open_store
 from lib.messaging import MessagingClient, Recipient
 from lib.sandbox.server import SandboxConfig, run_sandbox_in_thread
@@ -60,8 +60,7 @@ def _fill(store, client):
     store.move_chunk(
         parts[1].id, expected=ChunkStatus.POSTING, new=ChunkStatus.REJECTED, error_message="Template 71 is disabled"
     )
-    poll(lambda: refresh_pending(store, client, only_due=False) and not q.live_dispatches(
-        store, datetime.now(UTC), ATHENS, {}, recent=timedelta(0))["is_final"].eq(False).any(), 10, "all Queued")
+    poll(lambda: refresh_pending(store, client, only_due=False) and not pending_dispatches(store), 10, "all Queued")
     return {"fine": fine, "refused": refused, "email": email, "broken": broken}
 
 
