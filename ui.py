@@ -391,6 +391,9 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
         st.dataframe(parts, hide_index=True, width="stretch",
                      column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
     if progress.dispatch_ids:
+        ids = progress.dispatch_ids
+        if len(ids) <= 10:
+            st.markdown(f"{'Dispatch' if len(ids) == 1 else 'Dispatches'} " + ", ".join(f"**{d}**" for d in ids))
         st.page_link("pages/dispatches.py", icon=":material/monitoring:",
                      label=f"Follow its {plural(len(progress.dispatch_ids), 'dispatch', 'dispatches')} on the "
                            "Dispatches page (a dispatch is the platform's number for one part it accepted)")

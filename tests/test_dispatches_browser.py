@@ -1,14 +1,27 @@
-"""The Dispatches page in a real browser: a send's badge reaches Queued by itself, without a reload."""
+"""The Dispatches page in a real browser: a send's badge reaches Queued by itself, and a send made from the
+command line appears, without a reload (the worker of `python -m lib run` refreshes; the page re-reads the store)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from lib.history.store import open_store
 from lib.messaging import MessagingClient
-from tests.support_browser import ARTIFACTS, browser_page, console_app, screenshot, wait_for_app_idle  # noqa: F401
+from tests.support_browser import (  # noqa: F401
+    ARTIFACTS,
+    ROOT,
+    browser_page,
+    console_app,
+    screenshot,
+    wait_for_app_idle,
+    wait_until,
+)
 from tests.support_dispatches import mobiles, record_send
 
 pytestmark = pytest.mark.browser
@@ -30,17 +43,18 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
 
     page.goto(f"{console_app.url}/dispatches")
     wait_for_app_idle(page)
-    row = page.locator(f'[data-testid="live-dispatch-{dispatch_id}"]')
+    row = page.locator(f'[data-testid="live-send-{send_id}"]')
     row.wait_for()
     assert row.get_attribute("data-status") in ("Draft", "Pending")
+    assert "1 dispatch:" in row.inner_text()
     page.evaluate("window.__notReloaded = true")
     screenshot(page, "dispatches-in-progress")
 
-    page.locator(f'[data-testid="live-dispatch-{dispatch_id}"][data-status="Queued"]').wait_for(timeout=45_000)
+    page.locator(f'[data-testid="live-send-{send_id}"][data-status="Queued"]').wait_for(timeout=45_000)
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     assert "Queued" in row.inner_text()
 
-    page.locator(f".st-key-live-detail-{dispatch_id} button").click()
+    page.locator(f".st-key-live-detail-{send_id} button").click()
     detail = page.get_by_test_id("detail-heading")
     detail.wait_for()
     wait_for_app_idle(page)
@@ -57,3 +71,28 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
         chart.screenshot(path=str(ARTIFACTS / f"dispatches-chart-{key}.png"))
     assert page.locator(".st-key-chart-recipients").get_by_text("Recipients per day, by outcome").count() >= 1
     screenshot(page, "dispatches-charts")
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "compose" / "promo-with-problems.csv"
+
+
+def test_a_command_line_send_appears_on_an_open_page_within_5_seconds(console_app, browser_page):  # noqa: F811
+    page = browser_page
+    page.goto(f"{console_app.url}/dispatches")
+    wait_for_app_idle(page)
+    page.evaluate("window.__notReloaded = true")
+    store = open_store(console_app.database_url, shared=False)
+    before = {s.id for s in store.list_sends(None)}
+    command = [sys.executable, "-m", "lib", "send", str(FIXTURE), "--template", "71", "--yes"]
+    sender = subprocess.Popen(command, cwd=ROOT, env=console_app.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        new = wait_until(lambda: [s.id for s in store.list_sends(None) if s.id not in before], 60, "the send to be recorded")
+        recorded = time.monotonic()
+        page.locator(f'[data-testid="live-send-{new[0]}"]').wait_for(timeout=5_000)
+        seen = time.monotonic() - recorded
+    finally:
+        out, _ = sender.communicate(timeout=60)
+    assert seen < 5, f"appeared {seen:.1f} s after it was recorded"
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    assert b"queued for the worker" in out, out.decode()
+    screenshot(page, "dispatches-live-cli-send")
