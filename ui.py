@@ -392,11 +392,10 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
                      column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
     if progress.dispatch_ids:
         ids = progress.dispatch_ids
-        if len(ids) <= 10:
-            st.markdown(f"{'Dispatch' if len(ids) == 1 else 'Dispatches'} " + ", ".join(f"**{d}**" for d in ids))
-        st.page_link("pages/dispatches.py", icon=":material/monitoring:",
-                     label=f"Follow its {plural(len(progress.dispatch_ids), 'dispatch', 'dispatches')} on the "
-                           "Dispatches page (a dispatch is the platform's number for one part it accepted)")
+        named = f"{'Dispatch' if len(ids) == 1 else 'Dispatches'} " + ", ".join(f"**{d}**" for d in ids[:10])
+        st.markdown((named if len(ids) <= 10 else plural(len(ids), "dispatch", "dispatches"))
+                    + " — a dispatch is the platform's number for one part of the send it accepted.")
+        st.page_link("pages/dispatches.py", icon=":material/monitoring:", label="Follow it on the Dispatches page")
     if totals.platform_invalid:
         _people_on_demand("who the platform refused", totals.platform_invalid,
                           lambda n: _refused_frame(engine.refused_recipients(send_id, n)), f"{key}-refused",

@@ -95,4 +95,7 @@ def test_a_command_line_send_appears_on_an_open_page_within_5_seconds(console_ap
     assert seen < 5, f"appeared {seen:.1f} s after it was recorded"
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     assert b"queued for the worker" in out, out.decode()
-    screenshot(page, "dispatches-live-cli-send")
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_for_app_idle(page)
+        screenshot(page, f"dispatches-live-{width}")
