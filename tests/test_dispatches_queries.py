@@ -246,3 +246,39 @@ def test_empty_store_gives_empty_frames_not_errors(store):
     assert q.send_table(history).empty and q.recipients_by_outcome(history).empty
     assert q.dispatches_by_status(history).empty and q.queueing_delays(history).empty
     assert q.export_table(history).empty
+
+
+# ---- live status: sends, rolled up -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "said"),
+    [
+        ({}, "no dispatch yet"),
+        ({"Queued": 1}, "1 dispatch: queued"),
+        ({"Pending": 3}, "3 dispatches: pending"),
+        ({"Pending": 2, "Queued": 98}, "100 dispatches: 2 pending, 98 queued"),
+        ({"Queued": 1200, "Error": 1}, "1,201 dispatches: 1,200 queued, 1 error"),
+    ],
+)
+def test_a_send_is_rolled_up_over_its_dispatches_in_one_line(counts, said):
+    send = q.LiveSend(1, "Promo", datetime.now(UTC), "maria", 10, False, None, "Queued", 1, 1, counts)
+    assert send.rollup == said
+
+
+def test_live_sends_lists_queued_sends_one_row_each_and_tests_only_when_asked(store):
+    class NoPlatform:
+        base_url = "http://sandbox"
+
+    queued = record_send(store, NoPlatform(), destinations=mobiles(5), batch_size=2, post=False)
+    store.requeue_send(queued)
+    test = record_send(store, NoPlatform(), destinations=mobiles(1), post=False)
+    with store.write() as conn:
+        from lib.history import schema as s
+
+        conn.execute(s.sends.update().where(s.sends.c.id == test).values(is_test=True, queue_state="queued"))
+    now = datetime.now(UTC)
+    [row] = q.live_sends(store, now, {})
+    assert (row.send_id, row.status, row.parts_done, row.parts_total, row.rollup) == (
+        queued, q.WAITING, 0, 3, "no dispatch yet")  # fmt: skip
+    assert [s.send_id for s in q.live_sends(store, now, {}, include_tests=True)] == [test, queued]
