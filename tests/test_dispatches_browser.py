@@ -99,3 +99,38 @@ def test_a_command_line_send_appears_on_an_open_page_within_5_seconds(console_ap
         page.set_viewport_size({"width": width, "height": 1000})
         wait_for_app_idle(page)
         screenshot(page, f"dispatches-live-{width}")
+
+
+def test_a_part_in_doubt_is_decided_on_the_send_detail_with_a_confirmation(console_app, browser_page):  # noqa: F811
+    from lib.sending.status import ChunkStatus
+    from tests.support_dispatches import record_send as recorded
+
+    store = open_store(console_app.database_url, shared=False)
+
+    class Sandbox:
+        base_url = console_app.sandbox_url
+
+    send_id = recorded(store, Sandbox(), destinations=mobiles(3), batch_size=2, post=False, created_by="maria")
+    first = store.get_send(send_id).chunks[0]
+    store.move_chunk(first.id, expected=ChunkStatus.PENDING, new=ChunkStatus.POSTING)
+    store.move_chunk(first.id, expected=ChunkStatus.POSTING, new=ChunkStatus.UNKNOWN,
+                     error_message="No answer came back within 30 s; it may have gone out")
+    page = browser_page
+    page.goto(f"{console_app.url}/dispatches")
+    wait_for_app_idle(page)
+    row = page.locator(f'[data-testid="live-send-{send_id}"][data-status="Unknown"]')
+    row.wait_for(timeout=10_000)
+    page.locator(f".st-key-live-detail-{send_id} button").click()
+    wait_for_app_idle(page)
+    panel = page.locator(f".st-key-send-{send_id}-decide-1")
+    panel.get_by_text("Mark as sent", exact=True).click()
+    wait_for_app_idle(page)
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_for_app_idle(page)
+        panel.scroll_into_view_if_needed()
+        screenshot(page, f"dispatches-send-in-doubt-{width}")
+    assert store.chunk_decisions(send_id) == [], "choosing is not deciding"
+    page.locator(f".st-key-send-{send_id}-confirm-1 button").click()
+    wait_until(lambda: store.chunk_decisions(send_id), 10, "the decision to be recorded")
+    assert [(d["decision"], d["decided_by"]) for d in store.chunk_decisions(send_id)] == [("marked_sent", "browser-test")]

@@ -177,7 +177,7 @@ def test_next_steps_for_a_send_that_broke_half_way(shared, filled):
     steps = q.next_steps(store, filled["broken"])
     assert len(steps) == 3
     assert "may or may not have gone out" in steps[0] and "Do not send them again" in steps[0]
-    assert "never sent" in steps[1] and "Resume" in steps[1]
+    assert "never sent" in steps[1] and "Send the parts that did not go out" in steps[1]
     assert "Template 71 is disabled" in steps[2]
     assert q.next_steps(store, filled["fine"]) == []
 

@@ -466,9 +466,10 @@ def send_table(history: History, limit: int | None = None) -> pd.DataFrame:
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """keys.map(values), also for no keys (pandas cannot map an empty frame onto datetimes)."""
-    if keys.empty:
-        return pd.Series([], index=keys.index, dtype=values.dtype)
+    """keys.map(values), also for no keys or no values (pandas cannot map onto an empty datetime series)."""
+    if keys.empty or values.empty:
+        return pd.Series(pd.NaT if pd.api.types.is_datetime64_any_dtype(values.dtype) else None, index=keys.index,
+                         dtype=values.dtype)
     return keys.map(values)
 
 
@@ -672,14 +673,16 @@ def live_sends(
     store: HistoryStore, now: datetime, template_names: dict[int, str], *, include_tests: bool = False,
     recent: timedelta = timedelta(minutes=2), limit: int = 20,
 ) -> list[LiveSend]:
-    """Sends in progress, newest first: queued or being sent, with a dispatch not final, or one that
-    changed in the last `recent` (so a send just done shows its final status for a moment). A few indexed queries whatever the history's size (the panel polls it)."""
+    """Sends in progress, newest first: queued or being sent, with a part in doubt, a dispatch not final,
+    or one that changed in the last `recent` (so a send just done shows its final status for a moment). A few indexed queries whatever the history's size (the panel polls it)."""
     d, q = s.dispatches.c, s.sends.c
     moving = select(d.send_id).where(
         d.send_id.is_not(None), or_(d.is_final.is_(False), d.last_changed_at >= now - recent),
         *_platform(s.dispatches, store),
     )
-    conditions = [or_(q.queue_state == "queued", q.id.in_(moving)), *_platform(s.sends, store)]
+    # A part that may or may not have gone out waits for a person's decision: the send stays in view.
+    in_doubt = select(s.chunks.c.send_id).where(s.chunks.c.status == ChunkStatus.UNKNOWN.value)
+    conditions = [or_(q.queue_state == "queued", q.id.in_(moving), q.id.in_(in_doubt)), *_platform(s.sends, store)]
     if not include_tests:
         conditions.append(q.is_test.is_(False))
     with store.read() as conn:
@@ -852,17 +855,18 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
     if unknown:
         people = sum(c.recipient_count for c in unknown)
         steps.append(
-            f"{_parts(unknown)} ({people:,} recipients) may or may not have gone out: the platform did not answer. "
+            f"{_parts(unknown)} ({_people(people)}) may or may not have gone out: the platform did not answer. "
             "Do not send them again straight away: ask the platform team whether a dispatch arrived at "
-            f"{detail.send.created_at:%H:%M} UTC for template {detail.send.template_id}. Resending them is a "
-            "separate, explicit decision on the Compose page, because customers could get the message twice."
+            f"{detail.send.created_at:%H:%M} UTC for template {detail.send.template_id}, then record below what "
+            "they said. Sending them again is a separate, explicit decision, because customers could get the "
+            "message twice."
         )
     if pending:
         people = sum(c.recipient_count for c in pending)
         steps.append(
-            f"{_parts(pending)} ({people:,} recipients) were never sent: the send stopped before them. "
-            f"Resume send #{send_id} on the Compose page (or `python -m lib send --resume {send_id}`); "
-            "only the parts that did not go out are sent."
+            f"{_parts(pending)} ({_people(people)}) {'was' if len(pending) == 1 else 'were'} never sent: the send "
+            f"stopped before {'it' if len(pending) == 1 else 'them'}. Send the parts that did not go out (below, or "
+            f"`python -m lib send --resume {send_id}`); nothing else is sent again."
         )
     if rejected:
         reasons = "; ".join(sorted({c.error_message for c in rejected if c.error_message})) or "no reason given"
@@ -871,6 +875,10 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
             "Fix the cause, then resume the send: only the refused parts are sent again."
         )
     return steps
+
+
+def _people(n: int) -> str:
+    return f"{n:,} recipient{'' if n == 1 else 's'}"
 
 
 def _parts(chunks) -> str:
