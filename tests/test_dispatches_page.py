@@ -185,3 +185,12 @@ def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(two_sends):
     config = json.loads(table.proto.columns)
     assert config["Recipients"]["type_config"]["format"] == "localized"  # 1,234 not 1234
     assert config["Created"]["width"] == "medium"  # the whole date and time, not cut off
+
+
+def test_a_queued_send_without_dispatches_waits_for_the_sender_and_the_page_still_draws(runtime, client):
+    send_id = record_send(runtime.store, client, destinations=mobiles(3), post=False)
+    runtime.store.requeue_send(send_id)
+    at = _app()
+    [live] = [h.value for h in at.get("html") if f'data-testid="live-send-{send_id}"' in h.value]
+    assert 'data-status="Waiting for the sender"' in live and "no dispatch yet" in live
+    assert _metrics(at)["Sends"] == "1"
