@@ -89,7 +89,7 @@ def main(argv: list[str]) -> int:
         panel_ms, progress = timed_ms(rerun, args.runs)
         first_page_ms, page = timed_ms(lambda: engine.recipients(send_id, "uncertain", 1000), 5)
         naive_ms, outcome = timed_ms(lambda: engine.outcome(send_id), 3)
-        assert progress.totals == outcome.totals and progress.headline.split(":")[0] == outcome.headline.split(":")[0]
+        assert progress.totals == outcome.totals  # the same figures, without reading anyone
         print(f"  {'result panel rerun (progress + live worker), median':<62} {panel_ms:9.1f} ms")
         print(f"  {'first 1,000 who may or may not have it (on demand), median':<62} {first_page_ms:9.1f} ms "
               f"({len(page):,} rows)")  # fmt: skip

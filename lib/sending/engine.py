@@ -611,8 +611,9 @@ class SendEngine:
             worker=send.lease_owner if send.lease_held(utcnow()) else None,
         )
 
-    def progress(self, send_id: int) -> SendProgress:
-        """outcome() without reading a single recipient: what a page polls every second."""
+    def progress(self, send_id: int, unit: str = "parts") -> SendProgress:
+        """outcome() without reading a single recipient: what a page polls every second (its headline
+        speaks of `unit`: a page says parts, not chunks)."""
         detail = self._detail(send_id)
         results = tuple(
             ChunkResult(
@@ -625,8 +626,9 @@ class SendEngine:
         totals = _totals(detail.send.total_recipients, results)
         send = detail.send
         return SendProgress(
-            send_id=send_id, send=send, chunks=results, totals=totals, headline=_headline(send, results, totals, self.tz),
-            queue_state=send.queue_state, worker=send.lease_owner if send.lease_held(utcnow()) else None,
+            send_id=send_id, send=send, chunks=results, totals=totals,
+            headline=_headline(send, results, totals, self.tz, unit), queue_state=send.queue_state,
+            worker=send.lease_owner if send.lease_held(utcnow()) else None,
         )  # fmt: skip
 
     def recipients(self, send_id: int, group: str, limit: int | None = None) -> list[StoredRecipient]:
@@ -956,7 +958,10 @@ def _rows(recipients: Sequence[StoredRecipient], limit: int = 4) -> str:
     return f"{word} {', '.join(parts)}{more}"
 
 
-def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotals, tz: tzinfo) -> str:
+def _headline(
+    send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotals, tz: tzinfo, unit: str = "chunks"
+) -> str:
+    """One paragraph on what happened; `unit` names the pieces (the command line says chunks, pages say parts)."""
     n = len(chunks)
     accepted = [c for c in chunks if c.status is ChunkStatus.ACCEPTED]
     uncertain = [c for c in chunks if c.may_have_gone_out]
@@ -985,25 +990,25 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
         people = [r for c in uncertain for r in c.recipients]
         rows = f" ({_rows(people)})" if people else ""
         sentences.append(
-            f"{len(uncertain)} of {n} chunks may or may not have gone out: {_plural(totals.unknown, 'recipient')}{rows}. "
+            f"{len(uncertain)} of {n} {unit} may or may not have gone out: {_plural(totals.unknown, 'recipient')}{rows}. "
             "Check the Dispatches page before sending to them again."
         )
     if accepted:
-        sentences.append(f"{len(accepted)} of {n} chunks went out to {_plural(totals.accepted, 'recipient')}{refused}.")
+        sentences.append(f"{len(accepted)} of {n} {unit} went out to {_plural(totals.accepted, 'recipient')}{refused}.")
     if marked:
         sentences.append(
-            f"{len(marked)} of {n} chunks ({_plural(totals.marked_sent, 'recipient')}) were marked as sent "
+            f"{len(marked)} of {n} {unit} ({_plural(totals.marked_sent, 'recipient')}) were marked as sent "
             "after checking with the platform."
         )
     if left_out:
-        sentences.append(f"{len(left_out)} of {n} chunks had everyone left out, so they were not sent.")
+        sentences.append(f"{len(left_out)} of {n} {unit} had everyone left out, so they were not sent.")
     if rejected:
-        sentences.append(f"{len(rejected)} of {n} chunks were refused by the platform: {rejected[0].error}.")
+        sentences.append(f"{len(rejected)} of {n} {unit} were refused by the platform: {rejected[0].error}.")
     if pending:
         why = next((c.error for c in pending if c.error), None)
         because = f" ({why})" if why else ""
         sentences.append(
-            f"{len(pending)} of {n} chunks ({_plural(totals.pending, 'recipient')}) were not sent yet{because}."
+            f"{len(pending)} of {n} {unit} ({_plural(totals.pending, 'recipient')}) were not sent yet{because}."
         )
     if rejected or pending:
         sentences.append(f"Resume send #{send.id} to send what did not go out.")
