@@ -93,7 +93,10 @@ def _live_row(send: q.LiveSend) -> str:
     when = f"created {send.created_at.astimezone(tz):%d %b %H:%M}"
     if send.schedule_at is not None and send.schedule_at > datetime.now(UTC):
         when = f"scheduled for {send.schedule_at.astimezone(tz):%d %b %H:%M}"
-    parts = "" if send.parts_total <= 1 else f" · {send.parts_done:,} of {send.parts_total:,} parts sent"
+    parts = "" if send.parts_total <= 1 else f" · {send.parts_done:,} of {send.parts_total:,} parts done"
+    if send.parts_in_doubt:
+        doubt = "1 part" if send.parts_in_doubt == 1 else f"{send.parts_in_doubt:,} parts"
+        parts += f" · {doubt} may or may not have gone out: open Details to decide"
     test = " · test send" if send.is_test else ""
     return (
         f'<div class="cc-live-row" data-testid="live-send-{send.send_id}" data-status="{html.escape(send.status)}">'

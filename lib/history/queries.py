@@ -656,6 +656,7 @@ class LiveSend:
     parts_done: int
     parts_total: int
     dispatch_counts: dict[str, int]  # platform status label -> dispatches, in LIVE_ORDER
+    parts_in_doubt: int = 0  # may or may not have gone out: waiting for a person's decision
 
     @property
     def rollup(self) -> str:
@@ -722,6 +723,7 @@ def _live_send(row, chunks: dict, dispatches: dict[str, int], names: dict[int, s
         created_at=aware[0], created_by=row["created_by"], recipients=int(row["total_recipients"]),
         is_test=bool(row["is_test"]), schedule_at=aware[1], status=status,
         parts_done=sum(chunks.values()) - waiting, parts_total=sum(chunks.values()), dispatch_counts=ordered,
+        parts_in_doubt=chunks.get(ChunkStatus.UNKNOWN, 0),
     )  # fmt: skip
 
 
