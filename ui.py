@@ -14,8 +14,7 @@ from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
 from lib.history.store import StoreError
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
-from lib.sending.engine import DuplicateSend, SendEngine, SendOutcome
-from lib.sending.jobs import get_job, start_job
+from lib.sending.engine import WORKER_LIVE_WITHIN, SendEngine, SendError, SendProgress
 from lib.sending.manifest import SendManifest
 from lib.settings import SettingsError, get_settings, names_sign_in_provider
 from lib.team import AccessMode, Action, Person
@@ -24,7 +23,8 @@ from lib.templates_audit import AuditedCatalog
 escape = html.escape
 
 # One palette for badges and charts; our chunk states Accepted/Posting join the platform's.
-STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8"}
+STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8",
+                  "Sending": "#1d70b8", "Waiting for the sender": "#505a5f"}
 
 
 @st.cache_resource(show_spinner="Starting the console…")
@@ -216,6 +216,7 @@ def inject_css() -> None:
         /* Metric labels wrap instead of ending in "…" on narrow screens (1024 px with the sidebar). */
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
             overflow: visible !important; text-overflow: clip !important; height: auto !important}
+        .cc-live-detail {color: #505a5f; font-size: .88rem; margin-left: .2rem}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
         </style>""",
@@ -292,73 +293,158 @@ def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> Sen
     return remember("manifest", key, lambda: campaign.manifest(schedule))
 
 
-def outcome_panel(outcome: SendOutcome, engine: SendEngine) -> None:
-    """What happened to every chunk, who the platform refused, and who may or may not have it."""
-    if outcome.complete:
-        st.success(outcome.headline)
-    elif outcome.has_unknown:
-        st.error(outcome.headline)
+# ---- a send's progress and result (Compose step 7, Dispatches' send detail) --------------------
+
+SEND_WATCH_SECONDS = 1.0
+LIST_LIMIT = 1000  # recipients shown in a table; the download has them all
+SENDER_NOT_RUNNING = ("The sender is not running: the send waits until it starts — `make run` starts it "
+                      "(or `python -m lib worker` next to the app).")
+DECISION_CHOICES = {
+    "marked_sent": "Mark as sent",
+    "marked_not_sent": "Mark as not sent (send it)",
+    "resend_at_risk": "Send again knowing they may get it twice",
+}
+DECISION_MEANS = {
+    "marked_sent": "You checked with the platform and this part went out: it is recorded as sent and never sent again.",
+    "marked_not_sent": "You checked with the platform and this part did not go out: it is sent now.",
+    "resend_at_risk": "It is sent now without checking: its recipients may receive the message twice.",
+}
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def sender_running(engine: SendEngine) -> bool:
+    return bool(engine.store.live_workers(WORKER_LIVE_WITHIN, platform=engine.platform))
+
+
+def send_panel(send_id: int, engine: SendEngine, person: Person, key: str) -> None:
+    """A send as the store knows it: watched while it is queued or going out, then what happened."""
+    progress = engine.progress(send_id)
+    if progress.finished:
+        send_result_panel(progress, engine, person, key)
     else:
-        st.warning(outcome.headline)
-    chunks = pd.DataFrame(
-        [
-            {"Chunk": c.seq, "Status": c.status.value.capitalize(), "Dispatch": c.dispatch_id,
-             "Recipients": c.recipient_count, "Accepted by platform": c.total_recipients_sent,
-             "Refused by platform": len(c.invalids), "Message": c.error or ""}
-            for c in outcome.chunks
-        ]
-    )
-    st.dataframe(chunks, hide_index=True, width="stretch",
-                 column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
-    if outcome.dispatch_ids:
-        st.markdown("Dispatch ids: " + ", ".join(f"**{d}**" for d in outcome.dispatch_ids))
-        st.page_link("pages/dispatches.py", label="Follow their status on the Dispatches page", icon=":material/monitoring:")
-    if outcome.platform_rejected_recipients:
-        st.warning(f"The platform refused {len(outcome.platform_rejected_recipients):,} recipients that the console had "
-                   "accepted:")
-        st.dataframe(pd.DataFrame([
-            {"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination, "Reason": r.reason}
-            for r in outcome.platform_rejected_recipients
-        ]), hide_index=True, width="stretch")
-    if outcome.has_unknown:
-        uncertain = outcome.uncertain_recipients
-        st.error(f"{len(uncertain):,} recipients may or may not have received the message. They are not sent again "
-                 "automatically: check the Dispatches page before deciding.")
-        st.dataframe(pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination}
-                                   for r in uncertain[:1000]]), hide_index=True, width="stretch")
-    if outcome.can_resume:
-        resume_panel(outcome, engine)
+        _watch_send(send_id, engine, key)
 
 
-def resume_panel(outcome: SendOutcome, engine: SendEngine) -> None:
-    waiting = outcome.totals.pending + outcome.totals.rejected
-    st.info(f"{waiting:,} recipients in chunks that did not go out can be sent now. Nothing that was accepted, "
-            "or may have gone out, is sent again.")
-    key = f"resume_{outcome.send_id}"
-    agreed = st.checkbox(f"Yes, send the remaining {waiting:,} recipients of send #{outcome.send_id}", key=f"{key}_ok")
-    started = st.session_state.get(f"{key}_job") is not None
-    if st.button("Resume the send", key=key, disabled=not agreed or started):
-        job = start_job("resume", lambda progress: engine.resume(outcome.send_id, on_progress=progress))
-        st.session_state[f"{key}_job"] = job.id
-        st.session_state["compose_active_job"] = job.id
-        st.rerun(scope="fragment")
+@st.fragment(run_every=SEND_WATCH_SECONDS)
+def _watch_send(send_id: int, engine: SendEngine, key: str) -> None:
+    progress = engine.progress(send_id)
+    if progress.finished:
+        st.rerun(scope="app")  # the result (and the rest of the page) is drawn once, not every second
+    done, total = progress.chunks_done, len(progress.chunks)
+    with st.container(key=f"{key}-progress"):
+        if progress.running:
+            st.progress(done / max(total, 1), text=f"Sending… {done:,} of {plural(total, 'part')}")
+        else:
+            st.progress(done / max(total, 1), text=f"Send #{send_id} is queued: {done:,} of {plural(total, 'part')} done")
+            if not sender_running(engine):
+                st.warning(SENDER_NOT_RUNNING, icon=":material/pause_circle:")
 
 
-@st.fragment(run_every=0.5)
-def send_job_panel(job_id: str, engine: SendEngine) -> None:
-    """Watch a background send: progress while it runs, then exactly what happened."""
-    job = get_job(st.session_state.get("compose_active_job") or job_id)
-    if job is None:
-        st.info("This send was started in an earlier session: see the Dispatches page.")
+def _recipients_frame(people) -> pd.DataFrame:
+    return pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination}
+                         for r in people], columns=["Row", "Customer id", "Destination"])
+
+
+def _refused_frame(people) -> pd.DataFrame:
+    return pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination,
+                          "Reason": r.reason} for r in people], columns=["Row", "Customer id", "Destination", "Reason"])
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    from lib import exports
+
+    return exports.to_csv_bytes(frame, None, get_runtime().settings.csv_delimiter)
+
+
+def _people_on_demand(label: str, count: int, load, key: str, file_name: str) -> None:
+    """A list shown only when asked for (a stopped million-recipient send stays cheap), the first
+    LIST_LIMIT in a table and all of them in a download."""
+    if not st.toggle(f"Show {label} ({count:,})", key=f"{key}-show"):
         return
-    if job.running:
-        p = job.progress
-        done, total = (p.chunks_done, p.chunk_count) if p else (0, 1)
-        st.progress(done / max(total, 1), text=f"Sending… {done} of {total} chunks" if p else "Sending…")
+    shown = load(LIST_LIMIT)
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if count > LIST_LIMIT:
+        st.caption(f"The first {LIST_LIMIT:,} of {count:,}; the download has everyone.")
+    st.download_button(f"Download all {count:,} (CSV)", lambda: _csv(load(None)), file_name=file_name,
+                       mime="text/csv", key=f"{key}-download", icon=":material/download:")
+
+
+def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person, key: str) -> None:
+    """What happened: counts and parts from the store, lists of people only on demand, a person's
+    decision for every part that may or may not have gone out, and resume."""
+    send_id, totals = progress.send_id, progress.totals
+    (st.success if progress.complete else st.error if progress.has_unknown else st.warning)(progress.headline)
+    a, b, c, d = st.columns(4)
+    a.metric("Accepted by the platform", f"{totals.accepted + totals.marked_sent:,}")
+    b.metric("May or may not have it", f"{totals.unknown:,}")
+    c.metric("Not sent", f"{totals.pending + totals.rejected + totals.left_out:,}")
+    d.metric("Refused by the platform", f"{totals.platform_invalid:,}")
+    parts = pd.DataFrame([
+        {"Part": ch.seq, "Status": ch.status.label, "Dispatch": ch.dispatch_id, "Recipients": ch.recipient_count,
+         "Accepted by the platform": ch.total_recipients_sent, "Message": ch.error or "—"}
+        for ch in progress.chunks
+    ])  # fmt: skip
+    with st.expander(f"The {plural(len(parts), 'part')} of send #{send_id}", expanded=len(parts) <= 10):
+        st.dataframe(parts, hide_index=True, width="stretch",
+                     column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
+    if progress.dispatch_ids:
+        ids = progress.dispatch_ids
+        named = f"{'Dispatch' if len(ids) == 1 else 'Dispatches'} " + ", ".join(f"**{d}**" for d in ids[:10])
+        st.markdown((named if len(ids) <= 10 else plural(len(ids), "dispatch", "dispatches"))
+                    + " — a dispatch is the platform's number for one part of the send it accepted.")
+        st.page_link("pages/dispatches.py", icon=":material/monitoring:", label="Follow it on the Dispatches page")
+    if totals.platform_invalid:
+        _people_on_demand("who the platform refused", totals.platform_invalid,
+                          lambda n: _refused_frame(engine.refused_recipients(send_id, n)), f"{key}-refused",
+                          f"send-{send_id}-refused.csv")
+    if progress.has_unknown:
+        st.error(f"{plural(totals.unknown, 'recipient')} may or may not have received the message. Nothing is sent "
+                 "to them again until someone decides, part by part, below.")
+        _people_on_demand("who may or may not have it", totals.unknown,
+                          lambda n: _recipients_frame(engine.recipients(send_id, "uncertain", n)), f"{key}-uncertain",
+                          f"send-{send_id}-may-or-may-not-have-it.csv")
+        for chunk in progress.uncertain_chunks:
+            decision_panel(progress, chunk, engine, person, key)
+    if progress.can_resume:
+        resume_panel(progress, engine, person, key)
+
+
+def decision_panel(progress: SendProgress, chunk, engine: SendEngine, person: Person, key: str) -> None:
+    """One part that may or may not have gone out: a person decides, confirms, and is recorded."""
+    with st.container(border=True, key=f"{key}-decide-{chunk.seq}"):
+        st.markdown(f"**Part {chunk.seq}** · {plural(chunk.recipient_count, 'recipient')} · "
+                    f"{escape(chunk.error or 'no answer came back')}")
+        if not team.can(person, Action.DECIDE_UNKNOWN):
+            st.caption(str(team.NotAllowed(person, Action.DECIDE_UNKNOWN)))
+            return
+        choice = st.radio("What to do", list(DECISION_CHOICES), index=None, format_func=DECISION_CHOICES.get,
+                          horizontal=True, key=f"{key}-choice-{chunk.seq}", label_visibility="collapsed")
+        if choice is None:
+            return
+        st.info(DECISION_MEANS[choice])
+        if st.button(f"Confirm: {DECISION_CHOICES[choice].lower()}", key=f"{key}-confirm-{chunk.seq}", type="primary"):
+            try:
+                engine.decide_unknown(progress.send_id, chunk.seq, choice, person.actor)
+            except SendError as exc:
+                st.error(str(exc))
+                return
+            st.session_state.pop(f"{key}-choice-{chunk.seq}", None)
+            st.rerun()
+
+
+def resume_panel(progress: SendProgress, engine: SendEngine, person: Person, key: str) -> None:
+    waiting = progress.totals.pending + progress.totals.rejected
+    st.info(f"{plural(waiting, 'recipient')} in parts that did not go out can be sent now. Nothing that was "
+            "accepted, or may have gone out, is sent again.")
+    if not team.can(person, Action.RESUME_SEND):
+        st.caption(str(team.NotAllowed(person, Action.RESUME_SEND)))
         return
-    if isinstance(job.error, DuplicateSend):
-        st.error(str(job.error))
-    elif job.error is not None:
-        st.error(f"The send stopped: {job.error}. Nothing more is sent; the Dispatches page shows what went out.")
-    else:
-        outcome_panel(engine.outcome(job.outcome.send_id), engine)
+    agreed = st.checkbox(f"Yes, send the remaining {plural(waiting, 'recipient')} of send #{progress.send_id}",
+                         key=f"{key}-resume-ok")
+    if st.button("Send the parts that did not go out", key=f"{key}-resume", disabled=not agreed):
+        engine.request_resume(progress.send_id, person.actor)
+        st.session_state.pop(f"{key}-resume-ok", None)
+        st.rerun()

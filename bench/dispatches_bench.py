@@ -138,7 +138,7 @@ def lib_calls(store: HistoryStore, tz) -> None:
     q.invalid_share(history)
     q.queueing_delays(history)
     q.upcoming(store, now, flt, {})
-    q.live_dispatches(store, now, tz, {})
+    q.live_sends(store, now, {})
     q.export_table(history)
 
 

@@ -1,7 +1,8 @@
 """Compose: template → recipients → preview → schedule → test → confirm → result.
 
 Steps unlock in order; every decision lives in lib (campaign, recipients, personalization,
-sending). Sends run as background jobs so no rerun can cut one off half-way.
+sending). The Send button only queues the send (one transaction); the worker process posts it, and
+step 7 watches it in the store, so no rerun, closed tab or restarted app can cut one off half-way.
 """
 
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ from lib.scheduling import (
     offer_label,
     schedule_at,
 )
-from lib.sending.jobs import get_job, start_job
+from lib.sending.engine import SendError
 from lib.sending.manifest import ManifestError
 from lib.templates import Channel, template_tags
 
@@ -331,19 +332,24 @@ with st.container(border=True):
         except ValueError as exc:
             st.error(str(exc))
         else:
-            job = start_job("test", lambda progress: engine.submit(test, is_test=True, on_progress=progress))
-            job.wait(60)
-            if job.error:
-                st.error(f"The test was not sent: {job.error}")
-            elif job.outcome:
-                st.success(f"Test: {job.outcome.headline} Dispatch {', '.join(map(str, job.outcome.dispatch_ids))}.")
+            # A test goes to one person who waits for it: posted from here, not queued behind campaigns.
+            with st.spinner("Sending the test…"):
+                try:
+                    result = engine.submit(test, is_test=True, created_by=person.actor)
+                except SendError as exc:
+                    result = None
+                    st.error(f"The test was not sent: {exc}")
+            if result is not None:
+                dispatches = ", ".join(map(str, result.dispatch_ids))
+                (st.success if result.complete else st.error)(
+                    f"Test: {result.headline}" + (f" Dispatch {dispatches}." if dispatches else ""))
 
 # ---- 6. Confirm -------------------------------------------------------------------------------
 step(6, "Check and send")
-job_key = f"compose_job_{manifest.hash}"
-job = get_job(state.get(job_key))
+send_key = f"compose_send_{manifest.hash}"
+sent_id = state.get(send_key)
 awaiting_key = f"compose_awaiting_{manifest.hash}"  # the send this session submitted for approval
-previous = [] if job or state.get(awaiting_key) else engine.find_previous_sends(manifest)
+previous = [] if sent_id or state.get(awaiting_key) else engine.find_previous_sends(manifest)
 with st.container(border=True, key="confirm-summary"):
     summary = {
         "Template": f"{template.id} · {template.name}",
@@ -367,7 +373,7 @@ with st.container(border=True, key="confirm-summary"):
 
 # Checked again right before the send is queued: the opt-out setting may have changed since the template was
 # saved, and the clock may have reached quiet hours since step 4 was drawn.
-refusal = None if job is not None else send_refusal(template, settings, scheduled)
+refusal = None if sent_id is not None else send_refusal(template, settings, scheduled)
 if refusal is not None:
     st.error(refusal.message)
     if refusal.offer is not None:
@@ -389,37 +395,40 @@ needs_approval = approvals.needs_approval(settings, person, is_sandbox=rt.is_san
 
 
 def start_send() -> None:
-    # A callback runs once per click before the script; a second click finds the job and does nothing.
-    if state.get(job_key) or state.get(awaiting_key) or send_refusal(template, settings, scheduled) is not None:
+    # A callback runs once per click before the script; a second click finds the send and does nothing.
+    if state.get(send_key) or state.get(awaiting_key) or send_refusal(template, settings, scheduled) is not None:
         return  # already started, or the rerun shows why not
     if rt.ledger is not None:
         campaign.stage_for_send(rt.ledger, manifest)
         ui.freeze_campaign()
-    if needs_approval:  # recorded for another approver (issue 11); nothing is posted
-        sms = template.channel == Channel.SMS
-        state[awaiting_key] = approvals.submit_for_approval(
-            engine, manifest, person, template=template, campaign=campaign, excluded=len(excluded), resend_of=resend_of,
-            parts=metrics.total_parts if sms else None, cost=metrics.estimated_cost if sms else None)
-        return
-    job = start_job(
-        "campaign",
-        lambda progress: engine.submit(
-            manifest, on_progress=progress, resend_of=resend_of, excluded_recipients=len(excluded),
-            estimated_parts=metrics.total_parts if template.channel == Channel.SMS else None,
-            estimated_cost=metrics.estimated_cost if template.channel == Channel.SMS else None,
-        ),
-    )
-    state[job_key] = job.id
+    sms = template.channel == Channel.SMS
+    try:
+        if needs_approval:  # recorded for another approver (issue 11); nothing is posted
+            state[awaiting_key] = approvals.submit_for_approval(
+                engine, manifest, person, template=template, campaign=campaign, excluded=len(excluded),
+                resend_of=resend_of, parts=metrics.total_parts if sms else None,
+                cost=metrics.estimated_cost if sms else None,
+            )  # fmt: skip
+            return
+        state[send_key] = engine.enqueue(
+            manifest, resend_of=resend_of, excluded_recipients=len(excluded), created_by=person.actor,
+            estimated_parts=metrics.total_parts if sms else None, estimated_cost=metrics.estimated_cost if sms else None,
+        )
+    except SendError as exc:  # DuplicateSend (another tab or person sent it first), nobody to send to
+        state[f"{send_key}_refused"] = str(exc)
 
 
 st.button(
     f"{'Submit for approval: send' if needs_approval else 'Send'} to {len(manifest):,} recipients", type="primary",
-    key="compose_send", on_click=start_send, disabled=job is not None or bool(state.get(awaiting_key)), width="stretch",
+    key="compose_send", on_click=start_send, disabled=sent_id is not None or bool(state.get(awaiting_key)),
+    width="stretch",
 )
+if refused := state.pop(f"{send_key}_refused", None):
+    st.error(refused)
 if state.get(awaiting_key):
     st.info(approvals.submitted_sentence(state[awaiting_key]), icon=":material/hourglass_top:")
 
 # ---- 7. Result --------------------------------------------------------------------------------
-if job is not None:
+if sent_id is not None:
     step(7, "Result")
-    ui.send_job_panel(job.id, engine)
+    ui.send_panel(int(sent_id), engine, person, key="compose-result")

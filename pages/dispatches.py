@@ -17,7 +17,7 @@ from lib.ledger import wording
 from lib.messaging import PlatformError
 from lib.team import Action
 
-ui.require_action(Action.VIEW_DISPATCHES)
+person = ui.require_action(Action.VIEW_DISPATCHES)
 rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}
@@ -84,69 +84,68 @@ st.title("Dispatches")
 st.caption(f"Every send made from this console, refreshed from the platform. Times in {rt.settings.timezone}.")
 
 
-# ---- live status: refreshed in the background without redrawing the whole page -------------------
+# ---- live status: what the store knows, re-read every few seconds without redrawing the page ------
+# The page never asks the platform itself: the worker refreshes statuses (and picks up "Refresh now").
+
+LIVE_EVERY = timedelta(seconds=2)
 
 
-def _tick() -> timedelta:
-    pending = r.pending_dispatches(rt.store)
-    return r.next_run_in(pending, datetime.now(UTC), platform_down=r.refresh_health(rt.store).failing)
-
-
-def _live_row(row) -> str:
-    when = f"created {row.created_local:%d %b %H:%M}" if pd.notna(row.created_local) else ""
-    if pd.notna(row.send_at_local) and row.status in ("Draft", "Pending") and row.send_at > pd.Timestamp.now(UTC):
-        when = f"scheduled for {row.send_at_local:%d %b %H:%M}"
-    problem = f" — {html.escape(str(row.error_message))}" if isinstance(row.error_message, str) and row.error_message else ""
-    count = None if pd.isna(row.total_recipients) else int(row.total_recipients)
-    recipients = "" if count is None else f" · {count:,} recipient{'s' * (count != 1)}"
+def _live_row(send: q.LiveSend) -> str:
+    when = f"created {send.created_at.astimezone(tz):%d %b %H:%M}"
+    if send.schedule_at is not None and send.schedule_at > datetime.now(UTC):
+        when = f"scheduled for {send.schedule_at.astimezone(tz):%d %b %H:%M}"
+    parts = "" if send.parts_total <= 1 else f" · {send.parts_done:,} of {send.parts_total:,} parts done"
+    if send.parts_in_doubt:
+        doubt = "1 part" if send.parts_in_doubt == 1 else f"{send.parts_in_doubt:,} parts"
+        parts += f" · {doubt} may or may not have gone out: open Details to decide"
+    test = " · test send" if send.is_test else ""
     return (
-        f'<div class="cc-live-row" data-testid="live-dispatch-{int(row.dispatch_id)}" data-status="{html.escape(row.status)}">'
-        f"{ui.status_badge(row.status)} <b>Dispatch {int(row.dispatch_id)}</b> · {html.escape(row.template)}"
-        f"{recipients} · {when}{problem}</div>"
+        f'<div class="cc-live-row" data-testid="live-send-{send.send_id}" data-status="{html.escape(send.status)}">'
+        f"{ui.status_badge(send.status)} <b>Send #{send.send_id}</b> · {html.escape(send.template)} · "
+        f"{ui.plural(send.recipients, 'recipient')} · {html.escape(send.created_by)} · {when}{test}<br>"
+        f'<span class="cc-live-detail">{html.escape(send.rollup)}{parts}</span></div>'
     )
 
 
-tick = st.session_state["dispatches_tick"] = _tick()
-
-
-@st.fragment(run_every=tick)
+@st.fragment(run_every=LIVE_EVERY)
 def live_status() -> None:
     now = datetime.now(UTC)
-    force = st.session_state.pop("dispatches_refresh_now", False)
-    report = r.refresh_pending(rt.store, rt.client, now=now, only_due=not force)
+    include = bool(st.session_state.get("filter-include-tests", False))
+    live = q.live_sends(rt.store, now, template_names, include_tests=include)
+    shown = [(s.send_id, s.status) for s in live]
+    if st.session_state.get("dispatches_live_shown", shown) != shown:
+        st.session_state["dispatches_live_shown"] = shown
+        st.rerun(scope="app")  # a send started, moved on or finished: the table and KPIs change too
+    st.session_state["dispatches_live_shown"] = shown
     health = r.refresh_health(rt.store)
-    if report.became_final or _tick_changed(health):
-        st.rerun(scope="app")  # a send finished (tables and KPIs change) or the pace changed
     with st.container(border=True, key="live-panel"):
         head, button = st.columns([3, 1], vertical_alignment="center")
         head.subheader("Live status")
         if button.button("Refresh now", key="refresh-now", icon=":material/refresh:"):
-            st.session_state["dispatches_refresh_now"] = True
-            st.rerun(scope="fragment")
+            r.request_refresh(rt.store)
+            st.session_state["dispatches_refresh_asked"] = now
+        if not ui.sender_running(engine):
+            st.warning("The sender is not running, so statuses are not checked with the platform and queued sends "
+                       "wait — `make run` starts it.", icon=":material/pause_circle:")
         if banner := health.banner(now, tz):
             st.warning(banner, icon=":material/cloud_off:")
+        elif r.refresh_requested(rt.store):
+            st.caption("Checking every status with the platform now…")
         elif health.last_refresh_at is not None:
-            st.caption(
-                f"Statuses checked with the platform at {health.last_refresh_at.astimezone(tz):%H:%M:%S}; "
-                f"next check in about {int(st.session_state['dispatches_tick'].total_seconds())} s."
-            )
-        live = q.live_dispatches(rt.store, now, tz, template_names)
-        if live.empty:
-            st.write("Nothing is in progress. Dispatches appear here while the platform is working on them.")
-        for row in live.itertuples():
+            st.caption(f"Statuses last checked with the platform at {health.last_refresh_at.astimezone(tz):%H:%M:%S}; "
+                       "the sender checks again every few seconds while anything is moving.")
+        if not live:
+            st.write("Nothing is in progress. Sends appear here while they are being sent and while the platform "
+                     "is working on them.")
+        for send in live:
             text, action = st.columns([6, 1], vertical_alignment="center")
-            text.html(_live_row(row))
-            if action.button("Details", key=f"live-detail-{int(row.dispatch_id)}"):
-                st.session_state["dispatches_detail"] = int(row.dispatch_id)
+            text.html(_live_row(send))
+            if action.button("Details", key=f"live-detail-{send.send_id}"):
+                st.session_state["dispatches_open_send"] = send.send_id
                 st.rerun(scope="app")
 
 
-def _tick_changed(health) -> bool:
-    current = st.session_state.get("dispatches_tick", tick)
-    wanted = r.next_run_in(r.pending_dispatches(rt.store), datetime.now(UTC), platform_down=health.failing)
-    return wanted > current * 2 or wanted < current / 2
-
-
+engine = rt.engine()
 live_status()
 
 
@@ -337,6 +336,11 @@ def draw_send(send_id: int) -> None:
     draw_left_out(send_id)
     for step in q.next_steps(rt.store, send_id):
         st.warning(step, icon=":material/priority_high:")
+    progress = engine.progress(send_id)
+    for chunk in progress.uncertain_chunks:
+        ui.decision_panel(progress, chunk, engine, person, key=f"send-{send_id}")
+    if progress.can_resume and progress.finished:
+        ui.resume_panel(progress, engine, person, key=f"send-{send_id}")
     invalid = q.invalid_recipients(rt.store, send_id)
     if not invalid.empty:
         st.markdown(f"**Recipients the platform refused ({len(invalid)})**")
@@ -375,6 +379,8 @@ with sends_tab:
         chosen_rows = selection.selection.rows if selection else []
         if chosen_rows:
             draw_send(int(table.iloc[chosen_rows[0]]["Send"]))
+        elif opened_send := st.session_state.get("dispatches_open_send"):
+            draw_send(int(opened_send))
         else:
             st.caption("Select a send to see its parts, refused recipients and what to do next.")
     tracked = q.tracked_table(history)

@@ -6,6 +6,7 @@ Import the fixtures into a test module: `from tests.support_browser import conso
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +57,7 @@ class ConsoleApp:
     database_url: str
     sandbox_dir: Path
     log_path: Path
+    env: dict  # the console's environment: a command line run with it talks to the same store and sandbox
 
 
 def _healthy(url: str) -> bool:
@@ -69,7 +71,7 @@ def _healthy(url: str) -> bool:
 def console_app(tmp_path_factory) -> Iterator[ConsoleApp]:
     work = tmp_path_factory.mktemp("console")
     port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_URL"))}
     env.update(
         DATABASE_URL=f"sqlite:///{work / 'console.db'}",
         CONSOLE_SANDBOX_PORT=str(sandbox_port),
@@ -78,23 +80,27 @@ def console_app(tmp_path_factory) -> Iterator[ConsoleApp]:
         CONSOLE_OPERATOR="browser-test",
         CONSOLE_QUIET_HOURS="off",  # a browser test must not depend on the hour it runs at
     )
-    log_path = work / "streamlit.log"
+    log_path = work / "console.log"
     with open(log_path, "wb") as log:
+        # The whole console as `make run` starts it: the sandbox, the worker (which posts every send and
+        # refreshes statuses) and the app, each its own process.
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
+            [sys.executable, "-m", "lib", "run", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: process.poll() is not None or _healthy(url), 60, "the app's /_stcore/health")
+        wait_until(lambda: process.poll() is not None or _healthy(url), 90, "the app's /_stcore/health")
         if process.poll() is not None:
-            raise AssertionError(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
-        yield ConsoleApp(url, f"http://127.0.0.1:{sandbox_port}", env["DATABASE_URL"], work / "sandbox", log_path)
+            raise AssertionError(f"the console exited early:\n{log_path.read_text()[-3000:]}")
+        from lib.sandbox.embedded import running_sandbox_url
+
+        sandbox_url = running_sandbox_url(work / "sandbox") or f"http://127.0.0.1:{sandbox_port}"
+        yield ConsoleApp(url, sandbox_url, env["DATABASE_URL"], work / "sandbox", log_path, env)
     finally:
-        process.terminate()
+        process.send_signal(signal.SIGINT)  # the launcher stops the app, the worker and the sandbox
         try:
-            process.wait(10)
+            process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
 

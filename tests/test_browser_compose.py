@@ -43,9 +43,14 @@ def test_compose_flow_sends_once_even_on_double_click(console_app, browser_page)
 
     send = page.get_by_role("button", name="Send to 3 recipients")
     send.dblclick()
-    page.get_by_text("Dispatch ids:").wait_for(timeout=30_000)
+    page.get_by_text("Sent to 3 recipients in 1 dispatch").wait_for(timeout=30_000)  # posted by the worker
     wait_for_app_idle(page)
     screenshot(page, "compose-4-result")
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_for_app_idle(page)
+        page.locator(".st-key-compose-result-progress, [data-testid=stAlertContentSuccess]").last.scroll_into_view_if_needed()
+        screenshot(page, f"compose-result-{width}")
 
     engine = sa.create_engine(console_app.database_url)
     with engine.connect() as conn:

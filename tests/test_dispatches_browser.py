@@ -1,14 +1,27 @@
-"""The Dispatches page in a real browser: a send's badge reaches Queued by itself, without a reload."""
+"""The Dispatches page in a real browser: a send's badge reaches Queued by itself, and a send made from the
+command line appears, without a reload (the worker of `python -m lib run` refreshes; the page re-reads the store)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from lib.history.store import open_store
 from lib.messaging import MessagingClient
-from tests.support_browser import ARTIFACTS, browser_page, console_app, screenshot, wait_for_app_idle  # noqa: F401
+from tests.support_browser import (  # noqa: F401
+    ARTIFACTS,
+    ROOT,
+    browser_page,
+    console_app,
+    screenshot,
+    wait_for_app_idle,
+    wait_until,
+)
 from tests.support_dispatches import mobiles, record_send
 
 pytestmark = pytest.mark.browser
@@ -30,17 +43,18 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
 
     page.goto(f"{console_app.url}/dispatches")
     wait_for_app_idle(page)
-    row = page.locator(f'[data-testid="live-dispatch-{dispatch_id}"]')
+    row = page.locator(f'[data-testid="live-send-{send_id}"]')
     row.wait_for()
     assert row.get_attribute("data-status") in ("Draft", "Pending")
+    assert "1 dispatch:" in row.inner_text()
     page.evaluate("window.__notReloaded = true")
     screenshot(page, "dispatches-in-progress")
 
-    page.locator(f'[data-testid="live-dispatch-{dispatch_id}"][data-status="Queued"]').wait_for(timeout=45_000)
+    page.locator(f'[data-testid="live-send-{send_id}"][data-status="Queued"]').wait_for(timeout=45_000)
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     assert "Queued" in row.inner_text()
 
-    page.locator(f".st-key-live-detail-{dispatch_id} button").click()
+    page.locator(f".st-key-live-detail-{send_id} button").click()
     detail = page.get_by_test_id("detail-heading")
     detail.wait_for()
     wait_for_app_idle(page)
@@ -57,3 +71,66 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
         chart.screenshot(path=str(ARTIFACTS / f"dispatches-chart-{key}.png"))
     assert page.locator(".st-key-chart-recipients").get_by_text("Recipients per day, by outcome").count() >= 1
     screenshot(page, "dispatches-charts")
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "compose" / "promo-with-problems.csv"
+
+
+def test_a_command_line_send_appears_on_an_open_page_within_5_seconds(console_app, browser_page):  # noqa: F811
+    page = browser_page
+    page.goto(f"{console_app.url}/dispatches")
+    wait_for_app_idle(page)
+    page.evaluate("window.__notReloaded = true")
+    store = open_store(console_app.database_url, shared=False)
+    before = {s.id for s in store.list_sends(None)}
+    command = [sys.executable, "-m", "lib", "send", str(FIXTURE), "--template", "71", "--yes"]
+    sender = subprocess.Popen(command, cwd=ROOT, env=console_app.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        new = wait_until(lambda: [s.id for s in store.list_sends(None) if s.id not in before], 60, "the send to be recorded")
+        recorded = time.monotonic()
+        page.locator(f'[data-testid="live-send-{new[0]}"]').wait_for(timeout=5_000)
+        seen = time.monotonic() - recorded
+    finally:
+        out, _ = sender.communicate(timeout=60)
+    assert seen < 5, f"appeared {seen:.1f} s after it was recorded"
+    assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
+    assert b"queued for the worker" in out, out.decode()
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_for_app_idle(page)
+        screenshot(page, f"dispatches-live-{width}")
+
+
+def test_a_part_in_doubt_is_decided_on_the_send_detail_with_a_confirmation(console_app, browser_page):  # noqa: F811
+    from lib.sending.status import ChunkStatus
+    from tests.support_dispatches import record_send as recorded
+
+    store = open_store(console_app.database_url, shared=False)
+
+    class Sandbox:
+        base_url = console_app.sandbox_url
+
+    send_id = recorded(store, Sandbox(), destinations=mobiles(3), batch_size=2, post=False, created_by="maria")
+    first = store.get_send(send_id).chunks[0]
+    store.move_chunk(first.id, expected=ChunkStatus.PENDING, new=ChunkStatus.POSTING)
+    store.move_chunk(first.id, expected=ChunkStatus.POSTING, new=ChunkStatus.UNKNOWN,
+                     error_message="No answer came back within 30 s; it may have gone out")
+    page = browser_page
+    page.goto(f"{console_app.url}/dispatches")
+    wait_for_app_idle(page)
+    row = page.locator(f'[data-testid="live-send-{send_id}"][data-status="Unknown"]')
+    row.wait_for(timeout=10_000)
+    page.locator(f".st-key-live-detail-{send_id} button").click()
+    wait_for_app_idle(page)
+    panel = page.locator(f".st-key-send-{send_id}-decide-1")
+    panel.get_by_text("Mark as sent", exact=True).click()
+    wait_for_app_idle(page)
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        wait_for_app_idle(page)
+        panel.scroll_into_view_if_needed()
+        screenshot(page, f"dispatches-send-in-doubt-{width}")
+    assert store.chunk_decisions(send_id) == [], "choosing is not deciding"
+    page.locator(f".st-key-send-{send_id}-confirm-1 button").click()
+    wait_until(lambda: store.chunk_decisions(send_id), 10, "the decision to be recorded")
+    assert [(d["decision"], d["decided_by"]) for d in store.chunk_decisions(send_id)] == [("marked_sent", "browser-test")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -129,10 +130,32 @@ def test_platform_down_shows_history_and_one_banner(runtime, client, sandbox, tw
 
         conn.execute(s.dispatches.update().values(is_final=False, last_refreshed_at=None))
     sandbox.stop()
+    refresh_pending(runtime.store, client, only_due=False)  # the worker's round: the platform is down
     at = _app()
     banners = [w.value for w in at.warning if "Not refreshing now" in w.value]
     assert len(banners) == 1 and "Could not reach the platform" in banners[0]
     assert _metrics(at)["Sends"] == "2"
+
+
+def test_live_status_lists_sends_rolled_up_and_never_calls_the_platform(runtime, client, sandbox, two_sends):
+    from lib.history import refresh as r
+    from lib.history import schema as s
+
+    with runtime.store.write() as conn:  # the platform is still working on the SMS send's dispatches
+        conn.execute(s.dispatches.update().values(last_changed_at=datetime.now(UTC) - timedelta(hours=1)))
+        conn.execute(s.dispatches.update().where(s.dispatches.c.send_id == two_sends["sms"])
+                     .values(is_final=False, send_status_id=2))
+    sandbox.stop()  # a page that asked the platform would now record it as down
+    at = _app()
+    live = [h.value for h in at.get("html") if f'data-testid="live-send-{two_sends["sms"]}"' in h.value]
+    assert len(live) == 1, "one row for the send, not one per dispatch"
+    assert "1 dispatch: pending" in live[0] and 'data-status="Pending"' in live[0]
+    assert any("The sender is not running" in w.value for w in at.warning)
+    assert not r.refresh_health(runtime.store).failing, "the page itself asked the platform"
+
+    at.button(key="refresh-now").click().run()
+    assert r.refresh_requested(runtime.store)  # the worker picks the request up; the page called nobody
+    assert not r.refresh_health(runtime.store).failing
 
 
 def test_empty_history_explains_itself(runtime):
@@ -162,3 +185,12 @@ def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(two_sends):
     config = json.loads(table.proto.columns)
     assert config["Recipients"]["type_config"]["format"] == "localized"  # 1,234 not 1234
     assert config["Created"]["width"] == "medium"  # the whole date and time, not cut off
+
+
+def test_a_queued_send_without_dispatches_waits_for_the_sender_and_the_page_still_draws(runtime, client):
+    send_id = record_send(runtime.store, client, destinations=mobiles(3), post=False)
+    runtime.store.requeue_send(send_id)
+    at = _app()
+    [live] = [h.value for h in at.get("html") if f'data-testid="live-send-{send_id}"' in h.value]
+    assert 'data-status="Waiting for the sender"' in live and "no dispatch yet" in live
+    assert _metrics(at)["Sends"] == "1"

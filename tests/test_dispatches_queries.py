@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lib.history import queries as q
-from lib.history.refresh import refresh_pending, track_dispatch
+from lib.history.refresh import pending_dispatches, refresh_pending, track_dispatch
 from lib.history.store import open_store
 from lib.messaging import MessagingClient, Recipient
 from lib.sandbox.server import SandboxConfig, run_sandbox_in_thread
@@ -60,8 +60,7 @@ def _fill(store, client):
     store.move_chunk(
         parts[1].id, expected=ChunkStatus.POSTING, new=ChunkStatus.REJECTED, error_message="Template 71 is disabled"
     )
-    poll(lambda: refresh_pending(store, client, only_due=False) and not q.live_dispatches(
-        store, datetime.now(UTC), ATHENS, {}, recent=timedelta(0))["is_final"].eq(False).any(), 10, "all Queued")
+    poll(lambda: refresh_pending(store, client, only_due=False) and not pending_dispatches(store), 10, "all Queued")
     return {"fine": fine, "refused": refused, "email": email, "broken": broken}
 
 
@@ -178,7 +177,7 @@ def test_next_steps_for_a_send_that_broke_half_way(shared, filled):
     steps = q.next_steps(store, filled["broken"])
     assert len(steps) == 3
     assert "may or may not have gone out" in steps[0] and "Do not send them again" in steps[0]
-    assert "never sent" in steps[1] and "Resume" in steps[1]
+    assert "never sent" in steps[1] and "Send the parts that did not go out" in steps[1]
     assert "Template 71 is disabled" in steps[2]
     assert q.next_steps(store, filled["fine"]) == []
 
@@ -247,3 +246,39 @@ def test_empty_store_gives_empty_frames_not_errors(store):
     assert q.send_table(history).empty and q.recipients_by_outcome(history).empty
     assert q.dispatches_by_status(history).empty and q.queueing_delays(history).empty
     assert q.export_table(history).empty
+
+
+# ---- live status: sends, rolled up -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "said"),
+    [
+        ({}, "no dispatch yet"),
+        ({"Queued": 1}, "1 dispatch: queued"),
+        ({"Pending": 3}, "3 dispatches: pending"),
+        ({"Pending": 2, "Queued": 98}, "100 dispatches: 2 pending, 98 queued"),
+        ({"Queued": 1200, "Error": 1}, "1,201 dispatches: 1,200 queued, 1 error"),
+    ],
+)
+def test_a_send_is_rolled_up_over_its_dispatches_in_one_line(counts, said):
+    send = q.LiveSend(1, "Promo", datetime.now(UTC), "maria", 10, False, None, "Queued", 1, 1, counts)
+    assert send.rollup == said
+
+
+def test_live_sends_lists_queued_sends_one_row_each_and_tests_only_when_asked(store):
+    class NoPlatform:
+        base_url = "http://sandbox"
+
+    queued = record_send(store, NoPlatform(), destinations=mobiles(5), batch_size=2, post=False)
+    store.requeue_send(queued)
+    test = record_send(store, NoPlatform(), destinations=mobiles(1), post=False)
+    with store.write() as conn:
+        from lib.history import schema as s
+
+        conn.execute(s.sends.update().where(s.sends.c.id == test).values(is_test=True, queue_state="queued"))
+    now = datetime.now(UTC)
+    [row] = q.live_sends(store, now, {})
+    assert (row.send_id, row.status, row.parts_done, row.parts_total, row.rollup) == (
+        queued, q.WAITING, 0, 3, "no dispatch yet")  # fmt: skip
+    assert [s.send_id for s in q.live_sends(store, now, {}, include_tests=True)] == [test, queued]

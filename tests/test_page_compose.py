@@ -11,6 +11,7 @@ from lib.scheduling import format_when
 from lib.settings import get_settings
 from tests.support_app import app_env, page_path  # noqa: F401
 from tests.support_browser import wait_until
+from tests.support_worker import wait_for
 
 FIXTURE = Path(__file__).parent / "fixtures" / "compose" / "promo-with-problems.csv"
 ATHENS = ZoneInfo("Europe/Athens")
@@ -23,6 +24,24 @@ def compose(upload: tuple[str, bytes] | None = ("promo.csv", FIXTURE.read_bytes(
         at.get("file_uploader")[0].upload(upload[0], upload[1], "text/csv").run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture
+def worker(app_env):  # noqa: F811
+    """The sender, as `make run` starts it: a worker posting queued sends (here a thread of the test)."""
+    import threading
+
+    from lib.sending.worker import Worker
+
+    runtime = app_env._runtime()
+    sender = Worker(runtime, "apptest-worker", poll_seconds=0.05, refresh_every=None)
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    wait_for(lambda: runtime.store.live_workers(timedelta(seconds=10)), 10, "the worker's first heartbeat")
+    yield sender
+    stop.set()
+    thread.join(30)
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -69,7 +88,7 @@ def test_a_file_that_is_not_a_spreadsheet_gets_one_sentence(app_env):  # noqa: F
     assert not at.get("metric")
 
 
-def test_send_then_a_second_session_is_refused_until_the_earlier_send_is_named(app_env):  # noqa: F811
+def test_send_then_a_second_session_is_refused_until_the_earlier_send_is_named(app_env, worker):  # noqa: F811
     at = compose()
     at.button(key="compose_send").click().run()
     runtime = app_env._runtime()
@@ -139,7 +158,7 @@ def test_a_tag_with_no_column_is_named_and_can_be_mapped_by_hand(app_env):  # no
     assert "Your file needs a column called 'voucherCode'" not in texts(at)
 
 
-def test_a_timeout_after_posting_tells_who_may_or_may_not_have_it_and_never_resends(app_env):  # noqa: F811
+def test_a_timeout_after_posting_tells_who_may_or_may_not_have_it_and_never_resends(app_env, worker):  # noqa: F811
     at = compose()
     runtime = app_env._runtime()
     runtime.client.read_timeout = 0.5
@@ -147,11 +166,39 @@ def test_a_timeout_after_posting_tells_who_may_or_may_not_have_it_and_never_rese
     at.button(key="compose_send").click().run()
     wait_until(lambda: runtime.store.list_sends(10) and runtime.store.list_sends(10)[0].state == "unknown",
                20, "the send to be recorded as unknown")
+    wait_until(lambda: runtime.store.list_sends(10)[0].queue_state == "done", 20, "the worker to give the send back")
     at.run()
     errors = " ".join(e.value for e in at.error)
-    assert "may or may not have received the message" in errors
-    assert "not sent again automatically" in errors
-    assert not any(b.label == "Resume the send" for b in at.button)  # nothing pending: nothing to resume
+    assert "3 recipients may or may not have received the message" in errors
+    assert "Nothing is sent to them again until someone decides" in errors
+    assert not any(b.label == "Send the parts that did not go out" for b in at.button)  # nothing pending
+
+    # A person checks with the platform, finds it did not go out, and says so: it is sent, and recorded.
+    runtime.sandbox.set_knobs(response_delay_seconds=0.0)
+    runtime.client.read_timeout = 10
+    at.radio(key="compose-result-choice-1").set_value("marked_not_sent").run()
+    assert not runtime.store.chunk_decisions(1), "choosing is not deciding: a confirmation is needed"
+    at.button(key="compose-result-confirm-1").click().run()
+    wait_until(lambda: runtime.store.list_sends(10)[0].state == "accepted", 20, "the part to be sent after the decision")
+    wait_until(lambda: runtime.store.list_sends(10)[0].queue_state == "done", 20, "the send to leave the queue")
+    at.run()
+    assert any(s.value.startswith("Sent to 3 recipients") for s in at.success), [s.value for s in at.success]
+    assert [(d["decision"], d["decided_by"]) for d in runtime.store.chunk_decisions(1)] == [("marked_not_sent", "apptest")]
+    from lib import audit
+
+    with runtime.store.read() as conn:
+        events = audit.list_events(conn, actions=[audit.AuditAction.SEND_DECISION])
+    assert [(e.actor, e.details["decision"], e.details["part"]) for e in events] == [("apptest", "marked_not_sent", 1)]
+
+
+def test_without_a_sender_running_the_send_waits_and_says_so(app_env):  # noqa: F811
+    at = compose()
+    at.button(key="compose_send").click().run()
+    runtime = app_env._runtime()
+    assert any(w.value.startswith("The sender is not running: the send waits until it starts") for w in at.warning)
+    send = runtime.store.list_sends(10)[0]
+    assert (send.queue_state, send.state, send.created_by) == ("queued", "not sent", "apptest")  # nothing posted
+    assert runtime.sandbox.outbox() == []
 
 
 def quiet_window_around_now(monkeypatch, hours: int = 2) -> datetime:

@@ -289,6 +289,47 @@ def test_decisions_that_cannot_be_recorded_are_refused_in_a_sentence(unknown_sen
     assert store.chunk_decisions(send_id) == []
 
 
+def test_a_decision_is_in_the_audit_trail_with_its_name_or_not_at_all(unknown_send, sandbox):
+    from lib import audit
+
+    store, send_id = unknown_send
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client)
+        engine.decide_unknown(send_id, 1, "marked_sent", "eleni", note="seen on the platform")
+        with pytest.raises(SendError):
+            engine.decide_unknown(send_id, 1, "marked_sent", "eleni")  # refused: no second audit row
+    with store.read() as conn:
+        events = audit.list_events(conn, actions=[audit.AuditAction.SEND_DECISION])
+    assert [(e.actor, e.object_type, e.details) for e in events] == [
+        ("eleni", "chunk", {"send": send_id, "part": 1, "decision": "marked_sent", "note": "seen on the platform"}),
+    ]
+
+
+def test_refresh_now_makes_the_worker_ask_every_pending_dispatch_not_only_those_due(database_url, sandbox):
+    from lib.history import refresh as r
+
+    store = open_store(database_url)
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client, batch_size=10)
+        engine.submit(big_manifest(2, tag="R"))
+        worker = Worker(lambda: engine, refresh_every=60)
+        scoped = store.for_platform(engine.platform)
+        assert worker.refresh_once().asked == 1  # first look: due
+        assert worker.refresh_once().asked == 0  # just asked: not due again yet
+        before = r.refresh_health(scoped).last_attempt_at
+        r.request_refresh(scoped)
+        stop = threading.Event()
+        loop = threading.Thread(target=worker._refresh_loop, args=(stop,), daemon=True)
+        loop.start()
+        try:
+            wait_for(lambda: not r.refresh_requested(scoped), 10, "the worker to take the request")
+        finally:
+            stop.set()
+            loop.join(10)
+    # Within a second, not after refresh_every (60 s): the dispatch, not due, was asked anyway.
+    assert r.refresh_health(scoped).last_attempt_at > before
+
+
 # ---- the gate ----------------------------------------------------------------------------------
 
 

@@ -471,9 +471,10 @@ def send_table(history: History, limit: int | None = None) -> pd.DataFrame:
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """keys.map(values), also for no keys (pandas cannot map an empty frame onto datetimes)."""
-    if keys.empty:
-        return pd.Series([], index=keys.index, dtype=values.dtype)
+    """keys.map(values), also for no keys or no values (pandas cannot map onto an empty datetime series)."""
+    if keys.empty or values.empty:
+        return pd.Series(pd.NaT if pd.api.types.is_datetime64_any_dtype(values.dtype) else None, index=keys.index,
+                         dtype=values.dtype)
     return keys.map(values)
 
 
@@ -640,38 +641,101 @@ def upcoming(store: HistoryStore, now: datetime, flt: HistoryFilter, template_na
 # Live panel: what is moving now
 
 
-def live_dispatches(
-    store: HistoryStore, now: datetime, tz: tzinfo, template_names: dict[int, str], *, recent: timedelta = timedelta(minutes=30), limit: int = 20
-) -> pd.DataFrame:
-    """Dispatches not final, or that changed recently, newest first (the panel the fragment redraws)."""
-    d = s.dispatches.c
-    query = (
-        select(
-            d.dispatch_id,
-            d.send_id,
-            d.template_id,
-            d.total_recipients,
-            d.send_status_id,
-            d.error_message,
-            d.is_final,
-            _raw(d.created_at),
-            _raw(d.send_at),
-            _raw(d.last_changed_at),
-        )
-        .where(or_(d.is_final.is_(False), d.last_changed_at >= now - recent), *_platform(s.dispatches, store))
-        .order_by(d.first_seen_at.desc(), d.dispatch_id.desc())
-        .limit(limit)
+LIVE_ORDER = ("Error", "Draft", "Pending", "Queued")  # a send shows its least advanced dispatch
+WAITING = "Waiting for the sender"
+HELD = "Held for quiet hours"
+SENDING = "Sending"
+
+
+@dataclass(frozen=True)
+class LiveSend:
+    """One send in progress, as the live panel shows it: where it is, rolled up over its parts and dispatches."""
+
+    send_id: int
+    template: str
+    created_at: datetime
+    created_by: str
+    recipients: int
+    is_test: bool
+    schedule_at: datetime | None
+    status: str  # Waiting for the sender, Sending, Unknown, or its least advanced dispatch's status
+    parts_done: int
+    parts_total: int
+    dispatch_counts: dict[str, int]  # platform status label -> dispatches, in LIVE_ORDER
+    parts_in_doubt: int = 0  # may or may not have gone out: waiting for a person's decision
+
+    @property
+    def rollup(self) -> str:
+        """"100 dispatches: 98 queued, 2 pending" (or "no dispatch yet")."""
+        total = sum(self.dispatch_counts.values())
+        if not total:
+            return "no dispatch yet"
+        word = "dispatch" if total == 1 else "dispatches"
+        if len(self.dispatch_counts) == 1:
+            return f"{total:,} {word}: {next(iter(self.dispatch_counts)).lower()}"
+        return f"{total:,} {word}: " + ", ".join(f"{n:,} {label.lower()}" for label, n in self.dispatch_counts.items())
+
+
+def live_sends(
+    store: HistoryStore, now: datetime, template_names: dict[int, str], *, include_tests: bool = False,
+    recent: timedelta = timedelta(minutes=2), limit: int = 20,
+) -> list[LiveSend]:
+    """Sends in progress, newest first: queued or being sent, with a part in doubt, a dispatch not final,
+    or one that changed in the last `recent` (so a send just done shows its final status for a moment). A few indexed queries whatever the history's size (the panel polls it)."""
+    d, q = s.dispatches.c, s.sends.c
+    moving = select(d.send_id).where(
+        d.send_id.is_not(None), or_(d.is_final.is_(False), d.last_changed_at >= now - recent),
+        *_platform(s.dispatches, store),
     )
+    # A part that may or may not have gone out waits for a person's decision: the send stays in view.
+    in_doubt = select(s.chunks.c.send_id).where(s.chunks.c.status == ChunkStatus.UNKNOWN.value)
+    conditions = [or_(q.queue_state == "queued", q.id.in_(moving), q.id.in_(in_doubt)), *_platform(s.sends, store)]
+    if not include_tests:
+        conditions.append(q.is_test.is_(False))
     with store.read() as conn:
-        frame = _frame(conn, query, ("created_at", "send_at", "last_changed_at"))
+        rows = conn.execute(select(s.sends).where(*conditions).order_by(q.id.desc()).limit(limit)).mappings().all()
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        chunk_counts = HistoryStore._chunk_counts(conn, ids)
+        by_status: dict[int, dict[str, int]] = {}
+        counted = select(d.send_id, d.send_status_id, func.count()).where(d.send_id.in_(ids)) \
+            .group_by(d.send_id, d.send_status_id)  # fmt: skip
+        for send_id, status_id, n in conn.execute(counted):
+            label = status_label(status_id)
+            by_status.setdefault(send_id, {})[label] = by_status.get(send_id, {}).get(label, 0) + int(n)
         names = {**template_names, **_stored_template_names(conn)}
-    frame["status"] = [status_label(v) for v in frame["send_status_id"]]
-    frame["template"] = [
-        names.get(int(t), f"Template {int(t)}") if pd.notna(t) else "Unknown template" for t in frame["template_id"]
-    ]
-    frame["created_local"] = _local(frame["created_at"], tz)
-    frame["send_at_local"] = _local(frame["send_at"], tz)
-    return frame
+    return [_live_send(row, chunk_counts.get(row["id"], ({}, {}))[0], by_status.get(row["id"], {}), names, now)
+            for row in rows]  # fmt: skip
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _live_send(row, chunks: dict, dispatches: dict[str, int], names: dict[int, str], now: datetime) -> LiveSend:
+    ordered = dict(sorted(dispatches.items(), key=lambda kv: LIVE_ORDER.index(kv[0]) if kv[0] in LIVE_ORDER else 1))
+    waiting = chunks.get(ChunkStatus.PENDING, 0) + chunks.get(ChunkStatus.POSTING, 0)
+    expires = row["lease_expires_at"]
+    if expires is not None and expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    running = row["lease_owner"] is not None and expires is not None and expires > now
+    held = row.get("not_before") is not None and _aware(row["not_before"]) > now
+    if row["queue_state"] == "queued":
+        status = SENDING if running else HELD if held else WAITING
+    elif chunks.get(ChunkStatus.UNKNOWN, 0):
+        status = UNKNOWN
+    else:
+        status = next(iter(ordered), NOT_SENT)
+    aware = [v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
+             for v in (row["created_at"], row["schedule_at"])]  # fmt: skip
+    return LiveSend(
+        send_id=int(row["id"]), template=names.get(int(row["template_id"]), row["template_name"]),
+        created_at=aware[0], created_by=row["created_by"], recipients=int(row["total_recipients"]),
+        is_test=bool(row["is_test"]), schedule_at=aware[1], status=status,
+        parts_done=sum(chunks.values()) - waiting, parts_total=sum(chunks.values()), dispatch_counts=ordered,
+        parts_in_doubt=chunks.get(ChunkStatus.UNKNOWN, 0),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -809,17 +873,18 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
     if unknown:
         people = sum(c.recipient_count for c in unknown)
         steps.append(
-            f"{_parts(unknown)} ({people:,} recipients) may or may not have gone out: the platform did not answer. "
+            f"{_parts(unknown)} ({_people(people)}) may or may not have gone out: the platform did not answer. "
             "Do not send them again straight away: ask the platform team whether a dispatch arrived at "
-            f"{detail.send.created_at:%H:%M} UTC for template {detail.send.template_id}. Resending them is a "
-            "separate, explicit decision on the Compose page, because customers could get the message twice."
+            f"{detail.send.created_at:%H:%M} UTC for template {detail.send.template_id}, then record below what "
+            "they said. Sending them again is a separate, explicit decision, because customers could get the "
+            "message twice."
         )
     if pending:
         people = sum(c.recipient_count for c in pending)
         steps.append(
-            f"{_parts(pending)} ({people:,} recipients) were never sent: the send stopped before them. "
-            f"Resume send #{send_id} on the Compose page (or `python -m lib send --resume {send_id}`); "
-            "only the parts that did not go out are sent."
+            f"{_parts(pending)} ({_people(people)}) {'was' if len(pending) == 1 else 'were'} never sent: the send "
+            f"stopped before {'it' if len(pending) == 1 else 'them'}. Send the parts that did not go out (below, or "
+            f"`python -m lib send --resume {send_id}`); nothing else is sent again."
         )
     if rejected:
         reasons = "; ".join(sorted({c.error_message for c in rejected if c.error_message})) or "no reason given"
@@ -828,6 +893,10 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
             "Fix the cause, then resume the send: only the refused parts are sent again."
         )
     return steps
+
+
+def _people(n: int) -> str:
+    return f"{n:,} recipient{'' if n == 1 else 's'}"
 
 
 def _parts(chunks) -> str:

@@ -270,6 +270,23 @@ def _platform_problem(results: dict[int, Dispatch | PlatformError]) -> str | Non
     return None
 
 
+META_REFRESH_REQUESTED = "refresh_requested_at"
+
+
+def request_refresh(store: HistoryStore, now: datetime | None = None) -> None:
+    """Ask the worker to refresh every dispatch of the store's platform soon ("Refresh now"): the page
+    never calls the platform itself."""
+    store.set_meta(_meta_key(store, META_REFRESH_REQUESTED), (now or utcnow()).astimezone(UTC).isoformat())
+
+
+def refresh_requested(store: HistoryStore) -> bool:
+    return bool(store.get_meta(_meta_key(store, META_REFRESH_REQUESTED)))
+
+
+def clear_refresh_request(store: HistoryStore) -> None:
+    store.set_meta(_meta_key(store, META_REFRESH_REQUESTED), None)
+
+
 def _meta_key(store: HistoryStore, name: str) -> str:
     """Refresh health is per platform: a sandbox that is down says nothing about the live platform."""
     return name if store.platform is None else f"{name}@{store.platform}"

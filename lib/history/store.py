@@ -693,6 +693,7 @@ class HistoryStore:
         now: datetime | None = None,
         override: bool = False,
         decision: dict | None = None,
+        audit: Callable[[Connection], object] | None = None,
         **fields,
     ) -> bool:
         """Compare-and-set a chunk's status (plus result `fields`) in one transaction.
@@ -702,7 +703,8 @@ class HistoryStore:
         `lib.sending.status.transition` first (IllegalTransition for a move the rules refuse;
         `override` is a recorded decision about an unknown chunk).
         With `dispatch`, also inserts (or adopts) the dispatches row in the same transaction; with
-        `decision` ({decision, decided_by, note}), records who decided in chunk_decisions.
+        `decision` ({decision, decided_by, note}), records who decided in chunk_decisions; `audit(conn)`
+        writes the audit trail's row on the same connection, so both commit together or not at all.
         """
         transition(expected, new, override=override)
         now = now or utcnow()
@@ -721,6 +723,8 @@ class HistoryStore:
                 self._record_dispatch(conn, chunk_id, dispatch, now)
             if decision is not None:
                 conn.execute(insert(s.chunk_decisions).values(chunk_id=chunk_id, decided_at=now, **decision))
+            if audit is not None:
+                audit(conn)
         return True
 
     def chunk_decisions(self, send_id: int) -> list[dict]:
@@ -994,6 +998,23 @@ class HistoryStore:
         with self.read() as conn:
             rows = conn.execute(query).all()
         return [StoredRecipient(c, p, u, r, d, card, json.loads(payload)) for c, p, u, r, d, card, payload in rows]
+
+    def send_recipients(
+        self, send_id: int, statuses: Sequence[ChunkStatus], limit: int | None = None
+    ) -> list[StoredRecipient]:
+        """Recipients of a send's chunks in these statuses, in posting order, the first `limit` only
+        (a stopped million-recipient send must not be read whole to show a page of it)."""
+        cr, c = s.chunk_recipients, s.chunks
+        query = (
+            select(cr)
+            .join(c, c.c.id == cr.c.chunk_id)
+            .where(c.c.send_id == send_id, c.c.status.in_([ChunkStatus(x).value for x in statuses]))
+            .order_by(c.c.seq, cr.c.position)  # the chunks' order: no sort of a million rows
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [_stored_recipient(row) for row in conn.execute(query).mappings()]
 
     def stored_recipient_counts(self, chunk_ids: Sequence[int]) -> dict[int, int]:
         """chunk id -> recipients still stored (fewer than recipient_count once purged)."""

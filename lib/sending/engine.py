@@ -53,6 +53,7 @@ from decimal import Decimal
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
+from lib import audit
 from lib.history.store import (
     ChunkRecord,
     ClaimTaken,
@@ -246,6 +247,43 @@ class SendOutcome:
         return [r for c in self.chunks if c.may_have_gone_out for r in c.recipients]
 
 
+@dataclass(frozen=True)
+class SendProgress:
+    """A send as a page polling it needs it: counts and statuses only, no recipient read (cheap even
+    for a stopped million-recipient send). Who is in doubt, waiting or refused: `SendEngine.recipients`."""
+
+    send_id: int
+    send: SendRecord
+    chunks: tuple[ChunkResult, ...]  # without recipients or the platform's invalids
+    totals: SendTotals
+    headline: str
+    queue_state: str
+    worker: str | None
+
+    finished = SendOutcome.finished
+    running = SendOutcome.running
+    progress_state = SendOutcome.progress_state
+    complete = SendOutcome.complete
+    has_unknown = SendOutcome.has_unknown
+    can_resume = SendOutcome.can_resume
+    dispatch_ids = SendOutcome.dispatch_ids
+
+    @property
+    def chunks_done(self) -> int:
+        return sum(1 for c in self.chunks if c.status not in (ChunkStatus.PENDING, ChunkStatus.POSTING))
+
+    @property
+    def uncertain_chunks(self) -> list[ChunkResult]:
+        return [c for c in self.chunks if c.status is ChunkStatus.UNKNOWN]
+
+
+# Which recipients `SendEngine.recipients` lists, by what happened to their part.
+RECIPIENT_GROUPS = {
+    "uncertain": (ChunkStatus.UNKNOWN, ChunkStatus.POSTING),
+    "waiting": (ChunkStatus.PENDING, ChunkStatus.REJECTED),
+}
+
+
 ProgressCallback = Callable[[ChunkProgress], None]
 NEVER_SENT_STATES = frozenset({"rejected", "expired"})  # queue states of sends stopped before approval
 APPROVAL_HELD_STATES = NEVER_SENT_STATES | {"awaiting"}  # lib.approvals: no resume, no worker
@@ -364,6 +402,7 @@ class SendEngine:
         estimated_parts: int | None = None,
         estimated_cost: Decimal | None = None,
         excluded_recipients: int = 0,
+        created_by: str | None = None,
     ) -> SendOutcome:
         """enqueue + post that one send in this process (or follow it, if a worker took it first)."""
         send_id = self.enqueue(
@@ -373,6 +412,7 @@ class SendEngine:
             estimated_parts=estimated_parts,
             estimated_cost=estimated_cost,
             excluded_recipients=excluded_recipients,
+            created_by=created_by,
         )
         return self.run_send(send_id, on_progress=on_progress)
 
@@ -422,8 +462,11 @@ class SendEngine:
             "marked_not_sent": None,
             "resend_at_risk": None,
         }[decision]
+        details = {"send": send_id, "part": chunk_seq, "decision": decision, "note": note}
         moved = self.store.move_chunk(
-            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, error_message=message
+            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, error_message=message,
+            audit=lambda conn: audit.record(conn, decided_by.strip(), audit.AuditAction.SEND_DECISION,
+                                            ("chunk", chunk.id), details),
         )
         if not moved:
             raise SendError(f"Chunk {chunk_seq} of send #{send_id} changed meanwhile; look at it again")
@@ -602,6 +645,41 @@ class SendEngine:
             queue_state=send.queue_state,
             worker=send.lease_owner if send.lease_held(utcnow()) else None,
         )
+
+    def progress(self, send_id: int, unit: str = "parts") -> SendProgress:
+        """outcome() without reading a single recipient: what a page polls every second (its headline
+        speaks of `unit`: a page says parts, not chunks)."""
+        detail = self._detail(send_id)
+        results = tuple(
+            ChunkResult(
+                seq=c.seq, chunk_id=c.id, status=c.status, dispatch_id=c.dispatch_id, recipient_count=c.recipient_count,
+                recipients=(), total_recipients_sent=c.total_recipients_sent, invalids=(), error=c.error_message,
+                attempts=c.attempts,
+            )  # fmt: skip
+            for c in detail.chunks
+        )
+        totals = _totals(detail.send.total_recipients, results)
+        send = detail.send
+        return SendProgress(
+            send_id=send_id, send=send, chunks=results, totals=totals,
+            headline=_headline(send, results, totals, self.tz, unit), queue_state=send.queue_state,
+            worker=send.lease_owner if send.lease_held(utcnow()) else None,
+        )  # fmt: skip
+
+    def recipients(self, send_id: int, group: str, limit: int | None = None) -> list[StoredRecipient]:
+        """The first `limit` recipients of a send who 'uncertain' may or may not have it, or who are
+        'waiting' (their part was not sent, or was refused as a whole)."""
+        return self.store.send_recipients(send_id, RECIPIENT_GROUPS[group], limit)
+
+    def refused_recipients(self, send_id: int, limit: int | None = None) -> list[InvalidRecipient]:
+        """Recipients the platform refused one by one inside accepted parts, traced back to their rows."""
+        out: list[InvalidRecipient] = []
+        for chunk in self._detail(send_id).chunks:
+            if chunk.invalid_json:
+                out.extend(self._reconcile_invalids(chunk))
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+        return out
 
     def replay_journal(self) -> int:
         """Write the results a failed database could not take (see lib.sending.journal) into the store."""
@@ -920,7 +998,10 @@ def _rows(recipients: Sequence[StoredRecipient], limit: int = 4) -> str:
     return f"{word} {', '.join(parts)}{more}"
 
 
-def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotals, tz: tzinfo) -> str:
+def _headline(
+    send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotals, tz: tzinfo, unit: str = "chunks"
+) -> str:
+    """One paragraph on what happened; `unit` names the pieces (the command line says chunks, pages say parts)."""
     n = len(chunks)
     accepted = [c for c in chunks if c.status is ChunkStatus.ACCEPTED]
     uncertain = [c for c in chunks if c.may_have_gone_out]
@@ -949,27 +1030,27 @@ def _headline(send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotal
         people = [r for c in uncertain for r in c.recipients]
         rows = f" ({_rows(people)})" if people else ""
         sentences.append(
-            f"{len(uncertain)} of {n} chunks may or may not have gone out: {_plural(totals.unknown, 'recipient')}{rows}. "
+            f"{len(uncertain)} of {n} {unit} may or may not have gone out: {_plural(totals.unknown, 'recipient')}{rows}. "
             "Check the Dispatches page before sending to them again."
         )
     if accepted:
-        sentences.append(f"{len(accepted)} of {n} chunks went out to {_plural(totals.accepted, 'recipient')}{refused}.")
+        sentences.append(f"{len(accepted)} of {n} {unit} went out to {_plural(totals.accepted, 'recipient')}{refused}.")
     if marked:
         sentences.append(
-            f"{len(marked)} of {n} chunks ({_plural(totals.marked_sent, 'recipient')}) were marked as sent "
+            f"{len(marked)} of {n} {unit} ({_plural(totals.marked_sent, 'recipient')}) were marked as sent "
             "after checking with the platform."
         )
     if left_out:
-        sentences.append(f"{len(left_out)} of {n} chunks had everyone left out, so they were not sent.")
+        sentences.append(f"{len(left_out)} of {n} {unit} had everyone left out, so they were not sent.")
     if rejected:
-        sentences.append(f"{len(rejected)} of {n} chunks were refused by the platform: {rejected[0].error}.")
+        sentences.append(f"{len(rejected)} of {n} {unit} were refused by the platform: {rejected[0].error}.")
     if pending:
         why = next((c.error for c in pending if c.error), None)
         if send.not_before is not None and send.not_before > utcnow():
             why = f"quiet hours: they go out on {_when(send.not_before, tz)}"
         because = f" ({why})" if why else ""
         sentences.append(
-            f"{len(pending)} of {n} chunks ({_plural(totals.pending, 'recipient')}) were not sent yet{because}."
+            f"{len(pending)} of {n} {unit} ({_plural(totals.pending, 'recipient')}) were not sent yet{because}."
         )
     if rejected or (pending and not (send.not_before and send.not_before > utcnow())):
         sentences.append(f"Resume send #{send.id} to send what did not go out.")

@@ -22,13 +22,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from lib.approvals import expire_overdue
-from lib.history.refresh import refresh_pending
+from lib.history.refresh import clear_refresh_request, refresh_pending, refresh_requested
 from lib.history.store import StoreError
 from lib.sending.engine import ChunkProgress, ResultNotRecorded, SendEngine, local_owner_id, replay_journal
 from lib.sending.status import ChunkStatus
@@ -38,6 +39,7 @@ log = logging.getLogger("lib.worker")
 POLL_SECONDS = 0.5
 HEARTBEAT_SECONDS = 2.0
 REFRESH_EVERY_SECONDS = 3.0
+REQUEST_POLL_SECONDS = 1.0  # how soon a "Refresh now" is noticed
 REFRESH_LEASE = timedelta(seconds=60)
 ERROR_BACKOFF_SECONDS = 5.0
 
@@ -137,18 +139,30 @@ class Worker:
                 log.warning("heartbeat not written: %s", first_line(exc))
 
     def refresh_once(self):
-        """One status refresh round if this worker holds the refresh lease; the report, or None."""
+        """One status refresh round if this worker holds the refresh lease; the report, or None.
+        After a person's "Refresh now" (refresh_requested) every pending dispatch is asked, due or not."""
         platform = self.engine.platform
         if not self.store.take_refresh_lease(self.owner_id, self.refresh_lease, platform=platform):
             return None
-        report = refresh_pending(self.store.for_platform(platform), self.engine.client)
+        store = self.store.for_platform(platform)
+        asked_now = refresh_requested(store)
+        if asked_now:
+            clear_refresh_request(store)
+        report = refresh_pending(store, self.engine.client, only_due=not asked_now)
         if report.asked or report.problem:
             log.info("status refresh: %s", report.summary())
         return report
 
     def _refresh_loop(self, stop_event: threading.Event) -> None:
-        while not stop_event.wait(self.refresh_every):
+        # Every refresh_every seconds, or within a second of a person's "Refresh now".
+        tick = min(REQUEST_POLL_SECONDS, self.refresh_every)
+        last = time.monotonic()
+        while not stop_event.wait(tick):
             try:
+                due = time.monotonic() - last >= self.refresh_every
+                if not due and not refresh_requested(self.store.for_platform(self.engine.platform)):
+                    continue
+                last = time.monotonic()
                 self.refresh_once()
             except Exception as exc:  # a refresh problem must never stop the sending loop
                 log.error("status refresh failed: %s", first_line(exc))
