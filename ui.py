@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from lib import team
+from lib import audit, team
 from lib.campaign import CampaignPreview, check_rules, preview_campaign
 from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
 from lib.history.store import StoreError
@@ -448,3 +448,13 @@ def resume_panel(progress: SendProgress, engine: SendEngine, person: Person, key
         engine.request_resume(progress.send_id, person.actor)
         st.session_state.pop(f"{key}-resume-ok", None)
         st.rerun()
+
+
+def audit_upload_once(rt: ConsoleRuntime, person, file_id: str, name: str, data: bytes) -> None:
+    """The audit trail's line for an upload (name, size, SHA-256), once per file, not on every rerun."""
+    recorded = st.session_state.setdefault("_audited_uploads", set())
+    if file_id in recorded:
+        return
+    with rt.store.write() as conn:
+        audit.record_upload(conn, person.actor, name, data)
+    recorded.add(file_id)

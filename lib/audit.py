@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     SEND_EXPIRE = "send_expire"  # a scheduled send not approved before its time
     SEND_RESUME = "send_resume"
     SEND_DECISION = "send_decision"  # a person's "mark as sent / not sent" on an unknown chunk
+    SEND_POSTED = "send_posted"  # the sender finished a run of a send: its dispatch ids and counts
     OPTOUT_ADD = "optout_add"
     OPTOUT_REMOVE = "optout_remove"
 
@@ -64,6 +65,7 @@ ACTION_LABELS = {
     AuditAction.SEND_EXPIRE: "Send expired unapproved",
     AuditAction.SEND_RESUME: "Send resumed",
     AuditAction.SEND_DECISION: "Unknown part decided",
+    AuditAction.SEND_POSTED: "Send posted",
     AuditAction.OPTOUT_ADD: "Do-not-contact entry added",
     AuditAction.OPTOUT_REMOVE: "Do-not-contact entry removed",
 }
@@ -144,6 +146,26 @@ def upload_details(file_name: str, data: bytes) -> dict:
 def record_upload(conn: Connection, actor: str, file_name: str, data: bytes, **extra) -> int:
     """An upload (recipient list, catalog file): call in the transaction that keeps what was read from it."""
     return record(conn, actor, AuditAction.UPLOAD, ("file", file_name), {**upload_details(file_name, data), **extra})
+
+
+def record_send(conn: Connection, send: Mapping, *, template_version: str = "") -> int:
+    """A send (or a test send) as recorded, in the transaction that records it: what was sent, to how
+    many, the rules' decisions (filled in by the ledger's writer) and whether it waits for approval."""
+    details = {
+        "template_id": send["template_id"], "template_name": send["template_name"],
+        "template_version": template_version, "manifest_hash": send["manifest_hash"], "channel": send["channel"],
+        "recipient_count": send["total_recipients"], "schedule_at": send["schedule_at"],
+        "platform": send["platform"], "is_sandbox": send["is_sandbox"],
+    }  # fmt: skip
+    if not send["is_test"]:
+        details.update(
+            left_out=send["excluded_recipients"], left_out_by_rule=send.get("left_out_by_rule", {}),
+            include_already_received=send.get("include_already_received", 0),
+            estimated_parts=send["estimated_parts"], estimated_cost=send["estimated_cost"],
+            awaiting_approval=send["queue_state"] == "awaiting", resend_of=send["resend_of"],
+        )  # fmt: skip
+    action = AuditAction.TEST_SEND if send["is_test"] else AuditAction.SEND_SUBMIT
+    return record(conn, send["created_by"], action, ("send", send["id"]), details, at=send["created_at"])
 
 
 def list_events(

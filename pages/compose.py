@@ -78,6 +78,7 @@ upload = st.file_uploader(
 if upload is None:
     st.stop()
 data = upload.getvalue()
+ui.audit_upload_once(rt, person, upload.file_id, upload.name, data)
 sheet = None
 if upload.name.lower().endswith(".xlsx"):
     try:

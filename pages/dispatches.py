@@ -66,7 +66,7 @@ def draw_table(frame: pd.DataFrame, column_config: dict | None = None, **kwargs)
     out, config = frame.copy(), {**count_columns(frame), **(column_config or {})}
     for column in out.columns:
         series = out[column]
-        if series.map(lambda v: isinstance(v, list)).any():
+        if series.dtype == object and series.map(lambda v: isinstance(v, list)).any():
             continue
         if series.isna().any() or (series.dtype == object and series.eq("").any()):
             out[column] = _text(series, column)

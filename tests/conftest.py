@@ -44,6 +44,13 @@ def client(sandbox) -> Iterator[MessagingClient]:
         yield messaging
 
 
+@pytest.fixture(autouse=True)
+def quiet_hours_off_unless_tested(monkeypatch):
+    """Quiet hours (default 21:00-09:00, Athens) would refuse every marketing SMS sent "now" by a test
+    that runs at night: they are off unless a test sets CONSOLE_QUIET_HOURS itself (their own tests do)."""
+    monkeypatch.setenv("CONSOLE_QUIET_HOURS", "off")
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One real PostgreSQL server for the whole run (see tests/pg.py); each test makes its own database."""

@@ -520,6 +520,7 @@ class HistoryStore:
         now: datetime | None = None,
         queued: bool = False,
         awaiting_approval: bool = False,
+        template_version: str = "",
         review: dict | None = None,
     ) -> int:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
@@ -559,19 +560,17 @@ class HistoryStore:
                     (self._insert_chunk(conn, send_id, seq, members, now), members)
                     for seq, members in enumerate(chunks, start=1)
                 ]
+                record = {**values, "id": int(send_id)}  # writers may add what the audit row should say
                 for writer in list(self.send_writers.values()):
-                    writer(conn, {**values, "id": int(send_id)}, written)
+                    writer(conn, record, written)
                 if awaiting_approval:
                     conn.execute(insert(s.send_reviews).values(
                         send_id=send_id, submitted_by=created_by, submitted_at=now,
                         summary=json.dumps(review or {}, ensure_ascii=False, sort_keys=True, default=str),
                     ))
-                    from lib import audit  # the submission and its audit event commit together
+                from lib import audit  # the submission and its audit event commit together
 
-                    audit.record(conn, created_by, audit.AuditAction.SEND_SUBMIT, ("send", send_id), {
-                        "awaiting_approval": True, "manifest_hash": manifest_hash, "template_id": template_id,
-                        "recipient_count": values["total_recipients"], "left_out": excluded_recipients,
-                    }, at=now)
+                audit.record_send(conn, record, template_version=template_version)
                 return int(send_id)
         except IntegrityError:
             holder = self.send_holding_claim(claim, platform)
@@ -821,14 +820,19 @@ class HistoryStore:
         with self.write() as conn:
             conn.execute(update(s.sends).where(s.sends.c.id == send_id).values(not_before=until))
 
-    def requeue_send(self, send_id: int, now: datetime | None = None) -> bool:
-        """Put a send back in the queue (resume, a decision about an unknown chunk)."""
+    def requeue_send(
+        self, send_id: int, now: datetime | None = None, *, audit: Callable[[Connection], object] | None = None
+    ) -> bool:
+        """Put a send back in the queue (resume, a decision about an unknown chunk); `audit(conn)` writes
+        the audit trail's row in the same transaction."""
         now = now or utcnow()
         with self.write() as conn:
             done = conn.execute(  # never a send waiting for approval, rejected or expired: only an approver queues it
                 update(s.sends).where(s.sends.c.id == send_id, s.sends.c.queue_state.in_(("queued", "done")))
                 .values(queue_state="queued", queued_at=now)
             )
+            if done.rowcount == 1 and audit is not None:
+                audit(conn)
             return done.rowcount == 1
 
     def queued_send_ids(self) -> list[int]:

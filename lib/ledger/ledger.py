@@ -284,6 +284,10 @@ class Ledger:
             end = start + len(chunk)
             records.append(_packed(send["id"], chunk_id, None, rows[start:end], dest[start:end], uid[start:end]))
             start = end
+        if staged is not None and len(staged.left_out):  # the audit row names the rules' decisions too
+            send["left_out_by_rule"] = {str(k): int(v) for k, v in staged.left_out["rule"].value_counts().items()}
+        if staged is not None and staged.include_already_received:
+            send["include_already_received"] = int(staged.include_already_received)
         if staged is not None and len(staged.left_out):
             for rule, group in staged.left_out.groupby("rule", sort=False):
                 records.append(_packed(send["id"], None, str(rule), group.index.to_numpy(dtype=np.int64),

@@ -267,6 +267,7 @@ class SendProgress:
     has_unknown = SendOutcome.has_unknown
     can_resume = SendOutcome.can_resume
     dispatch_ids = SendOutcome.dispatch_ids
+    held = SendOutcome.held
 
     @property
     def chunks_done(self) -> int:
@@ -385,6 +386,7 @@ class SendEngine:
                 queued=True,
                 awaiting_approval=awaiting_approval,
                 review=review,
+                template_version=manifest.template_version,
             )
         except ClaimTaken as taken:
             previous = self._send_record(taken.holder_send_id)
@@ -433,7 +435,10 @@ class SendEngine:
             elif chunk.status is ChunkStatus.PENDING:
                 again += 1
         if again:
-            self.store.requeue_send(send_id)
+            details = {"parts": again, "template_id": detail.send.template_id}
+            self.store.requeue_send(
+                send_id, audit=lambda conn: audit.record(conn, by, audit.AuditAction.SEND_RESUME, ("send", send_id), details)
+            )
             log.info("send #%s queued again by %s: %s chunk(s)", send_id, by, again)
         return again
 
@@ -526,9 +531,22 @@ class SendEngine:
             keeper.join()
             try:
                 self.store.release_send(claim, finished=finished)
+                if finished:
+                    self._record_posted(claim)
             except (StoreError, SQLAlchemyError) as exc:  # the database is failing: the lease simply expires
                 log.warning("send #%s: lease not given back (%s); it expires by itself", claim.send_id, exc)
         return finished
+
+    def _record_posted(self, claim: SendClaim) -> None:
+        """The audit trail's line for a finished run: its dispatch ids and how many people each way."""
+        outcome = self.progress(claim.send_id)
+        details = {
+            "dispatch_ids": outcome.dispatch_ids, "accepted": outcome.totals.accepted,
+            "may_have_gone_out": outcome.totals.unknown, "not_sent": outcome.totals.pending + outcome.totals.rejected,
+            "worker": claim.owner,
+        }  # fmt: skip
+        with self.store.write() as conn:
+            audit.record(conn, "console sender", audit.AuditAction.SEND_POSTED, ("send", claim.send_id), details)
 
     def _post_pending(self, claim: SendClaim, on_progress: ProgressCallback | None, stop) -> bool:
         detail = self._detail(claim.send_id)

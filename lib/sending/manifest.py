@@ -56,6 +56,8 @@ class SendManifest:
     # Rows of the valid list left out because a tag still has no value after defaults, with the
     # preview's reason: (row_number, "Missing value for {{Firstname}}"). Not part of the hash.
     excluded: tuple[tuple[int, str], ...] = ()
+    # Which text of the template this send used (the audit trail names it): not part of the hash.
+    template_version: str = ""
 
     def __len__(self) -> int:
         return len(self.recipients)
@@ -107,7 +109,15 @@ def make_manifest(
         recipients=recipients,
         hash=manifest_hash(template.id, schedule_at, recipients),
         excluded=tuple(excluded),
+        template_version=template_version(template),
     )
+
+
+def template_version(template: Template) -> str:
+    """A short fingerprint of the template as it was sent: any edit of its text gives another one."""
+    text = json.dumps([template.id, template.channel.value, template.subject or "", template.body,
+                       str(getattr(template, "kind", ""))], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def build_manifest(
