@@ -22,9 +22,11 @@ from decimal import Decimal
 
 from lib import audit
 from lib.history.store import APPROVAL_AWAITING, HistoryStore, SendRecord, SendReview, utcnow
+from lib.personalization.render import render_row
 from lib.scheduling import format_when
 from lib.settings import Settings
 from lib.team.roles import Action, Person, require
+from lib.templates import Template
 
 EXPIRED_BY = "console"  # decided_by of an expiry: nobody decided, the time passed
 REJECTED, EXPIRED = "rejected", "expired"
@@ -240,3 +242,19 @@ def submit_for_approval(engine, manifest, submitter: Person, *, template, campai
     return engine.enqueue(manifest, resend_of=resend_of, estimated_parts=parts, estimated_cost=cost,
                           excluded_recipients=excluded, created_by=submitter.actor, awaiting_approval=True,
                           review=review)
+
+
+def riskiest_messages(store: HistoryStore, review, template: Template | None) -> list[tuple[int, str, str]]:
+    """(row, why, the message as it will read) for the rows the sender's preview picked as worth a look,
+    rendered from the send's own stored payloads: the approver reads exactly what goes out."""
+    picked = review.summary.get("riskiest", [])
+    stored = {r.row_number: r for r in store.recipients_at_rows(review.send.id, [p["row"] for p in picked])}
+    out = []
+    for p in picked:
+        recipient = stored.get(p["row"])
+        try:
+            text = render_row(template, recipient.payload).plain_text if recipient and template else ""
+        except KeyError:  # the template was edited since: its tags no longer match what was sent
+            text = ""
+        out.append((int(p["row"]), "; ".join(p["why"]), text))
+    return out

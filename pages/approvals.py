@@ -22,6 +22,7 @@ if problem := state.pop("approvals_problem", None):
     st.error(problem)
 
 waiting = approvals.awaiting(rt.store)
+templates = rt.templates()
 if not waiting:
     st.info("No send is waiting for approval.", icon=":material/task_alt:")
     st.stop()
@@ -45,10 +46,14 @@ for review in waiting:
         st.subheader(f"Send #{send_id}: {review.summary.get('template_name', review.send.template_name)}")
         lines = approvals.summary_lines(review, tz)[1:]  # the first, "Send #N", is the heading
         st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in lines))
-        risky = review.summary.get("riskiest", [])
+        template = next((t for t in templates if t.id == review.send.template_id), None)
+        risky = approvals.riskiest_messages(rt.store, review, template)
         if risky:
-            st.markdown("**Rows worth a look** (as the sender's preview picked them)")
-            st.markdown("\n".join(f"- Row {r['row']}: {ui.escape('; '.join(r['why']))}" for r in risky))
+            st.markdown("**Rows worth a look** (as the sender's preview picked them), as they will read:")
+            for row, why, message in risky:
+                st.markdown(f"Row {row}: {ui.escape(why)}")
+                if message:
+                    st.code(message, language=None, wrap_lines=True)
         if not approvals.may_decide(review, person):
             st.caption("You submitted this send: another approver decides on it.")
             continue

@@ -31,7 +31,8 @@ def waiting(app_env, monkeypatch):  # noqa: F811
     ann = team_person(rt_store, "ann@example.com")
     add_member(rt_store, ann, "sam@example.com", "Sam Sender", "approver")
     add_member(rt_store, ann, "abe@example.com", "Abe Approver", "approver")
-    people = [NewRecipient(f"C{i}", i + 2, f"+30693000{i:04d}", None, (("code", "V"),)) for i in range(2)]
+    people = [NewRecipient(f"C{i}", i + 2, f"+30693000{i:04d}", None, (
+        ("voucherCode", f"V{i}"), ("voucherAmount", "10 €"), ("expirationDate", "31/12/2026"))) for i in range(2)]
     send_id = rt_store.create_send(
         manifest_hash="a" * 64, claim="a" * 64, template_id=71, template_name="Promo", channel="sms",
         schedule_at=None, created_by="sam@example.com", platform_url="http://sandbox", is_sandbox=True,
@@ -49,6 +50,7 @@ def test_an_approver_sees_what_the_sender_saw_and_approves_after_confirming(wait
                      "**Left out:** 1 (1 opted out)", "**SMS parts (estimated cost):** 2 (0.10)",
                      "**Manifest:** " + "a" * 64, "Row 3: Longest message: 150 characters"):
         assert expected in shown, expected
+    assert [c.value for c in at.code] == ["Your voucher V1 is worth 10 €. Use it in any store before 31/12/2026."]
     approve = at.button(key=f"approve_{send_id}")
     assert approve.disabled  # not before the confirmation
     at.checkbox(key=f"approve_ok_{send_id}").check().run()

@@ -1020,6 +1020,18 @@ class HistoryStore:
         with self.read() as conn:
             return [_stored_recipient(row) for row in conn.execute(query).mappings()]
 
+    def recipients_at_rows(self, send_id: int, rows: Sequence[int]) -> list[StoredRecipient]:
+        """The send's recipients from these spreadsheet rows (empty once personal data was purged)."""
+        if not rows:
+            return []
+        cr, c = s.chunk_recipients, s.chunks
+        query = (
+            select(cr).join(c, c.c.id == cr.c.chunk_id)
+            .where(c.c.send_id == send_id, cr.c.row_number.in_([int(r) for r in rows]))
+        )
+        with self.read() as conn:
+            return [_stored_recipient(row) for row in conn.execute(query).mappings()]
+
     def stored_recipient_counts(self, chunk_ids: Sequence[int]) -> dict[int, int]:
         """chunk id -> recipients still stored (fewer than recipient_count once purged)."""
         if not chunk_ids:
