@@ -21,6 +21,7 @@ BENCHES = [
     ("hostile_files_bench.py", [], ["--rows", "20000"]),
     ("worker_bench.py", [], ["--quick"]),
     ("compose_result_bench.py", [], ["--recipients", "100000"]),
+    ("consent_bench.py", [], ["--rows", "100000"]),
 ]
 
 
