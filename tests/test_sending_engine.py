@@ -28,8 +28,9 @@ PROMO = next(t for t in load_catalog() if t.id == 71)
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    yield f"sqlite:///{tmp_path / 'history.db'}"
+def db_url(database_url):
+    """The engine's tests run on SQLite and on PostgreSQL (the team store)."""
+    yield database_url
     close_all_stores()
 
 
