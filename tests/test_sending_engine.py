@@ -363,6 +363,8 @@ def test_credentials_never_reach_the_database(store, client, db_url):
     url_with_password = client.base_url.replace("http://", f"http://{SANDBOX_USER}:{SANDBOX_PASSWORD}@")
     outcome = make_engine(store, client, platform_url=url_with_password).submit(manifest(3))
     assert outcome.complete and "@" not in outcome.send.platform_url
+    if not db_url.startswith("sqlite"):  # PostgreSQL: no file to read; the stored record is checked above
+        return
     close_all_stores()  # checkpoint the WAL into the file
     path = Path(db_url.removeprefix("sqlite:///"))
     for file in path.parent.glob(path.name + "*"):
