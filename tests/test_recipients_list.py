@@ -278,7 +278,8 @@ def test_cli_json_shape(tmp_path, capsys):
     code, out, err = run_cli(capsys, str(path), "--channel", "sms", "--template", "71", "--json")
     assert code == 3 and err == ""  # the template's {{voucherAmount}} has no column: no row can be sent
     result = json.loads(out)
-    assert set(result) == {"rows", "valid", "invalid", "warnings", "mapping", "problems", "leftOut"}
+    assert set(result) == {"rows", "valid", "invalid", "warnings", "mapping", "problems", "leftOut", "refused"}
+    assert result["refused"] is None  # template 71 carries its opt-out text when that rule is on
     assert (result["rows"], result["valid"], result["invalid"]) == (6, 1, 5)
     assert result["mapping"]["uniqueId"] == "customer id"
     assert result["mapping"]["payload"] == ["Firstname", "voucherCode"]
