@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib.ledger.optout import KINDS, OptOutError, OptOutList
+from lib.ledger.optout import OptOutError, OptOutList
 from lib.recipients import RecipientFileError
 from lib.team import Action
 
@@ -59,9 +59,9 @@ search = st.text_input("Search", key="dnc_search", placeholder="A number, an add
 entries = optouts.entries(search, limit=2000)
 if entries:
     st.dataframe(pd.DataFrame([
-        {"Who": e.value, "Kind": KINDS[e.kind], "For": CHANNEL_WORDS[e.channel], "Why": e.reason,
-         "Source": e.source, "Added by": e.added_by, "Added": e.added_at.astimezone(rt.settings.tz).strftime("%d %b %Y %H:%M")}
-        for e in entries
+        {"Who": e.value, "For": CHANNEL_WORDS[e.channel], "Why": e.reason, "Added by": e.added_by,
+         "Added": e.added_at.astimezone(rt.settings.tz).strftime("%d %b %Y")}
+        for e in entries  # what a person needs to find someone; the export has every column (kind, source, time)
     ]), hide_index=True, width="stretch")
 else:
     st.info("Nobody matches." if search else "The list is empty.")
