@@ -41,7 +41,7 @@ def test_compose_flow_sends_once_even_on_double_click(console_app, browser_page)
     assert "Your voucher SPRING19 is worth 100 €" in main.inner_text()
     screenshot(page, "compose-3-preview")
 
-    send = page.get_by_role("button", name="Send to 3 recipients")
+    send = page.get_by_role("button", name="Send now to 3 people")
     send.dblclick()
     page.get_by_text("Sent to 3 recipients in 1 dispatch").wait_for(timeout=30_000)  # posted by the worker
     wait_for_app_idle(page)
