@@ -67,6 +67,17 @@ class CampaignPreview:
         """'27 left out: already received', '3 opted out'…"""
         return wording.summary(self.left_out_counts)
 
+    def missing_value_summary(self) -> list[str]:
+        """'1 row has no value for {{voucherCode}}: left out unless you set a default (step 3)', one per tag."""
+        sentences = []
+        for tag in self.metrics.missing.columns:
+            count = int(self.metrics.missing[tag].sum())
+            if count:
+                has = "has" if count == 1 else "have"
+                sentences.append(f"{wording.plural(count, 'row')} {has} no value for {{{{{tag}}}}}: left out unless "
+                                 "you set a default in step 3")
+        return sentences
+
     @property
     def consent_notice(self) -> str | None:
         """For a marketing template whose file has no consent column: the one sentence saying so."""
@@ -272,7 +283,7 @@ class CampaignCounts:
     rows_in_file: int
     will_receive: int
     left_out: int  # rows (the Left out tab has one line each)
-    warnings: int  # warning lines in the problems table (those rows are still sent)
+    warnings: int  # lines of the problems table whose rows are still sent
 
 
 def campaign_counts(campaign: CampaignPreview) -> CampaignCounts:
@@ -300,8 +311,10 @@ def problems_table(campaign: CampaignPreview) -> pd.DataFrame:
                           "code": codes.to_numpy(dtype=object), "severity": "left out",
                           "message": more[EXCLUDED_COLUMNS[2]].to_numpy(dtype=object)})
     table = pd.concat([problems[["row", "column", "code", "severity", "message"]], extra], ignore_index=True)
-    table = table.sort_values("row", kind="stable").reset_index(drop=True)
-    table[OUTCOME_COLUMN] = table["severity"].map({"warning": STILL_SENT}).fillna(LEFT_OUT)
+    table = table.drop_duplicates(["row", "message"]).sort_values("row", kind="stable").reset_index(drop=True)
+    # A warning on a row that is left out anyway (no consent, say) is not "sent": one outcome per row.
+    sent = (table["severity"] == "warning") & ~table["row"].isin(excluded[EXCLUDED_COLUMNS[0]])
+    table[OUTCOME_COLUMN] = [STILL_SENT if s else LEFT_OUT for s in sent]
     return table
 
 

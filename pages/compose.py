@@ -13,7 +13,9 @@ import streamlit.components.v1 as components
 import ui
 from lib import approvals
 from lib.campaign import (
+    LEFT_OUT,
     OUTCOME_COLUMN,
+    STILL_SENT,
     CampaignChoices,
     build_test_send,
     campaign_counts,
@@ -154,12 +156,12 @@ a, b, c, d = st.columns(4)
 a.metric("Rows in the file", f"{counts.rows_in_file:,}")
 b.metric("Will receive it", f"{counts.will_receive:,}")
 c.metric("Left out", f"{counts.left_out:,}", help="Rows that will not be sent: the table below says why")
-d.metric("Warnings", f"{counts.warnings:,}", help="Rows that are sent but worth a look")
+d.metric("Warnings", f"{counts.warnings:,}", help="Problems worth a look on rows that are still sent")
 missing_column = (recipients.problems["code"] == "tag.column_missing").any()
 for sentence in recipients.summary():
     if not (missing_column and "needs a column called" in sentence):  # said once, in the error above
         st.markdown(f"- {sentence}")
-for sentence in rule_summary:
+for sentence in [*rule_summary, *campaign.missing_value_summary()]:
     st.markdown(f"- {sentence}")
 
 all_problems = problems_table(campaign)
@@ -167,8 +169,7 @@ problems = all_problems
 if len(problems):
     show = st.radio("Show", ["All problems", "Left out only", "Warnings only"], horizontal=True, key="compose_filter")
     if show != "All problems":
-        problems = problems[problems["severity"] == "warning"] if show == "Warnings only" else \
-            problems[problems["severity"] != "warning"]
+        problems = problems[problems[OUTCOME_COLUMN] == (STILL_SENT if show == "Warnings only" else LEFT_OUT)]
     shown = problems.head(MAX_PROBLEM_ROWS_SHOWN)
     st.dataframe(
         shown[["row", "column", OUTCOME_COLUMN, "message"]]
@@ -438,21 +439,38 @@ typed_count = needs_typed_count(settings, is_sandbox=rt.is_sandbox, count=len(ma
 done = sent_id is not None or bool(state.get(awaiting_key))
 
 
-@st.dialog("Before the money goes out", width="large")
+confirming_key = f"compose_confirming_{manifest.hash}"  # the dialog is open (it stays open across its reruns)
+
+
+def open_confirmation() -> None:
+    state[confirming_key] = True
+
+
+def close_confirmation() -> None:
+    state.pop(confirming_key, None)
+
+
+def confirm_and_send() -> None:
+    close_confirmation()
+    start_send()
+
+
+@st.dialog("Before the money goes out", width="large", on_dismiss=close_confirmation)
 def confirm_send() -> None:
     # Money is spent on a live platform: the person reads what goes out and types how many people get it.
     show_summary()
     typed = st.text_input(f"Type the number of people ({len(manifest):,}) to confirm", key="compose_typed_count")
     ok = typed_count_matches(typed, len(manifest))
     if typed.strip() and not ok:
-        st.error(f"That is not {len(manifest):,}: check the number of people above.")
-    if st.button(label, type="primary", key="compose_send_confirmed", disabled=not ok, on_click=start_send,
+        st.error(f"That is not {len(manifest):,}: type the number of people who will receive it.")
+    if st.button(label, type="primary", key="compose_send_confirmed", disabled=not ok, on_click=confirm_and_send,
                  width="stretch"):
         st.rerun()
 
 
 if typed_count:
-    if st.button(label, type="primary", key="compose_send", disabled=done, width="stretch"):
+    st.button(label, type="primary", key="compose_send", on_click=open_confirmation, disabled=done, width="stretch")
+    if state.get(confirming_key) and not done:
         confirm_send()
 else:
     st.button(label, type="primary", key="compose_send", on_click=start_send, disabled=done, width="stretch")

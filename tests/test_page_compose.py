@@ -249,3 +249,72 @@ def test_service_templates_are_not_held_by_quiet_hours(app_env, monkeypatch):  #
     at.text_input(key="compose_default_points").input("0").run()
     assert not any("quiet hours" in e.value for e in at.error)
     assert any(b.key == "compose_send" for b in at.button)
+
+
+# ---- confirmation before money goes out (issue 12) ------------------------------------------------------------
+
+
+@pytest.fixture
+def live_env(app_env, sandbox, monkeypatch):  # noqa: F811
+    """The console pointed at a platform that is not its embedded sandbox (here: a sandbox on its own port),
+    as a live console is; sign-in off, so nobody's approval is needed and the confirmation is what stands."""
+    from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+
+    monkeypatch.setenv("MESSAGING_API_URL", sandbox.url)
+    monkeypatch.setenv("MESSAGING_API_USER", SANDBOX_USER)
+    monkeypatch.setenv("MESSAGING_API_PASSWORD", SANDBOX_PASSWORD)
+    monkeypatch.setenv("CONSOLE_AUTH", "off")
+    monkeypatch.setenv("CONSOLE_CONFIRM_ABOVE", "2")
+    get_settings.cache_clear()
+    from lib.templates import load_catalog
+
+    catalog = app_env._runtime().catalog  # a live console's catalog lives in its store: set it up as an admin would
+    for template in load_catalog():
+        catalog.save(template)
+    yield app_env
+
+
+def test_live_send_above_the_threshold_needs_the_count_typed_in_a_dialog(live_env):
+    at = compose()
+    runtime = live_env._runtime()
+    assert not runtime.is_sandbox
+    at.button(key="compose_send").click().run()
+    assert runtime.store.list_sends(10) == []  # the first click only opens the confirmation
+    dialog = "\n".join(m.value for m in at.markdown)
+    for shown in ("**Template:** 71 · Promo code (SMS)", "**People who will receive it:** 3 people", "**When:** now",
+                  f"**Platform:** {runtime.platform_url}", "**Estimated cost:** €0.15 for 3 SMS parts",
+                  "**GSM-safe Greek:** off", "**Defaults for empty values:** none"):
+        assert shown in dialog
+    confirm = at.button(key="compose_send_confirmed")
+    assert confirm.label == "Send now to 3 people" and confirm.disabled
+    at.text_input(key="compose_typed_count").input("2").run()
+    assert any(e.value.startswith("That is not 3") for e in at.error)
+    assert at.button(key="compose_send_confirmed").disabled and runtime.store.list_sends(10) == []
+    at.text_input(key="compose_typed_count").input("3").run()
+    at.button(key="compose_send_confirmed").click().run()
+    assert not at.exception, at.exception
+    sends = runtime.store.list_sends(10)
+    assert [(s.total_recipients, s.queue_state) for s in sends] == [(3, "queued")]
+    assert not any(b.key == "compose_send_confirmed" for b in at.button)  # the dialog closed
+    assert at.button(key="compose_send").disabled
+
+
+def test_at_or_below_the_threshold_or_on_the_sandbox_one_click_queues_the_send(live_env, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("CONSOLE_CONFIRM_ABOVE", "3")  # 3 people: not above it
+    get_settings.cache_clear()
+    st.cache_resource.clear()  # the console starts again with the new setting (same store, same platform)
+    at = compose()
+    at.button(key="compose_send").click().run()
+    assert not any(b.key == "compose_send_confirmed" for b in at.button)
+    assert [s.total_recipients for s in live_env._runtime().store.list_sends(10)] == [3]
+
+
+def test_the_sandbox_never_asks_for_the_count(app_env, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("CONSOLE_CONFIRM_ABOVE", "0")
+    get_settings.cache_clear()
+    at = compose()
+    at.button(key="compose_send").click().run()
+    assert not any(b.key == "compose_send_confirmed" for b in at.button)
+    assert len(app_env._runtime().store.list_sends(10)) == 1
