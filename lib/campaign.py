@@ -324,7 +324,8 @@ def missing_tag_sentence(missing_tags: Sequence[str]) -> str | None:
         return None
     names = " and ".join(f"{{{{{t}}}}}" for t in missing_tags)
     return (f"Choose which column fills {names} (under \"Columns\" below): the file has no column with "
-            f"{'that name' if len(missing_tags) == 1 else 'those names'}, so nobody can be sent this message yet.")
+            f"{'that name' if len(missing_tags) == 1 else 'those names'}, so every row is left out until you choose "
+            "one, or set a default for everyone in step 3.")
 
 
 def template_label(template: Template) -> str:

@@ -318,3 +318,92 @@ def test_the_sandbox_never_asks_for_the_count(app_env, monkeypatch):  # noqa: F8
     at.button(key="compose_send").click().run()
     assert not any(b.key == "compose_send_confirmed" for b in at.button)
     assert len(app_env._runtime().store.list_sends(10)) == 1
+
+
+# ---- one set of numbers, one clear error, plain words (issue 12) ------------------------------------------------
+
+
+def confirmation(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown if m.value.startswith("- **Template:**"))
+
+
+def test_every_count_on_the_page_is_the_campaigns(app_env):  # noqa: F811
+    # Row 10 repeats row 2's number under another id: a warning, and the row is still sent.
+    data = FIXTURE.read_bytes() + "C010;6936862208;Maria;SPRING30;20 €;28/09/2026\n".encode()
+    at = compose(upload=("promo.csv", data))
+    assert (metric(at, "Will receive it"), metric(at, "Left out"), metric(at, "Warnings")) == ("4", "5", "1")
+    problems = at.dataframe[0].value
+    assert list(problems.columns) == ["Row", "Column", "What happens", "Problem"]  # every column has a header
+    left_out = problems[problems["What happens"] == "Left out"]
+    assert left_out["Row"].nunique() == 5  # the row without a voucher code is there too, not only in the tab
+    assert "Missing value for {{voucherCode}}" in set(left_out.loc[left_out["Row"] == 7, "Problem"])
+    assert list(problems.loc[problems["What happens"] == "Sent (check it)", "Row"]) == [10]
+    tab = at.dataframe[-1].value
+    assert sorted(tab["Row"]) == sorted(left_out["Row"].unique())
+    assert any(t.label == "Left out (5)" for t in at.tabs)
+    summary = confirmation(at)
+    assert "**People who will receive it:** 4 people" in summary and "**Left out:** 5 rows" in summary
+    assert at.button(key="compose_send").label == "Send now to 4 people"
+    assert "- 1 row has no value for {{voucherCode}}: left out unless you set a default in step 3" in texts(at)
+
+    at.text_input(key="compose_default_voucherCode").input("WELCOME").run()  # a choice in step 3 moves them all
+    assert (metric(at, "Will receive it"), metric(at, "Left out")) == ("5", "4")
+    assert at.dataframe[0].value.query("`What happens` == 'Left out'")["Row"].nunique() == 4
+    assert at.button(key="compose_send").label == "Send now to 5 people"
+    assert "**Defaults for empty values:** {{voucherCode}} in the message: WELCOME where the file has none" \
+        in confirmation(at)
+
+
+def test_one_person_is_one_person_on_the_button_and_in_the_summary(app_env):  # noqa: F811
+    one = "customer id;mobile;voucherCode;voucherAmount;expirationDate\nC001;6936862208;SPRING19;100 €;28/09/2026\n"
+    at = compose(upload=("one.csv", one.encode()))
+    assert at.button(key="compose_send").label == "Send now to 1 person"
+    assert "**People who will receive it:** 1 person" in confirmation(at)
+    at.radio(key="compose_when").set_value("At a date and time").run()
+    at.date_input(key="compose_day").set_value(date(2026, 12, 30) if date.today() < date(2026, 12, 1) else
+                                               date.today() + timedelta(days=2))
+    at.time_input(key="compose_time").set_value(datetime(2000, 1, 1, 10, 0).time()).run()
+    day = at.date_input(key="compose_day").value
+    assert at.button(key="compose_send").label == f"Schedule for {day.day} {day:%b} 10:00 to 1 person"
+
+
+def test_a_tag_without_a_column_is_one_error_at_the_top_with_the_columns_open(app_env):  # noqa: F811
+    renamed = FIXTURE.read_bytes().replace(b";voucherCode;", b";code;")
+    at = compose(upload=("promo.csv", renamed))
+    assert at.error[0].value.startswith("Choose which column fills {{voucherCode}}")
+    assert sum("Choose which column" in e.value for e in at.error) == 1
+    assert "needs a column called" not in texts(at) and not at.warning  # not a warning on row 1
+    problems = at.dataframe[0].value
+    assert not (problems["Row"] == 1).any() and metric(at, "Warnings") == "0"
+    columns = next(e for e in at.expander if e.label.startswith("Columns"))
+    assert columns.proto.expanded
+
+
+def test_sms_length_and_money_are_said_once_in_plain_words(app_env):  # noqa: F811
+    greek = FIXTURE.read_bytes().replace(b"SPRING19", "ΚΑΛΟ19".encode()).replace(b"SPRING20", "ΚΑΛΟ20".encode())
+    at = compose(upload=("promo.csv", greek))
+    said = texts(at)
+    shorter = [w.value for w in at.warning if "make each SMS part shorter" in w.value]
+    assert shorter == ["Greek letters (Κ) make each SMS part shorter (70 characters instead of 160) "
+                       "in 2 messages."]
+    assert said.count("70 characters instead of 160") == 1 + sum(  # once, plus the rows picked to look at
+        "Why look" in c.value and "70 characters instead of 160" in c.value for c in at.caption)
+    for field_name in ("UCS", "Chunk", "chunk", "templateId", "uniqueId", "part(s)", "(SMS) (SMS)", "Dispatch"):
+        assert field_name not in said, field_name
+    assert metric(at, "Estimated cost") == "€0.25"  # 3 messages: 1 + 2 + 2 parts at €0.05
+    assert "**Estimated cost:** €0.25 for 5 SMS parts" in confirmation(at)
+    assert "**GSM-safe Greek:** off" in confirmation(at)
+
+    at.toggle(key="compose_gsm_greek").set_value(True).run()  # offered: it saves parts here
+    assert "GSM-safe Greek saves 2 SMS parts across the list." in [i.value for i in at.info]
+    assert metric(at, "Estimated cost") == "€0.15" and "**GSM-safe Greek:** on" in confirmation(at)
+
+
+def test_gsm_safe_greek_is_not_offered_on_a_greek_text_and_the_page_says_why(app_env):  # noqa: F811
+    at = compose(template_index=1)  # 72 · a Greek welcome text
+    at.text_input(key="compose_default_cardNumber").input("-").run()
+    at.text_input(key="compose_default_points").input("0").run()
+    assert not any(t.key == "compose_gsm_greek" for t in at.toggle)
+    assert any(c.value.startswith("GSM-safe Greek (capitals without accents) cannot make this cheaper") for c in at.caption)
+    assert [i.value for i in at.info if "70 characters instead of 160" in i.value]  # the one box about length
+    assert not [w.value for w in at.warning if "70 characters instead of 160" in w.value]
