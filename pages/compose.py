@@ -482,4 +482,6 @@ if state.get(awaiting_key):
 # ---- 7. Result --------------------------------------------------------------------------------
 if sent_id is not None:
     step(7, "Result")
+    st.caption("The platform takes a send in batches it calls dispatches (up to "
+               f"{settings.batch_size:,} messages each); its support finds a batch by its dispatch number.")
     ui.send_panel(int(sent_id), engine, person, key="compose-result")
