@@ -175,6 +175,10 @@ if len(problems):
         shown[["row", "column", OUTCOME_COLUMN, "message"]]
         .rename(columns={"row": "Row", "column": "Column", "message": "Problem"}),
         hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)),
+        column_config={"Row": st.column_config.NumberColumn(width="small"),
+                       "Column": st.column_config.TextColumn(width="small"),
+                       OUTCOME_COLUMN: st.column_config.TextColumn(width="small"),
+                       "Problem": st.column_config.TextColumn(width="large")},
     )
     if len(problems) > MAX_PROBLEM_ROWS_SHOWN:
         st.caption(f"Showing the first {MAX_PROBLEM_ROWS_SHOWN:,} of {len(problems):,} problems; the download has all.")
@@ -186,12 +190,12 @@ if len(problems):
     stem = upload.name.rsplit(".", 1)[0]
     more = all_problems[all_problems["severity"] == "left out"].drop(columns=[OUTCOME_COLUMN])
     left.download_button(
-        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx", extra=more),
-        file_name=f"{stem}-rows-to-fix.xlsx",
+        "Rows to fix (Excel)", lambda: export_rows_to_fix(recipients, "xlsx", extra=more),
+        file_name=f"{stem}-rows-to-fix.xlsx", help="Every cell as text, so Excel keeps leading zeros", width="stretch",
     )
     right.download_button(
-        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv", extra=more),
-        file_name=f"{stem}-rows-to-fix.csv",
+        "Rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv", extra=more),
+        file_name=f"{stem}-rows-to-fix.csv", width="stretch",
     )
 if recipients.valid_count == 0:
     st.error("No row of this file can be sent. Fix the problems above and upload the file again.")
@@ -482,6 +486,4 @@ if state.get(awaiting_key):
 # ---- 7. Result --------------------------------------------------------------------------------
 if sent_id is not None:
     step(7, "Result")
-    st.caption("The platform takes a send in batches it calls dispatches (up to "
-               f"{settings.batch_size:,} messages each); its support finds a batch by its dispatch number.")
     ui.send_panel(int(sent_id), engine, person, key="compose-result")
