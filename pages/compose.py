@@ -175,10 +175,10 @@ if len(problems):
         shown[["row", "column", OUTCOME_COLUMN, "message"]]
         .rename(columns={"row": "Row", "column": "Column", "message": "Problem"}),
         hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)),
-        column_config={"Row": st.column_config.NumberColumn(width="small"),
-                       "Column": st.column_config.TextColumn(width="small"),
-                       OUTCOME_COLUMN: st.column_config.TextColumn(width="small"),
-                       "Problem": st.column_config.TextColumn(width="large")},
+        column_config={"Row": st.column_config.NumberColumn(width=60),
+                       "Column": st.column_config.TextColumn(width=120),
+                       OUTCOME_COLUMN: st.column_config.TextColumn(width=120),
+                       "Problem": st.column_config.TextColumn(width=900)},  # the rest of the width, and more
     )
     if len(problems) > MAX_PROBLEM_ROWS_SHOWN:
         st.caption(f"Showing the first {MAX_PROBLEM_ROWS_SHOWN:,} of {len(problems):,} problems; the download has all.")
