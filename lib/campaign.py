@@ -70,7 +70,8 @@ class CampaignPreview:
     def missing_value_summary(self) -> list[str]:
         """'1 row has no value for {{voucherCode}}: left out unless you set a default (step 3)', one per tag."""
         sentences = []
-        for tag in self.metrics.missing.columns:
+        no_column = set(self.recipients.mapping.missing_tags)  # said once, as the error about the column
+        for tag in self.metrics.missing.columns.difference(list(no_column), sort=False):
             count = int(self.metrics.missing[tag].sum())
             if count:
                 has = "has" if count == 1 else "have"

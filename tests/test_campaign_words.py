@@ -111,7 +111,7 @@ def names(*values: str) -> pd.DataFrame:
     (BIRTHDAY, names("Γιώργος", "Maria"), True, ""),  # Greek names in an English text: capitals save parts
     (BIRTHDAY, names("Maria", "Nikos"), False, ""),  # nothing to save, nothing to say
     (BIRTHDAY, names("Zoë"), False, "would not save any SMS part"),  # ë is not Greek: it cannot help
-    (GREEK, names("Γιώργος"), False, "the template's own text has"),  # the text itself is Greek
+    (GREEK, names("Γιώργος"), False, "the template's own text already needs"),  # the text itself is Greek
 ])
 def test_gsm_safe_greek_is_offered_only_where_it_saves_parts(template, values, offered, why):
     if template is GREEK:

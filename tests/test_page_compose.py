@@ -407,3 +407,9 @@ def test_gsm_safe_greek_is_not_offered_on_a_greek_text_and_the_page_says_why(app
     assert any(c.value.startswith("GSM-safe Greek (capitals without accents) cannot make this cheaper") for c in at.caption)
     assert [i.value for i in at.info if "70 characters instead of 160" in i.value]  # the one box about length
     assert not [w.value for w in at.warning if "70 characters instead of 160" in w.value]
+
+
+def test_a_missing_column_is_not_also_counted_as_empty_values(app_env):  # noqa: F811
+    at = compose(template_index=1)  # 72 needs cardNumber and points: the file has neither column
+    assert at.error[0].value.startswith("Choose which column fills {{cardNumber}} and {{points}}")
+    assert not any("no value for {{cardNumber}}" in m.value for m in at.markdown)  # said once, above

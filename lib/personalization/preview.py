@@ -599,8 +599,8 @@ def gsm_greek_advice(metrics: ListMetrics) -> GsmGreekAdvice:
         return GsmGreekAdvice(False, "")
     if not metrics.template_is_gsm7:
         return GsmGreekAdvice(False, (
-            "GSM-safe Greek (capitals without accents) cannot make this cheaper: the template's own text has "
-            f"{', '.join(dict.fromkeys(metrics.template_ucs2_characters))}, so every part holds 70 characters anyway."))
+            "GSM-safe Greek (capitals without accents) cannot make this cheaper: it rewrites only the values from "
+            "your file, and the template's own text already needs the shorter parts."))
     if metrics.parts_saved_by_gsm_greek > 0:
         return GsmGreekAdvice(True, "")
     if len(metrics.ucs2_rows) and not metrics.gsm_greek:
