@@ -31,7 +31,13 @@ from lib.campaign import (
 )
 from lib.ledger import wording
 from lib.money import format_money
-from lib.personalization.preview import encoding_words, gsm_greek_advice, gsm_greek_changes, shorter_parts_sentence
+from lib.personalization.preview import (
+    encoding_words,
+    gsm_greek_advice,
+    gsm_greek_changes,
+    parts_per_recipient,
+    shorter_parts_sentence,
+)
 from lib.personalization.render import html_to_text, safe_preview_html
 from lib.recipients import (
     ColumnMapping,
@@ -225,8 +231,7 @@ if template.channel == Channel.SMS:
     a.metric("SMS parts in total", f"{metrics.total_parts:,}")
     b.metric("Estimated cost", format_money(metrics.estimated_cost, settings.currency),
              help=f"{format_money(metrics.price_per_part, settings.currency)} per SMS part")
-    spread = ", ".join(f"{n:,} get {wording.plural(p, 'part')}" for p, n in sorted(metrics.distribution.items()))
-    st.caption(f"Parts per recipient: {spread or 'none'}.")
+    st.caption(f"SMS parts per recipient: {parts_per_recipient(metrics.distribution)}.")
     if metrics.template_note:
         st.info(metrics.template_note + ".")
     elif len(metrics.ucs2_rows):

@@ -18,7 +18,7 @@ from lib.campaign import (
     typed_count_matches,
 )
 from lib.money import format_money
-from lib.personalization.preview import gsm_greek_advice, list_metrics, shorter_parts_sentence
+from lib.personalization.preview import gsm_greek_advice, list_metrics, parts_per_recipient, shorter_parts_sentence
 from lib.settings import load_settings
 from lib.templates import Channel, Template, load_catalog
 
@@ -148,3 +148,12 @@ def test_the_channel_is_named_once_in_a_templates_label(name, channel, label):
 def test_a_tag_without_a_column_is_one_sentence(tags, sentence):
     said = missing_tag_sentence(tags)
     assert said == sentence if sentence is None else said.startswith(sentence)
+
+
+@pytest.mark.parametrize(("distribution", "said"), [
+    ({}, "none"),
+    ({1: 1}, "1 gets 1 part"),
+    ({1: 3000, 2: 1}, "3,000 get 1 part, 1 gets 2 parts"),
+])
+def test_parts_per_recipient_reads_right_for_one_and_many(distribution, said):
+    assert parts_per_recipient(distribution) == said

@@ -614,3 +614,9 @@ def encoding_words(encoding: str) -> str:
     """What a row preview says instead of 'GSM-7' / 'UCS-2'."""
     return "up to 70 characters a part: Greek letters or curly quotes" if encoding == UCS2 else \
         "up to 160 characters a part"
+
+
+def parts_per_recipient(distribution: Mapping[int, int]) -> str:
+    """'1 gets 2 parts, 3,000 get 1 part' — how many people get how many SMS parts ('none' for nobody)."""
+    said = [f"{n:,} {'gets' if n == 1 else 'get'} {p} part{'' if p == 1 else 's'}" for p, n in sorted(distribution.items())]
+    return ", ".join(said) or "none"
