@@ -319,6 +319,16 @@ def problems_table(campaign: CampaignPreview) -> pd.DataFrame:
     return table
 
 
+def rows_to_fix_file(campaign: CampaignPreview, fmt: str) -> bytes:
+    """The rows-to-fix download: the file's problems and every other row the campaign leaves out (rules, missing
+    values), so it holds the same rows as the problems table."""
+    from lib.recipients import export_rows_to_fix
+
+    table = problems_table(campaign)
+    extra = table[table["severity"] == "left out"].drop(columns=[OUTCOME_COLUMN])
+    return export_rows_to_fix(campaign.recipients, fmt, extra=extra)
+
+
 def missing_tag_sentence(missing_tags: Sequence[str]) -> str | None:
     """The one error for template tags no column fills, or None."""
     if not missing_tags:

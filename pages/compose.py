@@ -24,6 +24,7 @@ from lib.campaign import (
     needs_typed_count,
     own_address,
     problems_table,
+    rows_to_fix_file,
     send_button_label,
     send_refusal,
     template_label,
@@ -42,7 +43,6 @@ from lib.personalization.render import html_to_text, safe_preview_html
 from lib.recipients import (
     ColumnMapping,
     RecipientFileError,
-    export_rows_to_fix,
     list_sheets,
     load_recipient_list,
     mapping_targets,
@@ -194,13 +194,12 @@ if len(problems):
             st.dataframe(cells, width="stretch")
     left, right = st.columns(2)
     stem = upload.name.rsplit(".", 1)[0]
-    more = all_problems[all_problems["severity"] == "left out"].drop(columns=[OUTCOME_COLUMN])
     left.download_button(
-        "Rows to fix (Excel)", lambda: export_rows_to_fix(recipients, "xlsx", extra=more),
+        "Rows to fix (Excel)", lambda: rows_to_fix_file(campaign, "xlsx"),
         file_name=f"{stem}-rows-to-fix.xlsx", help="Every cell as text, so Excel keeps leading zeros", width="stretch",
     )
     right.download_button(
-        "Rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv", extra=more),
+        "Rows to fix (CSV)", lambda: rows_to_fix_file(campaign, "csv"),
         file_name=f"{stem}-rows-to-fix.csv", width="stretch",
     )
 if recipients.valid_count == 0:

@@ -157,3 +157,21 @@ def test_a_tag_without_a_column_is_one_sentence(tags, sentence):
 ])
 def test_parts_per_recipient_reads_right_for_one_and_many(distribution, said):
     assert parts_per_recipient(distribution) == said
+
+
+def test_the_problems_table_and_the_rows_to_fix_file_hold_every_row_left_out():
+    from pathlib import Path
+
+    from lib.campaign import CampaignChoices, campaign_counts, preview_campaign, problems_table, rows_to_fix_file
+    from lib.recipients import load_recipient_list
+    from lib.templates import template_tags
+
+    data = (Path(__file__).parent / "fixtures" / "compose" / "promo-with-problems.csv").read_bytes()
+    recipients = load_recipient_list(data, "promo.csv", channel=Channel.SMS, template_tags=template_tags(PROMO))
+    campaign = preview_campaign(PROMO, recipients, CampaignChoices(), Decimal("0.05"))
+    table = problems_table(campaign)
+    left_out = sorted(table.loc[table["What happens"] == "Left out", "row"].unique())
+    assert left_out == sorted(campaign.excluded()["Row"]) == [4, 5, 6, 7, 8]  # row 7: no voucher code
+    assert campaign_counts(campaign).left_out == 5
+    csv = rows_to_fix_file(campaign, "csv").decode("utf-8-sig")
+    assert "Missing value for {{voucherCode}}" in csv and "C006" in csv
