@@ -67,6 +67,18 @@ class CampaignPreview:
         """'27 left out: already received', '3 opted out'…"""
         return wording.summary(self.left_out_counts)
 
+    def missing_value_summary(self) -> list[str]:
+        """'1 row has no value for {{voucherCode}}: left out unless you set a default (step 3)', one per tag."""
+        sentences = []
+        no_column = set(self.recipients.mapping.missing_tags)  # said once, as the error about the column
+        for tag in self.metrics.missing.columns.difference(list(no_column), sort=False):
+            count = int(self.metrics.missing[tag].sum())
+            if count:
+                has = "has" if count == 1 else "have"
+                sentences.append(f"{wording.plural(count, 'row')} {has} no value for {{{{{tag}}}}}: left out unless "
+                                 "you set a default in step 3")
+        return sentences
+
     @property
     def consent_notice(self) -> str | None:
         """For a marketing template whose file has no consent column: the one sentence saying so."""
@@ -257,3 +269,145 @@ def build_test_send(campaign: CampaignPreview, row: int, destination: str) -> Se
     ).recipients[0]
     test = ManifestRecipient(row, f"TEST-{row}-{time.time_ns()}", destination, None, one.payload)
     return make_manifest(campaign.template, [test], schedule_at=None)
+
+
+# ---- what the Compose page says: one set of numbers, the button, the confirmation --------------------------
+
+OUTCOME_COLUMN = "What happens"
+LEFT_OUT, STILL_SENT = "Left out", "Sent (check it)"
+
+
+@dataclass(frozen=True)
+class CampaignCounts:
+    """The campaign's numbers, the only ones Compose shows (metrics, problems table, tab, confirmation, button)."""
+
+    rows_in_file: int
+    will_receive: int
+    left_out: int  # rows (the Left out tab has one line each)
+    warnings: int  # lines of the problems table whose rows are still sent
+
+
+def campaign_counts(campaign: CampaignPreview) -> CampaignCounts:
+    table = problems_table(campaign)
+    return CampaignCounts(
+        campaign.recipients.row_count, campaign.sendable_count, len(campaign.excluded()),
+        int((table[OUTCOME_COLUMN] == STILL_SENT).sum()),
+    )
+
+
+def problems_table(campaign: CampaignPreview) -> pd.DataFrame:
+    """Every problem line (row, column, code, message, What happens): the file's errors and warnings, then every
+    other row the campaign leaves out (rules, missing values, repeated destinations) with the same reason as
+    the Left out tab. A template tag with no column is not a line here: the page says it once, at the top."""
+    problems = campaign.recipients.problems
+    problems = problems[problems["code"] != "tag.column_missing"]
+    errors = set(problems.loc[problems["severity"] == "error", "row"].astype(int))
+    excluded = campaign.excluded()
+    more = excluded[~excluded[EXCLUDED_COLUMNS[0]].isin(errors)]
+    codes = pd.Series("left_out", index=more.index)
+    if campaign.rules is not None:
+        rule_codes = campaign.rules_left_out["rule"].astype(str)
+        codes = more[EXCLUDED_COLUMNS[0]].map(rule_codes).astype(object).fillna("left_out")
+    extra = pd.DataFrame({"row": more[EXCLUDED_COLUMNS[0]].astype("int64").to_numpy(), "column": "",
+                          "code": codes.to_numpy(dtype=object), "severity": "left out",
+                          "message": more[EXCLUDED_COLUMNS[2]].to_numpy(dtype=object)})
+    table = pd.concat([problems[["row", "column", "code", "severity", "message"]], extra], ignore_index=True)
+    table = table.drop_duplicates(["row", "message"]).sort_values("row", kind="stable").reset_index(drop=True)
+    # A warning on a row that is left out anyway (no consent, say) is not "sent": one outcome per row.
+    sent = (table["severity"] == "warning") & ~table["row"].isin(excluded[EXCLUDED_COLUMNS[0]])
+    table[OUTCOME_COLUMN] = [STILL_SENT if s else LEFT_OUT for s in sent]
+    return table
+
+
+def rows_to_fix_file(campaign: CampaignPreview, fmt: str) -> bytes:
+    """The rows-to-fix download: the file's problems and every other row the campaign leaves out (rules, missing
+    values), so it holds the same rows as the problems table."""
+    from lib.recipients import export_rows_to_fix
+
+    table = problems_table(campaign)
+    extra = table[table["severity"] == "left out"].drop(columns=[OUTCOME_COLUMN])
+    return export_rows_to_fix(campaign.recipients, fmt, extra=extra)
+
+
+def missing_tag_sentence(missing_tags: Sequence[str]) -> str | None:
+    """The one error for template tags no column fills, or None."""
+    if not missing_tags:
+        return None
+    names = " and ".join(f"{{{{{t}}}}}" for t in missing_tags)
+    return (f"Choose which column fills {names} (under \"Columns\" below): the file has no column with "
+            f"{'that name' if len(missing_tags) == 1 else 'those names'}, so every row is left out until you choose "
+            "one, or set a default for everyone in step 3.")
+
+
+def template_label(template: Template) -> str:
+    """'71 · Promo code (SMS)': the channel once, whether or not the template's name already says it."""
+    name = template.name.strip()
+    said = name.lower().endswith(f"({template.channel.label.lower()})")
+    return f"{template.id} · {name}" + ("" if said else f" ({template.channel.label})")
+
+
+def people(count: int) -> str:
+    """'1 person', '20 people', '1,000 people'."""
+    return wording.plural(count, "person", "people")
+
+
+def short_when(moment: datetime, tz: tzinfo) -> str:
+    """'30 Dec 10:00' — the moment in the console's time zone, as a button can hold it."""
+    local = moment.astimezone(tz)
+    return f"{local.day} {local:%b %H:%M}"
+
+
+def send_button_label(count: int, when: datetime | None, tz: tzinfo, *, needs_approval: bool = False) -> str:
+    """What the button will do: 'Send now to 20 people', 'Schedule for 30 Dec 10:00 to 1 person'.
+    A send that needs approval keeps the approvals' wording: 'Submit for approval: send to 3 recipients'."""
+    if needs_approval:
+        return f"Submit for approval: send to {wording.plural(count, 'recipient')}"
+    if when is None:
+        return f"Send now to {people(count)}"
+    return f"Schedule for {short_when(when, tz)} to {people(count)}"
+
+
+def needs_typed_count(settings, *, is_sandbox: bool, count: int) -> bool:
+    """A live send to more than CONSOLE_CONFIRM_ABOVE people asks for the count to be typed; the sandbox never."""
+    return not is_sandbox and count > settings.confirm_above
+
+
+def typed_count_matches(typed: str, count: int) -> bool:
+    """'1000', '1,000', '1.000' and ' 1 000 ' all confirm 1,000; anything else does not."""
+    digits = "".join(ch for ch in typed if not ch.isspace() and ch not in ",.")
+    return digits.isdigit() and int(digits) == count
+
+
+def defaults_sentences(defaults: dict[str, str]) -> list[str]:
+    """'{{voucherAmount}} in the message: 10 € where the file has none' — one per default the marketer set."""
+    return [f"{{{{{tag}}}}} in the message: {value} where the file has none" for tag, value in defaults.items()]
+
+
+def confirmation_summary(
+    campaign: CampaignPreview, count: int, when: datetime | None, tz: tzinfo, platform: str, currency: str,
+) -> dict[str, str]:
+    """Label -> value, what the confirmation repeats before money goes out."""
+    from lib.money import format_money
+    from lib.scheduling import format_when
+
+    template = campaign.template
+    counts = campaign_counts(campaign)
+    summary = {
+        "Template": template_label(template),
+        "People who will receive it": people(count),
+        "Left out": wording.plural(counts.left_out, "row") + (
+            f" ({'; '.join(campaign.left_out_summary())})" if campaign.left_out_summary() else ""),
+        "When": format_when(when, tz),
+        "Platform": platform,
+    }
+    if campaign.choices.include_already_received and campaign.already_received_count:
+        summary["Sent again on purpose"] = f"{people(campaign.already_received_count)} who already received it"
+    if template.channel is Channel.SMS:
+        metrics = campaign.metrics
+        summary["Estimated cost"] = (f"{format_money(metrics.estimated_cost, currency)} for "
+                                     f"{wording.plural(metrics.total_parts, 'SMS part')}")
+        summary["GSM-safe Greek"] = "on: Greek in the values written in capitals without accents" \
+            if campaign.choices.gsm_greek else "off"
+    used = defaults_sentences(campaign.choices.defaults)
+    summary["Defaults for empty values"] = "; ".join(used) if used else "none"
+    return summary

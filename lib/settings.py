@@ -71,6 +71,9 @@ class Settings:
     batch_size: int = 1000
     language: str = "en"
     sms_part_price: Decimal = Decimal("0.05")
+    currency: str = "EUR"  # ISO code of the account's currency; every amount is shown in it (lib.money)
+    # A live send to more recipients than this asks for the count to be typed before it goes (Compose).
+    confirm_above: int = 1000
     max_rows: int = 1_000_000
     max_file_text_mb: int = 256  # text one recipient file may hold once opened (1M rows of ~250 characters)
     schedule_horizon_days: int = 30
@@ -272,6 +275,12 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         if not price.is_finite() or price < 0:
             raise SettingsError(f"CONSOLE_SMS_PART_PRICE must be zero or more, not {raw!r}")
         values["sms_part_price"] = price
+    if (raw := get("CONSOLE_CURRENCY")) is not None:
+        if not re.fullmatch(r"[A-Za-z]{3}", raw.strip()):
+            raise SettingsError(f"CONSOLE_CURRENCY must be a three-letter currency code like EUR, not {raw!r}")
+        values["currency"] = raw.strip().upper()
+    if (raw := get("CONSOLE_CONFIRM_ABOVE")) is not None:
+        values["confirm_above"] = _int("CONSOLE_CONFIRM_ABOVE", raw, 0)
     if (raw := get("CONSOLE_MAX_ROWS")) is not None:
         values["max_rows"] = _int("CONSOLE_MAX_ROWS", raw, 1)
     if (raw := get("CONSOLE_MAX_FILE_TEXT_MB")) is not None:

@@ -7,20 +7,42 @@ step 7 watches it in the store, so no rerun, closed tab or restarted app can cut
 
 from datetime import datetime, timedelta
 
-import pandas as pd
 import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
 from lib import approvals
-from lib.campaign import CampaignChoices, build_test_send, own_address, rule_problems, send_refusal
+from lib.campaign import (
+    LEFT_OUT,
+    OUTCOME_COLUMN,
+    STILL_SENT,
+    CampaignChoices,
+    build_test_send,
+    campaign_counts,
+    confirmation_summary,
+    missing_tag_sentence,
+    needs_typed_count,
+    own_address,
+    problems_table,
+    rows_to_fix_file,
+    send_button_label,
+    send_refusal,
+    template_label,
+    typed_count_matches,
+)
 from lib.ledger import wording
-from lib.personalization.preview import gsm_greek_changes
+from lib.money import format_money
+from lib.personalization.preview import (
+    encoding_words,
+    gsm_greek_advice,
+    gsm_greek_changes,
+    parts_per_recipient,
+    shorter_parts_sentence,
+)
 from lib.personalization.render import html_to_text, safe_preview_html
 from lib.recipients import (
     ColumnMapping,
     RecipientFileError,
-    export_rows_to_fix,
     list_sheets,
     load_recipient_list,
     mapping_targets,
@@ -54,7 +76,7 @@ step(1, "Template")
 templates = rt.templates()
 template = st.selectbox(
     "Template", templates, index=None, key="compose_template", placeholder="Choose a template",
-    format_func=lambda t: f"{t.id} · {t.name} · {t.channel.label}",
+    format_func=template_label,
 )
 if template is None:
     st.caption("Templates come from the console's catalog (see the Templates page).")
@@ -100,6 +122,8 @@ except RecipientFileError as exc:
     st.error(str(exc))
     st.stop()
 
+if missing_sentence := missing_tag_sentence(recipients.mapping.missing_tags):
+    st.error(missing_sentence)
 with st.expander("Columns: which column feeds which field", expanded=bool(recipients.mapping.missing_tags)):
     choices = [None, *recipients.headers]
     targets = mapping_targets(tags)
@@ -114,33 +138,54 @@ with st.expander("Columns: which column feeds which field", expanded=bool(recipi
             state[str(mapping_key)] = recipients.mapping.with_override(target, picked)
             st.rerun()
 
-checked = ui.cached_rules(template, recipients, bool(state.get("compose_keep_first", False)), rt.ledger)
+# The marketer's choices live in step 3, but every number from here on is the campaign's: read them first.
+keep_first = bool(state.get("compose_keep_first", False)) and (recipients.problems["code"] == "destination.repeated").any()
+checked = ui.cached_rules(template, recipients, keep_first, rt.ledger)
 include_received = bool(state.get("compose_include_received", False))
-rule_rows = rule_problems(checked[1], include_received, settings.tz) if checked is not None else None
-valid_rows, warning_count = recipients.valid_count, recipients.warning_count
-a, b, c, d = st.columns(4)
-a.metric("Rows in the file", f"{recipients.row_count:,}")
-b.metric("Can be sent", f"{valid_rows:,}")
-c.metric("Rows with errors", f"{recipients.invalid_count:,}")
-d.metric("Warnings", f"{warning_count:,}")
-for sentence in recipients.summary():
-    st.markdown(f"- {sentence}")
-if checked is not None:
-    for sentence in wording.summary(checked[1].counts(include_received)):
-        st.markdown(f"- {sentence}")
+defaults = {tag: state[f"compose_default_{tag}"] for tag in tags if state.get(f"compose_default_{tag}")}
 
-problems = recipients.problems
-if rule_rows is not None and len(rule_rows):
-    problems = pd.concat([problems, rule_rows], ignore_index=True).sort_values("row", kind="stable")
+
+def campaign_for(gsm: bool):
+    choices = CampaignChoices(defaults, gsm, keep_first, include_received)
+    return ui.cached_campaign(template, recipients, choices, settings.sms_part_price, rt.ledger, checked)
+
+
+campaign = campaign_for(bool(state.get("compose_gsm_greek", False)) and template.channel == Channel.SMS)
+gsm_advice = gsm_greek_advice(campaign.metrics)
+if campaign.choices.gsm_greek and not gsm_advice.offer:  # the switch is not drawn: it cannot be on
+    campaign = campaign_for(False)
+metrics = campaign.metrics
+counts = campaign_counts(campaign)
+excluded = ui.remember("excluded", (id(campaign),), campaign.excluded)
+rule_summary = campaign.left_out_summary()
+
+a, b, c, d = st.columns(4)
+a.metric("Rows in the file", f"{counts.rows_in_file:,}")
+b.metric("Will receive it", f"{counts.will_receive:,}")
+c.metric("Left out", f"{counts.left_out:,}", help="Rows that will not be sent: the table below says why")
+d.metric("Warnings", f"{counts.warnings:,}", help="Problems worth a look on rows that are still sent")
+missing_column = (recipients.problems["code"] == "tag.column_missing").any()
+for sentence in recipients.summary():
+    if not (missing_column and "needs a column called" in sentence):  # said once, in the error above
+        st.markdown(f"- {sentence}")
+for sentence in [*rule_summary, *campaign.missing_value_summary()]:
+    st.markdown(f"- {sentence}")
+
+all_problems = problems_table(campaign)
+problems = all_problems
 if len(problems):
-    show = st.radio("Show", ["All problems", "Errors only", "Warnings only"], horizontal=True, key="compose_filter")
+    show = st.radio("Show", ["All problems", "Left out only", "Warnings only"], horizontal=True, key="compose_filter")
     if show != "All problems":
-        problems = problems[problems["severity"] == ("error" if show == "Errors only" else "warning")]
+        problems = problems[problems[OUTCOME_COLUMN] == (STILL_SENT if show == "Warnings only" else LEFT_OUT)]
     shown = problems.head(MAX_PROBLEM_ROWS_SHOWN)
     st.dataframe(
-        shown.rename(columns={"row": "Row", "column": "Column", "severity": "", "message": "Problem"})
-        .drop(columns=["code"]),
+        shown[["row", "column", OUTCOME_COLUMN, "message"]]
+        .rename(columns={"row": "Row", "column": "Column", "message": "Problem"}),
         hide_index=True, width="stretch", height=min(420, 38 + 35 * len(shown)),
+        column_config={"Row": st.column_config.NumberColumn(width=60),
+                       "Column": st.column_config.TextColumn(width=120),
+                       OUTCOME_COLUMN: st.column_config.TextColumn(width=120),
+                       "Problem": st.column_config.TextColumn(width=900)},  # the rest of the width, and more
     )
     if len(problems) > MAX_PROBLEM_ROWS_SHOWN:
         st.caption(f"Showing the first {MAX_PROBLEM_ROWS_SHOWN:,} of {len(problems):,} problems; the download has all.")
@@ -151,72 +196,55 @@ if len(problems):
     left, right = st.columns(2)
     stem = upload.name.rsplit(".", 1)[0]
     left.download_button(
-        "Download rows to fix (Excel, every cell as text)", lambda: export_rows_to_fix(recipients, "xlsx", extra=rule_rows),
-        file_name=f"{stem}-rows-to-fix.xlsx",
+        "Rows to fix (Excel)", lambda: rows_to_fix_file(campaign, "xlsx"),
+        file_name=f"{stem}-rows-to-fix.xlsx", help="Every cell as text, so Excel keeps leading zeros", width="stretch",
     )
     right.download_button(
-        "Download rows to fix (CSV)", lambda: export_rows_to_fix(recipients, "csv", extra=rule_rows),
-        file_name=f"{stem}-rows-to-fix.csv",
+        "Rows to fix (CSV)", lambda: rows_to_fix_file(campaign, "csv"),
+        file_name=f"{stem}-rows-to-fix.csv", width="stretch",
     )
-if valid_rows == 0:
+if recipients.valid_count == 0:
     st.error("No row of this file can be sent. Fix the problems above and upload the file again.")
     st.stop()
 
 # ---- 3. Preview -------------------------------------------------------------------------------
 step(3, "Preview every message")
 choice_cols = st.columns(2)
-keep_first = False
 if (recipients.problems["code"] == "destination.repeated").any():
-    keep_first = choice_cols[0].checkbox(
-        "Send once per repeated number or address (keep the first row)", key="compose_keep_first"
+    choice_cols[0].checkbox("Send once per repeated number or address (keep the first row)", key="compose_keep_first")
+if gsm_advice.offer:
+    choice_cols[1].toggle(
+        "GSM-safe Greek: write Greek in the values in capitals without accents (cheaper SMS)", key="compose_gsm_greek",
+        help=f"Saves {wording.plural(metrics.parts_saved_by_gsm_greek, 'SMS part')} on this list.",
     )
-gsm_greek = False
-if template.channel == Channel.SMS:
-    gsm_greek = choice_cols[1].toggle(
-        "GSM-safe Greek: write Greek in capitals without accents (cheaper SMS)", key="compose_gsm_greek"
-    )
-defaults = {}
 if tags:
-    with st.expander("Defaults for empty values (written into what is sent)"):
+    with st.expander("Defaults for empty values (written into what is sent)", expanded=bool(defaults)):
         default_cols = st.columns(min(3, len(tags)))
         for i, tag in enumerate(tags):
-            value = default_cols[i % len(default_cols)].text_input(f"{{{{{tag}}}}}", key=f"compose_default_{tag}")
-            if value:
-                defaults[tag] = value
-campaign_choices = CampaignChoices(defaults, gsm_greek, keep_first, include_received)
-campaign = ui.cached_campaign(template, recipients, campaign_choices, settings.sms_part_price, rt.ledger, checked)
-metrics = campaign.metrics
-excluded = ui.remember("excluded", (id(campaign),), campaign.excluded)
+            default_cols[i % len(default_cols)].text_input(f"{{{{{tag}}}}} in the message", key=f"compose_default_{tag}")
 if campaign.already_received_count:
     st.checkbox(wording.send_again_label(campaign.already_received_count), key="compose_include_received",
                 help="They are left out unless you tick this. Your decision is recorded with the send.")
 
-a, b, c, d = st.columns(4)
-a.metric("Will receive it", f"{campaign.sendable_count:,}")
-b.metric("Left out", f"{len(excluded):,}")
-rule_summary = campaign.left_out_summary()
 if template.channel == Channel.SMS:
-    c.metric("SMS parts in total", f"{metrics.total_parts:,}")
-    d.metric("Estimated cost", f"{metrics.estimated_cost:,.2f}", help=f"{metrics.price_per_part} per part")
+    a, b, _ = st.columns([1, 1, 2])
+    a.metric("SMS parts in total", f"{metrics.total_parts:,}")
+    b.metric("Estimated cost", format_money(metrics.estimated_cost, settings.currency),
+             help=f"{format_money(metrics.price_per_part, settings.currency)} per SMS part")
+    st.caption(f"SMS parts per recipient: {parts_per_recipient(metrics.distribution)}.")
     if metrics.template_note:
-        st.warning(metrics.template_note)
-    spread = ", ".join(f"{n:,} get {p} part{'s' if p > 1 else ''}" for p, n in sorted(metrics.distribution.items()))
-    st.caption(f"Parts per recipient: {spread or 'none'}.")
-    if len(metrics.ucs2_rows):
-        by_char = ", ".join(f"'{ch}' in {n:,}" for ch, n in list(metrics.ucs2_by_character.items())[:8])
-        st.warning(
-            f"{len(metrics.ucs2_rows):,} messages need UCS-2 (70 characters a part instead of 160) because of: "
-            f"{by_char}." + ("" if gsm_greek else " GSM-safe Greek may fix Greek letters and curly quotes.")
-        )
-    if gsm_greek:
-        st.info(f"GSM-safe Greek saves {metrics.parts_saved_by_gsm_greek:,} SMS parts across the list.")
+        st.info(metrics.template_note + ".")
+    elif len(metrics.ucs2_rows):
+        st.warning(shorter_parts_sentence(metrics.ucs2_by_character, len(metrics.ucs2_rows)))
+    if gsm_advice.why_not:
+        st.caption(gsm_advice.why_not)
+    if campaign.choices.gsm_greek:
+        st.info(f"GSM-safe Greek saves {wording.plural(metrics.parts_saved_by_gsm_greek, 'SMS part')} across the list.")
         changes = gsm_greek_changes(campaign.values)
         if len(changes):
             st.dataframe(changes.rename(columns=str.capitalize), hide_index=True, width="stretch")
 
 
-for sentence in rule_summary:
-    st.markdown(f"- {sentence}")
 if campaign.consent_notice:
     st.caption(campaign.consent_notice)
 
@@ -231,7 +259,8 @@ def show_message(row: int) -> None:
         st.caption("Defaults used for: " + ", ".join(f"{{{{{t}}}}}" for t in shown["defaultsUsed"]))
     if template.channel == Channel.SMS:
         st.markdown(f'<div class="cc-sms">{ui.escape(shown["text"])}</div>', unsafe_allow_html=True)
-        st.caption(f"{shown['encoding']} · {shown['characters']} characters · {shown['parts']} part(s)")
+        st.caption(f"{wording.plural(shown['characters'], 'character')} · {wording.plural(shown['parts'], 'SMS part')}"
+                   f" ({encoding_words(shown['encoding'])})")
     else:
         st.markdown(f"**Subject:** {ui.escape(shown['subject'])}", unsafe_allow_html=True)
         components.html(safe_preview_html(shown["text"]), height=320, scrolling=True)
@@ -239,7 +268,7 @@ def show_message(row: int) -> None:
             st.text(html_to_text(shown["text"]))
 
 
-risky_tab, any_tab, excluded_tab = st.tabs(["Riskiest rows", "Any row", f"Left out ({len(excluded):,})"])
+risky_tab, any_tab, excluded_tab = st.tabs(["Riskiest rows", "Any row", f"Left out ({counts.left_out:,})"])
 with risky_tab:
     riskiest = campaign.riskiest()
     if not riskiest and len(campaign.sendable_rows):
@@ -341,9 +370,9 @@ with st.container(border=True):
                     result = None
                     st.error(f"The test was not sent: {exc}")
             if result is not None:
-                dispatches = ", ".join(map(str, result.dispatch_ids))
+                references = ", ".join(map(str, result.dispatch_ids))
                 (st.success if result.complete else st.error)(
-                    f"Test: {result.headline}" + (f" Dispatch {dispatches}." if dispatches else ""))
+                    f"Test: {result.headline}" + (f" Platform reference {references}." if references else ""))
 
 # ---- 6. Confirm -------------------------------------------------------------------------------
 step(6, "Check and send")
@@ -351,26 +380,21 @@ send_key = f"compose_send_{manifest.hash}"
 sent_id = state.get(send_key)
 awaiting_key = f"compose_awaiting_{manifest.hash}"  # the send this session submitted for approval
 previous = [] if sent_id or state.get(awaiting_key) else engine.find_previous_sends(manifest)
-with st.container(border=True, key="confirm-summary"):
-    summary = {
-        "Template": f"{template.id} · {template.name}",
-        "Channel": template.channel.label,
-        "Recipients who will receive it": f"{len(manifest):,}",
-        "Left out": f"{len(excluded):,}" + (f" ({'; '.join(rule_summary)})" if rule_summary else ""),
-        "When": format_when(scheduled, tz),
-        "Platform": "Sandbox (nothing is really sent)" if rt.is_sandbox else rt.platform_url,
-    }
-    if include_received and campaign.already_received_count:
-        summary["Sent again on purpose"] = wording.plural(campaign.already_received_count, "person", "people") + \
-            " who already received it"
-    if template.channel == Channel.SMS:
-        summary["SMS parts (estimated cost)"] = f"{metrics.total_parts:,} ({metrics.estimated_cost:,.2f})"
+platform = "Sandbox (nothing is really sent)" if rt.is_sandbox else rt.platform_url
+summary = confirmation_summary(campaign, len(manifest), scheduled, tz, platform, settings.currency)
+
+
+def show_summary() -> None:
     st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in summary.items()))
     if not rt.is_sandbox:
         st.markdown(
             f'<div class="cc-banner cc-live">This sends real messages through <b>{ui.escape(rt.platform_url)}</b>'
             " and they are paid for.</div>", unsafe_allow_html=True,
         )
+
+
+with st.container(border=True, key="confirm-summary"):
+    show_summary()
 
 # Checked again right before the send is queued: the opt-out setting may have changed since the template was
 # saved, and the clock may have reached quiet hours since step 4 was drawn.
@@ -419,11 +443,46 @@ def start_send() -> None:
         state[f"{send_key}_refused"] = str(exc)
 
 
-st.button(
-    f"{'Submit for approval: send' if needs_approval else 'Send'} to {len(manifest):,} recipients", type="primary",
-    key="compose_send", on_click=start_send, disabled=sent_id is not None or bool(state.get(awaiting_key)),
-    width="stretch",
-)
+label = send_button_label(len(manifest), scheduled, tz, needs_approval=needs_approval)
+typed_count = needs_typed_count(settings, is_sandbox=rt.is_sandbox, count=len(manifest))
+done = sent_id is not None or bool(state.get(awaiting_key))
+
+
+confirming_key = f"compose_confirming_{manifest.hash}"  # the dialog is open (it stays open across its reruns)
+
+
+def open_confirmation() -> None:
+    state[confirming_key] = True
+
+
+def close_confirmation() -> None:
+    state.pop(confirming_key, None)
+
+
+def confirm_and_send() -> None:
+    close_confirmation()
+    start_send()
+
+
+@st.dialog("Before the money goes out", width="large", on_dismiss=close_confirmation)
+def confirm_send() -> None:
+    # Money is spent on a live platform: the person reads what goes out and types how many people get it.
+    show_summary()
+    typed = st.text_input(f"Type the number of people ({len(manifest):,}) to confirm", key="compose_typed_count")
+    ok = typed_count_matches(typed, len(manifest))
+    if typed.strip() and not ok:
+        st.error(f"That is not {len(manifest):,}: type the number of people who will receive it.")
+    if st.button(label, type="primary", key="compose_send_confirmed", disabled=not ok, on_click=confirm_and_send,
+                 width="stretch"):
+        st.rerun()
+
+
+if typed_count:
+    st.button(label, type="primary", key="compose_send", on_click=open_confirmation, disabled=done, width="stretch")
+    if state.get(confirming_key) and not done:
+        confirm_send()
+else:
+    st.button(label, type="primary", key="compose_send", on_click=start_send, disabled=done, width="stretch")
 if refused := state.pop(f"{send_key}_refused", None):
     st.error(refused)
 if state.get(awaiting_key):

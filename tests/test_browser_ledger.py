@@ -76,7 +76,7 @@ def test_compose_counts_who_already_received_it_and_who_opted_out_and_sends_to_t
     upload = tmp_path / "customers.csv"
     upload.write_text(LIST, encoding="utf-8")
     page.locator("input[type='file']").set_input_files(str(upload))
-    page.get_by_role("button", name="Send to 2 recipients").wait_for()
+    page.get_by_role("button", name="Send now to 2 people").wait_for()
     wait_for_app_idle(page)
     main = page.get_by_test_id("stMain")
     shown = main.inner_text()
@@ -88,7 +88,7 @@ def test_compose_counts_who_already_received_it_and_who_opted_out_and_sends_to_t
         screenshot(page, f"ledger-compose-summary-{width}")
     assert page.get_by_text("Send again to the 2 people who already received it").is_visible()
 
-    page.get_by_role("button", name="Send to 2 recipients").click()
+    page.get_by_role("button", name="Send now to 2 people").click()
     received = wait_until(lambda: sent_to(console_app, seeded), 60, "the sandbox's outbox to show the send")
     assert received == ["C104", "C105"]
 

@@ -194,7 +194,7 @@ def test_a_template_that_is_not_gsm7_is_said_plainly():
     values = frame({"Firstname": ["MARIA"], "cardNumber": ["123"], "points": ["5"]})
     metrics = list_metrics(GREEK, values, gsm_greek=True)
     assert not metrics.template_is_gsm7
-    assert metrics.template_note == "Every message will be UCS-2 because the template itself contains 'ε'"
+    assert metrics.template_note == "The template's own text has 'ε', so every SMS part holds 70 characters instead of 160"
     assert metrics.rows["encoding"].tolist() == ["UCS-2"]
     assert metrics.rows["ucs2_character"].tolist() == ["ε"]
 
@@ -227,14 +227,14 @@ def test_riskiest_rows_say_why_each_row_was_picked():
     risky = {r.row: r.reasons for r in riskiest_rows(BIRTHDAY, values, metrics)}
     assert risky[3] == ["{{Firstname}} is empty, so the default 'Customer' is used"]
     assert risky[5] == ["Most parts: 2 SMS parts (235 characters)", "Longest message: 235 characters"]
-    assert risky[6] == ["UCS-2 because of 'Ε' (Greek capital letter epsilon, U+0395)"]
+    assert risky[6] == ["Shorter SMS parts (70 characters instead of 160) because of 'Ε' (Greek capital letter epsilon, U+0395)"]
     assert risky[7] == ["{{Firstname}} has a space at the start or end: ' Anna'"]
     assert risky[8] == [
-        "UCS-2 because of 'ë' (Latin small letter e with diaeresis, U+00EB)",
+        "Shorter SMS parts (70 characters instead of 160) because of 'ë' (Latin small letter e with diaeresis, U+00EB)",
         "{{Firstname}} contains a zero-width space (U+200B)",
     ]
     assert risky[9] == [
-        "UCS-2 because of '’' (Right single quotation mark, U+2019)",
+        "Shorter SMS parts (70 characters instead of 160) because of '’' (Right single quotation mark, U+2019)",
         "{{Firstname}} contains '’' (Right single quotation mark, U+2019)",
     ]
     assert 2 not in risky and 4 not in risky

@@ -238,7 +238,7 @@ def _masked(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
 def _template_ucs2_note(characters: str) -> str:
     if not characters:
         return ""
-    return f"Every message will be UCS-2 because the template itself contains '{characters[0]}'"
+    return f"The template's own text has '{characters[0]}', so every SMS part holds 70 characters instead of 160"
 
 
 def list_metrics(
@@ -413,7 +413,7 @@ def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics
         if metrics.template_is_gsm7 and len(metrics.ucs2_rows):
             counts = metrics.ucs2_rows.value_counts()
             for row, char in metrics.ucs2_rows.drop_duplicates().items():
-                reason = f"UCS-2 because of {describe_character(char)}" + _rows_note(int(counts[char]))
+                reason = f"Shorter SMS parts (70 characters instead of 160) because of {describe_character(char)}" + _rows_note(int(counts[char]))
                 picks.setdefault(int(row), []).append(reason)
     for tag in metrics.missing.columns:
         column = values[tag].astype("str") if tag in values.columns else None
@@ -558,3 +558,65 @@ class Personalization:
 
     def preview_row_json(self, recipients: pd.DataFrame, row: int) -> dict:
         return preview_row_json(self.template, recipients, row, self.defaults, self.gsm_greek)
+
+
+# ---- what the page says about SMS length, in plain words ----------------------------------------------------
+
+_CURLY_QUOTES = "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb"
+
+
+def _kind_of(char: str) -> str:
+    if char in _CURLY_QUOTES:
+        return "curly quotes"
+    if unicodedata.name(char, "").startswith("GREEK"):
+        return "Greek letters"
+    return "special characters"
+
+
+def shorter_parts_sentence(characters: Iterable[str], messages: int | None = None) -> str:
+    """'Greek letters (Κ, ώ) and curly quotes (’) make each SMS part shorter (70 characters instead of 160)
+    in 12 messages.' — the characters named, grouped by what a marketer would call them."""
+    kinds: dict[str, list[str]] = {}
+    for char in dict.fromkeys(characters):
+        kinds.setdefault(_kind_of(char), []).append(char)
+    if not kinds:
+        return ""
+    named = [f"{kind} ({', '.join(chars[:8])}{', …' if len(chars) > 8 else ''})" for kind, chars in kinds.items()]
+    subject = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+    where = "" if messages is None else f" in {messages:,} message{'' if messages == 1 else 's'}"
+    return f"{subject[0].upper()}{subject[1:]} make each SMS part shorter (70 characters instead of 160){where}."
+
+
+@dataclass(frozen=True)
+class GsmGreekAdvice:
+    offer: bool  # show the switch: it saves parts on this list
+    why_not: str  # when not offered: the sentence saying why (empty when there is nothing to say)
+
+
+def gsm_greek_advice(metrics: ListMetrics) -> GsmGreekAdvice:
+    """Offer GSM-safe Greek only where it saves parts, and say why when it cannot help."""
+    if metrics.channel is not Channel.SMS:
+        return GsmGreekAdvice(False, "")
+    if not metrics.template_is_gsm7:
+        return GsmGreekAdvice(False, (
+            "GSM-safe Greek (capitals without accents) cannot make this cheaper: it rewrites only the values from "
+            "your file, and the template's own text already needs the shorter parts."))
+    if metrics.parts_saved_by_gsm_greek > 0:
+        return GsmGreekAdvice(True, "")
+    if len(metrics.ucs2_rows) and not metrics.gsm_greek:
+        return GsmGreekAdvice(False, (
+            "GSM-safe Greek (capitals without accents) would not save any SMS part here: the characters that make "
+            "parts shorter are not Greek letters it can rewrite, or the messages stay within their parts."))
+    return GsmGreekAdvice(False, "")
+
+
+def encoding_words(encoding: str) -> str:
+    """What a row preview says instead of 'GSM-7' / 'UCS-2'."""
+    return "up to 70 characters a part: Greek letters or curly quotes" if encoding == UCS2 else \
+        "up to 160 characters a part"
+
+
+def parts_per_recipient(distribution: Mapping[int, int]) -> str:
+    """'1 gets 2 parts, 3,000 get 1 part' — how many people get how many SMS parts ('none' for nobody)."""
+    said = [f"{n:,} {'gets' if n == 1 else 'get'} {p} part{'' if p == 1 else 's'}" for p, n in sorted(distribution.items())]
+    return ", ".join(said) or "none"
