@@ -114,7 +114,13 @@ def open_console_store(settings: Settings) -> HistoryStore:
     return store.for_platform(SANDBOX_PLATFORM if settings.uses_sandbox else platform_key(settings.api_url, False))
 
 
-def console_catalog(settings: Settings, store: HistoryStore) -> FileCatalog | StoreCatalog:
+def console_templates(settings: Settings) -> list[Template]:
+    """The templates of the one catalog, for a command that needs no runtime (`check`, `preview`)."""
+    store = None if settings.uses_sandbox else open_console_store(settings)
+    return console_catalog(settings, store).list()
+
+
+def console_catalog(settings: Settings, store: HistoryStore | None) -> FileCatalog | StoreCatalog:
     """The one template catalog, whatever the entry point: the sandbox's own file in sandbox mode,
     otherwise the local copy of the live platform's templates kept in the history store."""
     if settings.uses_sandbox:

@@ -32,7 +32,7 @@ from lib.personalization.preview import (
 )
 from lib.personalization.tags import TemplateSyntaxError
 from lib.settings import SettingsError, get_settings
-from lib.templates import CatalogError, Channel, Template, load_catalog
+from lib.templates import CatalogError, Channel, Template
 
 ADDRESS_COLUMNS = ["uniqueId", "mobilePhone", "email"]
 
@@ -80,7 +80,9 @@ def _rules(recipients, template: Template, include_already_received: bool):
 
 
 def _template(template_id: int) -> Template:
-    templates = {t.id: t for t in load_catalog()}
+    from lib.runtime import console_templates  # the one catalog: the Templates page's, whatever the entry point
+
+    templates = {t.id: t for t in console_templates(get_settings())}
     if template_id not in templates:
         raise _Refused(f"There is no template {template_id} in the catalog")
     return templates[template_id]

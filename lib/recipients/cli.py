@@ -18,7 +18,7 @@ from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
 from lib.recipients.recipient_list import RecipientList, load_with_map_options
 from lib.settings import SettingsError, get_settings
-from lib.templates import CatalogError, Channel, load_catalog
+from lib.templates import CatalogError, Channel
 from lib.templates import template_tags as tags_of
 
 SHOWN_PROBLEMS = 20
@@ -55,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def template_for(template_id: int, channel: Channel):
-    templates = {t.id: t for t in load_catalog()}
+    from lib.runtime import console_templates  # the one catalog: the Templates page's, whatever the entry point
+
+    templates = {t.id: t for t in console_templates(get_settings())}
     if template_id not in templates:
         raise _Refused(f"There is no template {template_id} in the catalog")
     template = templates[template_id]
