@@ -22,7 +22,7 @@ else:
             "(set CONSOLE_OPERATOR to change the name). Configure sign-in before sharing it with a team.",
             icon=":material/person:")
 
-links = [("pages/compose.py", Action.COMPOSE, "Compose and send a campaign", ":material/edit_square:"),
+links = [("pages/compose.py", Action.COMPOSE, "Compose a campaign", ":material/edit_square:"),
          ("pages/dispatches.py", Action.VIEW_DISPATCHES, "Follow what was sent", ":material/monitoring:"),
          ("pages/templates.py", Action.MANAGE_TEMPLATES, "Manage templates", ":material/description:")]
 allowed_links = [(page, label, icon) for page, action, label, icon in links if can(person, action)]

@@ -19,17 +19,19 @@ if flash := st.session_state.pop("team_flash", None):
 
 members = team.list_members(rt.store)
 active = [m for m in members if m.active]
-st.dataframe(
-    pd.DataFrame([
-        {"Name": m.name, "Email": m.email, "Role": m.role.label, "Status": "Active" if m.active else "Removed",
-         "Added by": m.added_by, "Added": m.added_at.astimezone(tz)}
-        for m in members
-    ], columns=["Name", "Email", "Role", "Status", "Added by", "Added"]),
-    hide_index=True, width="stretch",
-    column_config={"Added": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
-)
-st.caption(f"{len(active)} {'person' if len(active) == 1 else 'people'} in the team. " + " ".join(
-    f"**{r.label}**: {r.description}." for r in Role))
+if members:
+    st.dataframe(
+        pd.DataFrame([
+            {"Name": m.name, "Email": m.email, "Role": m.role.label, "Status": "Active" if m.active else "Removed",
+             "Added by": m.added_by, "Added": m.added_at.astimezone(tz)}
+            for m in members
+        ], columns=["Name", "Email", "Role", "Status", "Added by", "Added"]),
+        hide_index=True, width="stretch",
+        column_config={"Added": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")},
+    )
+in_team = f"{len(active)} {'person' if len(active) == 1 else 'people'} in the team." if active else \
+    "Nobody is in the team yet: add the first people below."  # fmt: skip
+st.caption(in_team + " " + " ".join(f"**{r.label}**: {r.description}." for r in Role))
 
 
 def member_label(m) -> str:

@@ -36,8 +36,8 @@ if flash := st.session_state.pop("templates_flash", None):
 st.dataframe(
     pd.DataFrame(
         [
-            {"Id": t.id, "Name": t.name, "Channel": t.channel.label, "Kind": t.kind.label,
-             "Tags": ", ".join(template_tags(t)), "Body": t.body}
+            {"Id": t.id, "Name": t.name, "Channel": t.channel.label, "Kind": t.kind.value.capitalize(),
+             "Tags": ", ".join(template_tags(t))}  # the text itself is on the tab below: the table fits 1024 px
             for t in templates
         ]
     ),

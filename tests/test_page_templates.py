@@ -75,7 +75,7 @@ def test_kind_is_shown_and_a_template_can_be_saved_as_service(app_env):  # noqa:
     at = run_page()
     table = at.dataframe[0].value.set_index("Id")
     assert table.loc[71, "Kind"] == "Marketing"
-    assert table.loc[72, "Kind"] == "Service (order updates, reminders)"
+    assert table.loc[72, "Kind"] == "Service"
     kind = next(r for r in at.radio if r.label == "Kind")
     assert kind.value == "marketing"  # a new template is marketing unless said otherwise: the rules apply
 
@@ -85,7 +85,7 @@ def test_kind_is_shown_and_a_template_can_be_saved_as_service(app_env):  # noqa:
     at.text_area[0].input("Your order {{order}} is ready for pickup.")
     save(at)
     assert not at.exception
-    assert at.dataframe[0].value.set_index("Id").loc[502, "Kind"] == "Service (order updates, reminders)"
+    assert at.dataframe[0].value.set_index("Id").loc[502, "Kind"] == "Service"
     saved = {t.id: t for t in app_env._runtime().templates()}
     assert saved[502].kind == "service" and saved[71].kind == "marketing"
 
