@@ -45,7 +45,11 @@ def main(argv: list[str]) -> int:
         "list.csv", data, "text/csv").run())
     timed("a default for {{expirationDate}}: new preview + manifest",
           lambda: at.text_input(key="compose_default_expirationDate").input("31/12/2026").run())
-    timed("GSM-safe Greek on: new preview + manifest", lambda: at.toggle(key="compose_gsm_greek").set_value(True).run())
+    if any(t.key == "compose_gsm_greek" for t in at.toggle):
+        timed("GSM-safe Greek on: new preview + manifest",
+              lambda: at.toggle(key="compose_gsm_greek").set_value(True).run())
+    else:  # offered only where it saves parts (issue 12)
+        print("  GSM-safe Greek: not offered for this list (it would save no parts)")
     timed("schedule for tomorrow: new manifest only", lambda: at.radio(key="compose_when").set_value(
         "At a date and time").run())
     timed("typing the test address: nothing recomputed (kept per choices)",
