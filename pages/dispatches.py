@@ -21,7 +21,7 @@ person = ui.require_action(Action.VIEW_DISPATCHES)
 rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}
-TABLE_LIMIT = 1000
+PAGE_SIZE = 50  # sends per page of the table: 10,000 sends draw as fast as 50
 # The toolbar keeps one button, the PNG download a manager pastes into a report.
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -204,11 +204,14 @@ def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_k
     return {
         "history": history,
         "kpis": q.kpis(history),
-        "table": q.send_table(history, limit=TABLE_LIMIT),
         "export": q.export_table(history),
         "figures": {
             "recipients": charts.recipients_per_day(
                 q.recipients_by_outcome(history),
+                "No sends match these filters" if narrowed else f"No sends between {period_text}",
+            ),
+            "per-send": charts.outcomes_per_send(
+                q.outcomes_by_send(history),
                 "No sends match these filters" if narrowed else f"No sends between {period_text}",
             ),
             "dispatches": charts.dispatches_per_day(
@@ -219,7 +222,6 @@ def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_k
                 q.invalid_share(history),
                 "No sends match these filters" if narrowed else f"No recipients submitted between {period_text}",
             ),
-            "delay": charts.queueing_delay_distribution(q.queueing_delays(history)),
         },
     }
 
@@ -329,26 +331,58 @@ def draw_left_out(send_id: int) -> None:
         st.markdown(line)
 
 
+def draw_send_summary(send_id: int) -> None:
+    """What the table leaves out of one send: its figures and who made it when."""
+    summary = q.send_summary(history, send_id)
+    if summary is None:
+        return
+    st.html(f'<div data-testid="send-rollup"><b>{html.escape(str(summary["Status"]))}</b></div>')
+    made = f"{summary['Created']:{SHOWN_WHEN}}"
+    scheduled = summary["Scheduled for"]
+    timing = f"scheduled for {scheduled:{SHOWN_WHEN}}" if scheduled else "sent straight away"
+    test = " · a test send" if summary["Test send"] == "yes" else ""
+    st.caption(f"{html.escape(str(summary['Template']))} · {summary['Channel']} · made {made} by "
+               f"{summary['Sent by']} · {timing}{test}")
+    figures = ("Recipients", "Accepted by the platform", "Rejected by our checks", "Rejected by the platform",
+               "Not confirmed")
+    for column, label in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(label, f"{summary[label]:,}")
+
+
 def draw_send(send_id: int) -> None:
-    st.subheader(f"Send #{send_id}: its parts")
-    parts = q.send_parts(history, send_id)
-    draw_table(parts, {"Status": STATUS_COLUMN, "Finished queuing": when_column()})
-    draw_left_out(send_id)
-    for step in q.next_steps(rt.store, send_id):
-        st.warning(step, icon=":material/priority_high:")
-    progress = engine.progress(send_id)
-    for chunk in progress.uncertain_chunks:
-        ui.decision_panel(progress, chunk, engine, person, key=f"send-{send_id}")
-    if progress.can_resume and progress.finished:
-        ui.resume_panel(progress, engine, person, key=f"send-{send_id}")
-    invalid = q.invalid_recipients(rt.store, send_id)
-    if not invalid.empty:
-        st.markdown(f"**Recipients the platform refused ({len(invalid)})**")
-        draw_table(invalid)
-    dispatch_ids = [int(d) for d in parts["Dispatch"].dropna()]
-    if dispatch_ids:
-        chosen = st.selectbox("Open the detail of dispatch", dispatch_ids, key=f"send-{send_id}-dispatch")
-        st.session_state["dispatches_detail"] = chosen
+    with st.container(border=True, key="send-detail"):
+        st.subheader(f"Send #{send_id}")
+        draw_send_summary(send_id)
+        parts = q.send_parts(history, send_id)
+        st.markdown(f"**Its dispatches ({ui.plural(len(parts), 'part')})** — select one for its timeline "
+                    "and status history")
+        chosen = draw_table(
+            parts,
+            {"Status": STATUS_COLUMN, "Finished queuing": when_column()},
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"send-{send_id}-parts",
+        )
+        rows = chosen.selection.rows if chosen else []
+        own = [int(d) for d in parts["Dispatch"].dropna()]
+        if rows and pd.notna(parts.iloc[rows[0]]["Dispatch"]):
+            st.session_state["dispatches_detail"] = int(parts.iloc[rows[0]]["Dispatch"])
+        elif len(own) == 1:  # nothing to choose between: its one dispatch's detail opens with it
+            st.session_state["dispatches_detail"] = own[0]
+        elif st.session_state.get("dispatches_detail") not in own and not history.searched:
+            st.session_state.pop("dispatches_detail", None)  # another send's dispatch: not this one's detail
+        draw_left_out(send_id)
+        for step in q.next_steps(rt.store, send_id):
+            st.warning(step, icon=":material/priority_high:")
+        progress = engine.progress(send_id)
+        for chunk in progress.uncertain_chunks:
+            ui.decision_panel(progress, chunk, engine, person, key=f"send-{send_id}")
+        if progress.can_resume and progress.finished:
+            ui.resume_panel(progress, engine, person, key=f"send-{send_id}")
+        invalid = q.invalid_recipients(rt.store, send_id)
+        if not invalid.empty:
+            st.markdown(f"**Recipients the platform refused ({len(invalid):,})**")
+            draw_table(invalid)
 
 
 # ---- the table, charts, tracking, downloads -------------------------------------------------------
@@ -356,22 +390,38 @@ def draw_send(send_id: int) -> None:
 sends_tab, charts_tab, track_tab, download_tab = st.tabs(["Sends", "Charts", "Track a dispatch", "Download"])
 
 with sends_tab:
-    table = data["table"]
-    if history.sends.empty:
+    sends = history.sends
+    if sends.empty:
         st.write("No sends match these filters." if not history.searched else "")
     else:
-        if len(history.sends) > TABLE_LIMIT:
-            st.caption(f"Showing the newest {TABLE_LIMIT:,} of {len(history.sends):,} sends; download to see them all.")
+        pages = (len(sends) + PAGE_SIZE - 1) // PAGE_SIZE
+        page_number = 1
+        if pages > 1:
+            pager, note = st.columns([1, 3], vertical_alignment="bottom")
+            page_number = int(pager.number_input(f"Page (of {pages:,})", 1, pages, 1, key="sends-page"))
+            first = (page_number - 1) * PAGE_SIZE
+            note.caption(f"Sends {first + 1:,}–{min(first + PAGE_SIZE, len(sends)):,} of {len(sends):,}, newest "
+                         "first. Download to have them all in Excel.")
+        table = q.send_table(history, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
+        if not include_tests:
+            table = table.drop(columns="Test")
         selection = draw_table(
             table,
             on_select="rerun",
             selection_mode="single-row",
             key="sends-table",
             column_config={
-                "Send": st.column_config.NumberColumn(format="#%d", width="small"),
-                "Status": STATUS_COLUMN,
+                "Send": st.column_config.NumberColumn(format="#%d", width=60),
                 "Created": when_column(),
-                "Scheduled for": when_column(help="Empty: sent straight away"),
+                "Template": st.column_config.TextColumn(width="medium"),
+                "Recipients": st.column_config.NumberColumn(format="localized", width=90),
+                "Status": st.column_config.MultiselectColumn(
+                    "Status", options=list(q.STATUS_CHOICES), width="small",
+                    color=[charts.status_colour(s) for s in q.STATUS_CHOICES],
+                    help="The status of the part most needing attention first"),
+                "Progress": st.column_config.TextColumn(
+                    "Progress", width="large", help="A dispatch is one request to the platform: a send to many "
+                    "people goes out as several, each with its own status."),
                 "Test": st.column_config.CheckboxColumn("Test send", width="small",
                                                         help="A test sent to yourself from Compose"),
             },
@@ -382,7 +432,7 @@ with sends_tab:
         elif opened_send := st.session_state.get("dispatches_open_send"):
             draw_send(int(opened_send))
         else:
-            st.caption("Select a send to see its parts, refused recipients and what to do next.")
+            st.caption("Select a send to see its dispatches, refused recipients and what to do next.")
     tracked = q.tracked_table(history)
     if not tracked.empty:
         st.subheader("Dispatches tracked by number")
