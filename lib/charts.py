@@ -74,7 +74,9 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, legend_ti
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
         margin={"l": 70, "r": 40, "t": 60, "b": 110},  # r: the last date label is never cut off
-        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
+        # traceorder normal: stacked bars would otherwise list their outcomes bottom-up, unlike the tables
+        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "top", "y": -0.28, "x": 0,
+                "traceorder": "normal"},
         hoverlabel={"font": {"family": FONT_FAMILY}},
         height=380,
     )
@@ -243,7 +245,9 @@ def outcomes_per_send(frame: pd.DataFrame, empty_reason: str = "No sends in the 
             hovertemplate="%{y}<br>" + outcome + ": %{x:,} recipients<extra></extra>",
         )
     _layout(fig, title, x_title, y_title, legend_title="Outcome")
-    fig.update_layout(barmode="stack", height=max(300, 170 + 28 * len(order)))
+    # the legend above the bars: below them it would sit on the axis title when there are few sends
+    fig.update_layout(barmode="stack", height=max(300, 190 + 28 * len(order)), margin={"t": 100, "b": 60},
+                      legend={"yanchor": "bottom", "y": 1.02})
     fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], automargin=True)  # newest at the top
     _whole_numbers(fig, float(totals.groupby("label")["recipients"].sum().max()), axis="x")
     return fig

@@ -41,9 +41,9 @@ STATUS_COLUMN = st.column_config.MultiselectColumn(
 WHEN = "D MMM YYYY, HH:mm"
 
 
-def when_column(label: str | None = None, format: str = WHEN, **kwargs):  # noqa: A002 (Streamlit's name)
+def when_column(label: str | None = None, format: str = WHEN, width: str | int = "medium", **kwargs):  # noqa: A002
     """A date column wide enough to show the whole date and time."""
-    return st.column_config.DatetimeColumn(label, format=format, width="medium", **kwargs)
+    return st.column_config.DatetimeColumn(label, format=format, width=width, **kwargs)
 
 
 IDS = ("Send", "Dispatch", "Part", "Chunk", "Spreadsheet row")
@@ -357,12 +357,19 @@ def draw_send(send_id: int) -> None:
         st.markdown(f"**Its dispatches ({ui.plural(len(parts), 'part')})** — select one for its timeline "
                     "and status history")
         chosen = draw_table(
-            parts,
-            {"Status": STATUS_COLUMN, "Finished queuing": when_column()},
+            parts.drop(columns=["Accepted", "Problem"]),  # what fits at 1024 px; problems are said below
+            {"Part": st.column_config.NumberColumn(width=45), "Dispatch": st.column_config.NumberColumn(width=75),
+             "Status": {**STATUS_COLUMN, "width": 95}, "Recipients": st.column_config.NumberColumn(format="localized", width=85),
+             "Rejected by the platform": st.column_config.NumberColumn(
+                 "Refused", format="localized", width=70, help="Recipients the platform refused in this dispatch"),
+             "Finished queuing": when_column(format="DD/MM/YY HH:mm:ss", width=125)},
             on_select="rerun",
             selection_mode="single-row",
             key=f"send-{send_id}-parts",
         )
+        for part, problem in zip(parts["Part"], parts["Problem"], strict=True):
+            if isinstance(problem, str) and problem:
+                st.error(f"Part {part}: {problem}")
         rows = chosen.selection.rows if chosen else []
         own = [int(d) for d in parts["Dispatch"].dropna()]
         if rows and pd.notna(parts.iloc[rows[0]]["Dispatch"]):
@@ -403,27 +410,19 @@ with sends_tab:
             note.caption(f"Sends {first + 1:,}–{min(first + PAGE_SIZE, len(sends)):,} of {len(sends):,}, newest "
                          "first. Download to have them all in Excel.")
         table = q.send_table(history, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
-        if not include_tests:
-            table = table.drop(columns="Test")
         selection = draw_table(
-            table,
+            table.drop(columns="Status"),  # the roll-up says it in words; 560 px at 1024 hold no second column
             on_select="rerun",
             selection_mode="single-row",
             key="sends-table",
             column_config={
-                "Send": st.column_config.NumberColumn(format="#%d", width=60),
-                "Created": when_column(),
-                "Template": st.column_config.TextColumn(width="medium"),
-                "Recipients": st.column_config.NumberColumn(format="localized", width=90),
-                "Status": st.column_config.MultiselectColumn(
-                    "Status", options=list(q.STATUS_CHOICES), width="small",
-                    color=[charts.status_colour(s) for s in q.STATUS_CHOICES],
-                    help="The status of the part most needing attention first"),
+                "Send": st.column_config.NumberColumn(format="#%d", width=56),
+                "Created": when_column(format="DD/MM/YY HH:mm", width=105),
+                "Template": st.column_config.TextColumn(width=115),
+                "Recipients": st.column_config.NumberColumn(format="localized", width=80),
                 "Progress": st.column_config.TextColumn(
-                    "Progress", width="large", help="A dispatch is one request to the platform: a send to many "
-                    "people goes out as several, each with its own status."),
-                "Test": st.column_config.CheckboxColumn("Test send", width="small",
-                                                        help="A test sent to yourself from Compose"),
+                    "Status", width=160, help="A dispatch is one request to the platform: a send to many people goes out as "
+                    "several, each with its own status. Select the send to see them."),
             },
         )
         chosen_rows = selection.selection.rows if selection else []

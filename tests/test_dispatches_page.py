@@ -171,8 +171,8 @@ def test_test_sends_are_marked_and_kept_out_of_totals_unless_asked(runtime, clie
     assert test_send not in _sends(at)
     at.checkbox(key="filter-include-tests").check().run()
     assert _metrics(at)["Sends"] == "3" and _metrics(at)["Recipients submitted"] == "5"
-    marked = at.dataframe[0].value.set_index("Send")["Test"]
-    assert bool(marked[test_send]) and not marked[two_sends["sms"]]
+    marked = at.dataframe[0].value.set_index("Send")["Template"]
+    assert marked[test_send].endswith(" · test send") and not marked[two_sends["sms"]].endswith("test send")
 
 
 def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(runtime, client, two_sends):
@@ -182,7 +182,7 @@ def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(runtime, clie
     table = at.dataframe[0]
     config = json.loads(table.proto.columns)
     assert config["Recipients"]["type_config"]["format"] == "localized"  # 1,234 not 1234
-    assert config["Created"]["width"] == "medium"  # the whole date and time, not cut off
+    assert config["Created"]["width"] >= 100  # the whole date and time, not cut off
     at.session_state["dispatches_open_send"] = broken
     at.run()
     parts = at.dataframe[1].value  # a send that never went out: no dispatch, no time
@@ -203,7 +203,7 @@ def test_one_row_per_send_with_its_status_rolled_up_over_its_dispatches(runtime,
     assert table.loc[big, "Progress"] == "3 dispatches: queued"
     assert table.loc[two_sends["sms"], "Progress"] == "1 dispatch: queued"
     # what fits at 1024 px; channel, who sent it and the rejected counts are in the send's detail
-    assert list(table.reset_index().columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
+    assert list(table.reset_index().columns) == ["Send", "Created", "Template", "Recipients", "Progress"]
 
 
 def test_opening_a_send_shows_its_summary_and_its_dispatches(runtime, client, two_sends):

@@ -99,7 +99,7 @@ def test_send_table_one_row_per_send_with_worst_status_first(shared, filled):
     fine = table.set_index("Send").loc[filled["fine"]]
     assert fine["Status"] == ["Queued"] and fine["Progress"] == "1 dispatch: queued" and fine["Recipients"] == 5
     assert table["Created"].dt.tz is None  # shown in local time
-    assert list(table.columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress", "Test"]
+    assert list(table.columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
     summary = q.send_summary(_load(store), filled["broken"])
     assert summary["Not confirmed"] == 3 and summary["Dispatches"] == 0 and summary["Scheduled for"] is None
     assert q.send_summary(_load(store), filled["fine"])["Sent by"] == "maria"

@@ -493,11 +493,12 @@ def send_table(history: History, limit: int | None = None, offset: int = 0) -> p
         {
             "Send": sends["id"].astype("int64"),
             "Created": _local(sends["created_at"], history.tz),
-            "Template": sends["template_name"],
+            # a test send is marked where the eye already is, without a column of its own
+            "Template": [f"{name} · test send" if test else name
+                         for name, test in zip(sends["template_name"], sends["is_test"], strict=True)],
             "Recipients": sends["submitted"].astype("int64"),
             "Status": sends["statuses"],  # every label its parts have, the one most needing attention first
             "Progress": sends["rollup"],
-            "Test": sends["is_test"].astype(bool),
         }
     ).reset_index(drop=True)
 
