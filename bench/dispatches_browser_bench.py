@@ -3,8 +3,11 @@
 Seeds a fresh SQLite store with `--sends` sends (two parts and two dispatches each, as
 bench/dispatches_bench.py seeds them), starts the console as `make run` does (`python -m lib run`),
 and opens /dispatches in headless Chromium (/usr/bin/chromium) until the Sends table is drawn and
-Streamlit has no script run in progress. Target: <= 2 s. Two figures per console:
-- "after a change": a send is added to the store before each visit, so the history is re-read;
+Streamlit has no script run in progress. Target: <= 2 s. Three figures per console:
+- "right after a change": a send is added to the store just before the visit (worst case: the history
+  is re-read while the person waits);
+- "3 s after a change": a send is added 3 s before the visit (the page keeps its default view ready
+  in the background, so it is cached by then);
 - "unchanged": the same visit again (the page's cache keyed by the store's data version).
 The naive baseline, in the same run, is the page as it was at `--baseline-ref` (default: the commit
 before the per-send table and its limits), exported with `git archive` into a temporary folder and
@@ -111,14 +114,17 @@ def visit(browser, url: str) -> float:
     return seconds
 
 
-def measure(browser, url: str, database_url: str, visits: int) -> tuple[float, float]:
+def measure(browser, url: str, database_url: str, visits: int) -> dict[str, float]:
     visit(browser, url)  # the server's first page: Python imports, not the page's own cost
-    changed, unchanged = [], []
+    times: dict[str, list[float]] = {"right after a change": [], "3 s after a change": [], "unchanged": []}
     for _ in range(visits):
         add_send(database_url)
-        changed.append(visit(browser, url))
-        unchanged.append(visit(browser, url))
-    return statistics.median(changed), statistics.median(unchanged)
+        times["right after a change"].append(visit(browser, url))
+        add_send(database_url)
+        time.sleep(3)  # a visitor arriving a few seconds after the last send or status change
+        times["3 s after a change"].append(visit(browser, url))
+        times["unchanged"].append(visit(browser, url))
+    return {label: statistics.median(seconds) for label, seconds in times.items()}
 
 
 def export_ref(ref: str, target: Path) -> Path:
@@ -157,10 +163,14 @@ def main() -> int:
             for label, code_dir in consoles:
                 process, url = start_console(code_dir, database_url, work, label.split(":")[0].replace(" ", "-"))
                 try:
-                    changed, unchanged = measure(browser, url, database_url, args.visits)
+                    figures = measure(browser, url, database_url, args.visits)
+                except Exception:
+                    log = work / f"{label.split(':')[0].replace(' ', '-')}.log"
+                    print(log.read_text()[-3000:], file=sys.stderr)
+                    raise
                 finally:
                     stop_console(process)
-                print(f"  {label}: {changed:.2f} s after a change in the store, {unchanged:.2f} s unchanged", flush=True)
+                print(f"  {label}: " + ", ".join(f"{s:.2f} s {when}" for when, s in figures.items()), flush=True)
             browser.close()
     return 0
 

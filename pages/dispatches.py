@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -226,13 +229,62 @@ def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_k
     }
 
 
-data = load_page_data(
-    rt.store.url,
-    dataclasses.astuple(flt),
-    q.history_version(rt.store),
-    tuple(sorted(template_names.items())),
-    rt.settings.timezone,
-)
+def page_data(chosen: q.HistoryFilter) -> dict:
+    names = {t.id: t.name for t in rt.templates()}
+    return load_page_data(rt.store.url, dataclasses.astuple(chosen), q.history_version(rt.store),
+                          tuple(sorted(names.items())), rt.settings.timezone)  # fmt: skip
+
+
+WARM_EVERY = 1.0  # seconds between checks of the store's data version (one small query)
+
+
+def default_filter() -> q.HistoryFilter:
+    """What a person opening the page sees first (the widgets' defaults above)."""
+    start, end = q.default_period(datetime.now(tz).date())
+    return q.HistoryFilter(start=start, end=end, include_tests=False)
+
+
+@dataclasses.dataclass
+class DefaultViewKeeper:
+    thread: threading.Thread | None = None
+    last_visit: float = dataclasses.field(default_factory=time.monotonic)
+
+
+@st.cache_resource(show_spinner=False)
+def default_view_keeper(database_url: str) -> DefaultViewKeeper:
+    """One thread per console process rebuilds the default view's data soon after the store changes, so the
+    next person to open the page finds it cached (10,000 sends take longer to read than the 2 s a page may
+    take). A cache hit costs one small query. It stops when nobody has opened the page for IDLE_AFTER
+    seconds, or when the store is gone (a test's temporary one); the next visit starts it again."""
+    keeper = DefaultViewKeeper()
+
+    def keep_warm() -> None:
+        while time.monotonic() - keeper.last_visit < IDLE_AFTER:
+            time.sleep(WARM_EVERY)
+            try:
+                page_data(default_filter())
+            except Exception:  # noqa: BLE001 (store gone or busy: the page reads it itself when opened)
+                logging.getLogger(__name__).warning("Dispatches: stopped keeping the default view ready", exc_info=True)
+                return
+
+    keeper.thread = threading.Thread(target=keep_warm, name="dispatches-default-view", daemon=True)
+    keeper.thread.start()
+    return keeper
+
+
+IDLE_AFTER = 15 * 60
+
+
+def keep_default_view_ready() -> None:
+    keeper = default_view_keeper(rt.store.url)
+    keeper.last_visit = time.monotonic()
+    if keeper.thread is None or not keeper.thread.is_alive():
+        default_view_keeper.clear()
+        default_view_keeper(rt.store.url)
+
+
+data = page_data(flt)
+keep_default_view_ready()
 history = data["history"]
 if history.search_note:
     (st.info if history.sends.size or history.dispatches.size else st.warning)(history.search_note)
