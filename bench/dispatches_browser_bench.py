@@ -18,9 +18,11 @@ Run: .venv/bin/python bench/dispatches_browser_bench.py [--sends 10000] [--visit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -127,6 +129,13 @@ def measure(browser, url: str, database_url: str, visits: int) -> dict[str, floa
     return {label: statistics.median(seconds) for label, seconds in times.items()}
 
 
+def copy_database(source: Path, target: Path) -> str:
+    """A consistent copy (SQLite's backup API): the two consoles never share a file or its leftovers."""
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
 def export_ref(ref: str, target: Path) -> Path:
     archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
@@ -160,10 +169,11 @@ def main() -> int:
               f"median of {args.visits} visits; target <= 2 s to visible and idle:")  # fmt: skip
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            for label, code_dir in consoles:
-                process, url = start_console(code_dir, database_url, work, label.split(":")[0].replace(" ", "-"))
+            for index, (label, code_dir) in enumerate(consoles):
+                own_url = copy_database(work / "history.db", work / f"history-{index}.db")  # each console its own
+                process, url = start_console(code_dir, own_url, work, label.split(":")[0].replace(" ", "-"))
                 try:
-                    figures = measure(browser, url, database_url, args.visits)
+                    figures = measure(browser, url, own_url, args.visits)
                 except Exception:
                     log = work / f"{label.split(':')[0].replace(' ', '-')}.log"
                     print(log.read_text()[-3000:], file=sys.stderr)

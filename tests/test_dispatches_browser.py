@@ -136,12 +136,15 @@ def test_a_part_in_doubt_is_decided_on_the_send_detail_with_a_confirmation(conso
     assert [(d["decision"], d["decided_by"]) for d in store.chunk_decisions(send_id)] == [("marked_sent", "browser-test")]
 
 
-def _open_first_send(page) -> None:
-    """Tick the first row of the Sends table (the grid is a canvas: click its row-selection cell)."""
-    grid = page.locator(".st-key-sends-table [data-testid=stDataFrame]")
+def _tick_first_row(page, grid) -> None:
+    """Tick the first row of a table (the grid is a canvas: click its row-selection cell)."""
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()  # in the viewport once scrolled to
     page.mouse.click(box["x"] + 17, box["y"] + 35 + 17)
+
+
+def _open_first_send(page) -> None:
+    _tick_first_row(page, page.locator(".st-key-sends-table [data-testid=stDataFrame]"))
     page.locator(".st-key-send-detail").wait_for(timeout=15_000)
     wait_for_app_idle(page)
 
@@ -166,8 +169,12 @@ def test_sends_fit_1024_px_open_to_their_dispatches_and_charts_read_well(console
         screenshot(page, f"dispatches-history-{width}")
         assert 0 <= sideways <= 1, f"the Sends table scrolls sideways by {sideways} px at {width} px"
         _open_first_send(page)
-        assert "dispatch" in page.get_by_test_id("send-rollup").inner_text()
+        assert "3 dispatches: queued" in page.get_by_test_id("send-rollup").inner_text()
         screenshot(page, f"dispatches-send-open-{width}")
+        _tick_first_row(page, page.locator(".st-key-send-detail [data-testid=stDataFrame]").first)
+        page.get_by_test_id("detail-heading").wait_for(timeout=15_000)
+        wait_for_app_idle(page)
+        page.locator(".st-key-dispatch-detail").screenshot(path=str(ARTIFACTS / f"dispatches-dispatch-open-{width}.png"))
         page.get_by_role("tab", name="Charts").click()
         chart = page.locator(".st-key-chart-per-send .js-plotly-plot").first
         chart.wait_for()
