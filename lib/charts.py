@@ -346,10 +346,9 @@ def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
     fig.add_scatter(
         x=times,
         y=labels,
-        mode="lines+markers",
+        mode="markers",  # no connecting line: the scheduled time may come before the queuing steps
         marker={"size": 14, "color": [("#f47738" if label == "Scheduled to send" else PRIMARY) for label in labels],
                 "symbol": ["diamond" if label == "Scheduled to send" else "circle" for label in labels]},
-        line={"color": GRID, "width": 2},
         name="Progress",
         hovertemplate="%{y}: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
     )

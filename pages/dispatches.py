@@ -338,23 +338,20 @@ def draw_detail(dispatch_id: int) -> None:
             st.error(f"The platform reports: {row['error_message']}")
         st.plotly_chart(charts.dispatch_timeline(row, tz), config=PLOTLY_CONFIG, theme=None, key="timeline")
         history_frame = q.status_history(rt.store, dispatch_id, tz)
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
-        with right:
-            st.markdown("**Status history**")
-            draw_table(
-                pd.DataFrame(
-                    {
-                        "Seen at": history_frame["seen_at"],
-                        "Status": [[s] for s in history_frame["status"]],
-                        "Started queuing": history_frame["has_started_queuing"],
-                        "Finished queuing": history_frame["has_finished_queuing"],
-                        "Error": history_frame["error_message"],
-                    }
-                ),
-                {"Status": STATUS_COLUMN, "Seen at": when_column(format=WHEN + ":ss")},
-            )
+        # one under the other: side by side, at 1024 px the table's Status was cut off at the right edge
+        st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
+        draw_table(
+            pd.DataFrame(
+                {
+                    "Seen at": history_frame["seen_at"],
+                    "Status": [[s] for s in history_frame["status"]],
+                    "Started queuing": history_frame["has_started_queuing"],
+                    "Finished queuing": history_frame["has_finished_queuing"],
+                    "Error": history_frame["error_message"],
+                }
+            ),
+            {"Status": {**STATUS_COLUMN, "width": 95}, "Seen at": when_column(format="DD/MM/YY HH:mm:ss", width=130)},
+        )
         if detail.send:
             refused = q.invalid_recipients(rt.store, detail.send["id"])
             refused = refused[refused["Dispatch"] == dispatch_id]
