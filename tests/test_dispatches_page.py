@@ -217,7 +217,7 @@ def test_opening_a_send_shows_its_summary_and_its_dispatches(runtime, client, tw
     at.run()
     assert not at.exception
     assert any(s.value == f"Send #{big}" for s in at.subheader)
-    assert any("3 dispatches: queued" in h.value for h in at.get("html"))
+    assert any("send-rollup" in h.value and "3 dispatches: queued" in h.value for h in at.get("html"))
     assert _metrics(at)["Recipients"] == "5" and _metrics(at)["Rejected by the platform"] == "1"
     assert any("made" in c.value and "by maria" in c.value for c in at.caption)
     parts = at.dataframe[1].value
