@@ -15,6 +15,7 @@ BENCHES = [
     ("segments_bench.py", [], ["--rows", "100000"]),
     ("send_bench.py", [], ["--n", "20000", "--post", "10000"]),
     ("dispatches_bench.py", [], ["--sends", "1000", "--snapshots", "10000", "--pending", "50"]),
+    ("dispatches_browser_bench.py", [], ["--quick"]),
     ("compose_bench.py", [], ["--rows", "20000"]),
     ("bench_sandbox.py", [], []),
     ("ledger_bench.py", [], ["--rows", "50000", "--ledger", "250000", "--optouts", "5000", "--sample", "1000"]),

@@ -73,13 +73,15 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, *, legend_ti
         colorway=list(PALETTE),
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
-        margin={"l": 70, "r": 20, "t": 60, "b": 110},
-        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "top", "y": -0.28, "x": 0},
+        margin={"l": 70, "r": 40, "t": 60, "b": 110},  # r: the last date label is never cut off
+        # traceorder normal: stacked bars would otherwise list their outcomes bottom-up, unlike the tables
+        legend={"title": {"text": legend_title or ""}, "orientation": "h", "yanchor": "top", "y": -0.28, "x": 0,
+                "traceorder": "normal"},
         hoverlabel={"font": {"family": FONT_FAMILY}},
         height=380,
     )
-    fig.update_xaxes(title_text=x_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False)
-    fig.update_yaxes(title_text=y_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False)
+    fig.update_xaxes(title_text=x_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False, automargin=True)
+    fig.update_yaxes(title_text=y_title, gridcolor=GRID, linecolor=SECONDARY_TEXT, zeroline=False, automargin=True)
     return fig
 
 
@@ -218,45 +220,36 @@ def invalid_share_over_time(
     return fig
 
 
-def _delay_unit(max_seconds: float) -> tuple[str, float]:
-    if max_seconds < 120:
-        return "seconds", 1.0
-    if max_seconds < 2 * 3600:
-        return "minutes", 60.0
-    return "hours", 3600.0
+def outcomes_per_send(frame: pd.DataFrame, empty_reason: str = "No sends in the chosen period") -> go.Figure:
+    """Horizontal stacked bars: each recent send's recipients by outcome, newest at the top.
 
-
-def queueing_delay_distribution(
-    frame: pd.DataFrame, empty_reason: str = "No dispatch in the chosen period has finished queuing yet"
-) -> go.Figure:
-    """Histogram of created → finished queuing per dispatch. Column: delay_seconds (NaN = not finished)."""
-    title = "How long dispatches took to queue (created → finished queuing)"
-    _require(frame, ("delay_seconds",), "queueing_delay_distribution")
-    delays = pd.to_numeric(frame["delay_seconds"], errors="coerce").dropna()
-    delays = delays[delays >= 0]
-    if delays.empty:
-        return empty_figure(title, empty_reason, "Time to finish queuing", "Dispatches (count)")
-    unit, divisor = _delay_unit(float(delays.max()))
-    values = delays / divisor
+    Columns: send (id, newest first), label (how the send is named on the axis), outcome, recipients."""
+    title = "Recent sends, recipients by outcome"
+    x_title, y_title = "Recipients (people)", ""
+    _require(frame, ("send", "label", "outcome", "recipients"), "outcomes_per_send")
+    if frame.empty or not (frame["recipients"] > 0).any():
+        return empty_figure(title, empty_reason, x_title, y_title)
+    order = list(dict.fromkeys(frame["label"]))  # newest first, as given
+    totals = frame.groupby(["label", "outcome"], as_index=False, sort=False)["recipients"].sum()
     fig = go.Figure()
-    fig.add_histogram(
-        x=values,
-        marker_color=PRIMARY,
-        marker_line={"color": "#ffffff", "width": 1},
-        nbinsx=min(40, max(5, int(len(values) ** 0.5) + 1)),
-        hovertemplate="%{x} " + unit + "<br>%{y:,} dispatches<extra></extra>",
-        name="Dispatches",
-    )
-    median = float(values.median())
-    fig.add_vline(
-        x=median,
-        line={"color": TEXT, "dash": "dash", "width": 2},
-        annotation_text=f"median {median:.1f} {unit}",
-        annotation_position="top right",
-    )
-    _layout(fig, title, f"Time to finish queuing ({unit})", "Dispatches (count)")
-    fig.update_layout(showlegend=False, bargap=0.05, margin={"b": 60})
-    _whole_numbers(fig, float(len(values)))
+    for outcome in _ordered(totals["outcome"], OUTCOME_ORDER):
+        part = totals[(totals["outcome"] == outcome) & (totals["recipients"] > 0)]
+        if part.empty:
+            continue
+        fig.add_bar(
+            x=part["recipients"],
+            y=part["label"],
+            orientation="h",
+            name=outcome,
+            marker_color=OUTCOME_COLOURS.get(outcome, UNLISTED_STATUS_COLOUR),
+            hovertemplate="%{y}<br>" + outcome + ": %{x:,} recipients<extra></extra>",
+        )
+    _layout(fig, title, x_title, y_title, legend_title="Outcome")
+    # the legend above the bars: below them it would sit on the axis title when there are few sends
+    fig.update_layout(barmode="stack", height=max(300, 190 + 28 * len(order)), margin={"t": 100, "b": 60},
+                      legend={"yanchor": "bottom", "y": 1.02})
+    fig.update_yaxes(categoryorder="array", categoryarray=order[::-1], automargin=True)  # newest at the top
+    _whole_numbers(fig, float(totals.groupby("label")["recipients"].sum().max()), axis="x")
     return fig
 
 
@@ -331,13 +324,15 @@ TIMELINE_STEPS = (
 def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
     """One dispatch's life on a time axis: created → started → finished queuing, plus its scheduled time.
 
+    Each step has its own row, named on the axis: steps a second apart never write over each other.
     `dispatch` is a mapping with created_at, started_queuing_at, finished_queuing_at, send_at (aware
     datetimes or None) and dispatch_id.
     """
     title = f"Timeline of dispatch {dispatch.get('dispatch_id', '')}".strip()
     steps = [(label, dispatch.get(key)) for key, label in TIMELINE_STEPS if dispatch.get(key) is not None]
-    scheduled = dispatch.get("send_at")
-    if not steps and scheduled is None:
+    if dispatch.get("send_at") is not None:
+        steps.append(("Scheduled to send", dispatch["send_at"]))
+    if not steps:
         return empty_figure(title, "The platform has not reported any times for this dispatch yet", "Time", "")
 
     def local(value):
@@ -345,35 +340,22 @@ def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
         return (stamp.tz_convert(tz) if tz is not None else stamp.tz_convert("UTC")).tz_localize(None)
 
+    times = [local(at) for _, at in steps]
+    labels = [label for label, _ in steps]
     fig = go.Figure()
-    if steps:
-        fig.add_scatter(
-            x=[local(at) for _, at in steps],
-            y=["Queuing"] * len(steps),
-            mode="lines+markers+text",
-            text=[label for label, _ in steps],
-            textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(steps))],
-            marker={"size": 16, "color": PRIMARY},
-            line={"color": PRIMARY, "width": 4},
-            name="Progress",
-            hovertemplate="%{text}: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
-        )
-    if scheduled is not None:
-        fig.add_scatter(
-            x=[local(scheduled)],
-            y=["Scheduled"],
-            mode="markers+text",
-            text=["Scheduled to send"],
-            textposition="top center",
-            marker={"size": 16, "color": "#f47738", "symbol": "diamond"},
-            name="Scheduled",
-            hovertemplate="Scheduled to send: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
-        )
+    fig.add_scatter(
+        x=times,
+        y=labels,
+        mode="markers",  # no connecting line: the scheduled time may come before the queuing steps
+        marker={"size": 14, "color": [("#f47738" if label == "Scheduled to send" else PRIMARY) for label in labels],
+                "symbol": ["diamond" if label == "Scheduled to send" else "circle" for label in labels]},
+        name="Progress",
+        hovertemplate="%{y}: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
+    )
     _layout(fig, title, "Time" + (f" ({tz})" if tz is not None else " (UTC)"), "")
-    fig.update_layout(showlegend=False, height=300, margin={"b": 60})
-    fig.update_yaxes(categoryorder="array", categoryarray=["Scheduled", "Queuing"], range=[-0.6, 1.6])
-    times = [local(at) for _, at in steps] + ([local(scheduled)] if scheduled is not None else [])
-    fig.update_xaxes(range=_time_range(min(times), max(times), 0.08), tickformat=TIME_TICKS)  # room for the labels
+    fig.update_layout(showlegend=False, height=160 + 40 * len(steps), margin={"b": 60, "r": 40})
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)  # first step on top
+    fig.update_xaxes(range=_time_range(min(times), max(times), 0.08), tickformat=TIME_TICKS)
     return fig
 
 

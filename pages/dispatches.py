@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import logging
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -21,7 +24,7 @@ person = ui.require_action(Action.VIEW_DISPATCHES)
 rt = ui.page_setup()
 tz = rt.settings.tz
 template_names = {t.id: t.name for t in rt.templates()}
-TABLE_LIMIT = 1000
+PAGE_SIZE = 50  # sends per page of the table: 10,000 sends draw as fast as 50
 # The toolbar keeps one button, the PNG download a manager pastes into a report.
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -41,9 +44,9 @@ STATUS_COLUMN = st.column_config.MultiselectColumn(
 WHEN = "D MMM YYYY, HH:mm"
 
 
-def when_column(label: str | None = None, format: str = WHEN, **kwargs):  # noqa: A002 (Streamlit's name)
+def when_column(label: str | None = None, format: str = WHEN, width: str | int = "medium", **kwargs):  # noqa: A002
     """A date column wide enough to show the whole date and time."""
-    return st.column_config.DatetimeColumn(label, format=format, width="medium", **kwargs)
+    return st.column_config.DatetimeColumn(label, format=format, width=width, **kwargs)
 
 
 IDS = ("Send", "Dispatch", "Part", "Chunk", "Spreadsheet row")
@@ -204,11 +207,14 @@ def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_k
     return {
         "history": history,
         "kpis": q.kpis(history),
-        "table": q.send_table(history, limit=TABLE_LIMIT),
         "export": q.export_table(history),
         "figures": {
             "recipients": charts.recipients_per_day(
                 q.recipients_by_outcome(history),
+                "No sends match these filters" if narrowed else f"No sends between {period_text}",
+            ),
+            "per-send": charts.outcomes_per_send(
+                q.outcomes_by_send(history),
                 "No sends match these filters" if narrowed else f"No sends between {period_text}",
             ),
             "dispatches": charts.dispatches_per_day(
@@ -219,18 +225,66 @@ def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_k
                 q.invalid_share(history),
                 "No sends match these filters" if narrowed else f"No recipients submitted between {period_text}",
             ),
-            "delay": charts.queueing_delay_distribution(q.queueing_delays(history)),
         },
     }
 
 
-data = load_page_data(
-    rt.store.url,
-    dataclasses.astuple(flt),
-    q.history_version(rt.store),
-    tuple(sorted(template_names.items())),
-    rt.settings.timezone,
-)
+def page_data(chosen: q.HistoryFilter) -> dict:
+    names = {t.id: t.name for t in rt.templates()}
+    return load_page_data(rt.store.url, dataclasses.astuple(chosen), q.history_version(rt.store),
+                          tuple(sorted(names.items())), rt.settings.timezone)  # fmt: skip
+
+
+WARM_EVERY = 1.0  # seconds between checks of the store's data version (one small query)
+
+
+def default_filter() -> q.HistoryFilter:
+    """What a person opening the page sees first (the widgets' defaults above)."""
+    start, end = q.default_period(datetime.now(tz).date())
+    return q.HistoryFilter(start=start, end=end, include_tests=False)
+
+
+@dataclasses.dataclass
+class DefaultViewKeeper:
+    thread: threading.Thread | None = None
+    last_visit: float = dataclasses.field(default_factory=time.monotonic)
+
+
+@st.cache_resource(show_spinner=False)
+def default_view_keeper(database_url: str) -> DefaultViewKeeper:
+    """One thread per console process rebuilds the default view's data soon after the store changes, so the
+    next person to open the page finds it cached (10,000 sends take longer to read than the 2 s a page may
+    take). A cache hit costs one small query. It stops when nobody has opened the page for IDLE_AFTER
+    seconds, or when the store is gone (a test's temporary one); the next visit starts it again."""
+    keeper = DefaultViewKeeper()
+
+    def keep_warm() -> None:
+        while time.monotonic() - keeper.last_visit < IDLE_AFTER:
+            time.sleep(WARM_EVERY)
+            try:
+                page_data(default_filter())
+            except Exception:  # noqa: BLE001 (store gone or busy: the page reads it itself when opened)
+                logging.getLogger(__name__).warning("Dispatches: stopped keeping the default view ready", exc_info=True)
+                return
+
+    keeper.thread = threading.Thread(target=keep_warm, name="dispatches-default-view", daemon=True)
+    keeper.thread.start()
+    return keeper
+
+
+IDLE_AFTER = 15 * 60
+
+
+def keep_default_view_ready() -> None:
+    keeper = default_view_keeper(rt.store.url)
+    keeper.last_visit = time.monotonic()
+    if keeper.thread is None or not keeper.thread.is_alive():
+        default_view_keeper.clear()
+        default_view_keeper(rt.store.url)
+
+
+data = page_data(flt)
+keep_default_view_ready()
 history = data["history"]
 if history.search_note:
     (st.info if history.sends.size or history.dispatches.size else st.warning)(history.search_note)
@@ -284,23 +338,20 @@ def draw_detail(dispatch_id: int) -> None:
             st.error(f"The platform reports: {row['error_message']}")
         st.plotly_chart(charts.dispatch_timeline(row, tz), config=PLOTLY_CONFIG, theme=None, key="timeline")
         history_frame = q.status_history(rt.store, dispatch_id, tz)
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
-        with right:
-            st.markdown("**Status history**")
-            draw_table(
-                pd.DataFrame(
-                    {
-                        "Seen at": history_frame["seen_at"],
-                        "Status": [[s] for s in history_frame["status"]],
-                        "Started queuing": history_frame["has_started_queuing"],
-                        "Finished queuing": history_frame["has_finished_queuing"],
-                        "Error": history_frame["error_message"],
-                    }
-                ),
-                {"Status": STATUS_COLUMN, "Seen at": when_column(format=WHEN + ":ss")},
-            )
+        # one under the other: side by side, at 1024 px the table's Status was cut off at the right edge
+        st.plotly_chart(charts.status_history(history_frame, tz), config=PLOTLY_CONFIG, theme=None, key="history")
+        draw_table(
+            pd.DataFrame(
+                {
+                    "Seen at": history_frame["seen_at"],
+                    "Status": [[s] for s in history_frame["status"]],
+                    "Started queuing": history_frame["has_started_queuing"],
+                    "Finished queuing": history_frame["has_finished_queuing"],
+                    "Error": history_frame["error_message"],
+                }
+            ),
+            {"Status": {**STATUS_COLUMN, "width": 95}, "Seen at": when_column(format="DD/MM/YY HH:mm:ss", width=130)},
+        )
         if detail.send:
             refused = q.invalid_recipients(rt.store, detail.send["id"])
             refused = refused[refused["Dispatch"] == dispatch_id]
@@ -329,26 +380,65 @@ def draw_left_out(send_id: int) -> None:
         st.markdown(line)
 
 
+def draw_send_summary(send_id: int) -> None:
+    """What the table leaves out of one send: its figures and who made it when."""
+    summary = q.send_summary(history, send_id)
+    if summary is None:
+        return
+    st.html(f'<div data-testid="send-rollup"><b>{html.escape(str(summary["Status"]))}</b></div>')
+    made = f"{summary['Created']:{SHOWN_WHEN}}"
+    scheduled = summary["Scheduled for"]
+    timing = f"scheduled for {scheduled:{SHOWN_WHEN}}" if scheduled else "sent straight away"
+    test = " · a test send" if summary["Test send"] == "yes" else ""
+    st.caption(f"{html.escape(str(summary['Template']))} · {summary['Channel']} · made {made} by "
+               f"{summary['Sent by']} · {timing}{test}")
+    figures = ("Recipients", "Accepted by the platform", "Rejected by our checks", "Rejected by the platform",
+               "Not confirmed")
+    for column, label in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(label, f"{summary[label]:,}")
+
+
 def draw_send(send_id: int) -> None:
-    st.subheader(f"Send #{send_id}: its parts")
-    parts = q.send_parts(history, send_id)
-    draw_table(parts, {"Status": STATUS_COLUMN, "Finished queuing": when_column()})
-    draw_left_out(send_id)
-    for step in q.next_steps(rt.store, send_id):
-        st.warning(step, icon=":material/priority_high:")
-    progress = engine.progress(send_id)
-    for chunk in progress.uncertain_chunks:
-        ui.decision_panel(progress, chunk, engine, person, key=f"send-{send_id}")
-    if progress.can_resume and progress.finished:
-        ui.resume_panel(progress, engine, person, key=f"send-{send_id}")
-    invalid = q.invalid_recipients(rt.store, send_id)
-    if not invalid.empty:
-        st.markdown(f"**Recipients the platform refused ({len(invalid)})**")
-        draw_table(invalid)
-    dispatch_ids = [int(d) for d in parts["Dispatch"].dropna()]
-    if dispatch_ids:
-        chosen = st.selectbox("Open the detail of dispatch", dispatch_ids, key=f"send-{send_id}-dispatch")
-        st.session_state["dispatches_detail"] = chosen
+    with st.container(border=True, key="send-detail"):
+        st.subheader(f"Send #{send_id}")
+        draw_send_summary(send_id)
+        parts = q.send_parts(history, send_id)
+        st.markdown(f"**Its dispatches ({ui.plural(len(parts), 'part')})** — select one for its timeline "
+                    "and status history")
+        chosen = draw_table(
+            parts.drop(columns=["Accepted", "Problem"]),  # what fits at 1024 px; problems are said below
+            {"Part": st.column_config.NumberColumn(width=45), "Dispatch": st.column_config.NumberColumn(width=75),
+             "Status": {**STATUS_COLUMN, "width": 95}, "Recipients": st.column_config.NumberColumn(format="localized", width=85),
+             "Rejected by the platform": st.column_config.NumberColumn(
+                 "Refused", format="localized", width=70, help="Recipients the platform refused in this dispatch"),
+             "Finished queuing": when_column(format="DD/MM/YY HH:mm:ss", width=125)},
+            on_select="rerun",
+            selection_mode="single-row",
+            key=f"send-{send_id}-parts",
+        )
+        for part, problem in zip(parts["Part"], parts["Problem"], strict=True):
+            if isinstance(problem, str) and problem:
+                st.error(f"Part {part}: {problem}")
+        rows = chosen.selection.rows if chosen else []
+        own = [int(d) for d in parts["Dispatch"].dropna()]
+        if rows and pd.notna(parts.iloc[rows[0]]["Dispatch"]):
+            st.session_state["dispatches_detail"] = int(parts.iloc[rows[0]]["Dispatch"])
+        elif len(own) == 1:  # nothing to choose between: its one dispatch's detail opens with it
+            st.session_state["dispatches_detail"] = own[0]
+        elif st.session_state.get("dispatches_detail") not in own and not history.searched:
+            st.session_state.pop("dispatches_detail", None)  # another send's dispatch: not this one's detail
+        draw_left_out(send_id)
+        for step in q.next_steps(rt.store, send_id):
+            st.warning(step, icon=":material/priority_high:")
+        progress = engine.progress(send_id)
+        for chunk in progress.uncertain_chunks:
+            ui.decision_panel(progress, chunk, engine, person, key=f"send-{send_id}")
+        if progress.can_resume and progress.finished:
+            ui.resume_panel(progress, engine, person, key=f"send-{send_id}")
+        invalid = q.invalid_recipients(rt.store, send_id)
+        if not invalid.empty:
+            st.markdown(f"**Recipients the platform refused ({len(invalid):,})**")
+            draw_table(invalid)
 
 
 # ---- the table, charts, tracking, downloads -------------------------------------------------------
@@ -356,24 +446,32 @@ def draw_send(send_id: int) -> None:
 sends_tab, charts_tab, track_tab, download_tab = st.tabs(["Sends", "Charts", "Track a dispatch", "Download"])
 
 with sends_tab:
-    table = data["table"]
-    if history.sends.empty:
+    sends = history.sends
+    if sends.empty:
         st.write("No sends match these filters." if not history.searched else "")
     else:
-        if len(history.sends) > TABLE_LIMIT:
-            st.caption(f"Showing the newest {TABLE_LIMIT:,} of {len(history.sends):,} sends; download to see them all.")
+        pages = (len(sends) + PAGE_SIZE - 1) // PAGE_SIZE
+        page_number = 1
+        if pages > 1:
+            pager, note = st.columns([1, 3], vertical_alignment="bottom")
+            page_number = int(pager.number_input(f"Page (of {pages:,})", 1, pages, 1, key="sends-page"))
+            first = (page_number - 1) * PAGE_SIZE
+            note.caption(f"Sends {first + 1:,}–{min(first + PAGE_SIZE, len(sends)):,} of {len(sends):,}, newest "
+                         "first. Download to have them all in Excel.")
+        table = q.send_table(history, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE)
         selection = draw_table(
-            table,
+            table.drop(columns="Status"),  # the roll-up says it in words; 560 px at 1024 hold no second column
             on_select="rerun",
             selection_mode="single-row",
             key="sends-table",
             column_config={
-                "Send": st.column_config.NumberColumn(format="#%d", width="small"),
-                "Status": STATUS_COLUMN,
-                "Created": when_column(),
-                "Scheduled for": when_column(help="Empty: sent straight away"),
-                "Test": st.column_config.CheckboxColumn("Test send", width="small",
-                                                        help="A test sent to yourself from Compose"),
+                "Send": st.column_config.NumberColumn(format="#%d", width=56),
+                "Created": when_column(format="DD/MM/YY HH:mm", width=105),
+                "Template": st.column_config.TextColumn(width=115),
+                "Recipients": st.column_config.NumberColumn(format="localized", width=80),
+                "Progress": st.column_config.TextColumn(
+                    "Status", width=160, help="A dispatch is one request to the platform: a send to many people goes out as "
+                    "several, each with its own status. Select the send to see them."),
             },
         )
         chosen_rows = selection.selection.rows if selection else []
@@ -382,7 +480,7 @@ with sends_tab:
         elif opened_send := st.session_state.get("dispatches_open_send"):
             draw_send(int(opened_send))
         else:
-            st.caption("Select a send to see its parts, refused recipients and what to do next.")
+            st.caption("Select a send to see its dispatches, refused recipients and what to do next.")
     tracked = q.tracked_table(history)
     if not tracked.empty:
         st.subheader("Dispatches tracked by number")

@@ -79,19 +79,27 @@ def test_invalid_share_is_percent_of_submitted_per_template():
     assert "%" in fig.layout.yaxis.title.text
 
 
-@pytest.mark.parametrize(
-    ("delays", "unit"),
-    [
-        ([1.0, 5.0, 119.0], "seconds"),
-        ([1.0, 120.0], "minutes"),
-        ([30.0, 7199.0], "minutes"),
-        ([60.0, 7200.0], "hours"),
-    ],
-)
-def test_queueing_delay_axis_names_the_unit_it_uses(delays, unit):
-    fig = charts.queueing_delay_distribution(pd.DataFrame({"delay_seconds": delays + [float("nan")]}))
-    assert fig.layout.xaxis.title.text == f"Time to finish queuing ({unit})"
-    assert len(fig.data[0].x) == len(delays)
+OUTCOME_ROWS = [  # send, label, outcome, recipients -> expected bars (newest send at the top)
+    (12, "#12 · Promo · 3 Mar 10:00", "Accepted by the platform", 98),
+    (12, "#12 · Promo · 3 Mar 10:00", "Rejected by the platform", 2),
+    (12, "#12 · Promo · 3 Mar 10:00", "Not confirmed", 0),
+    (11, "#11 · Birthday · 2 Mar 09:00", "Accepted by the platform", 1_000),
+    (11, "#11 · Birthday · 2 Mar 09:00", "Rejected by our checks", 5),
+]
+
+
+def test_outcomes_per_send_stacks_each_sends_recipients_newest_on_top():
+    frame = pd.DataFrame(OUTCOME_ROWS, columns=["send", "label", "outcome", "recipients"])
+    fig = charts.outcomes_per_send(frame)
+    bars = {trace.name: dict(zip(trace.y, trace.x, strict=True)) for trace in fig.data}
+    assert bars == {
+        "Accepted by the platform": {"#12 · Promo · 3 Mar 10:00": 98, "#11 · Birthday · 2 Mar 09:00": 1_000},
+        "Rejected by our checks": {"#11 · Birthday · 2 Mar 09:00": 5},
+        "Rejected by the platform": {"#12 · Promo · 3 Mar 10:00": 2},
+    }  # no empty "Not confirmed" bar in the legend
+    assert fig.layout.barmode == "stack" and all(trace.orientation == "h" for trace in fig.data)
+    assert list(fig.layout.yaxis.categoryarray)[-1] == "#12 · Promo · 3 Mar 10:00"  # the top row
+    assert fig.layout.xaxis.tickformat == ",d"  # 1,000 people, not 1k or 1000.0
 
 
 def test_upcoming_schedule_leaves_out_past_sends_and_draws_local_time():
@@ -116,7 +124,8 @@ EMPTY_CASES = [
     (charts.recipients_per_day, pd.DataFrame({"day": [], "outcome": [], "recipients": []})),
     (charts.dispatches_per_day, pd.DataFrame({"day": [], "status": [], "dispatches": []})),
     (charts.invalid_share_over_time, pd.DataFrame({"day": [], "template": [], "invalid": [], "submitted": []})),
-    (charts.queueing_delay_distribution, pd.DataFrame({"delay_seconds": [float("nan")]})),
+    (charts.outcomes_per_send, pd.DataFrame({"send": [1], "label": ["#1"], "outcome": ["Not confirmed"],
+                                              "recipients": [0]})),
     (charts.status_history, pd.DataFrame({"taken_at": [], "status": []})),
 ]
 
@@ -147,22 +156,24 @@ def test_empty_reason_can_name_the_filter():
     assert fig.layout.annotations[0].text == "No SMS sends for Promo in March"
 
 
-def test_dispatch_timeline_orders_steps_and_marks_schedule():
-    created = NOW
-    fig = charts.dispatch_timeline(
-        {
-            "dispatch_id": 180249,
-            "created_at": created,
-            "started_queuing_at": created + timedelta(seconds=2),
-            "finished_queuing_at": None,
-            "send_at": created + timedelta(hours=1),
-        },
-        tz=ATHENS,
-    )
+@pytest.mark.parametrize(
+    ("seconds_after_created", "expected_rows"),
+    [
+        ({"started_queuing_at": 2, "send_at": 3600}, ["Created", "Started queuing", "Scheduled to send"]),
+        # a second apart: each step on its own named row, so the names never write over each other
+        ({"started_queuing_at": 1, "finished_queuing_at": 1}, ["Created", "Started queuing", "Finished queuing"]),
+        ({}, ["Created"]),
+    ],
+)
+def test_dispatch_timeline_puts_each_step_on_its_own_row(seconds_after_created, expected_rows):
+    dispatch = {"dispatch_id": 180249, "created_at": NOW}
+    dispatch.update({key: NOW + timedelta(seconds=s) for key, s in seconds_after_created.items()})
+    fig = charts.dispatch_timeline(dispatch, tz=ATHENS)
     assert "180249" in fig.layout.title.text
-    progress, scheduled = fig.data
-    assert list(progress.text) == ["Created", "Started queuing"]
-    assert list(scheduled.text) == ["Scheduled to send"]
+    [trace] = fig.data
+    assert list(trace.y) == expected_rows
+    assert "text" not in trace.mode  # no labels beside the points to collide
+    assert list(fig.layout.yaxis.categoryarray) == expected_rows[::-1]  # first step at the top
 
 
 def test_dispatch_timeline_without_times_is_empty():
@@ -176,6 +187,12 @@ def test_status_history_steps_through_snapshots():
     fig = charts.status_history(frame)
     assert list(fig.data[0].y) == ["Draft", "Queued"]
     assert fig.data[0].line.shape == "hv"
+
+
+def test_charts_leave_room_at_the_right_edge():
+    frame = pd.DataFrame({"day": [date(2025, 3, 1)], "outcome": ["Accepted by the platform"], "recipients": [5]})
+    fig = charts.recipients_per_day(frame)
+    assert fig.layout.margin.r >= 40 and fig.layout.xaxis.automargin
 
 
 def test_missing_column_is_a_clear_error():

@@ -65,7 +65,7 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
     page.locator(".st-key-dispatch-detail").screenshot(path=str(ARTIFACTS / "dispatches-detail-panel.png"))
 
     page.get_by_role("tab", name="Charts").click()
-    for key in ("recipients", "dispatches", "invalid", "delay", "upcoming"):
+    for key in ("recipients", "per-send", "dispatches", "invalid", "upcoming"):
         chart = page.locator(f".st-key-chart-{key}")
         chart.locator(".js-plotly-plot").first.wait_for()
         chart.screenshot(path=str(ARTIFACTS / f"dispatches-chart-{key}.png"))
@@ -134,3 +134,50 @@ def test_a_part_in_doubt_is_decided_on_the_send_detail_with_a_confirmation(conso
     page.locator(f".st-key-send-{send_id}-confirm-1 button").click()
     wait_until(lambda: store.chunk_decisions(send_id), 10, "the decision to be recorded")
     assert [(d["decision"], d["decided_by"]) for d in store.chunk_decisions(send_id)] == [("marked_sent", "browser-test")]
+
+
+def _tick_first_row(page, grid) -> None:
+    """Tick the first row of a table (the grid is a canvas: click its row-selection cell)."""
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()  # in the viewport once scrolled to
+    page.mouse.click(box["x"] + 17, box["y"] + 35 + 17)
+
+
+def _open_first_send(page) -> None:
+    _tick_first_row(page, page.locator(".st-key-sends-table [data-testid=stDataFrame]"))
+    page.locator(".st-key-send-detail").wait_for(timeout=15_000)
+    wait_for_app_idle(page)
+
+
+def test_sends_fit_1024_px_open_to_their_dispatches_and_charts_read_well(console_app, browser_page):  # noqa: F811
+    store = open_store(console_app.database_url, shared=False)
+    with MessagingClient(console_app.sandbox_url, "demo", "demo") as client:
+        for people, size in ((2_500, 1000), (3, 1000), (5, 2)):
+            record_send(store, client, destinations=[*mobiles(people), "1936862208"], batch_size=size,
+                        created_by="maria")
+    page = browser_page
+    for width in (1024, 1440):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.goto(f"{console_app.url}/dispatches")
+        wait_for_app_idle(page)
+        grid = page.locator(".st-key-sends-table [data-testid=stDataFrame]")
+        grid.wait_for()
+        sideways = page.evaluate(
+            "() => { const s = document.querySelector('.st-key-sends-table .dvn-scroller');"
+            " return s ? s.scrollWidth - s.clientWidth : -1 }"
+        )
+        screenshot(page, f"dispatches-history-{width}")
+        assert 0 <= sideways <= 1, f"the Sends table scrolls sideways by {sideways} px at {width} px"
+        _open_first_send(page)
+        assert "3 dispatches: " in page.get_by_test_id("send-rollup").inner_text()
+        screenshot(page, f"dispatches-send-open-{width}")
+        _tick_first_row(page, page.locator(".st-key-send-detail [data-testid=stDataFrame]").first)
+        page.get_by_test_id("detail-heading").wait_for(timeout=15_000)
+        wait_for_app_idle(page)
+        page.locator(".st-key-dispatch-detail").screenshot(path=str(ARTIFACTS / f"dispatches-dispatch-open-{width}.png"))
+        page.get_by_role("tab", name="Charts").click()
+        chart = page.locator(".st-key-chart-per-send .js-plotly-plot").first
+        chart.wait_for()
+        wait_for_app_idle(page)
+        assert page.locator(".st-key-chart-per-send .modebar-btn").count() == 1  # download only
+        screenshot(page, f"dispatches-charts-{width}")

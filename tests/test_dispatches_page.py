@@ -10,13 +10,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
-from lib.history.refresh import refresh_pending
+from lib.history.refresh import pending_dispatches, refresh_pending
 from lib.history.store import open_store
 from lib.messaging import Recipient
 from lib.runtime import ConsoleRuntime
 from lib.settings import load_settings
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
-from tests.support_dispatches import EMAIL_TEMPLATE, SMS_TEMPLATE, mobiles, record_send
+from tests.support_dispatches import EMAIL_TEMPLATE, SMS_TEMPLATE, mobiles, poll, record_send
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "dispatches.py")
 
@@ -171,20 +171,76 @@ def test_test_sends_are_marked_and_kept_out_of_totals_unless_asked(runtime, clie
     assert test_send not in _sends(at)
     at.checkbox(key="filter-include-tests").check().run()
     assert _metrics(at)["Sends"] == "3" and _metrics(at)["Recipients submitted"] == "5"
-    marked = at.dataframe[0].value.set_index("Send")["Test"]
-    assert bool(marked[test_send]) and not marked[two_sends["sms"]]
+    marked = at.dataframe[0].value.set_index("Send")["Template"]
+    assert marked[test_send].endswith(" · test send") and not marked[two_sends["sms"]].endswith("test send")
 
 
-def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(two_sends):
+def test_tables_show_a_dash_for_empty_cells_and_separate_thousands(runtime, client, two_sends):
+    broken = record_send(runtime.store, client, destinations=mobiles(2), batch_size=1, post=False)
     at = _app()
     assert at.title[0].value == "Dispatches"
     table = at.dataframe[0]
-    shown = table.value
-    assert shown.loc[0, "Scheduled for"] == "—"  # sent straight away: no "None"
-    assert "None" not in shown.astype(str).to_numpy().ravel().tolist()
     config = json.loads(table.proto.columns)
     assert config["Recipients"]["type_config"]["format"] == "localized"  # 1,234 not 1234
-    assert config["Created"]["width"] == "medium"  # the whole date and time, not cut off
+    assert config["Created"]["width"] >= 100  # the whole date and time, not cut off
+    at.session_state["dispatches_open_send"] = broken
+    at.run()
+    parts = at.dataframe[1].value  # a send that never went out: no dispatch, no time
+    assert list(parts["Dispatch"]) == ["—", "—"] and list(parts["Finished queuing"]) == ["—", "—"]
+    assert "None" not in parts.astype(str).to_numpy().ravel().tolist()
+
+
+def _all_queued(store, client) -> None:
+    poll(lambda: refresh_pending(store, client, only_due=False) and not pending_dispatches(store), 10, "all Queued")
+
+
+def test_one_row_per_send_with_its_status_rolled_up_over_its_dispatches(runtime, client, two_sends):
+    big = record_send(runtime.store, client, destinations=mobiles(5), batch_size=2)
+    _all_queued(runtime.store, client)
+    at = _app()
+    table = at.dataframe[0].value.set_index("Send")
+    assert list(table.index) == [big, two_sends["email"], two_sends["sms"]]  # sends, not their dispatches
+    assert table.loc[big, "Progress"] == "3 dispatches: queued"
+    assert table.loc[two_sends["sms"], "Progress"] == "1 dispatch: queued"
+    # what fits at 1024 px; channel, who sent it and the rejected counts are in the send's detail
+    assert list(table.reset_index().columns) == ["Send", "Created", "Template", "Recipients", "Progress"]
+
+
+def test_opening_a_send_shows_its_summary_and_its_dispatches(runtime, client, two_sends):
+    big = record_send(runtime.store, client, destinations=[*mobiles(4), "1936862208"], batch_size=2,
+                      created_by="maria")
+    _all_queued(runtime.store, client)
+    dispatch_ids = [c.dispatch_id for c in runtime.store.get_send(big).chunks]
+    at = _app()
+    assert not any(s.value.startswith("Send #") for s in at.subheader)
+    at.session_state["dispatches_open_send"] = big  # as the live panel's Details button or a selected row does
+    at.run()
+    assert not at.exception
+    assert any(s.value == f"Send #{big}" for s in at.subheader)
+    assert any("send-rollup" in h.value and "3 dispatches: queued" in h.value for h in at.get("html"))
+    assert _metrics(at)["Recipients"] == "5" and _metrics(at)["Rejected by the platform"] == "1"
+    assert any("made" in c.value and "by maria" in c.value for c in at.caption)
+    parts = at.dataframe[1].value
+    assert [int(d) for d in parts["Dispatch"]] == dispatch_ids and list(parts["Part"]) == [1, 2, 3]
+    assert any("Its dispatches (3 parts)" in m.value for m in at.markdown)
+    assert not at.get("html") or not any("detail-heading" in h.value for h in at.get("html"))  # choose one first
+
+
+def test_a_send_of_one_dispatch_opens_with_that_dispatchs_detail(runtime, two_sends):
+    [dispatch_id] = [c.dispatch_id for c in runtime.store.get_send(two_sends["sms"]).chunks]
+    at = _app()
+    at.session_state["dispatches_open_send"] = two_sends["sms"]
+    at.run()
+    assert any(f"Dispatch {dispatch_id}" in h.value and "detail-heading" in h.value for h in at.get("html"))
+
+
+def test_ten_thousand_sends_are_paged_newest_first(runtime, client):
+    sends = [record_send(runtime.store, client, destinations=mobiles(1), post=False) for _ in range(55)]
+    at = _app()
+    assert _sends(at) == sends[::-1][:50]
+    assert any("Sends 1–50 of 55" in c.value for c in at.caption)
+    at.number_input(key="sends-page").set_value(2).run()
+    assert _sends(at) == sends[::-1][50:]
 
 
 def test_a_queued_send_without_dispatches_waits_for_the_sender_and_the_page_still_draws(runtime, client):

@@ -95,10 +95,32 @@ def test_send_table_one_row_per_send_with_worst_status_first(shared, filled):
     assert list(table["Send"]) == sorted(filled.values(), reverse=True)
     broken = table.set_index("Send").loc[filled["broken"]]
     assert broken["Status"] == ["Unknown", "Rejected", "Not sent"]
-    assert broken["Not confirmed"] == 3 and broken["Dispatches"] == 0
+    assert broken["Progress"] == "1 part may or may not have gone out; 1 part refused by the platform; 2 parts not sent"
     fine = table.set_index("Send").loc[filled["fine"]]
-    assert fine["Status"] == ["Queued"] and fine["Sent by"] == "maria" and fine["Recipients"] == 5
+    assert fine["Status"] == ["Queued"] and fine["Progress"] == "1 dispatch: queued" and fine["Recipients"] == 5
     assert table["Created"].dt.tz is None  # shown in local time
+    assert list(table.columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
+    summary = q.send_summary(_load(store), filled["broken"])
+    assert summary["Not confirmed"] == 3 and summary["Dispatches"] == 0 and summary["Scheduled for"] is None
+    assert q.send_summary(_load(store), filled["fine"])["Sent by"] == "maria"
+
+
+@pytest.mark.parametrize(
+    ("labels", "queued", "said"),
+    [
+        ({"Queued": 98, "Pending": 2}, False, "100 dispatches: 2 pending, 98 queued"),
+        ({"Queued": 1}, False, "1 dispatch: queued"),
+        ({"Queued": 1_500}, False, "1,500 dispatches: queued"),
+        ({"Error": 1, "Queued": 3}, False, "4 dispatches: 1 error, 3 queued"),
+        ({"Queued": 2, "Not sent": 1}, False, "2 dispatches: queued; 1 part not sent"),
+        ({"Queued": 2, "Not sent": 3}, True, "2 dispatches: queued; 3 parts waiting for the sender"),
+        ({"Unknown": 1}, False, "1 part may or may not have gone out"),
+        ({}, True, "Waiting for the sender"),
+        ({}, False, "Nothing sent"),
+    ],
+)
+def test_a_sends_status_is_rolled_up_over_its_parts(labels, queued, said):
+    assert q.rollup_text(labels, queued=queued) == said
 
 
 @pytest.mark.parametrize(
@@ -205,8 +227,9 @@ def test_chart_frames_total_what_the_kpis_say(shared, filled):
     assert q.dispatches_by_status(history)["dispatches"].sum() == k.dispatches
     share = q.invalid_share(history)
     assert share["invalid"].sum() == k.rejected_by_us + k.rejected_by_platform
-    delays = q.queueing_delays(history)["delay_seconds"].dropna()
-    assert len(delays) == 3 and (delays >= 0).all()
+    per_send = q.outcomes_by_send(history)
+    assert per_send["recipients"].sum() == k.recipients_submitted
+    assert per_send["label"].iloc[0].startswith(f"#{history.sends['id'].iloc[0]} · ")  # newest first
 
 
 def test_tracked_dispatch_appears_with_its_template(store, client):
@@ -244,7 +267,7 @@ def test_empty_store_gives_empty_frames_not_errors(store):
     history = _load(store)
     assert q.kpis(history) == q.Kpis(0, 0, 0, 0, 0, 0, 0, 0, None, 0)
     assert q.send_table(history).empty and q.recipients_by_outcome(history).empty
-    assert q.dispatches_by_status(history).empty and q.queueing_delays(history).empty
+    assert q.dispatches_by_status(history).empty and q.outcomes_by_send(history).empty
     assert q.export_table(history).empty
 
 
