@@ -561,7 +561,7 @@ def export_table(history: History) -> pd.DataFrame:
             "Accepted": chunks["accepted"].astype("int64"),
             "Rejected by the platform": chunks["platform_invalid"].astype("int64"),
             "Finished queuing": _lookup(chunks["dispatch_id"], d["finished_queuing_at"]),
-            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
+            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).astype(object).fillna(chunks["error_message"]),
         }
     )
     tracked = dispatches[dispatches["send_id"].isna()]
@@ -603,7 +603,7 @@ def send_parts(history: History, send_id: int) -> pd.DataFrame:
             "Finished queuing": _local(
                 pd.to_datetime(_lookup(chunks["dispatch_id"], d["finished_queuing_at"]), utc=True), history.tz
             ),
-            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).fillna(chunks["error_message"]),
+            "Problem": _lookup(chunks["dispatch_id"], d["error_message"]).astype(object).fillna(chunks["error_message"]),
         }
     ).reset_index(drop=True)
 
