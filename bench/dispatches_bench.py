@@ -157,7 +157,7 @@ def bench_page(database_url: str, sandbox_url: str, tmp: Path) -> None:
 
     settings = load_settings(
         env={"MESSAGING_API_URL": sandbox_url, "MESSAGING_API_USER": "demo", "MESSAGING_API_PASSWORD": "demo",
-             "DATABASE_URL": database_url, "CONSOLE_TIMEZONE": TZ_NAME},
+             "DATABASE_URL": database_url, "CONSOLE_TIMEZONE": TZ_NAME, "CONSOLE_AUTH": "off"},
         secrets_path=tmp / "none.toml",
     )
     store = open_store(database_url)
