@@ -341,10 +341,11 @@ _FRIENDLY_NAMES = {
 
 
 def describe_character(char: str) -> str:
-    """'ά' (Greek small letter alpha with tonos, U+03AC) — for a reader who cannot see it."""
+    """'ά' (Greek small letter alpha with tonos); an invisible one with its code point too, since that is
+    the only way to find it in Excel: a zero-width space (U+200B)."""
     name = _FRIENDLY_NAMES.get(char) or unicodedata.name(char, "unnamed character").capitalize()
     shown = char if char.isprintable() and not char.isspace() and unicodedata.category(char) != "Cf" else ""
-    return f"{shown!r} ({name}, U+{ord(char):04X})" if shown else f"a {name} (U+{ord(char):04X})"
+    return f"{shown!r} ({name})" if shown else f"a {name} (U+{ord(char):04X})"
 
 
 def _matching_rows(column: pd.Series, pattern: str) -> np.ndarray:
