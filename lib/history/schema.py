@@ -272,6 +272,11 @@ ledger_chunks = Table(
     Column("row_numbers", LargeBinary, nullable=False),  # int64 each, as the spreadsheet numbers them
     Column("dest_keys", LargeBinary, nullable=False),
     Column("uid_keys", LargeBinary, nullable=False),
+    # Match keys (revision 0010): per member two keyed 64-bit SipHash-2-4 values of the same texts,
+    # packed as little-endian int64 pairs (16 bytes a member). The rules join a whole list on these
+    # (lib.ledger.keys.MatchKeys); NULL in rows written before 0010, which are read by their HMAC keys.
+    Column("dest_match", LargeBinary, nullable=True),
+    Column("uid_match", LargeBinary, nullable=True),
     Index("ix_ledger_chunks_send", "send_id"),
 )
 
@@ -302,6 +307,9 @@ do_not_contact = Table(
     Column("kind", String(8), nullable=False),  # 'mobile' | 'email' | 'customer' (a customer id)
     Column("value", Text, nullable=False),  # normalised: E.164, lower-case address, or the id as given
     Column("key", BigInteger, nullable=False),  # the ledger key of `value`
+    # `value`'s match keys (revision 0010; NULL before it: then computed from `value` when read)
+    Column("match1", BigInteger, nullable=True),
+    Column("match2", BigInteger, nullable=True),
     Column("reason", Text, nullable=False, default=""),
     Column("source", Text, nullable=False, default=""),
     Column("added_by", Text, nullable=False),

@@ -26,10 +26,12 @@ from sqlalchemy import Connection, func, select
 from lib.history import schema as s
 from lib.history.store import HistoryStore, NewRecipient, utcnow
 from lib.ledger import rules as r
-from lib.ledger.keys import LedgerKeys, destination_texts, uid_texts
+from lib.ledger.keys import NO_KEY, LedgerKeys, destination_texts, uid_text, uid_texts
 from lib.ledger.rules import Rule, RuleContext
 
 INCLUDE_ALREADY_RECEIVED = "include_already_received"
+MATCH_COLUMNS = ["dest_m1", "dest_m2", "uid_m1", "uid_m2"]  # a list's match keys (Ledger.people)
+KEY_COLUMNS = ["dest_key", "uid_key", *MATCH_COLUMNS]  # what the ledger keeps of each member
 _POSITIONS = 1 << 24  # chunk_id * _POSITIONS + position: one integer per chunk member
 _FEW_PEOPLE = 5_000  # up to this many people (a chunk), look them up instead of scanning the window
 _KEY_CACHE_ROWS = 20_000_000  # keys kept in memory at most (~0.7 GB); beyond, read again
@@ -83,6 +85,7 @@ class Ledger:
         self.kind_of = kind_of or (lambda _template_id: None)
         self._staged: dict[str, Staged] = {}
         self._send_keys: dict[int, dict] = {}  # send id -> its ledger keys (immutable once written)
+        self._send_matches: dict[int, dict] = {}  # send id -> its match keys (and HMAC keys of older chunks)
         self._lock = threading.Lock()
 
     def install(self) -> Ledger:
@@ -93,17 +96,35 @@ class Ledger:
     # ---- keys ------------------------------------------------------------------------------
 
     def people(self, frame: pd.DataFrame, channel: str, destination_column: str) -> pd.DataFrame:
-        """dest_key and uid_key for each row of a validated frame (index kept)."""
-        # Both columns in one call: a large list is then split once between the two processes.
-        texts = destination_texts(channel, frame[destination_column]).tolist() + uid_texts(frame["uniqueId"]).tolist()
-        both = self.keys.keys(texts)
-        return pd.DataFrame({"dest_key": both[:len(frame)], "uid_key": both[len(frame):]}, index=frame.index)
+        """The match keys of each row of a validated frame (index kept): MATCH_COLUMNS, and the texts
+        their HMAC keys are made of when the send is recorded (`with_hmac`), not before: a check
+        that is never sent never pays for them."""
+        dest = destination_texts(channel, frame[destination_column])
+        keys = self.keys.match.people(dest, frame["uniqueId"])
+        people = pd.DataFrame(keys, columns=MATCH_COLUMNS, index=frame.index)
+        people["dest_text"] = dest.to_numpy(dtype=object)
+        people["unique_id"] = frame["uniqueId"].to_numpy(dtype=object)
+        return people
 
-    def member_keys(self, channel: str, members: Sequence) -> pd.DataFrame:
-        """Keys of stored or new recipients (anything with destination and unique_id)."""
-        dest = self.keys.keys(destination_texts(channel, pd.Series([m.destination for m in members], dtype="object")))
-        uid = self.keys.keys(uid_texts(pd.Series([m.unique_id for m in members], dtype="object")))
-        return pd.DataFrame({"dest_key": dest, "uid_key": uid})
+    def with_hmac(self, people: pd.DataFrame) -> pd.DataFrame:
+        """`people` with their HMAC keys (dest_key, uid_key) too: a new frame, `people` is left as it is."""
+        if "dest_key" in people.columns:
+            return people
+        texts = people["dest_text"].tolist() + uid_texts(people["unique_id"]).tolist()
+        both = self.keys.keys(texts)  # both columns in one call: a large list is split once between two processes
+        return people.assign(dest_key=both[:len(people)], uid_key=both[len(people):])
+
+    def member_keys(self, channel: str, members: Sequence, *, match: bool = False) -> pd.DataFrame:
+        """HMAC keys of stored or new recipients (anything with destination and unique_id); with
+        `match`, their match keys too (what a recorded send keeps)."""
+        dest_texts = destination_texts(channel, pd.Series([m.destination for m in members], dtype="object"))
+        ids = pd.Series([m.unique_id for m in members], dtype="object")
+        uid = uid_texts(ids)
+        keys = pd.DataFrame({"dest_key": self.keys.keys(dest_texts), "uid_key": self.keys.keys(uid)})
+        if match:
+            for prefix, texts in (("dest", dest_texts), ("uid", uid)):
+                keys[f"{prefix}_m1"], keys[f"{prefix}_m2"] = self.keys.match.keys(texts)
+        return keys
 
     # ---- the rules ---------------------------------------------------------------------------
 
@@ -117,8 +138,11 @@ class Ledger:
 
     def check(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame] = (),
               opt_out_rule: Rule = Rule.OPTED_OUT) -> LedgerCheck:
-        """Every rule against `people` (index row; dest_key, uid_key). `extra`: results of rules
-        computed elsewhere (consent), in the same shape (lib.ledger.rules)."""
+        """Every rule against `people` (index row; match keys from `people()`, or HMAC keys dest_key,
+        uid_key from `member_keys()`, the gate's few). `extra`: results of rules computed elsewhere
+        (consent), in the same shape (lib.ledger.rules)."""
+        if MATCH_COLUMNS[0] in people.columns:
+            return self._check_matched(people, ctx, extra, opt_out_rule)
         parts = [r.opted_out(people, self.opt_out_keys(ctx.channel, people), opt_out_rule), *extra]
         cap = ctx.frequency_cap if ctx.marketing else None
         recent = self.recent(ctx, max(ctx.repeat_days, cap.days if cap is not None else 0), people)
@@ -127,6 +151,123 @@ class Ledger:
         receipts = self.receipts(ctx, recent)
         parts.append(r.already_received(people, receipts, self.send_times(receipts["send_id"].unique())))
         return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
+
+    # ---- the rules on a whole list: joins on match keys ----------------------------------------
+
+    def opted_out(self, people: pd.DataFrame, channel: str, rule: Rule = Rule.OPTED_OUT) -> pd.DataFrame:
+        """The do-not-contact rule alone (`check` without a template)."""
+        if MATCH_COLUMNS[0] not in people.columns:
+            return r.opted_out(people, self.opt_out_keys(channel, people), rule)
+        listed = self.opt_out_matches(channel)
+        return r.rule_result(people.index.to_numpy()[_listed_rows(people, listed)], rule)
+
+    def _check_matched(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame],
+                       opt_out_rule: Rule) -> LedgerCheck:
+        """The rules for a list keyed by `people()`: whole-column joins on the match keys, one
+        numbering of keys per column (pd.factorize) shared by the ledger's entries and the list.
+        Entries recorded before match keys existed (revision 0010) are joined on their HMAC keys,
+        for which the list's HMAC keys are then computed: slower, never wrong."""
+        rows = people.index.to_numpy()
+        listed = self.opt_out_matches(ctx.channel)
+        parts = [r.rule_result(rows[_listed_rows(people, listed)], opt_out_rule), *extra]
+        cap = ctx.frequency_cap if ctx.marketing else None
+        matched, legacy, times = self._window(ctx, cap)
+        latest = np.full(len(people), -1, dtype=np.int64)
+        counts = np.zeros(len(people), dtype=np.int64)
+        for entries, probes in ((matched, people), (legacy, None)):
+            if not len(entries["send"]):
+                continue
+            if probes is None:  # old entries: HMAC keys (one 64-bit value; the second is left 0 on both sides)
+                keyed = self.with_hmac(people)
+                probes = pd.DataFrame({"dest_m1": keyed["dest_key"].to_numpy(), "uid_m1": keyed["uid_key"].to_numpy()})
+                probes["dest_m2"] = probes["uid_m2"] = 0
+            column_counts = []
+            for column in ("dest", "uid"):
+                got, n = _per_row(entries, column, probes[f"{column}_m1"].to_numpy(), probes[f"{column}_m2"].to_numpy())
+                latest = np.maximum(latest, got)
+                column_counts.append(n)
+            counts += np.maximum(*column_counts)
+        if cap is not None:
+            at_cap = counts >= cap.messages
+            parts.append(r.rule_result(rows[at_cap], Rule.FREQUENCY_CAP, count=counts[at_cap]))
+        received = latest >= 0
+        if received.any():
+            at = times.reindex(latest[received]).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+            parts.append(r.rule_result(rows[received], Rule.ALREADY_RECEIVED, latest[received], at))
+        return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
+
+    def _window(self, ctx: RuleContext, cap) -> tuple[dict, dict, pd.Series]:
+        """The ledger entries that count against a list: members of this channel's real sends (not
+        the excluded one) in chunks that went out or may have, not left out by the gate, of this
+        template within the repeat window (`receipt`) or, with a cap, of a marketing template within
+        the cap's window (`counted`). Only those sends' keys are read. Returns (entries with match
+        keys, entries without them: their HMAC keys as `*_m1`, send id -> created_at in UTC)."""
+        sends, c, g, ls = s.sends, s.chunks, s.ledger_left_out, s.ledger_sends
+        repeat_since = r.window_start(ctx.now, ctx.repeat_days)
+        cap_since = r.window_start(ctx.now, cap.days) if cap is not None else None
+        conditions = [sends.c.channel == ctx.channel, sends.c.is_test.is_(False),
+                      sends.c.created_at >= min(repeat_since, cap_since or repeat_since)]
+        if ctx.exclude_send_id is not None:
+            conditions.append(sends.c.id != ctx.exclude_send_id)
+        with self.store.read() as conn:
+            found = conn.execute(select(sends.c.id, sends.c.template_id, sends.c.created_at).where(*conditions)).all()
+            ids = [int(row[0]) for row in found]
+            marketing = dict(conn.execute(select(ls.c.send_id, ls.c.is_marketing).where(ls.c.send_id.in_(ids))).all()) \
+                if ids and cap is not None else {}
+            wanted = {}  # send id -> (counts as a receipt, counts against the cap)
+            for send_id, template_id, created_at in found:
+                receipt = int(template_id) == ctx.template_id and created_at >= repeat_since
+                counted = cap is not None and bool(marketing.get(int(send_id), True)) and created_at >= cap_since
+                if receipt or counted:
+                    wanted[int(send_id)] = (receipt, counted)
+            ids = list(wanted)
+            statuses = dict(conn.execute(select(c.c.id, c.c.status).where(c.c.send_id.in_(ids))).all()) if ids else {}
+            gated = conn.execute(select(g.c.chunk_id, g.c.position).where(g.c.send_id.in_(ids))).all() if ids else []
+            self._load_send_matches(conn, [i for i in ids if i not in self._send_matches])
+        times = pd.Series(pd.to_datetime([row[2] for row in found], utc=True), index=[int(row[0]) for row in found])
+        gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
+        return (_entries([self._send_matches[i]["match"] for i in ids], ids, wanted, statuses, gated_codes),
+                _entries([self._send_matches[i]["hmac"] for i in ids], ids, wanted, statuses, gated_codes), times)
+
+    def _load_send_matches(self, conn: Connection, send_ids: list[int]) -> None:
+        """The match keys of sends not read yet, in one query (members of chunks only); chunks written
+        before match keys existed, their HMAC keys instead (a second query, only for those)."""
+        if not send_ids:
+            return
+        lc = s.ledger_chunks
+        query = select(lc.c.send_id, lc.c.chunk_id, lc.c.members, lc.c.dest_match, lc.c.uid_match).where(
+            lc.c.send_id.in_(send_ids), lc.c.chunk_id.is_not(None)).order_by(lc.c.send_id, lc.c.chunk_id)
+        blocks: dict[int, dict[str, list]] = {i: {"match": [], "hmac": []} for i in send_ids}
+        old = []
+        for send_id, chunk_id, members, dest, uid in conn.execute(query):
+            if dest is None or uid is None:
+                old.append(int(chunk_id))
+            else:
+                blocks[int(send_id)]["match"].append((int(chunk_id), int(members), bytes(dest), bytes(uid)))
+        if old:
+            query = select(lc.c.send_id, lc.c.chunk_id, lc.c.members, lc.c.dest_keys, lc.c.uid_keys).where(
+                lc.c.send_id.in_(send_ids), lc.c.chunk_id.in_(old)).order_by(lc.c.send_id, lc.c.chunk_id)
+            for send_id, chunk_id, members, dest, uid in conn.execute(query):
+                blocks[int(send_id)]["hmac"].append((int(chunk_id), int(members), bytes(dest), bytes(uid)))
+        with self._lock:
+            if sum(len(k["match"]["chunk_id"]) for k in self._send_matches.values()) > _KEY_CACHE_ROWS:
+                self._send_matches.clear()
+            for send_id, parts in blocks.items():
+                self._send_matches[send_id] = {"match": _block(parts["match"], 2), "hmac": _block(parts["hmac"], 1)}
+
+    def opt_out_matches(self, channel: str) -> np.ndarray:
+        """(n, 2) int64 match keys of the do-not-contact list for this channel. Entries added before
+        match keys existed get theirs from their kept value here (as `_key` normalises it)."""
+        d = s.do_not_contact
+        on = [d.c.removed_at.is_(None), d.c.channel.in_([str(channel), "both"])]
+        keys = _frame(self.store, select(d.c.match1, d.c.match2).where(*on, d.c.match1.is_not(None)),
+                      ["match1", "match2"]).to_numpy()
+        with self.store.read() as conn:
+            old = conn.execute(select(d.c.kind, d.c.value).where(*on, d.c.match1.is_(None))).all()
+        if old:
+            texts = [uid_text(value) if kind == "customer" else value for kind, value in old]
+            keys = np.vstack([keys, np.column_stack(self.keys.match.keys(texts))])
+        return keys
 
     def receipts(self, ctx: RuleContext, recent: pd.DataFrame | None = None) -> pd.DataFrame:
         """Who received (or may have received) this template on this channel within the repeat window."""
@@ -266,23 +407,25 @@ class Ledger:
 
     def stage(self, manifest_hash: str, left_out: pd.DataFrame, people: pd.DataFrame, *,
               include_already_received: int | None, marketing: bool) -> None:
-        """Hold the check's left-out rows (and the override) for the send of this manifest."""
-        keys = people[["dest_key", "uid_key"]].reindex(left_out.index, fill_value=0)  # stays int64: no float detour
+        """Hold the check's left-out rows (and the override) for the send of this manifest. The list's
+        HMAC keys are made here, once, for the ledger's record (the check joined on match keys)."""
+        people = self.with_hmac(people) if MATCH_COLUMNS[0] in people.columns else people
+        columns = [c for c in KEY_COLUMNS if c in people.columns]
+        keys = people[columns].reindex(left_out.index, fill_value=0)  # stays int64: no float detour
         keyed = pd.concat([left_out[["rule"]], keys], axis=1)
         with self._lock:
-            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, people)
+            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, people[columns])
 
     def _write_send(self, conn: Connection, send: dict, written: list[tuple[int, Sequence[NewRecipient]]]) -> None:
         staged = None if send["is_test"] else self._staged.pop(send["manifest_hash"], None)
         marketing = staged.marketing if staged else is_marketing_kind(self.kind_of(send["template_id"]))
         members = [m for _, chunk in written for m in chunk]
         keys = self._keys_for(send["channel"], members, staged.people if staged else None)
-        dest, uid = keys["dest_key"].to_numpy(), keys["uid_key"].to_numpy()
         rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
-        records, start = [], 0
+        arrays, records, start = _arrays(keys), [], 0
         for chunk_id, chunk in written:
             end = start + len(chunk)
-            records.append(_packed(send["id"], chunk_id, None, rows[start:end], dest[start:end], uid[start:end]))
+            records.append(_packed(send["id"], chunk_id, None, rows[start:end], {k: v[start:end] for k, v in arrays.items()}))
             start = end
         if staged is not None and len(staged.left_out):  # the audit row names the rules' decisions too
             send["left_out_by_rule"] = {str(k): int(v) for k, v in staged.left_out["rule"].value_counts().items()}
@@ -290,9 +433,7 @@ class Ledger:
             send["include_already_received"] = int(staged.include_already_received)
         if staged is not None and len(staged.left_out):
             for rule, group in staged.left_out.groupby("rule", sort=False):
-                records.append(_packed(send["id"], None, str(rule), group.index.to_numpy(dtype=np.int64),
-                                       group["dest_key"].to_numpy(dtype=np.int64),
-                                       group["uid_key"].to_numpy(dtype=np.int64)))
+                records.append(_packed(send["id"], None, str(rule), group.index.to_numpy(dtype=np.int64), _arrays(group)))
         conn.execute(s.ledger_sends.insert().values(send_id=send["id"], is_marketing=marketing))
         if records:
             conn.execute(s.ledger_chunks.insert(), records)
@@ -303,21 +444,19 @@ class Ledger:
             ))
 
     def _keys_for(self, channel: str, members: Sequence, people: pd.DataFrame | None) -> pd.DataFrame:
-        """Members' keys: from the check's own keys by spreadsheet row when it staged them (a row is
-        one person in one list), hashing only the members it did not key."""
-        if people is None or not len(members):
-            return self.member_keys(channel, members)
+        """Members' HMAC and match keys (KEY_COLUMNS): from the check's own keys by spreadsheet row when
+        it staged them (a row is one person in one list), hashing only the members it did not key."""
+        if people is None or not len(members) or any(c not in people.columns for c in KEY_COLUMNS):
+            return self.member_keys(channel, members, match=True)[KEY_COLUMNS]
         rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
         where = people.index.get_indexer(rows)
         found = where >= 0
-        dest = np.zeros(len(members), dtype=np.int64)
-        uid = np.zeros(len(members), dtype=np.int64)
-        dest[found] = people["dest_key"].to_numpy()[where[found]]
-        uid[found] = people["uid_key"].to_numpy()[where[found]]
+        keys = np.zeros((len(members), len(KEY_COLUMNS)), dtype=np.int64)
+        keys[found] = people[KEY_COLUMNS].to_numpy(dtype=np.int64)[where[found]]
         if not found.all():
-            rest = self.member_keys(channel, [m for m, ok in zip(members, found, strict=True) if not ok])
-            dest[~found], uid[~found] = rest["dest_key"].to_numpy(), rest["uid_key"].to_numpy()
-        return pd.DataFrame({"dest_key": dest, "uid_key": uid})
+            rest = self.member_keys(channel, [m for m, ok in zip(members, found, strict=True) if not ok], match=True)
+            keys[~found] = rest[KEY_COLUMNS].to_numpy(dtype=np.int64)
+        return pd.DataFrame(keys, columns=KEY_COLUMNS)
 
     def record_left_out(self, send_id: int, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
         """The gate's record: these members of a chunk were left out right before its POST."""
@@ -345,6 +484,91 @@ class Ledger:
         return counts
 
 
+def _block(chunks: list[tuple[int, int, bytes, bytes]], width: int) -> dict:
+    """A send's chunks as arrays: chunk_id and position of each member, its keys (`width` int64 a member)."""
+    def keys(i: int) -> np.ndarray:
+        return np.frombuffer(b"".join(c[i] for c in chunks), dtype="<i8").reshape(-1, width).astype(np.int64)
+
+    return {
+        "chunk_id": np.concatenate([np.full(c[1], c[0], np.int64) for c in chunks] or [_EMPTY]),
+        "position": np.concatenate([np.arange(1, c[1] + 1, dtype=np.int64) for c in chunks] or [_EMPTY]),
+        "dest": keys(2), "uid": keys(3),
+    }
+
+
+def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: dict, gated_codes: np.ndarray) -> dict:
+    """The entries of these sends that count (chunk went out or may have, not gated), concatenated:
+    `{column}_m1`/`_m2` keys, `send` id, and whether each is a `receipt` and/or `counted`."""
+    out: dict[str, list] = {k: [] for k in ("dest_m1", "dest_m2", "uid_m1", "uid_m2", "send", "receipt", "counted")}
+    for send_id, block in zip(send_ids, blocks, strict=True):
+        chunk_ids = block["chunk_id"]
+        if not len(chunk_ids):
+            continue
+        distinct = np.unique(chunk_ids)
+        went_out = np.array([statuses.get(int(cid)) in r.RECEIVED_STATUSES for cid in distinct])
+        keep = went_out[np.searchsorted(distinct, chunk_ids)]
+        if len(gated_codes):
+            keep &= ~np.isin(chunk_ids * _POSITIONS + block["position"], gated_codes)
+        receipt, counted = wanted[send_id]
+        n = int(keep.sum())
+        for column in ("dest", "uid"):
+            keys = block[column][keep]
+            out[f"{column}_m1"].append(keys[:, 0])
+            out[f"{column}_m2"].append(keys[:, 1] if keys.shape[1] > 1 else np.zeros(n, np.int64))
+        out["send"].append(np.full(n, send_id, np.int64))
+        out["receipt"].append(np.full(n, receipt))
+        out["counted"].append(np.full(n, counted))
+    return {k: (np.concatenate(v) if v else np.zeros(0, bool if k in ("receipt", "counted") else np.int64))
+            for k, v in out.items()}
+
+
+def _codes(entries: tuple[np.ndarray, np.ndarray], *probes: tuple[np.ndarray, np.ndarray]) -> tuple[list[np.ndarray], int]:
+    """One numbering (0..k-1) of key pairs for the entries and each probe array: equal numbers mean
+    equal pairs. Numbered by the first key (pd.factorize, a C hash table); a first key shared by two
+    different second keys (a 64-bit collision, or a probe that differs only there) is renumbered by
+    the pair for just those values, so a collision in one key never joins two different people."""
+    sizes = [len(entries[0]), *(len(p[0]) for p in probes)]
+    first = np.concatenate([entries[0], *(p[0] for p in probes)])
+    second = np.concatenate([entries[1], *(p[1] for p in probes)])
+    codes, uniques = pd.factorize(first, sort=False)
+    k = len(uniques)
+    held = np.zeros(k, dtype=np.int64)
+    held[codes] = second  # one second key per number, whichever was written last
+    clash = np.zeros(k, dtype=bool)
+    clash[codes[second != held[codes]]] = True
+    if clash.any():
+        sub = clash[codes]
+        pairs = pd.DataFrame({"a": first[sub], "b": second[sub]}).groupby(["a", "b"], sort=False).ngroup().to_numpy()
+        codes = codes.copy()
+        codes[sub] = k + pairs
+        k += int(pairs.max()) + 1
+    return np.split(codes, np.cumsum(sizes)[:-1]), k
+
+
+def _per_row(entries: dict, column: str, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each probe (a list row's key pair in `column`): the latest send among the entries that are
+    receipts of it (-1: none), and how many entries count against the cap."""
+    (ce, cp), k = _codes((entries[f"{column}_m1"], entries[f"{column}_m2"]), (first, second))
+    latest = np.full(k, -1, dtype=np.int64)
+    receipt = entries["receipt"]
+    np.maximum.at(latest, ce[receipt], entries["send"][receipt])
+    counts = np.bincount(ce[entries["counted"]], minlength=k)
+    present = first != NO_KEY
+    return np.where(present, latest[cp], -1), np.where(present, counts[cp], 0)
+
+
+def _listed_rows(people: pd.DataFrame, listed: np.ndarray) -> np.ndarray:
+    """Rows whose destination or customer id is on the do-not-contact list (listed: (n, 2) match keys)."""
+    if not len(listed) or people.empty:
+        return np.zeros(len(people), dtype=bool)
+    dest = (people["dest_m1"].to_numpy(), people["dest_m2"].to_numpy())
+    uid = (people["uid_m1"].to_numpy(), people["uid_m2"].to_numpy())
+    (co, cd, cu), k = _codes((listed[:, 0], listed[:, 1]), dest, uid)
+    on = np.zeros(k, dtype=bool)
+    on[co] = True
+    return (on[cd] | (on[cu] & (uid[0] != NO_KEY))) & (dest[0] != NO_KEY)
+
+
 def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
     """Positions in a send's cached `column` holding any of `wanted`, by binary search in a sorted copy
     made the first time (a thousand look-ups instead of a scan of the whole send)."""
@@ -360,10 +584,25 @@ def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
     return keys[f"{column}_order"][starts]
 
 
-def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, dest, uid) -> dict:
+def _arrays(keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A frame's keys as the arrays ledger_chunks packs: HMAC keys, and match keys as (first, second)
+    pairs when the frame has them (each a little-endian int64 array, sliced per chunk)."""
+    out = {column: keys[column].to_numpy(dtype="<i8") for column in ("dest_key", "uid_key")}
+    for column in ("dest", "uid"):
+        if f"{column}_m1" in keys.columns:
+            out[f"{column}_match"] = np.column_stack([keys[f"{column}_m1"].to_numpy(dtype="<i8"),
+                                                      keys[f"{column}_m2"].to_numpy(dtype="<i8")])
+    return out
+
+
+def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, keys: dict[str, np.ndarray]) -> dict:
+    """One ledger_chunks row (match keys NULL when `keys` has none)."""
+    def packed(column: str) -> bytes | None:
+        return keys[column].tobytes() if column in keys else None
+
     return {"send_id": send_id, "chunk_id": chunk_id, "left_out": rule, "members": len(rows),
-            "row_numbers": np.asarray(rows, dtype="<i8").tobytes(), "dest_keys": np.asarray(dest, dtype="<i8").tobytes(),
-            "uid_keys": np.asarray(uid, dtype="<i8").tobytes()}
+            "row_numbers": np.asarray(rows, dtype="<i8").tobytes(), "dest_keys": packed("dest_key"),
+            "uid_keys": packed("uid_key"), "dest_match": packed("dest_match"), "uid_match": packed("uid_match")}
 
 
 def _unpack(data: bytes) -> np.ndarray:

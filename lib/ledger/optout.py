@@ -26,10 +26,16 @@ from lib.recipients import detect_mapping, emails, mobiles
 from lib.recipients.reading import read_table
 
 CHANNELS = ("sms", "email", "both")
+_KEYS = ("key", "match1", "match2")  # columns of keys, never part of an entry as shown
 KINDS = {"mobile": "Mobile", "email": "Email", "customer": "Customer id"}
 EXPORT_COLUMNS = ["Channel", "Kind", "Value", "Reason", "Source", "Added by", "Added at"]
 _REASON_HEADERS = ("reason", "αιτία", "λόγος")
 _CHANNEL_HEADERS = ("channel", "κανάλι")
+
+
+def _keyed_text(kind: str, value: str) -> str | None:
+    """The text an entry is keyed by (HMAC and match keys): a customer id as the lists key theirs."""
+    return uid_text(value) if kind == "customer" else value
 
 
 class OptOutError(ValueError):
@@ -144,13 +150,13 @@ class OptOutList:
             query = query.limit(limit)
         with self.store.read() as conn:
             rows = conn.execute(query).mappings().all()
-        return [OptOutEntry(**{k: v for k, v in row.items() if k != "key"}) for row in rows]
+        return [OptOutEntry(**{k: v for k, v in row.items() if k not in _KEYS}) for row in rows]
 
     def find(self, value: str) -> list[OptOutEntry]:
         d = s.do_not_contact
         with self.store.read() as conn:
             rows = conn.execute(select(d).where(d.c.value == value).order_by(d.c.id.desc())).mappings().all()
-        return [OptOutEntry(**{k: v for k, v in row.items() if k != "key"}) for row in rows]
+        return [OptOutEntry(**{k: v for k, v in row.items() if k not in _KEYS}) for row in rows]
 
     def count(self) -> int:
         d = s.do_not_contact
@@ -247,13 +253,16 @@ class OptOutList:
         return {int(r): (v if v else default) for r, v in column.items()}
 
     def _key(self, kind: str, value: str) -> int:
-        return self.ledger.keys.key(uid_text(value) if kind == "customer" else value)
+        return self.ledger.keys.key(_keyed_text(kind, value))
 
     def _new_rows(self, items, source: str, added_by: str, now: datetime) -> list[dict]:
+        items = list(items)
+        first, second = self.ledger.keys.match.keys([_keyed_text(kind, value) for kind, value, _, _ in items])
         return [
             {"channel": channel, "kind": kind, "value": value, "key": self._key(kind, value),
+             "match1": int(m1), "match2": int(m2),
              "reason": (reason or "").strip(), "source": source, "added_by": added_by, "added_at": now}
-            for kind, value, channel, reason in items
+            for (kind, value, channel, reason), m1, m2 in zip(items, first.tolist(), second.tolist(), strict=True)
         ]
 
     @staticmethod

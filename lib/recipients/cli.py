@@ -77,7 +77,6 @@ def left_out(result: RecipientList, template, settings) -> dict:
     from lib.campaign import CampaignChoices, preview_campaign
     from lib.history.store import open_store
     from lib.ledger import Ledger, wording
-    from lib.ledger.rules import opted_out
 
     ledger = Ledger(open_store(settings.database_url), settings)
     if template is not None:
@@ -87,7 +86,7 @@ def left_out(result: RecipientList, template, settings) -> dict:
     else:
         valid = result.valid_frame()
         people = ledger.people(valid, result.channel, result.destination_column)
-        frame = opted_out(people, ledger.opt_out_keys(result.channel))
+        frame = ledger.opted_out(people, result.channel)
         counts = {str(k): int(v) for k, v in frame["rule"].value_counts().items()}
         reasons = wording.reasons(frame, settings.tz)
     rows = [{"row": int(row), "rule": str(rule), "message": reasons[row]} for row, rule in frame["rule"].items()]
