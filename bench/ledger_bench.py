@@ -1,12 +1,14 @@
 """Ledger figures: the rules on a 1M-row list against 5M past recipient records and 100k opt-outs.
 
 Prints, in one run:
-- `check` (read + validate the file) without the rules, and the rules on top: the keyed hashes of
-  the list (two processes, as `check` hashes; then in one process, as the Streamlit page does; then the
-  naive hmac.digest per value) and the three queries with their joins;
+- `check` (read + validate the file) without the rules, and the rules on top: the list's match keys
+  (keyed SipHash in C; the ids by a second process, as `check` does; then in one process, as the
+  Streamlit page does; for comparison the HMAC-SHA-256 the rules joined on before, and the naive
+  hmac.digest per value) and the three queries with their joins;
 - the naive baseline: one SQL lookup per row and rule (with indexes on the keys, built untimed) on
   a 10k-row sample, extrapolated to the list;
-- the ledger write of a 1M send: recording the send with and without the ledger writer.
+- the ledger write of a 1M send: the list's HMAC keys (made when the send is recorded, not at the
+  check) plus the ledger writer's time inside the send's transaction; recording with and without it.
 The past: 25 sends of `ledger/25` people over 100 days across 5 marketing SMS templates, two of them
 of this template within the 30-day window, five in the last 7 days (frequency cap 3/7d).
 Run: .venv/bin/python bench/ledger_bench.py [--rows 1000000] [--ledger 5000000] [--optouts 100000]
@@ -60,6 +62,8 @@ def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
     """`records` past ledger entries in SENDS sends (chunks of 1000, all accepted), written directly."""
     dest = ledger.keys.keys(pd.Series(mobiles))
     uid = ledger.keys.keys(uid_texts(pd.Series(ids)))
+    dest_match = np.column_stack(ledger.keys.match.keys(pd.Series(mobiles))).astype("<i8")
+    uid_match = np.column_stack(ledger.keys.match.keys(uid_texts(pd.Series(ids)))).astype("<i8")
     per_send = records // SENDS
     now = utcnow()
     with store.write() as conn:
@@ -82,7 +86,8 @@ def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
                 packed.append({"send_id": n, "chunk_id": first_chunk + q, "left_out": None, "members": len(part),
                                "row_numbers": (np.arange(len(part)) + 2).astype("<i8").tobytes(),
                                "dest_keys": dest[part].astype("<i8").tobytes(),
-                               "uid_keys": uid[part].astype("<i8").tobytes()})
+                               "uid_keys": uid[part].astype("<i8").tobytes(),
+                               "dest_match": dest_match[part].tobytes(), "uid_match": uid_match[part].tobytes()})
             conn.execute(insert(s.ledger_chunks), packed)
             # The naive baseline's own storage: one row per person, with indexes on both keys.
             conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS naive_ledger (send_id INTEGER, chunk_id INTEGER, "
@@ -97,11 +102,13 @@ def fill_ledger(store, ledger: Ledger, mobiles, ids, records: int, rng) -> None:
 def fill_optouts(store, ledger: Ledger, mobiles, count: int, rng) -> None:
     picked = mobiles[rng.choice(len(mobiles), size=count, replace=False)]
     keys = ledger.keys.keys(pd.Series(picked))
+    first, second = ledger.keys.match.keys(pd.Series(picked))
     now = utcnow()
     with store.write() as conn:
         conn.execute(insert(s.do_not_contact), [
-            {"channel": "both", "kind": "mobile", "value": v, "key": int(k), "reason": "STOP", "source": "bench",
-             "added_by": "bench", "added_at": now} for v, k in zip(picked.tolist(), keys.tolist(), strict=True)])
+            {"channel": "both", "kind": "mobile", "value": v, "key": int(k), "match1": int(m1), "match2": int(m2),
+             "reason": "STOP", "source": "bench", "added_by": "bench", "added_at": now}
+            for v, k, m1, m2 in zip(picked.tolist(), keys.tolist(), first.tolist(), second.tolist(), strict=True)])
 
 
 def list_csv(mobiles, ids, rows: int, rng) -> bytes:
@@ -161,14 +168,16 @@ def main(argv: list[str]) -> int:
         recipients, plain = timed("check without the rules (read + validate)", lambda: load_recipient_list(
             data, "list.csv", channel=Channel.SMS, template_tags=template_tags(PROMO), settings=settings))
         valid = recipients.valid_frame()
-        people, hashing = timed("rules: keyed hashes of the list (HMAC-SHA-256, 2 a row, 2 processes)",
+        people, hashing = timed("rules: match keys of the list (2 keyed SipHash a value, 2 processes)",
                                 lambda: ledger.people(valid, "sms", "mobilePhone"))
         import lib.ledger.keys as key_module
 
         parallel_min, key_module.PARALLEL_MIN = key_module.PARALLEL_MIN, 10**12
-        _, one_process = timed("  the same hashes in one process (what the Streamlit page does)",
+        _, one_process = timed("  the same keys in one process (what the Streamlit page does)",
                                lambda: ledger.people(valid, "sms", "mobilePhone"))
         key_module.PARALLEL_MIN = parallel_min
+        _, hmac_hashing = timed("  for comparison: the list's HMAC-SHA-256 keys (2 processes)",
+                                lambda: ledger.with_hmac(people), "(now made when the send is recorded)")
         texts = valid["mobilePhone"].tolist() + uid_texts(valid["uniqueId"]).tolist()
         secret = key_module.installation_secret(store)
         _, naive_hashing = timed("  naive hashing: hmac.digest per value, one process", lambda: [
@@ -184,11 +193,11 @@ def main(argv: list[str]) -> int:
               f"({hashing:.3f} hashing + {cold:.3f} reading the ledger and joining), {queries:.3f} s to a "
               f"later check of the same list (the page keeps its keys) and {hashing + queries:.3f} s to a later new list (without: "
               f"{plain:.3f} s); target ≤ 1 s: {'met' if hashing + cold <= 1 else 'NOT met'} (first), "
-              f"{'met' if hashing + queries <= 1 else 'NOT met'} (later new list); hashing in one process "
-              f"{one_process:.3f} s, naive hmac.digest {naive_hashing:.3f} s")
+              f"{'met' if hashing + queries <= 1 else 'NOT met'} (later new list); match keys in one process "
+              f"{one_process:.3f} s; HMAC keys {hmac_hashing:.3f} s, naive hmac.digest {naive_hashing:.3f} s")
 
         sample = min(args.sample, len(people))
-        elapsed = naive(store, people, ctx, sample)
+        elapsed = naive(store, ledger.with_hmac(people.head(sample)), ctx, sample)  # its table holds HMAC keys
         print(f"  naive per-row SQL (3 queries a row), {sample:,} rows: {elapsed:.3f} s -> "
               f"{elapsed * len(people) / sample:,.0f} s extrapolated to {len(people):,} rows "
               f"(vs {queries:.3f} s vectorised)")
@@ -215,11 +224,13 @@ def main(argv: list[str]) -> int:
             spent.append(time.perf_counter() - started)
 
         store.send_writers["ledger"] = timed_writer
-        ledger.stage("w2", verdict.left_out.iloc[:0], people, include_already_received=None, marketing=True)
-        sent, with_ledger = timed("record the send, with the ledger writer (keys staged by the check)",
-                                  lambda: record(2))
-        print(f"  => the ledger write takes {spent[0]:.3f} s inside that transaction (difference of the two "
-              f"runs: {with_ledger - without:.3f} s); target ≤ 2 s: {'met' if spent[0] <= 2 else 'NOT met'}")
+        _, staging = timed("stage the check's verdict: the list's HMAC keys (2 processes)", lambda: ledger.stage(
+            "w2", verdict.left_out.iloc[:0], people, include_already_received=None, marketing=True))
+        sent, with_ledger = timed("record the send, with the ledger writer (keys staged)", lambda: record(2))
+        write = staging + spent[0]
+        print(f"  => the ledger write takes {write:.3f} s ({staging:.3f} s HMAC keys when staged + {spent[0]:.3f} s "
+              f"inside the send's transaction; difference of the two recordings: {with_ledger - without:.3f} s); "
+              f"target ≤ 2 s: {'met' if write <= 2 else 'NOT met'}")
 
         print("\nthe gate, right before a chunk's POST (1,000 members of that send, the same ledger)")
         from lib.ledger.gate import LedgerGate

@@ -14,6 +14,7 @@ joins with the list's keys are whole-column numpy/pandas operations. Nothing que
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -168,22 +169,24 @@ class Ledger:
         Entries recorded before match keys existed (revision 0010) are joined on their HMAC keys,
         for which the list's HMAC keys are then computed: slower, never wrong."""
         rows = people.index.to_numpy()
-        listed = self.opt_out_matches(ctx.channel)
-        parts = [r.rule_result(rows[_listed_rows(people, listed)], opt_out_rule), *extra]
+        probes = _probes(people)
+        parts = [r.rule_result(rows[_listed_rows(people, self.opt_out_matches(ctx.channel), probes)], opt_out_rule),
+                 *extra]
         cap = ctx.frequency_cap if ctx.marketing else None
         matched, legacy, times = self._window(ctx, cap)
         latest = np.full(len(people), -1, dtype=np.int64)
         counts = np.zeros(len(people), dtype=np.int64)
-        for entries, probes in ((matched, people), (legacy, None)):
+        for entries, old in ((matched, False), (legacy, True)):
             if not len(entries["send"]):
                 continue
-            if probes is None:  # old entries: HMAC keys (one 64-bit value; the second is left 0 on both sides)
+            if old:  # entries from before match keys: HMAC keys (one 64-bit value; the second is 0 on both sides)
                 keyed = self.with_hmac(people)
-                probes = pd.DataFrame({"dest_m1": keyed["dest_key"].to_numpy(), "uid_m1": keyed["uid_key"].to_numpy()})
-                probes["dest_m2"] = probes["uid_m2"] = 0
+                zeros = np.zeros(len(people), dtype=np.int64)
+                probes = {column: _Probes(keyed[f"{column}_key"].to_numpy(dtype=np.int64), zeros)
+                          for column in ("dest", "uid")}
             column_counts = []
             for column in ("dest", "uid"):
-                got, n = _per_row(entries, column, probes[f"{column}_m1"].to_numpy(), probes[f"{column}_m2"].to_numpy())
+                got, n = _per_row(entries, column, probes[column])
                 latest = np.maximum(latest, got)
                 column_counts.append(n)
             counts += np.maximum(*column_counts)
@@ -239,7 +242,7 @@ class Ledger:
             lc.c.send_id.in_(send_ids), lc.c.chunk_id.is_not(None)).order_by(lc.c.send_id, lc.c.chunk_id)
         blocks: dict[int, dict[str, list]] = {i: {"match": [], "hmac": []} for i in send_ids}
         old = []
-        for send_id, chunk_id, members, dest, uid in conn.execute(query):
+        for send_id, chunk_id, members, dest, uid in _raw_rows(conn, query):
             if dest is None or uid is None:
                 old.append(int(chunk_id))
             else:
@@ -247,10 +250,10 @@ class Ledger:
         if old:
             query = select(lc.c.send_id, lc.c.chunk_id, lc.c.members, lc.c.dest_keys, lc.c.uid_keys).where(
                 lc.c.send_id.in_(send_ids), lc.c.chunk_id.in_(old)).order_by(lc.c.send_id, lc.c.chunk_id)
-            for send_id, chunk_id, members, dest, uid in conn.execute(query):
+            for send_id, chunk_id, members, dest, uid in _raw_rows(conn, query):
                 blocks[int(send_id)]["hmac"].append((int(chunk_id), int(members), bytes(dest), bytes(uid)))
         with self._lock:
-            if sum(len(k["match"]["chunk_id"]) for k in self._send_matches.values()) > _KEY_CACHE_ROWS:
+            if sum(len(k["match"]["dest"]) + len(k["hmac"]["dest"]) for k in self._send_matches.values()) > _KEY_CACHE_ROWS:
                 self._send_matches.clear()
             for send_id, parts in blocks.items():
                 self._send_matches[send_id] = {"match": _block(parts["match"], 2), "hmac": _block(parts["hmac"], 1)}
@@ -485,15 +488,12 @@ class Ledger:
 
 
 def _block(chunks: list[tuple[int, int, bytes, bytes]], width: int) -> dict:
-    """A send's chunks as arrays: chunk_id and position of each member, its keys (`width` int64 a member)."""
+    """A send's chunks as arrays: chunk ids and sizes, its members' keys (`width` int64 a member)."""
     def keys(i: int) -> np.ndarray:
         return np.frombuffer(b"".join(c[i] for c in chunks), dtype="<i8").reshape(-1, width).astype(np.int64)
 
-    return {
-        "chunk_id": np.concatenate([np.full(c[1], c[0], np.int64) for c in chunks] or [_EMPTY]),
-        "position": np.concatenate([np.arange(1, c[1] + 1, dtype=np.int64) for c in chunks] or [_EMPTY]),
-        "dest": keys(2), "uid": keys(3),
-    }
+    return {"chunks": np.array([c[0] for c in chunks], dtype=np.int64),
+            "members": np.array([c[1] for c in chunks], dtype=np.int64), "dest": keys(2), "uid": keys(3)}
 
 
 def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: dict, gated_codes: np.ndarray) -> dict:
@@ -501,18 +501,20 @@ def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: di
     `{column}_m1`/`_m2` keys, `send` id, and whether each is a `receipt` and/or `counted`."""
     out: dict[str, list] = {k: [] for k in ("dest_m1", "dest_m2", "uid_m1", "uid_m2", "send", "receipt", "counted")}
     for send_id, block in zip(send_ids, blocks, strict=True):
-        chunk_ids = block["chunk_id"]
-        if not len(chunk_ids):
+        if not len(block["chunks"]):
             continue
-        distinct = np.unique(chunk_ids)
-        went_out = np.array([statuses.get(int(cid)) in r.RECEIVED_STATUSES for cid in distinct])
-        keep = went_out[np.searchsorted(distinct, chunk_ids)]
+        went_out = np.array([statuses.get(int(cid)) in r.RECEIVED_STATUSES for cid in block["chunks"]])
+        keep = np.repeat(went_out, block["members"])
         if len(gated_codes):
-            keep &= ~np.isin(chunk_ids * _POSITIONS + block["position"], gated_codes)
+            chunk_ids = np.repeat(block["chunks"], block["members"])
+            ends = np.cumsum(block["members"])
+            positions = np.arange(1, len(chunk_ids) + 1) - np.repeat(ends - block["members"], block["members"])
+            keep &= ~np.isin(chunk_ids * _POSITIONS + positions, gated_codes)
         receipt, counted = wanted[send_id]
         n = int(keep.sum())
+        everyone = n == len(keep)
         for column in ("dest", "uid"):
-            keys = block[column][keep]
+            keys = block[column] if everyone else block[column][keep]
             out[f"{column}_m1"].append(keys[:, 0])
             out[f"{column}_m2"].append(keys[:, 1] if keys.shape[1] > 1 else np.zeros(n, np.int64))
         out["send"].append(np.full(n, send_id, np.int64))
@@ -522,51 +524,123 @@ def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: di
             for k, v in out.items()}
 
 
-def _codes(entries: tuple[np.ndarray, np.ndarray], *probes: tuple[np.ndarray, np.ndarray]) -> tuple[list[np.ndarray], int]:
-    """One numbering (0..k-1) of key pairs for the entries and each probe array: equal numbers mean
-    equal pairs. Numbered by the first key (pd.factorize, a C hash table); a first key shared by two
-    different second keys (a 64-bit collision, or a probe that differs only there) is renumbered by
-    the pair for just those values, so a collision in one key never joins two different people."""
-    sizes = [len(entries[0]), *(len(p[0]) for p in probes)]
-    first = np.concatenate([entries[0], *(p[0] for p in probes)])
-    second = np.concatenate([entries[1], *(p[1] for p in probes)])
-    codes, uniques = pd.factorize(first, sort=False)
-    k = len(uniques)
-    held = np.zeros(k, dtype=np.int64)
-    held[codes] = second  # one second key per number, whichever was written last
-    clash = np.zeros(k, dtype=bool)
-    clash[codes[second != held[codes]]] = True
-    if clash.any():
-        sub = clash[codes]
-        pairs = pd.DataFrame({"a": first[sub], "b": second[sub]}).groupby(["a", "b"], sort=False).ngroup().to_numpy()
-        codes = codes.copy()
-        codes[sub] = k + pairs
-        k += int(pairs.max()) + 1
-    return np.split(codes, np.cumsum(sizes)[:-1]), k
+def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, keys[order] read as unsigned, ascending). Keys are uniformly random, so the fast way is
+    a plain SIMD sort of each key's high bits with its position packed into the low bits; if two
+    different keys share those high bits (rare), the result is checked and a real argsort done."""
+    unsigned = keys.view(np.uint64)
+    n = len(unsigned)
+    bits = max(1, (n - 1).bit_length())
+    if n and bits <= 40:
+        low = np.uint64((1 << bits) - 1)
+        packed = np.sort((unsigned & ~low) | np.arange(n, dtype=np.uint64))
+        order = (packed & low).astype(np.intp)
+        ordered = unsigned[order]
+        if (ordered[1:] >= ordered[:-1]).all():
+            return order, ordered
+    order = np.argsort(unsigned)
+    return order, unsigned[order]
 
 
-def _per_row(entries: dict, column: str, first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class _Table:
+    """Entries grouped by key pair, for whole-column look-ups: sorted by first key (`_sorted`), one group
+    per distinct first key. A group holding two different second keys (a 64-bit collision of two
+    people's first keys) is marked and its probes are resolved pair by pair, so no collision in one
+    64-bit key ever joins two different people."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray):
+        self.order, ordered = _sorted(first)
+        new = np.ones(len(ordered), dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        self.starts = np.flatnonzero(new)
+        self.keys = ordered[self.starts]
+        self.second = second[self.order]
+        if len(ordered):
+            self.low = np.minimum.reduceat(self.second, self.starts)
+            self.mixed = np.maximum.reduceat(self.second, self.starts) != self.low
+        else:
+            self.low, self.mixed = _EMPTY, np.zeros(0, dtype=bool)
+
+    def reduce(self, ufunc, values: np.ndarray) -> np.ndarray:
+        """`ufunc` over each group's values (given in the entries' own order)."""
+        return ufunc.reduceat(values[self.order], self.starts) if len(self.starts) else values[:0]
+
+    def find(self, probes: _Probes) -> tuple[np.ndarray, np.ndarray]:
+        """(group of each probe in the probes' sorted order, -1 for none; probes needing pair by pair)."""
+        if not len(self.keys) or not len(probes.first):
+            return np.full(len(probes.first), -1, dtype=np.intp), np.zeros(len(probes.first), dtype=bool)
+        group = np.searchsorted(self.keys, probes.first)
+        group[group == len(self.keys)] = 0
+        found = (self.keys[group] == probes.first) & probes.present
+        mixed = found & self.mixed[group]
+        found &= ~mixed & (self.low[group] == probes.second)
+        return np.where(found, group, -1), mixed
+
+    def pairs(self, group: int, second: int) -> np.ndarray:
+        """Positions (in the entries' own order) of the group's entries with this second key."""
+        end = self.starts[group + 1] if group + 1 < len(self.starts) else len(self.order)
+        members = np.arange(self.starts[group], end)
+        return self.order[members[self.second[members] == second]]
+
+
+class _Probes:
+    """A list's key pairs in one column, sorted once for every table they are looked up in."""
+
+    def __init__(self, first: np.ndarray, second: np.ndarray):
+        self.order, self.first = _sorted(first)
+        self.second = second[self.order]
+        self.present = self.first != np.uint64(NO_KEY)
+
+    def back(self, values: np.ndarray) -> np.ndarray:
+        """Values given in sorted order, put back in the list's order."""
+        out = np.empty_like(values)
+        out[self.order] = values
+        return out
+
+
+def _per_row(entries: dict, column: str, probes: _Probes) -> tuple[np.ndarray, np.ndarray]:
     """For each probe (a list row's key pair in `column`): the latest send among the entries that are
     receipts of it (-1: none), and how many entries count against the cap."""
-    (ce, cp), k = _codes((entries[f"{column}_m1"], entries[f"{column}_m2"]), (first, second))
-    latest = np.full(k, -1, dtype=np.int64)
-    receipt = entries["receipt"]
-    np.maximum.at(latest, ce[receipt], entries["send"][receipt])
-    counts = np.bincount(ce[entries["counted"]], minlength=k)
-    present = first != NO_KEY
-    return np.where(present, latest[cp], -1), np.where(present, counts[cp], 0)
+    table = _Table(entries[f"{column}_m1"], entries[f"{column}_m2"])
+    receipts = np.where(entries["receipt"], entries["send"], -1)
+    counted = entries["counted"].astype(np.int64)
+    group, mixed = table.find(probes)
+    hit = group >= 0
+    latest = np.full(len(group), -1, dtype=np.int64)
+    counts = np.zeros(len(group), dtype=np.int64)
+    latest[hit] = table.reduce(np.maximum, receipts)[group[hit]]
+    counts[hit] = table.reduce(np.add, counted)[group[hit]]
+    for i in np.flatnonzero(mixed):  # a shared first key: these probes' own pairs only
+        mine = table.pairs(int(group_of(table, probes.first[i])), int(probes.second[i]))
+        latest[i] = receipts[mine].max(initial=-1)
+        counts[i] = counted[mine].sum()
+    return probes.back(latest), probes.back(counts)
 
 
-def _listed_rows(people: pd.DataFrame, listed: np.ndarray) -> np.ndarray:
+def group_of(table: _Table, key: np.uint64) -> int:
+    return int(np.searchsorted(table.keys, key))
+
+
+def _listed_rows(people: pd.DataFrame, listed: np.ndarray, probes: dict | None = None) -> np.ndarray:
     """Rows whose destination or customer id is on the do-not-contact list (listed: (n, 2) match keys)."""
     if not len(listed) or people.empty:
         return np.zeros(len(people), dtype=bool)
-    dest = (people["dest_m1"].to_numpy(), people["dest_m2"].to_numpy())
-    uid = (people["uid_m1"].to_numpy(), people["uid_m2"].to_numpy())
-    (co, cd, cu), k = _codes((listed[:, 0], listed[:, 1]), dest, uid)
-    on = np.zeros(k, dtype=bool)
-    on[co] = True
-    return (on[cd] | (on[cu] & (uid[0] != NO_KEY))) & (dest[0] != NO_KEY)
+    probes = probes or _probes(people)
+    table = _Table(np.ascontiguousarray(listed[:, 0]), np.ascontiguousarray(listed[:, 1]))
+    on = {}
+    for column in ("dest", "uid"):
+        group, mixed = table.find(probes[column])
+        hit = group >= 0
+        for i in np.flatnonzero(mixed):
+            hit[i] = len(table.pairs(group_of(table, probes[column].first[i]), int(probes[column].second[i]))) > 0
+        on[column] = probes[column].back(hit)
+    return (on["dest"] | on["uid"]) & (people["dest_m1"].to_numpy() != NO_KEY)
+
+
+def _probes(people: pd.DataFrame, suffix: tuple[str, str] = ("_m1", "_m2")) -> dict[str, _Probes]:
+    return {column: _Probes(np.ascontiguousarray(people[column + suffix[0]].to_numpy(dtype=np.int64)),
+                            np.ascontiguousarray(people[column + suffix[1]].to_numpy(dtype=np.int64)))
+            for column in ("dest", "uid")}
 
 
 def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
@@ -621,7 +695,12 @@ def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:
     """A query of integer columns as an int64 frame, read straight off the driver's cursor: a million
     ledger rows must not become a million SQLAlchemy Row objects."""
     with store.read() as conn:
-        result = conn.execute(query)
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-    data = np.array(rows, dtype=np.int64).reshape(-1, len(columns))
-    return pd.DataFrame(data, columns=columns)
+        rows = _raw_rows(conn, query)
+    data = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64, count=len(rows) * len(columns))
+    return pd.DataFrame(data.reshape(-1, len(columns)), columns=columns)
+
+
+def _raw_rows(conn: Connection, query) -> list[tuple]:
+    """The driver's own rows (tuples), without a SQLAlchemy Row object each."""
+    result = conn.execute(query)
+    return result.cursor.fetchall() if result.cursor is not None else []

@@ -16,6 +16,8 @@ from enum import StrEnum
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from lib.ledger.keys import NO_KEY
 
@@ -64,7 +66,7 @@ def rule_result(rows: np.ndarray, rule: Rule, send_id=None, at=None, count=None)
     n = len(rows)
     frame = pd.DataFrame(
         {
-            "rule": np.full(n, rule.value, dtype=object),
+            "rule": pd.array(pa.repeat(pa.scalar(rule.value), n), dtype="str"),  # arrow's, not n objects
             "send_id": _nullable_ints(send_id, n),
             "at": _utc_times(at, n),
             "count": _nullable_ints(count, n),
@@ -129,15 +131,23 @@ def frequency_capped(people: pd.DataFrame, counts: pd.DataFrame, cap_messages: i
 
 
 def combine(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """One rule per row, the first in PRIORITY."""
+    """One rule per row, the first in PRIORITY (an unknown rule after every known one)."""
     parts = [p for p in parts if not p.empty]
     if not parts:
         return empty_left_out()
     both = pd.concat(parts)
-    order = both["rule"].map({r.value: i for i, r in enumerate(PRIORITY)})
-    both = both.assign(_order=order.to_numpy()).sort_values("_order", kind="stable")
-    both = both[~both.index.duplicated(keep="first")].drop(columns="_order")
-    return both.sort_index()
+    known = [x.value for x in PRIORITY]
+    rank = pc.index_in(pa.array(both["rule"], type=pa.string(), from_pandas=True), value_set=pa.array(known))
+    rank = rank.fill_null(len(known)).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = both.index.to_numpy(dtype=np.int64)
+    # sorted by row, then by rule priority, then by the parts' order: the first of each row wins
+    order = np.lexsort((np.arange(len(rows)), rank, rows))
+    ordered = rows[order]
+    first = np.ones(len(order), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    result = both.iloc[order[first]]
+    result.index.name = "row"
+    return result
 
 
 def window_start(now: datetime, days: int) -> datetime:
