@@ -174,11 +174,13 @@ class MatchKeys:
     def keys(self, texts) -> tuple[np.ndarray, np.ndarray]:
         """(first, second) int64 match keys of already-normalised texts; both NO_KEY for a missing or
         empty text. A real text whose first key comes out as NO_KEY gets 1 instead (never "missing")."""
-        values = np.asarray(texts.to_numpy(dtype=object) if isinstance(texts, pd.Series) else list(texts), dtype=object)
-        present = pd.notna(values)
-        present[present] = values[present] != ""
-        if not present.all():
-            values = np.where(present, values, "")
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(
+            texts if isinstance(texts, pd.Series) else list(texts), type=pa.string(), from_pandas=True)
+        present = pc.fill_null(pc.greater(pc.binary_length(text), 0), False).to_numpy(zero_copy_only=False)
+        values = pc.fill_null(text, "").to_numpy(zero_copy_only=False)
         first, second = (pd.util.hash_array(values, encoding="utf8", hash_key=k, categorize=False).view(np.int64)
                          for k in self._hash_keys)
         first[present & (first == NO_KEY)] = 1
@@ -190,19 +192,21 @@ class MatchKeys:
         first, second = self.keys([text])
         return int(first[0]), int(second[0])
 
-    def people(self, destinations: pd.Series, unique_ids: pd.Series) -> np.ndarray:
-        """(n, 4) int64: both match keys of each normalised destination, then of each raw customer id
-        (normalised here, as uid_texts does). A large list's ids are done by a forked child meanwhile."""
+    def people(self, destinations: pd.Series, unique_ids: pd.Series) -> dict[str, np.ndarray]:
+        """Both match keys of each normalised destination (dest_m1, dest_m2) and of each raw customer id
+        (uid_m1, uid_m2; normalised here, as uid_texts does). A large list's ids are done by a forked
+        child meanwhile."""
         def ids() -> bytes:
-            return np.column_stack(self.keys(uid_texts(unique_ids))).astype("<i8").tobytes()
+            return b"".join(k.astype("<i8").tobytes() for k in self.keys(_uid_arrow(unique_ids)))
 
-        child = in_child(ids) if len(destinations) >= PARALLEL_MIN and _may_fork() else None
-        dest = np.column_stack(self.keys(destinations))
+        n = len(destinations)
+        child = in_child(ids) if n >= PARALLEL_MIN and _may_fork() else None
+        dest = self.keys(destinations)
         packed = child() if child is not None else None
-        if packed is None or len(packed) != 16 * len(destinations):
+        if packed is None or len(packed) != 16 * n:
             packed = ids()
-        uid = np.frombuffer(packed, dtype="<i8").reshape(-1, 2).astype(np.int64)
-        return np.hstack([dest, uid])
+        uid = np.frombuffer(packed, dtype="<i8").astype(np.int64)
+        return {"dest_m1": dest[0], "dest_m2": dest[1], "uid_m1": uid[:n], "uid_m2": uid[n:]}
 
 
 PARALLEL_MIN = 200_000  # below this, forking costs more than the second core saves
@@ -222,9 +226,8 @@ def destination_text(channel: str, destination: str | None) -> str | None:
 
 
 def destination_texts(channel: str, destinations: pd.Series) -> pd.Series:
-    """destination_text for a column of validated destinations (vectorised)."""
-    column = destinations.astype("object")
-    return column.str.lower() if str(channel) == "email" else column
+    """destination_text for a column of validated destinations (vectorised; its dtype kept)."""
+    return destinations.str.lower() if str(channel) == "email" else destinations
 
 
 def uid_text(unique_id: str | None) -> str | None:
@@ -237,12 +240,17 @@ def uid_text(unique_id: str | None) -> str | None:
 
 def uid_texts(unique_ids: pd.Series) -> pd.Series:
     """uid_text for a column (arrow's kernels: a million ids in milliseconds, not a Python loop)."""
+    folded = _uid_arrow(unique_ids)
+    return pd.Series(folded.to_numpy(zero_copy_only=False), index=unique_ids.index, dtype="object")
+
+
+def _uid_arrow(unique_ids: pd.Series):
+    """uid_texts as an arrow array (missing: null), for the match keys without a detour through objects."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     text = pa.array(unique_ids, type=pa.string(), from_pandas=True)  # missing (None, NaN, NA): null
-    folded = pc.utf8_lower(pc.utf8_trim_whitespace(text))
-    return pd.Series(folded.to_numpy(zero_copy_only=False), index=unique_ids.index, dtype="object")
+    return pc.utf8_lower(pc.utf8_trim_whitespace(text))
 
 
 def normalise_destination(raw: str, region: str, allowed: tuple[str, ...]) -> tuple[str, str]:

@@ -101,10 +101,9 @@ class Ledger:
         their HMAC keys are made of when the send is recorded (`with_hmac`), not before: a check
         that is never sent never pays for them."""
         dest = destination_texts(channel, frame[destination_column])
-        keys = self.keys.match.people(dest, frame["uniqueId"])
-        people = pd.DataFrame(keys, columns=MATCH_COLUMNS, index=frame.index)
-        people["dest_text"] = dest.to_numpy(dtype=object)
-        people["unique_id"] = frame["uniqueId"].to_numpy(dtype=object)
+        people = pd.DataFrame(self.keys.match.people(dest, frame["uniqueId"]), index=frame.index)
+        people["dest_text"] = dest  # the same index: kept as they are, no copy per value
+        people["unique_id"] = frame["uniqueId"]
         return people
 
     def with_hmac(self, people: pd.DataFrame) -> pd.DataFrame:
@@ -177,7 +176,7 @@ class Ledger:
         latest = np.full(len(people), -1, dtype=np.int64)
         counts = np.zeros(len(people), dtype=np.int64)
         for entries, old in ((matched, False), (legacy, True)):
-            if not len(entries["send"]):
+            if not len(entries["slot"]):
                 continue
             if old:  # entries from before match keys: HMAC keys (one 64-bit value; the second is 0 on both sides)
                 keyed = self.with_hmac(people)
@@ -223,7 +222,7 @@ class Ledger:
                 counted = cap is not None and bool(marketing.get(int(send_id), True)) and created_at >= cap_since
                 if receipt or counted:
                     wanted[int(send_id)] = (receipt, counted)
-            ids = list(wanted)
+            ids = sorted(wanted)
             statuses = dict(conn.execute(select(c.c.id, c.c.status).where(c.c.send_id.in_(ids))).all()) if ids else {}
             gated = conn.execute(select(g.c.chunk_id, g.c.position).where(g.c.send_id.in_(ids))).all() if ids else []
             self._load_send_matches(conn, [i for i in ids if i not in self._send_matches])
@@ -497,10 +496,11 @@ def _block(chunks: list[tuple[int, int, bytes, bytes]], width: int) -> dict:
 
 
 def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: dict, gated_codes: np.ndarray) -> dict:
-    """The entries of these sends that count (chunk went out or may have, not gated), concatenated:
-    `{column}_m1`/`_m2` keys, `send` id, and whether each is a `receipt` and/or `counted`."""
-    out: dict[str, list] = {k: [] for k in ("dest_m1", "dest_m2", "uid_m1", "uid_m2", "send", "receipt", "counted")}
-    for send_id, block in zip(send_ids, blocks, strict=True):
+    """The entries of these sends (ascending ids) that count (chunk went out or may have, not gated),
+    concatenated: `{column}_m1`/`_m2` keys and `slot`, the position of the entry's send in `sends`;
+    per send, whether its entries are receipts (`receipt`) and/or count against the cap (`counted`)."""
+    out: dict[str, list] = {k: [] for k in ("dest_m1", "dest_m2", "uid_m1", "uid_m2", "slot")}
+    for slot, block in enumerate(blocks):
         if not len(block["chunks"]):
             continue
         went_out = np.array([statuses.get(int(cid)) in r.RECEIVED_STATUSES for cid in block["chunks"]])
@@ -510,18 +510,18 @@ def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: di
             ends = np.cumsum(block["members"])
             positions = np.arange(1, len(chunk_ids) + 1) - np.repeat(ends - block["members"], block["members"])
             keep &= ~np.isin(chunk_ids * _POSITIONS + positions, gated_codes)
-        receipt, counted = wanted[send_id]
         n = int(keep.sum())
         everyone = n == len(keep)
         for column in ("dest", "uid"):
             keys = block[column] if everyone else block[column][keep]
             out[f"{column}_m1"].append(keys[:, 0])
             out[f"{column}_m2"].append(keys[:, 1] if keys.shape[1] > 1 else np.zeros(n, np.int64))
-        out["send"].append(np.full(n, send_id, np.int64))
-        out["receipt"].append(np.full(n, receipt))
-        out["counted"].append(np.full(n, counted))
-    return {k: (np.concatenate(v) if v else np.zeros(0, bool if k in ("receipt", "counted") else np.int64))
-            for k, v in out.items()}
+        out["slot"].append(np.full(n, slot, np.int32))
+    entries = {k: (np.concatenate(v) if v else np.zeros(0, np.int32 if k == "slot" else np.int64)) for k, v in out.items()}
+    entries["sends"] = np.array(send_ids, dtype=np.int64)
+    entries["receipt"] = np.array([wanted[i][0] for i in send_ids], dtype=bool)
+    entries["counted"] = np.array([wanted[i][1] for i in send_ids], dtype=np.int64)
+    return entries
 
 
 def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -555,11 +555,11 @@ class _Table:
         self.starts = np.flatnonzero(new)
         self.keys = ordered[self.starts]
         self.second = second[self.order]
-        if len(ordered):
-            self.low = np.minimum.reduceat(self.second, self.starts)
-            self.mixed = np.maximum.reduceat(self.second, self.starts) != self.low
-        else:
-            self.low, self.mixed = _EMPTY, np.zeros(0, dtype=bool)
+        self.low = self.second[self.starts]  # the group's second key, unless it is mixed
+        self.mixed = np.zeros(len(self.starts), dtype=bool)
+        changes = np.flatnonzero((self.second[1:] != self.second[:-1]) & ~new[1:]) + 1
+        if len(changes):  # a second key changing inside a group
+            self.mixed[np.searchsorted(self.starts, changes, side="right") - 1] = True
 
     def reduce(self, ufunc, values: np.ndarray) -> np.ndarray:
         """`ufunc` over each group's values (given in the entries' own order)."""
@@ -577,10 +577,10 @@ class _Table:
         return np.where(found, group, -1), mixed
 
     def pairs(self, group: int, second: int) -> np.ndarray:
-        """Positions (in the entries' own order) of the group's entries with this second key."""
+        """Positions (in the table's sorted order) of the group's entries with this second key."""
         end = self.starts[group + 1] if group + 1 < len(self.starts) else len(self.order)
         members = np.arange(self.starts[group], end)
-        return self.order[members[self.second[members] == second]]
+        return members[self.second[members] == second]
 
 
 class _Probes:
@@ -602,18 +602,21 @@ def _per_row(entries: dict, column: str, probes: _Probes) -> tuple[np.ndarray, n
     """For each probe (a list row's key pair in `column`): the latest send among the entries that are
     receipts of it (-1: none), and how many entries count against the cap."""
     table = _Table(entries[f"{column}_m1"], entries[f"{column}_m2"])
-    receipts = np.where(entries["receipt"], entries["send"], -1)
-    counted = entries["counted"].astype(np.int64)
     group, mixed = table.find(probes)
     hit = group >= 0
-    latest = np.full(len(group), -1, dtype=np.int64)
+    slots = entries["slot"][table.order]  # the entries' sends, in the table's order (ascending send ids)
+    receipt_slots = np.where(entries["receipt"][slots], slots, -1)
+    latest_slot = np.full(len(group), -1, dtype=np.int64)
     counts = np.zeros(len(group), dtype=np.int64)
-    latest[hit] = table.reduce(np.maximum, receipts)[group[hit]]
-    counts[hit] = table.reduce(np.add, counted)[group[hit]]
+    if len(table.starts):
+        latest_slot[hit] = np.maximum.reduceat(receipt_slots, table.starts)[group[hit]]
+        counts[hit] = np.add.reduceat(entries["counted"][slots], table.starts)[group[hit]]
     for i in np.flatnonzero(mixed):  # a shared first key: these probes' own pairs only
-        mine = table.pairs(int(group_of(table, probes.first[i])), int(probes.second[i]))
-        latest[i] = receipts[mine].max(initial=-1)
-        counts[i] = counted[mine].sum()
+        mine = table.pairs(group_of(table, probes.first[i]), int(probes.second[i]))
+        latest_slot[i] = receipt_slots[mine].max(initial=-1)
+        counts[i] = entries["counted"][slots[mine]].sum()
+    latest = np.where(latest_slot >= 0, entries["sends"][np.maximum(latest_slot, 0)], -1) if len(entries["sends"]) \
+        else latest_slot
     return probes.back(latest), probes.back(counts)
 
 
