@@ -433,3 +433,93 @@ def test_three_messages_to_one_shared_number_in_one_send_reach_the_cap(console):
     backdated_send(console, [person("A1", shared, 2), person("A2", shared, 3), person("A3", shared, 4)],
                    days_ago=1, template_id=73)
     assert rules_for(console) == {2: Rule.FREQUENCY_CAP}
+
+
+# ---- match keys (revision 0010): lists are joined on keyed SipHash pairs, HMAC stays the record ----
+
+def _forget_match_keys(console):
+    """The ledger as a console before revision 0010 left it: HMAC keys only."""
+    with console.store.write() as conn:
+        conn.execute(update(schema.ledger_chunks).values(dest_match=None, uid_match=None))
+        conn.execute(update(schema.do_not_contact).values(match1=None, match2=None))
+    console.ledger = Ledger(console.store, console.settings)  # nothing read and kept from before
+
+
+def test_people_recorded_before_match_keys_are_still_left_out(console):
+    backdated_send(console, [person("C001")], days_ago=5)  # already received, by number and id
+    for days in (1, 2):  # two messages of another template: with one more below, C002 is at the cap
+        backdated_send(console, [person("OTHER1", "+306936862209", 3)], days_ago=days, template_id=73)
+    OptOutList(console.ledger).add("6936862210", reason="STOP", added_by="maria")
+    OptOutList(console.ledger).add("C004", customer_id=True, reason="STOP", added_by="maria")
+    _forget_match_keys(console)
+    backdated_send(console, [person("C002", "+306936862219", 3)], days_ago=3, template_id=72)  # recorded after
+    text = BASE + "C004;6936862211;V4;10 €;31/12/2026\n"
+    assert rules_for(console, text) == {2: Rule.ALREADY_RECEIVED, 3: Rule.FREQUENCY_CAP, 4: Rule.OPTED_OUT,
+                                        5: Rule.OPTED_OUT}
+
+
+@pytest.mark.parametrize("first_key", [lambda k: 7, lambda k: (k & 0xF) + 1, lambda k: k ^ 0x5A5A])
+def test_whatever_the_first_match_keys_the_rules_give_the_same_answer(console, monkeypatch, first_key):
+    """Two people whose first 64-bit match keys collide (forced here for everyone, or for many) are
+    told apart by the second: nobody is left out for someone else's message or opt-out."""
+    import numpy as np
+
+    from lib.ledger.keys import MatchKeys
+
+    real = MatchKeys.keys
+
+    def colliding(self, texts):
+        first, second = real(self, texts)
+        forced = np.array([first_key(int(k)) for k in first], dtype=np.int64)
+        return np.where(first != 0, forced, 0), second
+
+    monkeypatch.setattr(MatchKeys, "keys", colliding)
+    backdated_send(console, [person("C001")], days_ago=5)
+    for days in (1, 2, 3):
+        backdated_send(console, [person("OTHER", "+306936862299", 9)], days_ago=days, template_id=73)
+    OptOutList(console.ledger).add("6936862210", reason="STOP", added_by="maria")
+    text = BASE + "C009;6936862299;V9;10 €;31/12/2026\n"
+    assert rules_for(console, text) == {2: Rule.ALREADY_RECEIVED, 4: Rule.OPTED_OUT, 5: Rule.FREQUENCY_CAP}
+
+
+def test_a_recorded_send_keeps_the_hmac_of_each_person_and_their_match_keys(console, sandbox):
+    import hmac
+
+    import numpy as np
+
+    from lib.ledger.keys import SECRET_META_KEY
+
+    _, outcome = console.send(BASE, defaults={"voucherCode": "X"})
+    secret = bytes.fromhex(console.store.get_meta(SECRET_META_KEY))
+    with console.store.read() as conn:
+        kept = conn.execute(select(schema.ledger_chunks).where(schema.ledger_chunks.c.chunk_id.is_not(None))
+                            .order_by(schema.ledger_chunks.c.chunk_id)).mappings().all()
+
+    def hmac_key(text):
+        return int.from_bytes(hmac.digest(secret, text.encode(), "sha256")[:8], "little", signed=True)
+
+    dest = np.concatenate([np.frombuffer(r["dest_keys"], "<i8") for r in kept]).tolist()
+    uid = np.concatenate([np.frombuffer(r["uid_keys"], "<i8") for r in kept]).tolist()
+    assert dest == [hmac_key(m) for m in ("+306936862208", "+306936862209", "+306936862210")]
+    assert uid == [hmac_key(u) for u in ("c001", "c002", "c003")]
+    assert all(len(r["dest_match"]) == len(r["uid_match"]) == 16 * r["members"] for r in kept)
+    assert rules_for(console) == {2: Rule.ALREADY_RECEIVED, 3: Rule.ALREADY_RECEIVED, 4: Rule.ALREADY_RECEIVED}
+    _forget_match_keys(console)  # and read by those HMAC keys alone, the same people
+    assert rules_for(console) == {2: Rule.ALREADY_RECEIVED, 3: Rule.ALREADY_RECEIVED, 4: Rule.ALREADY_RECEIVED}
+
+
+def test_keys_sharing_their_high_bits_are_still_sorted_exactly():
+    """The joins sort keys by their high bits with positions packed below; keys that share those high
+    bits must still come out in full order, or a person could be missed."""
+    import numpy as np
+
+    from lib.ledger.ledger import _sorted
+
+    rng = np.random.default_rng(9)
+    cases = [np.array([5, 3, 4, 1], dtype=np.int64), np.array([-1, 1, -2**63, 0, 2**63 - 1], dtype=np.int64),
+             rng.integers(-2**63, 2**63 - 1, 50_000, dtype=np.int64),
+             (rng.integers(0, 2**20, 50_000) << np.int64(40)) | rng.integers(0, 2**40, 50_000)]  # shared high bits
+    for keys in cases:
+        order, ordered = _sorted(keys)
+        assert ordered.tolist() == sorted(keys.view(np.uint64).tolist())
+        assert np.array_equal(keys.view(np.uint64)[order], ordered)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -163,29 +164,39 @@ class Ledger:
 
     def _check_matched(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame],
                        opt_out_rule: Rule) -> LedgerCheck:
-        """The rules for a list keyed by `people()`: whole-column joins on the match keys, one
-        numbering of keys per column (pd.factorize) shared by the ledger's entries and the list.
-        Entries recorded before match keys existed (revision 0010) are joined on their HMAC keys,
-        for which the list's HMAC keys are then computed: slower, never wrong."""
+        """The rules for a list keyed by `people()`: whole-column joins on the match keys (sorted keys,
+        no hash table per row). The do-not-contact list and the ledger are read at the same time, and
+        the destination and customer-id columns joined at the same time (two threads: numpy's sorts
+        and look-ups run without the GIL). Entries recorded before match keys existed (revision 0010)
+        are joined on their HMAC keys, for which the list's HMAC keys are then computed: slower, never
+        wrong."""
         rows = people.index.to_numpy()
-        probes = _probes(people)
-        parts = [r.rule_result(rows[_listed_rows(people, self.opt_out_matches(ctx.channel), probes)], opt_out_rule),
-                 *extra]
         cap = ctx.frequency_cap if ctx.marketing else None
-        matched, legacy, times = self._window(ctx, cap)
-        latest = np.full(len(people), -1, dtype=np.int64)
-        counts = np.zeros(len(people), dtype=np.int64)
-        for entries, old in ((matched, False), (legacy, True)):
-            if not len(entries["slot"]):
-                continue
-            if old:  # entries from before match keys: HMAC keys (one 64-bit value; the second is 0 on both sides)
-                keyed = self.with_hmac(people)
-                zeros = np.zeros(len(people), dtype=np.int64)
-                probes = {column: _Probes(keyed[f"{column}_key"].to_numpy(dtype=np.int64), zeros)
-                          for column in ("dest", "uid")}
+        with ThreadPoolExecutor(2) as pool:
+            reading = pool.submit(self.opt_out_matches, ctx.channel)
+            matched, legacy, times = self._window(ctx, cap)
+            listed = reading.result()
+            optouts = _Table(np.ascontiguousarray(listed[:, 0]), np.ascontiguousarray(listed[:, 1]))
+
+            def join(column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                probes = _Probes(people[f"{column}_m1"].to_numpy(dtype=np.int64),
+                                 people[f"{column}_m2"].to_numpy(dtype=np.int64))
+                on = _on_list(optouts, probes)
+                if not len(matched["slot"]):
+                    return on, np.full(len(people), -1, dtype=np.int64), np.zeros(len(people), dtype=np.int64)
+                return (on, *_per_row(matched, column, probes))
+
+            (dest_on, dest_latest, dest_counts), (uid_on, uid_latest, uid_counts) = pool.map(join, ("dest", "uid"))
+        present = people["dest_m1"].to_numpy() != NO_KEY
+        parts = [r.rule_result(rows[(dest_on | uid_on) & present], opt_out_rule), *extra]
+        latest = np.maximum(dest_latest, uid_latest)
+        counts = np.maximum(dest_counts, uid_counts)
+        if len(legacy["slot"]):  # entries from before match keys: HMAC keys (one 64-bit value; second 0 on both sides)
+            keyed = self.with_hmac(people)
+            zeros = np.zeros(len(people), dtype=np.int64)
             column_counts = []
             for column in ("dest", "uid"):
-                got, n = _per_row(entries, column, probes[column])
+                got, n = _per_row(legacy, column, _Probes(keyed[f"{column}_key"].to_numpy(dtype=np.int64), zeros))
                 latest = np.maximum(latest, got)
                 column_counts.append(n)
             counts += np.maximum(*column_counts)
@@ -624,20 +635,23 @@ def group_of(table: _Table, key: np.uint64) -> int:
     return int(np.searchsorted(table.keys, key))
 
 
-def _listed_rows(people: pd.DataFrame, listed: np.ndarray, probes: dict | None = None) -> np.ndarray:
+def _listed_rows(people: pd.DataFrame, listed: np.ndarray) -> np.ndarray:
     """Rows whose destination or customer id is on the do-not-contact list (listed: (n, 2) match keys)."""
     if not len(listed) or people.empty:
         return np.zeros(len(people), dtype=bool)
-    probes = probes or _probes(people)
     table = _Table(np.ascontiguousarray(listed[:, 0]), np.ascontiguousarray(listed[:, 1]))
-    on = {}
-    for column in ("dest", "uid"):
-        group, mixed = table.find(probes[column])
-        hit = group >= 0
-        for i in np.flatnonzero(mixed):
-            hit[i] = len(table.pairs(group_of(table, probes[column].first[i]), int(probes[column].second[i]))) > 0
-        on[column] = probes[column].back(hit)
-    return (on["dest"] | on["uid"]) & (people["dest_m1"].to_numpy() != NO_KEY)
+    probes = _probes(people)
+    on = _on_list(table, probes["dest"]) | _on_list(table, probes["uid"])
+    return on & (people["dest_m1"].to_numpy() != NO_KEY)
+
+
+def _on_list(table: _Table, probes: _Probes) -> np.ndarray:
+    """Whether each probe's key pair is in the table (in the list's order)."""
+    group, mixed = table.find(probes)
+    hit = group >= 0
+    for i in np.flatnonzero(mixed):
+        hit[i] = len(table.pairs(group_of(table, probes.first[i]), int(probes.second[i]))) > 0
+    return probes.back(hit)
 
 
 def _probes(people: pd.DataFrame, suffix: tuple[str, str] = ("_m1", "_m2")) -> dict[str, _Probes]:
