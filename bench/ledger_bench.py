@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import os
 import sys
 import tempfile
 import time
@@ -45,11 +46,18 @@ PAST = [(71, 3), (71, 20)] + [(72 + i % 4, d) for i, d in enumerate([1, 2, 5, 6,
 
 
 def timed(label: str, fn, note: str = ""):
-    started = time.perf_counter()
+    """Wall time, printed with the CPU time it took (this process and any child it forked): on a
+    shared machine the wall time is the target's figure, the CPU time says how much was waiting."""
+    started, before = time.perf_counter(), os.times()
     result = fn()
-    elapsed = time.perf_counter() - started
-    print(f"  {label:<62} {elapsed:8.3f} s {note}", flush=True)
+    elapsed, after = time.perf_counter() - started, os.times()
+    cpu = sum(after[:4]) - sum(before[:4])
+    print(f"  {label:<62} {elapsed:8.3f} s (cpu {cpu:.3f} s) {note}", flush=True)
     return result, elapsed
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
 def population(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,13 +171,17 @@ def main(argv: list[str]) -> int:
         fill_optouts(store, ledger, mobiles, args.optouts, rng)
         data = list_csv(mobiles, ids, args.rows, rng)
 
-        print(f"\ncheck of a {args.rows:,}-row list")
+        print(f"\ncheck of a {args.rows:,}-row list ({load()})")
         clear_cache()
         recipients, plain = timed("check without the rules (read + validate)", lambda: load_recipient_list(
             data, "list.csv", channel=Channel.SMS, template_tags=template_tags(PROMO), settings=settings))
         valid = recipients.valid_frame()
-        people, hashing = timed("rules: match keys of the list (2 keyed SipHash a value, 2 processes)",
-                                lambda: ledger.people(valid, "sms", "mobilePhone"))
+        ctx = ledger.context(71, "sms", True)
+        (people, verdict), first = timed(
+            "rules, first check in this process (as `check` runs them)", lambda: ledger.check_list(
+                valid, "sms", "mobilePhone", ctx), "(match keys; opt-outs and recent sends read meanwhile; joins)")
+        _, hashing = timed("  of which the list's match keys alone (2 keyed SipHash a value)",
+                           lambda: ledger.people(valid, "sms", "mobilePhone"), "(customer ids by a second process)")
         import lib.ledger.keys as key_module
 
         parallel_min, key_module.PARALLEL_MIN = key_module.PARALLEL_MIN, 10**12
@@ -182,19 +194,17 @@ def main(argv: list[str]) -> int:
         secret = key_module.installation_secret(store)
         _, naive_hashing = timed("  naive hashing: hmac.digest per value, one process", lambda: [
             hmac.digest(secret, text.encode(), "sha256")[:8] for text in texts])
-        ctx = ledger.context(71, "sms", True)
-        verdict, cold = timed("rules: queries + joins, first check in this process",
-                              lambda: ledger.check(people, ctx), "(reads the recent sends' keys once)")
-        _, queries = timed("rules: queries + joins, next check (the page, the send)",
+        _, queries = timed("rules: queries + joins, next check of the same list (the page)",
                            lambda: ledger.check(people, ctx), "(statuses and opt-outs read fresh)")
+        _, later = timed("rules, a new list checked later in the same process", lambda: ledger.check_list(
+            valid, "sms", "mobilePhone", ctx), "(recent sends' keys kept)")
         counts = verdict.counts(False)
         print(f"  left out: {counts}")
-        print(f"  => the rules add {hashing + cold:.3f} s to a first `check` in a fresh process "
-              f"({hashing:.3f} hashing + {cold:.3f} reading the ledger and joining), {queries:.3f} s to a "
-              f"later check of the same list (the page keeps its keys) and {hashing + queries:.3f} s to a later new list (without: "
-              f"{plain:.3f} s); target ≤ 1 s: {'met' if hashing + cold <= 1 else 'NOT met'} (first), "
-              f"{'met' if hashing + queries <= 1 else 'NOT met'} (later new list); match keys in one process "
-              f"{one_process:.3f} s; HMAC keys {hmac_hashing:.3f} s, naive hmac.digest {naive_hashing:.3f} s")
+        print(f"  => the rules add {first:.3f} s to a first `check` in a fresh process (without: {plain:.3f} s), "
+              f"{later:.3f} s to a later new list, {queries:.3f} s to a later check of the same list; "
+              f"target ≤ 1 s: {'met' if first <= 1 else 'NOT met'} (first), {'met' if later <= 1 else 'NOT met'} "
+              f"(later new list); match keys alone {hashing:.3f} s, in one process {one_process:.3f} s; "
+              f"HMAC keys {hmac_hashing:.3f} s, naive hmac.digest {naive_hashing:.3f} s")
 
         sample = min(args.sample, len(people))
         elapsed = naive(store, ledger.with_hmac(people.head(sample)), ctx, sample)  # its table holds HMAC keys
@@ -202,7 +212,7 @@ def main(argv: list[str]) -> int:
               f"{elapsed * len(people) / sample:,.0f} s extrapolated to {len(people):,} rows "
               f"(vs {queries:.3f} s vectorised)")
 
-        print(f"\nledger write for a {args.rows:,}-recipient send (keys reused from the check)")
+        print(f"\nledger write for a {args.rows:,}-recipient send ({load()})")
         members = [NewRecipient(u, r, d, None, ()) for r, u, d in
                    zip(valid.index.tolist(), valid["uniqueId"].tolist(), valid["mobilePhone"].tolist(), strict=True)]
         chunks = [members[i: i + 1000] for i in range(0, len(members), 1000)]
@@ -241,6 +251,17 @@ def main(argv: list[str]) -> int:
             _, per_chunk = timed(label, lambda: gate.admit(detail.send, chunk, members))  # noqa: B023
         print(f"  => about {per_chunk * len(detail.chunks):.1f} s of gate checks over the {len(detail.chunks):,} "
               "chunks of the send")
+
+        print("\nthe same check against a ledger written before match keys (revision 0010): HMAC keys only")
+        with store.write() as conn:
+            conn.execute(s.ledger_chunks.update().values(dest_match=None, uid_match=None))
+            conn.execute(s.do_not_contact.update().values(match1=None, match2=None))
+        old = Ledger(store, settings)
+        again, fallback = timed("rules: queries + joins, first check, the list's HMAC keys made here",
+                                lambda: old.check(people, old.context(71, "sms", True, now=ctx.now)))
+        same = again.left_out.equals(verdict.left_out)
+        print(f"  => {fallback:.3f} s until those sends leave the {settings.repeat_days}-day window; "
+              f"the same people left out: {'yes' if same else 'NO'} ({load()})")
         close_all_stores()
     return 0
 

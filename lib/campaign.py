@@ -228,12 +228,12 @@ def check_rules(
 ) -> tuple[pd.DataFrame, LedgerCheck]:
     """(the valid rows' ledger keys, the rules' verdict on them), before the marketer's override."""
     valid = recipients.valid_frame(keep_first_duplicate_destination=keep_first_duplicate)
-    people = ledger.people(valid, template.channel, destination_column(template.channel))
     marketing = is_marketing_kind(template_kind(template))
     refused = consent.left_out_without_consent(consent.reading_of(recipients), template).intersection(valid.index)
     if len(refused):  # the consent column (lib.rules.consent) as one more rule, in the same result
         extra_rules = [*extra_rules, rule_result(refused.to_numpy(), Rule.NO_CONSENT)]
-    return people, ledger.check(people, ledger.context(template.id, template.channel, marketing, now), extra_rules)
+    ctx = ledger.context(template.id, template.channel, marketing, now)
+    return ledger.check_list(valid, template.channel, destination_column(template.channel), ctx, extra_rules)
 
 
 def rule_problems(check: LedgerCheck, include_already_received: bool, tz: tzinfo) -> pd.DataFrame:

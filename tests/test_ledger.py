@@ -523,3 +523,26 @@ def test_keys_sharing_their_high_bits_are_still_sorted_exactly():
         order, ordered = _sorted(keys)
         assert ordered.tolist() == sorted(keys.view(np.uint64).tolist())
         assert np.array_equal(keys.view(np.uint64)[order], ordered)
+
+
+def test_a_large_list_checked_with_a_second_process_gets_the_same_answer(console, monkeypatch):
+    """`check` hashes a large list's customer ids in a forked child while a thread reads the ledger:
+    the same keys and the same people left out as in one process."""
+    import lib.ledger.keys as keys
+
+    backdated_send(console, [person("C001")], days_ago=5)
+    OptOutList(console.ledger).add("C003", customer_id=True, reason="STOP", added_by="maria")
+    recipients = load_recipient_list(BASE.encode(), "list.csv", channel=Channel.SMS,
+                                     template_tags=template_tags(PROMO), settings=console.settings)
+    valid = recipients.valid_frame()
+    ctx = console.ledger.context(PROMO.id, "sms", True, console.now)
+    alone, verdict = console.ledger.check_list(valid, "sms", "mobilePhone", ctx)
+    forks, fork = [], keys.os.fork
+    monkeypatch.setattr(keys, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(keys, "_may_fork", lambda: True)  # whatever threads earlier tests left running
+    monkeypatch.setattr(keys.os, "fork", lambda: forks.append(1) or fork())
+    forked, again = console.ledger.check_list(valid, "sms", "mobilePhone", ctx)
+    assert forks == [1]
+    assert forked.equals(alone)
+    assert dict(again.left_out["rule"].items()) == dict(verdict.left_out["rule"].items()) == {
+        2: Rule.ALREADY_RECEIVED, 4: Rule.OPTED_OUT}

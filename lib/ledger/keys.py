@@ -36,6 +36,7 @@ import os
 import secrets
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -192,21 +193,26 @@ class MatchKeys:
         first, second = self.keys([text])
         return int(first[0]), int(second[0])
 
-    def people(self, destinations: pd.Series, unique_ids: pd.Series) -> dict[str, np.ndarray]:
+    def people(self, destinations: pd.Series, unique_ids: pd.Series,
+               meanwhile: Callable[[], object] | None = None) -> tuple[dict[str, np.ndarray], object]:
         """Both match keys of each normalised destination (dest_m1, dest_m2) and of each raw customer id
-        (uid_m1, uid_m2; normalised here, as uid_texts does). A large list's ids are done by a forked
-        child meanwhile."""
+        (uid_m1, uid_m2; normalised here, as uid_texts does), and what `meanwhile` returned. A large
+        list's ids are done by a forked child, and `meanwhile` (reading the database: the driver lets
+        go of the GIL) runs in a thread started after the fork, while the destinations are hashed here."""
         def ids() -> bytes:
             return b"".join(k.astype("<i8").tobytes() for k in self.keys(_uid_arrow(unique_ids)))
 
         n = len(destinations)
         child = in_child(ids) if n >= PARALLEL_MIN and _may_fork() else None
-        dest = self.keys(destinations)
-        packed = child() if child is not None else None
-        if packed is None or len(packed) != 16 * n:
-            packed = ids()
+        with ThreadPoolExecutor(1) as pool:  # started after the fork: the child never inherits a thread
+            other = pool.submit(meanwhile) if meanwhile is not None else None
+            dest = self.keys(destinations)
+            packed = child() if child is not None else None
+            if packed is None or len(packed) != 16 * n:
+                packed = ids()
+            result = other.result() if other is not None else None
         uid = np.frombuffer(packed, dtype="<i8").astype(np.int64)
-        return {"dest_m1": dest[0], "dest_m2": dest[1], "uid_m1": uid[:n], "uid_m2": uid[n:]}
+        return {"dest_m1": dest[0], "dest_m2": dest[1], "uid_m1": uid[:n], "uid_m2": uid[n:]}, result
 
 
 PARALLEL_MIN = 200_000  # below this, forking costs more than the second core saves

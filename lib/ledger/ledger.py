@@ -101,11 +101,24 @@ class Ledger:
         """The match keys of each row of a validated frame (index kept): MATCH_COLUMNS, and the texts
         their HMAC keys are made of when the send is recorded (`with_hmac`), not before: a check
         that is never sent never pays for them."""
+        return self._people(frame, channel, destination_column)[0]
+
+    def _people(self, frame: pd.DataFrame, channel: str, destination_column: str, meanwhile=None):
         dest = destination_texts(channel, frame[destination_column])
-        people = pd.DataFrame(self.keys.match.people(dest, frame["uniqueId"]), index=frame.index)
+        keys, result = self.keys.match.people(dest, frame["uniqueId"], meanwhile)
+        people = pd.DataFrame(keys, index=frame.index)
         people["dest_text"] = dest  # the same index: kept as they are, no copy per value
         people["unique_id"] = frame["uniqueId"]
-        return people
+        return people, result
+
+    def check_list(self, frame: pd.DataFrame, channel: str, destination_column: str, ctx: RuleContext,
+                   extra: Sequence[pd.DataFrame] = ()) -> tuple[pd.DataFrame, LedgerCheck]:
+        """`people()` and `check()` in one: the do-not-contact list and the ledger's entries are read
+        while the list is hashed (the same answer as the two calls, sooner)."""
+        cap = ctx.frequency_cap if ctx.marketing else None
+        people, read = self._people(frame, channel, destination_column,
+                                    lambda: (self.opt_out_matches(ctx.channel), self._window(ctx, cap)))
+        return people, self._check_matched(people, ctx, extra, Rule.OPTED_OUT, read)
 
     def with_hmac(self, people: pd.DataFrame) -> pd.DataFrame:
         """`people` with their HMAC keys (dest_key, uid_key) too: a new frame, `people` is left as it is."""
@@ -163,7 +176,7 @@ class Ledger:
         return r.rule_result(people.index.to_numpy()[_listed_rows(people, listed)], rule)
 
     def _check_matched(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame],
-                       opt_out_rule: Rule) -> LedgerCheck:
+                       opt_out_rule: Rule, read: tuple | None = None) -> LedgerCheck:
         """The rules for a list keyed by `people()`: whole-column joins on the match keys (sorted keys,
         no hash table per row). The do-not-contact list and the ledger are read at the same time, and
         the destination and customer-id columns joined at the same time (two threads: numpy's sorts
@@ -173,9 +186,11 @@ class Ledger:
         rows = people.index.to_numpy()
         cap = ctx.frequency_cap if ctx.marketing else None
         with ThreadPoolExecutor(2) as pool:
-            reading = pool.submit(self.opt_out_matches, ctx.channel)
-            matched, legacy, times = self._window(ctx, cap)
-            listed = reading.result()
+            if read is None:  # (check_list read them already)
+                reading = pool.submit(self.opt_out_matches, ctx.channel)
+                read = (None, self._window(ctx, cap))
+                read = (reading.result(), read[1])
+            listed, (matched, legacy, times) = read
             optouts = _Table(np.ascontiguousarray(listed[:, 0]), np.ascontiguousarray(listed[:, 1]))
 
             def join(column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -500,7 +515,7 @@ class Ledger:
 def _block(chunks: list[tuple[int, int, bytes, bytes]], width: int) -> dict:
     """A send's chunks as arrays: chunk ids and sizes, its members' keys (`width` int64 a member)."""
     def keys(i: int) -> np.ndarray:
-        return np.frombuffer(b"".join(c[i] for c in chunks), dtype="<i8").reshape(-1, width).astype(np.int64)
+        return np.frombuffer(b"".join(c[i] for c in chunks), dtype="<i8").reshape(-1, width).astype(np.int64, copy=False)
 
     return {"chunks": np.array([c[0] for c in chunks], dtype=np.int64),
             "members": np.array([c[1] for c in chunks], dtype=np.int64), "dest": keys(2), "uid": keys(3)}
