@@ -10,6 +10,13 @@ members it leaves out right before a POST (`ledger_left_out`).
 Reading: the do-not-contact list in one query; the recent sends, their chunk statuses and the gate's
 left-outs in three small queries; the recent sends' keys once per process (they never change). All
 joins with the list's keys are whole-column numpy/pandas operations. Nothing queries per row.
+
+Two ways in (decision, for the speed target of issue 9): a whole list (`people()`, `check_list()`) is
+keyed and joined by its match keys (lib.ledger.keys.MatchKeys), sorted and searched in C; its HMAC
+keys are made only when a send is recorded (`stage()`). The gate's chunk (`member_keys()`, a thousand
+people) is keyed by HMAC and looked up in each send's sorted keys, as before. Frequency-cap counts
+are per column (destination against destinations, customer id against customer ids) on the list's
+way; ledger entries from before revision 0010 are joined on HMAC keys with the same code.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ def template_kind(template) -> str:
 class Staged:
     """What the check decided about a list, waiting for its send to be recorded."""
 
-    left_out: pd.DataFrame  # index row; rule, dest_key, uid_key
+    left_out: pd.DataFrame  # index row; rule, the HMAC and match keys (KEY_COLUMNS)
     include_already_received: int | None  # people included on purpose, or None
     marketing: bool
     people: pd.DataFrame | None = None  # the checked rows' keys (index row): the send need not hash again
