@@ -123,9 +123,22 @@ class Ledger:
         """`people()` and `check()` in one: the do-not-contact list and the ledger's entries are read
         while the list is hashed (the same answer as the two calls, sooner)."""
         cap = ctx.frequency_cap if ctx.marketing else None
-        people, read = self._people(frame, channel, destination_column,
-                                    lambda: (self.opt_out_matches(ctx.channel), self._window(ctx, cap)))
-        return people, self._check_matched(people, ctx, extra, Rule.OPTED_OUT, read)
+
+        def read() -> tuple:
+            return self.opt_out_matches(ctx.channel), self._window(ctx, cap)
+
+        if not self._threads_may_read():
+            people = self.people(frame, channel, destination_column)
+            return people, self._check_matched(people, ctx, extra, Rule.OPTED_OUT, read())
+        people, done = self._people(frame, channel, destination_column, read)
+        return people, self._check_matched(people, ctx, extra, Rule.OPTED_OUT, done)
+
+    def _threads_may_read(self) -> bool:
+        """Whether another thread may read the store at the same time: each gets its own connection
+        (not so for one shared connection, or an in-memory SQLite database, one per thread)."""
+        from sqlalchemy.pool import SingletonThreadPool, StaticPool
+
+        return not isinstance(self.store.engine.pool, SingletonThreadPool | StaticPool)
 
     def with_hmac(self, people: pd.DataFrame) -> pd.DataFrame:
         """`people` with their HMAC keys (dest_key, uid_key) too: a new frame, `people` is left as it is."""
@@ -193,10 +206,12 @@ class Ledger:
         rows = people.index.to_numpy()
         cap = ctx.frequency_cap if ctx.marketing else None
         with ThreadPoolExecutor(2) as pool:
-            if read is None:  # (check_list read them already)
+            if read is None and self._threads_may_read():  # (check_list read them already)
                 reading = pool.submit(self.opt_out_matches, ctx.channel)
-                read = (None, self._window(ctx, cap))
-                read = (reading.result(), read[1])
+                window = self._window(ctx, cap)
+                read = (reading.result(), window)
+            elif read is None:
+                read = (self.opt_out_matches(ctx.channel), self._window(ctx, cap))
             listed, (matched, legacy, times) = read
             optouts = _Table(np.ascontiguousarray(listed[:, 0]), np.ascontiguousarray(listed[:, 1]))
 
