@@ -18,6 +18,8 @@ ui.own_navigation()
 st.set_page_config(page_title="Campaign Console", page_icon="✉️", layout="wide")
 ui.inject_css()
 runtime = ui.get_runtime()
+ui.use_reader_language(runtime)  # before any word is drawn, the sign-in screen's included
+ui.language_picker(runtime)
 person = ui.current_person()  # stops here for someone not signed in, or not in the team: they see nothing else
 ui.platform_banner(runtime)
 links = st.sidebar.container()  # the page links above who is signed in

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from lib import audit, team
+from lib import audit, i18n, team
 from lib.campaign import CampaignPreview, check_rules, preview_campaign
 from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
 from lib.history.store import StoreError
@@ -18,6 +19,7 @@ from lib.sending.engine import WORKER_LIVE_WITHIN, SendEngine, SendError, SendPr
 from lib.sending.manifest import SendManifest
 from lib.settings import SettingsError, get_settings, names_sign_in_provider
 from lib.team import AccessMode, Action, Person
+from lib.team.preferences import preferred_language, remember_language
 from lib.templates_audit import AuditedCatalog
 
 escape = html.escape
@@ -153,6 +155,40 @@ def require_action(action: Action) -> Person:
 def can(action: Action) -> bool:
     """For hiding what the person may not do (the action itself is checked in lib as well)."""
     return team.can(current_person(), action)
+
+
+def _reader(rt: ConsoleRuntime) -> str | None:
+    """Who the language preference belongs to: the signed-in email, the operator without sign-in."""
+    if access_mode(rt) is not AccessMode.SIGN_IN:
+        return rt.settings.operator
+    return str(st.user.get("email") or "").strip().lower() or None if st.user.get("is_logged_in") else None
+
+
+def use_reader_language(rt: ConsoleRuntime) -> None:
+    """Every word of this run in the reader's language: chosen in this browser session, else the one
+    they chose last time (remembered per person), else CONSOLE_LANGUAGE."""
+    if st.session_state.get("language") not in i18n.LANGUAGES:
+        reader = _reader(rt)
+        try:
+            remembered = preferred_language(rt.store, reader) if reader else None
+        except StoreError:
+            remembered = None  # the store's own fault is reported by the page; words fall back to the default
+        st.session_state["language"] = remembered or i18n.default_language()
+    i18n.use(st.session_state["language"])
+
+
+def language_picker(rt: ConsoleRuntime) -> None:
+    """The sidebar's language choice, each language named in itself; remembered for the person."""
+    def chosen() -> None:
+        language = st.session_state["_language_picker"]
+        st.session_state["language"] = language
+        reader = _reader(rt)
+        if reader:
+            with contextlib.suppress(StoreError):  # still used for this browser session
+                remember_language(rt.store, reader, language)
+    codes = list(i18n.LANGUAGES)
+    st.sidebar.selectbox(i18n.t("common.language.label"), codes, index=codes.index(i18n.current()),
+                         format_func=i18n.LANGUAGES.__getitem__, key="_language_picker", on_change=chosen)
 
 
 def identity_sidebar(person: Person) -> None:
@@ -415,7 +451,7 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
 def decision_panel(progress: SendProgress, chunk, engine: SendEngine, person: Person, key: str) -> None:
     """One part that may or may not have gone out: a person decides, confirms, and is recorded."""
     with st.container(border=True, key=f"{key}-decide-{chunk.seq}"):
-        st.markdown(f"**Part {chunk.seq}** · {plural(chunk.recipient_count, 'recipient')} · "
+        st.markdown(f"**Part {chunk.seq}** · {i18n.t('common.recipients', n=chunk.recipient_count)} · "
                     f"{escape(chunk.error or 'no answer came back')}")
         if not team.can(person, Action.DECIDE_UNKNOWN):
             st.caption(str(team.NotAllowed(person, Action.DECIDE_UNKNOWN)))

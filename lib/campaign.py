@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from lib import i18n
 from lib.ledger import Ledger, LedgerCheck, is_marketing_kind, template_kind, wording
 from lib.ledger.rules import Rule, empty_left_out, rule_result
 from lib.personalization import preview
@@ -348,7 +349,7 @@ def template_label(template: Template) -> str:
 
 def people(count: int) -> str:
     """'1 person', '20 people', '1,000 people'."""
-    return wording.plural(count, "person", "people")
+    return i18n.t("common.people", n=count)
 
 
 def short_when(moment: datetime, tz: tzinfo) -> str:
@@ -387,7 +388,6 @@ def confirmation_summary(
     campaign: CampaignPreview, count: int, when: datetime | None, tz: tzinfo, platform: str, currency: str,
 ) -> dict[str, str]:
     """Label -> value, what the confirmation repeats before money goes out."""
-    from lib.money import format_money
     from lib.scheduling import format_when
 
     template = campaign.template
@@ -395,7 +395,7 @@ def confirmation_summary(
     summary = {
         "Template": template_label(template),
         "People who will receive it": people(count),
-        "Left out": wording.plural(counts.left_out, "row") + (
+        "Left out": i18n.t("common.rows", n=counts.left_out) + (
             f" ({'; '.join(campaign.left_out_summary())})" if campaign.left_out_summary() else ""),
         "When": format_when(when, tz),
         "Platform": platform,
@@ -404,7 +404,7 @@ def confirmation_summary(
         summary["Sent again on purpose"] = f"{people(campaign.already_received_count)} who already received it"
     if template.channel is Channel.SMS:
         metrics = campaign.metrics
-        summary["Estimated cost"] = (f"{format_money(metrics.estimated_cost, currency)} for "
+        summary["Estimated cost"] = (f"{i18n.money(metrics.estimated_cost, currency)} for "
                                      f"{wording.plural(metrics.total_parts, 'SMS part')}")
         summary["GSM-safe Greek"] = "on: Greek in the values written in capitals without accents" \
             if campaign.choices.gsm_greek else "off"

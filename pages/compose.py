@@ -11,7 +11,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 import ui
-from lib import approvals
+from lib import approvals, i18n
 from lib.campaign import (
     LEFT_OUT,
     OUTCOME_COLUMN,
@@ -31,7 +31,6 @@ from lib.campaign import (
     typed_count_matches,
 )
 from lib.ledger import wording
-from lib.money import format_money
 from lib.personalization.preview import (
     encoding_words,
     gsm_greek_advice,
@@ -229,8 +228,8 @@ if campaign.already_received_count:
 if template.channel == Channel.SMS:
     a, b, _ = st.columns([1, 1, 2])
     a.metric("SMS parts in total", f"{metrics.total_parts:,}")
-    b.metric("Estimated cost", format_money(metrics.estimated_cost, settings.currency),
-             help=f"{format_money(metrics.price_per_part, settings.currency)} per SMS part")
+    b.metric("Estimated cost", i18n.money(metrics.estimated_cost, settings.currency),
+             help=f"{i18n.money(metrics.price_per_part, settings.currency)} per SMS part")
     st.caption(f"SMS parts per recipient: {parts_per_recipient(metrics.distribution)}.")
     if metrics.template_note:
         st.info(metrics.template_note + ".")
@@ -239,7 +238,7 @@ if template.channel == Channel.SMS:
     if gsm_advice.why_not:
         st.caption(gsm_advice.why_not)
     if campaign.choices.gsm_greek:
-        st.info(f"GSM-safe Greek saves {wording.plural(metrics.parts_saved_by_gsm_greek, 'SMS part')} across the list.")
+        st.info(f"GSM-safe Greek saves {i18n.t('common.sms_parts', n=metrics.parts_saved_by_gsm_greek)} across the list.")
         changes = gsm_greek_changes(campaign.values)
         if len(changes):
             st.dataframe(changes.rename(columns=str.capitalize), hide_index=True, width="stretch")

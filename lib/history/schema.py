@@ -412,6 +412,17 @@ approvals = Table(
 )
 
 
+# The words a person reads the console in (lib.i18n), remembered across browsers: keyed by the audit trail's
+# name for them (the signed-in email, or CONSOLE_OPERATOR without sign-in).
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("person", Text, primary_key=True),
+    Column("language", String(5), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+
 meta = Table(
     "meta",
     metadata,
