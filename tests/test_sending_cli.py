@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import lib.sending.cli as send_cli
+import lib.cli.send as send_cli
 from lib.history.store import close_all_stores, open_store
 from lib.messaging.client import MessagingClient
 from lib.settings import load_settings
@@ -177,8 +177,8 @@ def test_map_chooses_the_columns_for_a_send(env, monkeypatch, tmp_path, capsys):
 
 
 def test_gsm_greek_is_one_name_across_commands():
-    from lib.personalization.cli import _parser as preview_parser
-    from lib.recipients.cli import _parser as check_parser
+    from lib.cli.check import _parser as check_parser
+    from lib.cli.preview import _parser as preview_parser
 
     for parser in (preview_parser(), send_cli._parser()):
         assert "--gsm-safe-greek" in parser.format_help() and "--gsm-greek" not in parser.format_help()

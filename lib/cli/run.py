@@ -22,7 +22,7 @@ from lib.history.store import StoreError
 from lib.sandbox.embedded import running_sandbox_url
 from lib.settings import Settings, SettingsError, get_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_START_SECONDS = 30
 STOP_GRACE_SECONDS = 10
 

@@ -82,7 +82,7 @@ class _NotInTeam(Exception):
 
 def _audited(catalog, store, settings, acting_as: str | None):
     """The catalog as the Templates page changes it: role checked, every change in the audit trail."""
-    from lib.team import cli as team_cli
+    from lib.cli import team as team_cli
     from lib.templates_audit import AuditedCatalog
 
     try:

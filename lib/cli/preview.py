@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib.cli_options import add_gsm_safe_greek_option, add_map_option
+from lib.cli.options import add_gsm_safe_greek_option, add_map_option
 from lib.personalization.preview import (
     ListMetrics,
     find_row,

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from lib.cli_options import add_map_option
+from lib.cli.options import add_map_option
 from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
 from lib.recipients.recipient_list import RecipientList, load_with_map_options

@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lib import approvals
-from lib.cli_options import add_gsm_safe_greek_option, add_map_option
+from lib.cli.options import add_gsm_safe_greek_option, add_map_option
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import (
     WORKER_LIVE_WITHIN,
@@ -193,7 +193,7 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
 
 def _sender(settings: Settings, platform: ConsoleRuntime) -> Person:
     """The person this command sends as (CONSOLE_OPERATOR), under the team's rules when they apply."""
-    from lib.team import cli as team_cli
+    from lib.cli import team as team_cli
 
     try:
         person = team_cli.acting_person(settings, platform.store, None)

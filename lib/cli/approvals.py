@@ -1,7 +1,7 @@
 """`python -m lib approvals`, `python -m lib approve SEND_ID`, `python -m lib reject SEND_ID --reason TEXT`.
 
 The command line acts as a named person (`--as EMAIL`, else CONSOLE_OPERATOR) under the team's rules
-(lib.team.cli.acting_person). `approve` prints what the sender saw and asks before approving (or takes
+(lib.cli.team.acting_person). `approve` prints what the sender saw and asks before approving (or takes
 --yes); the approval binds to the manifest it printed (or the one given with --manifest): if the send
 is not that one any more, nothing is approved.
 
@@ -18,10 +18,10 @@ import sys
 from collections.abc import Callable
 
 from lib import approvals
+from lib.cli.team import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _Stop, acting_person
 from lib.history.store import HistoryStore, StoreError
 from lib.runtime import open_console_store
 from lib.settings import Settings, SettingsError, load_settings
-from lib.team.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _Stop, acting_person
 from lib.team.people import TeamError
 from lib.team.roles import Action, NotAllowed, require
 
