@@ -73,7 +73,7 @@ def test_send_prints_summary_progress_and_dispatch_ids(env, monkeypatch, csv, ca
     out = capsys.readouterr().out
     assert code == 0
     assert "Recipients: 3 will receive it; 1 excluded" in out
-    assert "SMS parts:  3, estimated cost 0.15" in out
+    assert "SMS parts:  3, estimated cost €0.15" in out  # money in the reader's format
     assert f"THE REAL PLATFORM at {env['MESSAGING_API_URL']}" in out  # not the embedded sandbox: say so loudly
     assert "chunk 1/2 (2 recipients): sent, dispatch" in out and "chunk 2/2 (1 recipient): sent" in out
     assert "Sent to 3 recipients in 2 dispatches." in out

@@ -6,11 +6,11 @@ Acts as a named person under the team's rules like `team` (lib.cli.team); the sa
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime, time, timedelta
 
-from lib import audit
+from lib import audit, i18n
+from lib.cli.options import add_language_option, json_text
 from lib.cli.team import EXIT_OK, EXIT_USAGE, _as_option, _Parser, _run, _Stop, acting_person
 from lib.history.store import HistoryStore
 from lib.settings import Settings
@@ -18,13 +18,14 @@ from lib.team.roles import Action, require
 
 
 def _audit_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m lib audit", description="Read the audit trail, newest first.")
-    p.add_argument("--since", help="from this date or time (console time zone), e.g. 2026-12-01 or 7d for a week")
-    p.add_argument("--person", action="append", default=[], metavar="EMAIL", help="only what this person did")
+    p = _Parser(prog="python -m lib audit", description=i18n.t("cli.audit.about"))
+    p.add_argument("--since", help=i18n.t("cli.audit.option.since"))
+    p.add_argument("--person", action="append", default=[], metavar="EMAIL", help=i18n.t("cli.audit.option.person"))
     p.add_argument("--action", action="append", default=[], choices=[a.value for a in audit.AuditAction])
-    p.add_argument("--limit", type=int, default=1000, help="at most this many events (default 1000)")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--limit", type=int, default=1000, help=i18n.t("cli.audit.option.limit"))
+    p.add_argument("--json", action="store_true", help=i18n.t("cli.option.json_list"))
     _as_option(p)
+    add_language_option(p)
     return p
 
 
@@ -38,8 +39,7 @@ def parse_since(raw: str | None, settings: Settings, now: datetime | None = None
         when = datetime.fromisoformat(text) if "t" in text or ":" in text else datetime.combine(
             datetime.fromisoformat(text).date(), time())
     except ValueError:
-        message = f"--since {raw!r} is not a date like 2026-12-01, a time like 2026-12-01T09:00, or 7d"
-        raise _Stop(message, EXIT_USAGE) from None
+        raise _Stop(i18n.t("cli.audit.since_shape", value=repr(raw)), EXIT_USAGE) from None
     return when if when.tzinfo else when.replace(tzinfo=settings.tz)
 
 
@@ -51,13 +51,14 @@ def _audit(args, settings: Settings, store: HistoryStore) -> int:
         events = audit.list_events(conn, actors=[p.strip().lower() for p in args.person] or None,
                                    actions=args.action or None, since=since, limit=args.limit)
     if args.json:
-        print(json.dumps([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "actor_name": e.actor_name,
+        print(json_text([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "actor_name": e.actor_name,
                            "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
-                           "details": e.details} for e in events], ensure_ascii=False, indent=2))
+                           "details": e.details} for e in events], indent=2))
         return EXIT_OK
     for row in audit.events_table(events, settings.tz):
-        print(f"{row['When']:%Y-%m-%d %H:%M:%S}  {row['Person']}  {row['Action']}  {row['Object']}  {row['Details']}")
-    print(f"{len(events)} event{'s' if len(events) != 1 else ''}")
+        when = i18n.datetime_text(row["When"], seconds=True)
+        print(f"{when}  {row['Person']}  {row['Action']}  {row['Object']}  {row['Details']}")
+    print(i18n.t("cli.audit.count", n=len(events)))
     return EXIT_OK
 
 

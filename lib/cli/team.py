@@ -11,9 +11,10 @@ Exit status: 0 done; 2 bad arguments, settings or input (the sentence says which
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from lib import i18n
+from lib.cli.options import add_language_option, json_text
 from lib.history.store import HistoryStore, StoreError, open_store
 from lib.settings import Settings, SettingsError, load_settings
 from lib.team.access import command_line_uses_team
@@ -43,23 +44,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _as_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as", dest="acting_as", metavar="EMAIL", help="act as this team member (default CONSOLE_OPERATOR)")
+    parser.add_argument("--as", dest="acting_as", metavar="EMAIL", help=i18n.t("cli.option.as"))
 
 
 def _team_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m lib team", description="Who may use the console, and in which role.")
+    p = _Parser(prog="python -m lib team", description=i18n.t("cli.team.about"))
+    add_language_option(p)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    add = sub.add_parser("add", help="add someone to the team")
+    add = sub.add_parser("add", help=i18n.t("cli.team.add.about"))
     add.add_argument("email")
-    add.add_argument("--name", required=True, help="their name, as the team sees it")
+    add.add_argument("--name", required=True, help=i18n.t("cli.team.option.name"))
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    remove = sub.add_parser("remove", help="remove someone: they can no longer sign in")
+    remove = sub.add_parser("remove", help=i18n.t("cli.team.remove.about"))
     remove.add_argument("email")
-    role = sub.add_parser("role", help="change someone's role")
+    role = sub.add_parser("role", help=i18n.t("cli.team.role.about"))
     role.add_argument("email")
     role.add_argument("role", choices=[r.value for r in Role])
-    listing = sub.add_parser("list", help="everyone in the team")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing = sub.add_parser("list", help=i18n.t("cli.team.list.about"))
+    listing.add_argument("--json", action="store_true", help=i18n.t("cli.team.option.json"))
     for sub_parser in (add, remove, role, listing):
         _as_option(sub_parser)
     return p
@@ -73,19 +75,21 @@ def acting_person(settings: Settings, store: HistoryStore, acting_as: str | None
     bootstrap_admins(store, settings.admins)
     person = team_person(store, name)
     if person is None:
-        raise _Stop(f"Refused: {name or 'nobody'} is not in the team (give --as EMAIL of a team member)", EXIT_REFUSED)
+        raise _Stop(i18n.t("cli.team.not_in_team", name=name or i18n.t("cli.team.nobody")), EXIT_REFUSED)
     return person
 
 
 def _print_members(store: HistoryStore, as_json: bool) -> None:
     members = list_members(store)
     if as_json:
-        print(json.dumps([{"email": m.email, "name": m.name, "role": m.role.value, "active": m.active,
-                           "added_by": m.added_by, "added_at": m.added_at.isoformat()} for m in members], indent=2))
+        print(json_text([{"email": m.email, "name": m.name, "role": m.role.value, "active": m.active,
+                           "added_by": m.added_by, "added_at": m.added_at.isoformat()} for m in members],
+                          ensure_ascii=True, indent=2))
         return
     for m in members:
-        print(f"{m.email:<32} {m.name:<24} {m.role.value:<9} {'active' if m.active else 'removed'}")
-    print(f"{sum(m.active for m in members)} in the team")
+        state = i18n.t("cli.team.active") if m.active else i18n.t("cli.team.removed")
+        print(f"{m.email:<32} {m.name:<24} {m.role.value:<9} {state}")
+    print(i18n.t("cli.team.count", n=sum(m.active for m in members)))
 
 
 def _team(args, settings: Settings, store: HistoryStore) -> int:
@@ -95,13 +99,13 @@ def _team(args, settings: Settings, store: HistoryStore) -> int:
         _print_members(store, args.json)
     elif args.command == "add":
         member = add_member(store, person, args.email, args.name, args.role)
-        print(f"Added {member.name} <{member.email}> as {member.role.value}.")
+        print(i18n.t("cli.team.added", name=member.name, email=member.email, role=member.role.value))
     elif args.command == "remove":
         member = remove_member(store, person, args.email)
-        print(f"Removed {member.name} <{member.email}>: they can no longer sign in.")
+        print(i18n.t("cli.team.removed_member", name=member.name, email=member.email))
     else:
         member = change_role(store, person, args.email, args.role)
-        print(f"{member.name} <{member.email}> is now {member.role.value}.")
+        print(i18n.t("cli.team.role_changed", name=member.name, email=member.email, role=member.role.value))
     return EXIT_OK
 
 
@@ -115,7 +119,7 @@ def _run(handler, parser: argparse.ArgumentParser, argv: list[str]) -> int:
         print(stop, file=sys.stderr)
         return stop.code
     except NotAllowed as exc:
-        print(f"Refused: {exc}", file=sys.stderr)
+        print(i18n.t("cli.refused", reason=exc), file=sys.stderr)
         return EXIT_REFUSED
     except (TeamError, SettingsError, StoreError) as exc:
         print(str(exc), file=sys.stderr)
