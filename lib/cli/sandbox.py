@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from lib import i18n
+from lib.cli.options import add_language_option
 from lib.sandbox.embedded import publish_address, withdraw_address
 from lib.sandbox.server import Sandbox, SandboxConfig, ServerThread, build_sandbox
 from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
@@ -16,9 +18,10 @@ from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
 
 def parse_args(argv: list[str]) -> SandboxConfig:
     defaults = SandboxConfig()
-    parser = argparse.ArgumentParser(prog="python -m lib sandbox", description="Run the local sandbox platform.")
+    parser = argparse.ArgumentParser(prog="python -m lib sandbox", description=i18n.t("cli.sandbox.about"))
+    add_language_option(parser)
     parser.add_argument("--host", default=defaults.host)
-    parser.add_argument("--port", type=int, default=defaults.port, help="0 picks a free port")
+    parser.add_argument("--port", type=int, default=defaults.port, help=i18n.t("cli.sandbox.option.port"))
     parser.add_argument("--user", default=defaults.user)
     parser.add_argument("--password", default=defaults.password)
     parser.add_argument("--templates", type=Path, default=SHIPPED_CATALOG, help="template catalog JSON")
@@ -57,7 +60,7 @@ def main(argv: list[str]) -> int:
     try:
         load_catalog(config.templates_path)  # a broken catalog would turn every send into "template not found"
     except (OSError, CatalogError) as exc:
-        print(f"Cannot read the template catalog {config.templates_path}: {exc}", file=sys.stderr)
+        print(i18n.t("cli.sandbox.catalog_unreadable", file=str(config.templates_path), reason=exc), file=sys.stderr)
         return 1
     sandbox = build_sandbox(config)
     try:
@@ -66,8 +69,8 @@ def main(argv: list[str]) -> int:
         print(exc)
         return 1
     publish_address(config.data_dir, server.url)  # the console's other processes find it here
-    print(f"Sandbox platform on {server.url} (user {config.user}); outbox: {config.data_dir / 'outbox.jsonl'}")
-    print("Nothing is really sent. Press Ctrl-C to stop.", flush=True)
+    print(i18n.t("cli.sandbox.serving", url=server.url, user=config.user, outbox=str(config.data_dir / "outbox.jsonl")))
+    print(i18n.t("cli.sandbox.nothing_sent"), flush=True)
     stop = threading.Event()
     threading.Thread(target=_flush_outbox, args=(sandbox, stop), name="outbox-flusher", daemon=True).start()
     try:
