@@ -24,16 +24,16 @@ def parse_args(argv: list[str]) -> SandboxConfig:
     parser.add_argument("--port", type=int, default=defaults.port, help=i18n.t("cli.sandbox.option.port"))
     parser.add_argument("--user", default=defaults.user)
     parser.add_argument("--password", default=defaults.password)
-    parser.add_argument("--templates", type=Path, default=SHIPPED_CATALOG, help="template catalog JSON")
-    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="dispatches and outbox.jsonl")
-    parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds, help="Draft→Pending→Queued step")
+    parser.add_argument("--templates", type=Path, default=SHIPPED_CATALOG, help=i18n.t("cli.sandbox.option.templates"))
+    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help=i18n.t("cli.sandbox.option.data_dir"))
+    parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds, help=i18n.t("cli.sandbox.option.step_seconds"))
     parser.add_argument(
-        "--error-template", type=int, action="append", default=[], metavar="ID", help="dispatches end in Error"
+        "--error-template", type=int, action="append", default=[], metavar="ID", help=i18n.t("cli.sandbox.option.error_template")
     )
-    parser.add_argument("--allowed-countries", default=",".join(defaults.allowed_countries), help="e.g. GR,CY")
+    parser.add_argument("--allowed-countries", default=",".join(defaults.allowed_countries), help=i18n.t("cli.sandbox.option.allowed_countries"))
     parser.add_argument("--timezone", default=defaults.timezone)
     parser.add_argument(
-        "--console-settings", action="store_true", help="configure it as the console's own sandbox (make run)"
+        "--console-settings", action="store_true", help=i18n.t("cli.sandbox.option.console_settings")
     )
     args = parser.parse_args(argv)
     if args.console_settings:  # the console's user, password, data dir and catalog, never on a command line
@@ -91,4 +91,4 @@ def _flush_outbox(sandbox: Sandbox, stop: threading.Event) -> None:
         except sqlite3.Error as exc:  # closed at shutdown, or a busy database: try again next tick
             if stop.is_set():
                 return
-            print(f"outbox not written this time: {exc}", file=sys.stderr)
+            print(i18n.t("cli.sandbox.outbox_not_written", reason=exc), file=sys.stderr)
