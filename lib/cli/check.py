@@ -180,7 +180,7 @@ def as_text(result: RecipientList, name: str, rules: dict | None = None) -> str:
     if rules and rules["total"]:
         from lib.ledger import wording
 
-        lines.append(i18n.t("cli.left_out_by_rules", reasons="; ".join(map(str, wording.summary(rules["byRule"])))))
+        lines.append(i18n.t("cli.left_out_by_rules", reasons=i18n.t("cli.separator").join(map(str, wording.summary(rules["byRule"])))))
     if summary:
         lines += ["", i18n.t("cli.check.to_do")] + [f"  - {s}" for s in summary]
     shown = result.problem_list(SHOWN_PROBLEMS)

@@ -187,7 +187,7 @@ def as_text(
         lines += _row_text(template, preview) + [""]
     lines += _summary_text(template, metrics, rows_in_file)
     if left_out:
-        lines.append(i18n.t("cli.left_out_by_rules", reasons="; ".join(map(str, wording.summary(left_out)))))
+        lines.append(i18n.t("cli.left_out_by_rules", reasons=i18n.t("cli.separator").join(map(str, wording.summary(left_out)))))
     return "\n".join(lines)
 
 
@@ -216,7 +216,7 @@ def _row_text(template: Template, preview: dict) -> list[str]:
 def _summary_text(template: Template, metrics: ListMetrics, rows_in_file: int) -> list[str]:
     line = i18n.t("cli.preview.summary", n=rows_in_file, valid=metrics.recipients, sendable=metrics.sendable)
     if metrics.rows_with_errors:
-        line += "; " + i18n.t("cli.preview.rows_without_values", n=metrics.rows_with_errors)
+        line += i18n.t("cli.separator") + i18n.t("cli.preview.rows_without_values", n=metrics.rows_with_errors)
     lines = [line]
     if template.channel is not Channel.SMS:
         return lines
