@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import lib.ledger.cli as optout_cli
-import lib.recipients.cli as check_cli
+import lib.cli.check as check_cli
+import lib.cli.optout as optout_cli
 from lib.history.store import NewRecipient, close_all_stores, open_store
 from lib.ledger import Ledger
 from lib.recipients import clear_cache

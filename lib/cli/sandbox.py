@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+from lib import i18n
+from lib.cli.options import add_language_option
 from lib.sandbox.embedded import publish_address, withdraw_address
 from lib.sandbox.server import Sandbox, SandboxConfig, ServerThread, build_sandbox
 from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
@@ -16,21 +18,22 @@ from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
 
 def parse_args(argv: list[str]) -> SandboxConfig:
     defaults = SandboxConfig()
-    parser = argparse.ArgumentParser(prog="python -m lib sandbox", description="Run the local sandbox platform.")
+    parser = argparse.ArgumentParser(prog="python -m lib sandbox", description=i18n.t("cli.sandbox.about"))
+    add_language_option(parser)
     parser.add_argument("--host", default=defaults.host)
-    parser.add_argument("--port", type=int, default=defaults.port, help="0 picks a free port")
+    parser.add_argument("--port", type=int, default=defaults.port, help=i18n.t("cli.sandbox.option.port"))
     parser.add_argument("--user", default=defaults.user)
     parser.add_argument("--password", default=defaults.password)
-    parser.add_argument("--templates", type=Path, default=SHIPPED_CATALOG, help="template catalog JSON")
-    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help="dispatches and outbox.jsonl")
-    parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds, help="Draft→Pending→Queued step")
+    parser.add_argument("--templates", type=Path, default=SHIPPED_CATALOG, help=i18n.t("cli.sandbox.option.templates"))
+    parser.add_argument("--data-dir", type=Path, default=defaults.data_dir, help=i18n.t("cli.sandbox.option.data_dir"))
+    parser.add_argument("--step-seconds", type=float, default=defaults.step_seconds, help=i18n.t("cli.sandbox.option.step_seconds"))
     parser.add_argument(
-        "--error-template", type=int, action="append", default=[], metavar="ID", help="dispatches end in Error"
+        "--error-template", type=int, action="append", default=[], metavar="ID", help=i18n.t("cli.sandbox.option.error_template")
     )
-    parser.add_argument("--allowed-countries", default=",".join(defaults.allowed_countries), help="e.g. GR,CY")
+    parser.add_argument("--allowed-countries", default=",".join(defaults.allowed_countries), help=i18n.t("cli.sandbox.option.allowed_countries"))
     parser.add_argument("--timezone", default=defaults.timezone)
     parser.add_argument(
-        "--console-settings", action="store_true", help="configure it as the console's own sandbox (make run)"
+        "--console-settings", action="store_true", help=i18n.t("cli.sandbox.option.console_settings")
     )
     args = parser.parse_args(argv)
     if args.console_settings:  # the console's user, password, data dir and catalog, never on a command line
@@ -57,7 +60,7 @@ def main(argv: list[str]) -> int:
     try:
         load_catalog(config.templates_path)  # a broken catalog would turn every send into "template not found"
     except (OSError, CatalogError) as exc:
-        print(f"Cannot read the template catalog {config.templates_path}: {exc}", file=sys.stderr)
+        print(i18n.t("cli.sandbox.catalog_unreadable", file=str(config.templates_path), reason=exc), file=sys.stderr)
         return 1
     sandbox = build_sandbox(config)
     try:
@@ -66,8 +69,8 @@ def main(argv: list[str]) -> int:
         print(exc)
         return 1
     publish_address(config.data_dir, server.url)  # the console's other processes find it here
-    print(f"Sandbox platform on {server.url} (user {config.user}); outbox: {config.data_dir / 'outbox.jsonl'}")
-    print("Nothing is really sent. Press Ctrl-C to stop.", flush=True)
+    print(i18n.t("cli.sandbox.serving", url=server.url, user=config.user, outbox=str(config.data_dir / "outbox.jsonl")))
+    print(i18n.t("cli.sandbox.nothing_sent"), flush=True)
     stop = threading.Event()
     threading.Thread(target=_flush_outbox, args=(sandbox, stop), name="outbox-flusher", daemon=True).start()
     try:
@@ -88,4 +91,4 @@ def _flush_outbox(sandbox: Sandbox, stop: threading.Event) -> None:
         except sqlite3.Error as exc:  # closed at shutdown, or a busy database: try again next tick
             if stop.is_set():
                 return
-            print(f"outbox not written this time: {exc}", file=sys.stderr)
+            print(i18n.t("cli.sandbox.outbox_not_written", reason=exc), file=sys.stderr)

@@ -13,13 +13,13 @@ Exit 0 when the preview was shown; 2 with one line on stderr when it could not b
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from lib.cli_options import add_gsm_safe_greek_option, add_map_option
+from lib import i18n
+from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option, json_text
 from lib.personalization.preview import (
     ListMetrics,
     find_row,
@@ -47,22 +47,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m lib preview", description="Preview personalised messages from a recipient file.")
-    parser.add_argument("file", help="CSV or Excel file of recipients")
-    parser.add_argument("--template", type=int, required=True, help="template id from the catalog")
+    parser = _Parser(prog="python -m lib preview", description=i18n.t("cli.preview.about"))
+    parser.add_argument("file", help=i18n.t("cli.option.recipient_file"))
+    parser.add_argument("--template", type=int, required=True, help=i18n.t("cli.preview.option.template"))
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--row", type=int, help="spreadsheet row number (the header is row 1)")
-    which.add_argument("--unique-id", help="the recipient's uniqueId")
-    which.add_argument("--riskiest", action="store_true", help="the rows most worth a look, with why")
-    parser.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help="value for an empty tag")
+    which.add_argument("--row", type=int, help=i18n.t("cli.preview.option.row"))
+    which.add_argument("--unique-id", help=i18n.t("cli.preview.option.unique_id"))
+    which.add_argument("--riskiest", action="store_true", help=i18n.t("cli.preview.option.riskiest"))
+    parser.add_argument("--default", action="append", default=[], metavar="TAG=VALUE",
+                        help=i18n.t("cli.preview.option.default"))
     add_map_option(parser)
     add_gsm_safe_greek_option(parser)
-    parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
-    parser.add_argument("--json", action="store_true", help="JSON Lines: one object per row, then the summary")
+    parser.add_argument("--sheet", help=i18n.t("cli.option.sheet"))
+    parser.add_argument("--json", action="store_true", help=i18n.t("cli.preview.option.json"))
     parser.add_argument(
-        "--include-already-received", action="store_true",
-        help="count people who already received this template recently as recipients again",
+        "--include-already-received", action="store_true", help=i18n.t("cli.preview.option.already_received"),
     )
+    add_language_option(parser)
     return parser
 
 
@@ -84,7 +85,7 @@ def _template(template_id: int) -> Template:
 
     templates = {t.id: t for t in console_templates(get_settings())}
     if template_id not in templates:
-        raise _Refused(f"There is no template {template_id} in the catalog")
+        raise _Refused(i18n.t("cli.template.missing", id=str(template_id)))
     return templates[template_id]
 
 
@@ -95,10 +96,10 @@ def _defaults(pairs: list[str], template: Template) -> dict[str, str]:
         tag, equals, value = pair.partition("=")
         tag = tag.strip().strip("{}").strip()
         if not equals or not tag:
-            raise _Refused(f"--default needs TAG=VALUE, like --default Firstname=Customer (got {pair!r})")
+            raise _Refused(i18n.t("cli.preview.default_shape", value=repr(pair)))
         if tag not in tags:
-            known = ", ".join(f"{{{{{t}}}}}" for t in tags) or "none"
-            raise _Refused(f"Template {template.id} has no tag {{{{{tag}}}}}; its tags are {known}")
+            known = ", ".join(f"{{{{{t}}}}}" for t in tags) or i18n.t("cli.none")
+            raise _Refused(i18n.t("cli.preview.no_such_tag", id=str(template.id), tag=f"{{{{{tag}}}}}", tags=known))
         defaults[tag] = value
     return defaults
 
@@ -108,7 +109,7 @@ def _load(path: Path, template: Template, sheet: str | None, map_options: list[s
     from lib.recipients import RecipientFileError, load_for_template
 
     if not path.is_file():
-        raise _Refused(f"There is no file {path}")
+        raise _Refused(i18n.t("cli.file.missing", file=str(path)))
     tags = template_tags(template)
     try:
         recipients = load_for_template(path, template, get_settings(), sheet, map_options)
@@ -121,7 +122,7 @@ def _load(path: Path, template: Template, sheet: str | None, map_options: list[s
 
 
 def _recipient_errors(recipients, row: int) -> str | None:
-    errors = [p.message for p in recipients.problems_for_row(row) if p.severity.value == "error"]
+    errors = [str(p.message) for p in recipients.problems_for_row(row) if p.severity.value == "error"]
     return "; ".join(errors) or None
 
 
@@ -158,12 +159,12 @@ def main(argv: list[str]) -> int:
         previews.append(preview)
     if args.json:
         for preview in previews:
-            print(json.dumps(preview, ensure_ascii=False))
+            print(json_text(preview))
         summary = {**summary_json(metrics), "leftOut": left_out, "refused": refusal}
-        print(json.dumps({"summary": summary}, ensure_ascii=False))
+        print(json_text({"summary": summary}))
     else:
         text = as_text(template, previews, metrics, recipients.row_count, left_out)
-        print(text + (f"\nCannot be sent: {refusal['message']}" if refusal else ""))
+        print(text + ("\n" + i18n.t("cli.cannot_be_sent", reason=refusal["message"]) if refusal else ""))
     return 0
 
 
@@ -186,49 +187,52 @@ def as_text(
         lines += _row_text(template, preview) + [""]
     lines += _summary_text(template, metrics, rows_in_file)
     if left_out:
-        lines.append("Left out by the rules: " + "; ".join(wording.summary(left_out)))
+        lines.append(i18n.t("cli.left_out_by_rules", reasons=i18n.t("cli.separator").join(map(str, wording.summary(left_out)))))
     return "\n".join(lines)
 
 
 def _row_text(template: Template, preview: dict) -> list[str]:
-    head = f"Row {preview['row']} · {preview['uniqueId'] or 'no uniqueId'} · {preview['to'] or 'no address'}"
-    lines = [head] + [f"  why: {reason}" for reason in preview.get("reasons", [])]
+    head = i18n.t("cli.preview.row_head", row=str(preview["row"]),
+                  id=preview["uniqueId"] or i18n.t("cli.preview.no_unique_id"),
+                  to=preview["to"] or i18n.t("cli.preview.no_address"))
+    lines = [head] + [f"  {i18n.t('cli.preview.why', reason=reason)}" for reason in preview.get("reasons", [])]
     if preview["error"]:
-        return lines + [f"  Not sent: {preview['error']}"]
+        return lines + [f"  {i18n.t('cli.preview.not_sent', reason=preview['error'])}"]
     if template.channel is Channel.EMAIL:
-        lines.append(f"  Subject: {preview['subject']}")
+        lines.append(f"  {i18n.t('cli.preview.subject', subject=preview['subject'])}")
     lines += [f"  | {line}" for line in preview["text"].splitlines() or [""]]
     if template.channel is Channel.SMS:
-        parts = preview["parts"]
-        lines.append(f"  {preview['encoding']} · {preview['characters']} characters · {parts} part{'s' * (parts != 1)}")
+        lines.append("  " + i18n.t("cli.preview.sms_line", encoding=preview["encoding"],
+                                   characters=preview["characters"], n=preview["parts"]))
     if preview["defaultsUsed"]:
-        lines.append("  Defaults used for: " + ", ".join(f"{{{{{t}}}}}" for t in preview["defaultsUsed"]))
+        tags = ", ".join(f"{{{{{t}}}}}" for t in preview["defaultsUsed"])
+        lines.append("  " + i18n.t("cli.preview.defaults_used", tags=tags))
     for change in preview.get("gsmGreek", []):
-        lines.append(f"  GSM-safe Greek: {{{{{change['tag']}}}}} {change['before']!r} → {change['after']!r}")
+        lines.append("  " + i18n.t("cli.preview.gsm_greek_change", tag=f"{{{{{change['tag']}}}}}",
+                                   before=repr(change["before"]), after=repr(change["after"])))
     return lines
 
 
-def _rows(count: int) -> str:
-    return f"{count:,} row{'s' * (count != 1)}"
-
-
 def _summary_text(template: Template, metrics: ListMetrics, rows_in_file: int) -> list[str]:
-    lines = [
-        f"{rows_in_file:,} recipients in the file, {metrics.recipients:,} valid; {metrics.sendable:,} messages can be sent"
-        + (f"; {_rows(metrics.rows_with_errors)} without a value for every tag" if metrics.rows_with_errors else "")
-    ]
+    line = i18n.t("cli.preview.summary", n=rows_in_file, valid=metrics.recipients, sendable=metrics.sendable)
+    if metrics.rows_with_errors:
+        line += i18n.t("cli.separator") + i18n.t("cli.preview.rows_without_values", n=metrics.rows_with_errors)
+    lines = [line]
     if template.channel is not Channel.SMS:
         return lines
-    spread = ", ".join(f"{parts} part{'s' * (parts != 1)}: {count:,}" for parts, count in metrics.distribution.items())
-    lines.append(f"SMS parts: {metrics.total_parts:,} ({spread or 'none'}); estimated cost {metrics.estimated_cost}")
+    spread = ", ".join(i18n.t("cli.preview.parts_count", n=parts, count=count)
+                       for parts, count in metrics.distribution.items())
+    cost = i18n.money(metrics.estimated_cost, get_settings().currency)
+    lines.append(i18n.t("cli.preview.sms_parts", total=metrics.total_parts, spread=spread or i18n.t("cli.none"),
+                        cost=cost))
     if metrics.template_note:
-        lines.append(metrics.template_note + ", whatever the values.")
+        lines.append(i18n.t("cli.preview.template_note", note=metrics.template_note))
     elif len(metrics.ucs2_rows):
-        characters = ", ".join(f"{c!r}: {n:,}" for c, n in list(metrics.ucs2_by_character.items())[:8])
-        lines.append(f"UCS-2 (fewer characters per part): {_rows(len(metrics.ucs2_rows))}, because of {characters}")
+        characters = ", ".join(f"{c!r}: {i18n.number(n)}" for c, n in list(metrics.ucs2_by_character.items())[:8])
+        lines.append(i18n.t("cli.preview.ucs2", n=len(metrics.ucs2_rows), characters=characters))
     saved = metrics.parts_saved_by_gsm_greek
     if metrics.gsm_greek and saved:
-        lines.append(f"GSM-safe Greek saves {saved:,} parts.")
+        lines.append(i18n.t("cli.preview.gsm_greek_saves", n=saved))
     elif not metrics.gsm_greek and saved > 0:
-        lines.append(f"--gsm-safe-greek would save {saved:,} parts.")
+        lines.append(i18n.t("cli.preview.gsm_greek_would_save", n=saved))
     return lines

@@ -14,6 +14,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from lib import i18n
+from lib.cli.options import add_language_option
 from lib.history.refresh import refresh_pending
 from lib.history.store import SANDBOX_PLATFORM, StoreError, open_store, platform_key
 from lib.messaging import MessagingClient
@@ -23,16 +25,15 @@ from lib.settings import Settings, SettingsError, load_settings
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m lib refresh",
-        description="Ask the platform for the status of every dispatch that is not final and store what changed.",
+        description=i18n.t("cli.refresh.about"),
     )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--once", action="store_true", help="one round, then exit (the default; for cron)")
-    mode.add_argument("--every", type=float, metavar="SECONDS", help="a round every SECONDS until stopped (Ctrl-C)")
-    parser.add_argument(
-        "--all", action="store_true", help="ask about every dispatch that is not final, not only those due"
-    )
-    parser.add_argument("--workers", type=int, default=8, help="requests at once (default 8)")
-    parser.add_argument("--platform-url", help="the platform (or a running sandbox) address; default from settings")
+    mode.add_argument("--once", action="store_true", help=i18n.t("cli.refresh.option.once"))
+    mode.add_argument("--every", type=float, metavar="SECONDS", help=i18n.t("cli.refresh.option.every"))
+    parser.add_argument("--all", action="store_true", help=i18n.t("cli.refresh.option.all"))
+    parser.add_argument("--workers", type=int, default=8, help=i18n.t("cli.refresh.option.workers"))
+    parser.add_argument("--platform-url", help=i18n.t("cli.option.platform_url"))
+    add_language_option(parser)
     parser.add_argument("--rounds", type=int, help=argparse.SUPPRESS)  # stop after N rounds (tests)
     return parser
 
@@ -44,19 +45,16 @@ def platform_url(settings: Settings, override: str | None) -> str:
         return settings.api_url
     if settings.sandbox_port:
         return f"http://127.0.0.1:{settings.sandbox_port}"
-    raise SettingsError(
-        "No platform to ask: set MESSAGING_API_URL (with MESSAGING_API_USER and MESSAGING_API_PASSWORD), "
-        "or give the running sandbox's address with --platform-url"
-    )
+    raise SettingsError(i18n.t("cli.refresh.no_platform"))
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.every is not None and args.every <= 0:
-        print("--every needs a number of seconds above 0, like 30", file=sys.stderr)
+        print(i18n.t("cli.refresh.every_shape"), file=sys.stderr)
         return 2
     if args.workers < 1:
-        print("--workers needs at least 1", file=sys.stderr)
+        print(i18n.t("cli.refresh.workers_shape"), file=sys.stderr)
         return 2
     try:
         settings = load_settings()
@@ -65,7 +63,7 @@ def main(argv: list[str]) -> int:
         # Only this platform's dispatches: the sandbox's ids and the live platform's overlap.
         store = store.for_platform(platform_key(settings.api_url, False) if settings.api_url else SANDBOX_PLATFORM)
     except (SettingsError, StoreError) as exc:
-        print(f"Cannot refresh: {exc}", file=sys.stderr)
+        print(i18n.t("cli.refresh.cannot", reason=exc), file=sys.stderr)
         return 2
     rounds = 0
     status = 0
@@ -73,7 +71,7 @@ def main(argv: list[str]) -> int:
         try:
             while True:
                 report = refresh_pending(store, client, only_due=not args.all, workers=args.workers)
-                stamp = datetime.now(UTC).astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S")
+                stamp = i18n.datetime_text(datetime.now(UTC).astimezone(settings.tz), seconds=True)
                 print(f"{stamp} {report.summary()}", flush=True)
                 status = 0 if report.ok else 1
                 rounds += 1

@@ -31,8 +31,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from lib import approvals
-from lib.cli_options import add_gsm_safe_greek_option, add_map_option
+from lib import approvals, i18n
+from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import (
     WORKER_LIVE_WITHIN,
@@ -50,24 +50,14 @@ from lib.templates import CatalogError, Channel, Template
 
 EXIT_OK, EXIT_PLATFORM, EXIT_USAGE, EXIT_INVALID, EXIT_DUPLICATE, EXIT_UNKNOWN = 0, 1, 2, 3, 4, 5
 EXIT_AWAITING_APPROVAL, EXIT_REFUSED = 6, 77
-# --as WORD: the decision recorded (engine.DECISIONS), and what the command says it did.
+# --as WORD: the decision recorded (engine.DECISIONS), and the key of what the command says it did.
 RESOLUTIONS = {
-    "sent": ("marked_sent", "recorded as sent"),
-    "not-sent": ("marked_not_sent", "recorded as not sent; it is queued to go out"),
-    "resend": ("resend_at_risk", "queued to go out again; its recipients may receive it twice"),
+    "sent": ("marked_sent", "cli.send.resolved.sent"),
+    "not-sent": ("marked_not_sent", "cli.send.resolved.not_sent"),
+    "resend": ("resend_at_risk", "cli.send.resolved.resend"),
 }
 SHOWN_INVALIDS = 20
-EXIT_CODES_HELP = """exit codes:
-  0  sent to every row that can be sent (rows with errors are listed and left out)
-  1  not (completely) sent: a platform error, a refused part, or cancelled
-  2  the file cannot be read, or the arguments are wrong
-  3  nothing can be sent: a template tag has no column (and no --default), no row is valid, the marketing SMS
-     lacks the opt-out text, or it is quiet hours
-  4  refused: this list was already sent with this template (see --resend-of)
-  5  some recipients may or may not have received it (never resent automatically)
-  6  submitted for approval: nothing is posted until another approver approves it
- 77  refused by the team's rules (CONSOLE_OPERATOR is not in the team, or may not send)
-"""
+YES = ("y", "yes", "ν", "ναι")  # a confirmation's yes, in either language
 
 
 class _Stop(Exception):
@@ -83,31 +73,29 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="python -m lib send", description="Send a campaign from a recipient file.", epilog=EXIT_CODES_HELP,
+        prog="python -m lib send", description=i18n.t("cli.send.about"), epilog=i18n.t("cli.send.exit_codes"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", nargs="?", help="CSV or Excel file of recipients")
-    p.add_argument("--template", type=int, help="template id (the platform's templateId)")
-    p.add_argument("--schedule", help="send at this time, ISO like 2026-12-01T10:00 (console time zone if no offset)")
-    p.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help="value for empty cells of a tag")
+    p.add_argument("file", nargs="?", help=i18n.t("cli.option.recipient_file"))
+    p.add_argument("--template", type=int, help=i18n.t("cli.send.option.template"))
+    p.add_argument("--schedule", help=i18n.t("cli.send.option.schedule"))
+    p.add_argument("--default", action="append", default=[], metavar="TAG=VALUE", help=i18n.t("cli.send.option.default"))
     add_map_option(p)
     add_gsm_safe_greek_option(p)
-    p.add_argument("--sheet", help="sheet of an Excel file (default: the first visible one)")
-    p.add_argument("--yes", action="store_true", help="send without asking")
-    p.add_argument("--resend-of", type=int, metavar="SEND_ID", help="send again a list already sent as SEND_ID")
+    p.add_argument("--sheet", help=i18n.t("cli.option.sheet"))
+    p.add_argument("--yes", action="store_true", help=i18n.t("cli.send.option.yes"))
+    p.add_argument("--resend-of", type=int, metavar="SEND_ID", help=i18n.t("cli.send.option.resend_of"))
     p.add_argument(
-        "--include-already-received", action="store_true",
-        help="send again to people who already received this template recently (recorded as a decision)",
+        "--include-already-received", action="store_true", help=i18n.t("cli.send.option.already_received"),
     )
-    p.add_argument("--resume", type=int, metavar="SEND_ID", help="send the unsent chunks of SEND_ID")
-    p.add_argument(
-        "--include-unknown", action="store_true", help="with --resume: also resend chunks that may have gone out"
-    )
-    p.add_argument("--resolve", type=int, metavar="SEND_ID", help="record a decision about a chunk that may have gone out")
-    p.add_argument("--chunk", type=int, metavar="N", help="with --resolve: the chunk's number (1 is the first)")
-    p.add_argument("--as", dest="decision", choices=sorted(RESOLUTIONS), help="with --resolve: what you found out")
-    p.add_argument("--by", help="with --resolve: your name, recorded with the decision")
-    p.add_argument("--note", help="with --resolve: what you checked, recorded with the decision")
+    p.add_argument("--resume", type=int, metavar="SEND_ID", help=i18n.t("cli.send.option.resume"))
+    p.add_argument("--include-unknown", action="store_true", help=i18n.t("cli.send.option.include_unknown"))
+    p.add_argument("--resolve", type=int, metavar="SEND_ID", help=i18n.t("cli.send.option.resolve"))
+    p.add_argument("--chunk", type=int, metavar="N", help=i18n.t("cli.send.option.chunk"))
+    p.add_argument("--as", dest="decision", choices=sorted(RESOLUTIONS), help=i18n.t("cli.send.option.as"))
+    p.add_argument("--by", help=i18n.t("cli.send.option.by"))
+    p.add_argument("--note", help=i18n.t("cli.send.option.note"))
+    add_language_option(p)
     return p
 
 
@@ -117,7 +105,7 @@ def main(argv: list[str], *, ask: Callable[[str], str] = input) -> int:
         if args.resolve is not None:
             return _resolve(args)
         if args.resume is None and (args.file is None or args.template is None):
-            raise _Stop("send: give a FILE and --template ID (or --resume SEND_ID)", EXIT_USAGE)
+            raise _Stop("send: " + i18n.t("cli.send.file_and_template"), EXIT_USAGE)
         settings = get_settings()
         platform = start_runtime(settings)
         try:
@@ -150,14 +138,14 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
     previous = [s for s in engine.find_previous_sends(manifest) if not s.is_test]
     if previous and args.resend_of is None:
         message = engine.describe_previous(previous[-1])
-        raise _Stop(f"Refused: {message} (add --resend-of {previous[-1].id})", EXIT_DUPLICATE)
+        raise _Stop(i18n.t("cli.send.duplicate", reason=message, id=str(previous[-1].id)), EXIT_DUPLICATE)
     excluded = len(campaign.excluded())
     parts, cost = _parts_and_cost(template, campaign)
     sender = _sender(settings, platform)
     approval = approvals.needs_approval(settings, sender, is_sandbox=platform.is_sandbox, recipients=len(manifest))
     print(_summary(template, manifest, excluded, parts, cost, settings, platform, args.resend_of, campaign))
-    verb = "Submit for approval a send" if approval else "Send"
-    _confirm(args.yes, f"{verb} to {len(manifest):,} recipients? [y/N] ", ask)
+    question = "cli.send.confirm_approval" if approval else "cli.send.confirm"
+    _confirm(args.yes, i18n.t(question, n=len(manifest)) + " ", ask)
     if platform.ledger is not None:
         campaign.stage_for_send(platform.ledger, manifest)
     workers = platform.store.live_workers(WORKER_LIVE_WITHIN, platform=engine.platform)
@@ -178,14 +166,14 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
             created_by=sender.actor,
         )
         if workers:  # a worker posts it; this process only watches the store
-            print(f"Send #{send_id} is queued for the worker ({_plural_workers(workers)} running); following it.")
+            print(i18n.t("cli.send.queued_for_worker", id=str(send_id), n=len(workers)))
             outcome = engine.follow(send_id, on_progress=_print_progress)
         else:  # no worker: post it here, with the same code a worker runs (claiming only this send)
             outcome = engine.run_send(send_id, on_progress=_print_progress)
     except DuplicateSend as exc:
-        raise _Stop(f"Refused: {exc}", EXIT_DUPLICATE) from None
+        raise _Stop(i18n.t("cli.refused", reason=exc), EXIT_DUPLICATE) from None
     except ResultNotRecorded as exc:
-        raise _Stop(f"{exc} Dispatch id: {exc.dispatch_id}.", EXIT_UNKNOWN) from None
+        raise _Stop(i18n.t("cli.send.not_recorded", reason=exc, dispatch=str(exc.dispatch_id)), EXIT_UNKNOWN) from None
     except SendError as exc:
         raise _Stop(str(exc), EXIT_USAGE) from None
     return _report(outcome)
@@ -193,7 +181,7 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
 
 def _sender(settings: Settings, platform: ConsoleRuntime) -> Person:
     """The person this command sends as (CONSOLE_OPERATOR), under the team's rules when they apply."""
-    from lib.team import cli as team_cli
+    from lib.cli import team as team_cli
 
     try:
         person = team_cli.acting_person(settings, platform.store, None)
@@ -201,7 +189,7 @@ def _sender(settings: Settings, platform: ConsoleRuntime) -> Person:
     except team_cli._Stop as stop:
         raise _Stop(str(stop), EXIT_REFUSED) from None
     except NotAllowed as exc:
-        raise _Stop(f"Refused: {exc}", EXIT_REFUSED) from None
+        raise _Stop(i18n.t("cli.refused", reason=exc), EXIT_REFUSED) from None
     return person
 
 
@@ -212,24 +200,21 @@ def _refuse_if_ruled_out(template: Template, settings: Settings, schedule_at: da
     refusal = send_refusal(template, settings, schedule_at)
     if refusal is None:
         return
-    hint = ""
+    reason = str(refusal.message)
     if refusal.offer is not None:
-        hint = f" To send then, add --schedule {refusal.offer.astimezone(settings.tz):%Y-%m-%dT%H:%M}."
-    raise _Stop(f"Refused: {refusal.message}{hint}", EXIT_INVALID)
-
-
-def _plural_workers(workers: list[str]) -> str:
-    return "1 worker" if len(workers) == 1 else f"{len(workers)} workers"
+        when = f"{refusal.offer.astimezone(settings.tz):%Y-%m-%dT%H:%M}"
+        reason += " " + i18n.t("cli.send.schedule_hint", when=when)
+    raise _Stop(i18n.t("cli.refused", reason=reason), EXIT_INVALID)
 
 
 def _template(platform: ConsoleRuntime, template_id: int) -> Template:
     try:
         templates = {t.id: t for t in platform.templates()}
     except CatalogError as exc:
-        raise _Stop(f"The template catalog cannot be read: {exc}", EXIT_USAGE) from None
+        raise _Stop(i18n.t("cli.send.catalog_unreadable", reason=exc), EXIT_USAGE) from None
     if template_id not in templates:
-        known = ", ".join(str(i) for i in sorted(templates)) or "none"
-        raise _Stop(f"There is no template {template_id} in the catalog (templates: {known})", EXIT_USAGE)
+        known = ", ".join(str(i) for i in sorted(templates)) or i18n.t("cli.none")
+        raise _Stop(i18n.t("cli.template.missing_known", id=str(template_id), known=known), EXIT_USAGE)
     return templates[template_id]
 
 
@@ -242,7 +227,7 @@ def _schedule(raw: str | None, settings: Settings) -> datetime | None:
     try:
         when = datetime.fromisoformat(raw.strip())
     except ValueError:
-        raise _Stop(f"--schedule {raw!r} is not a date and time like 2026-12-01T10:00", EXIT_USAGE) from None
+        raise _Stop(i18n.t("cli.send.schedule_shape", value=repr(raw)), EXIT_USAGE) from None
     local = (when if when.tzinfo else when.replace(tzinfo=settings.tz)).astimezone(settings.tz)
     try:
         return check_schedule(
@@ -262,7 +247,7 @@ def _defaults(pairs: list[str]) -> dict[str, str]:
         tag, sep, value = pair.partition("=")
         tag = tag.strip().removeprefix("{{").removesuffix("}}").strip()
         if not sep or not tag:
-            raise _Stop(f"--default {pair!r} must look like tag=value, e.g. --default Firstname=Customer", EXIT_USAGE)
+            raise _Stop(i18n.t("cli.send.default_shape", value=repr(pair)), EXIT_USAGE)
         defaults[tag] = value
     return defaults
 
@@ -275,7 +260,7 @@ def _manifest(args, settings: Settings, template: Template, schedule_at, default
 
     path = Path(args.file)
     if not path.is_file():
-        raise _Stop(f"There is no file {args.file}", EXIT_USAGE)
+        raise _Stop(i18n.t("cli.file.missing", file=args.file), EXIT_USAGE)
     try:
         recipients = load_for_template(path, template, settings, args.sheet, args.map)
     except (RecipientFileError, OSError) as exc:
@@ -283,15 +268,15 @@ def _manifest(args, settings: Settings, template: Template, schedule_at, default
     unfilled = [t for t in recipients.mapping.missing_tags if not defaults.get(t)]
     if unfilled:
         names = ", ".join(f"{{{{{t}}}}}" for t in unfilled)
-        raise _Stop(f"{path.name} has no column for {names}: add the column, or give --default TAG=VALUE", EXIT_INVALID)
+        raise _Stop(i18n.t("cli.send.missing_tags", file=path.name, tags=names), EXIT_INVALID)
     if recipients.valid_frame().empty:
-        problems = " ".join(recipients.summary()) or "it has no recipients"
-        raise _Stop(f"{path.name} has no row that can be sent: {problems}", EXIT_INVALID)
+        problems = " ".join(map(str, recipients.summary())) or i18n.t("cli.send.no_recipients")
+        raise _Stop(i18n.t("cli.send.no_valid_row", file=path.name, problems=problems), EXIT_INVALID)
     choices = CampaignChoices(defaults, args.gsm_safe_greek, False, args.include_already_received)
     campaign = preview_campaign(template, recipients, choices, settings.sms_part_price, ledger)
     if campaign.sendable_count == 0 and campaign.left_out_counts:
-        raise _Stop(f"{path.name}: {wording.everyone_left_out(campaign.left_out_counts)} Nothing was sent.",
-                    EXIT_INVALID)
+        reason = wording.everyone_left_out(campaign.left_out_counts)
+        raise _Stop(i18n.t("cli.send.everyone_left_out", file=path.name, reason=reason), EXIT_INVALID)
     try:
         manifest = campaign.manifest(schedule_at)
     except ManifestError as exc:
@@ -308,21 +293,26 @@ def _parts_and_cost(template: Template, campaign):
 def _summary(template, manifest: SendManifest, excluded, parts, cost, settings, platform, resend_of, campaign) -> str:
     from lib.scheduling import format_when
 
-    lines = [
-        f"Template:   {template.name} (#{template.id}, {template.channel.label})",
-        f"Recipients: {len(manifest):,} will receive it; {excluded:,} excluded",
+    rows: list[tuple[str, str]] = [
+        (i18n.t("cli.send.summary.template"), i18n.t("cli.send.summary.template_value", name=template.name,
+                                                     id=str(template.id), channel=template.channel.label)),
+        (i18n.t("cli.send.summary.recipients"), i18n.t("cli.send.summary.recipients_value", count=len(manifest),
+                                                       excluded=excluded)),
     ]
     for sentence in campaign.left_out_summary() + ([campaign.consent_notice] if campaign.consent_notice else []):
-        lines.append(f"            {sentence}")
+        rows.append(("", str(sentence)))
     if campaign.choices.include_already_received and campaign.already_received_count:
-        lines.append(f"SEND AGAIN: {campaign.already_received_count:,} who already received it get it again")
+        rows.append((i18n.t("cli.send.summary.send_again"),
+                     i18n.t("cli.send.summary.send_again_value", count=campaign.already_received_count)))
     if parts is not None:
-        lines.append(f"SMS parts:  {parts:,}, estimated cost {cost}")
-    lines.append(f"When:       {format_when(manifest.schedule_at, settings.tz)}")
-    lines.append(f"Platform:   {platform.describe_platform()}")
+        rows.append((i18n.t("cli.send.summary.parts"), i18n.t("cli.send.summary.parts_value", parts=parts,
+                                                              cost=i18n.money(cost, settings.currency))))
+    rows.append((i18n.t("cli.send.summary.when"), str(format_when(manifest.schedule_at, settings.tz))))
+    rows.append((i18n.t("cli.send.summary.platform"), str(platform.describe_platform())))
     if resend_of is not None:
-        lines.append(f"RESEND:     this list was already sent as send #{resend_of}; the same people get it again")
-    return "\n".join(lines)
+        rows.append((i18n.t("cli.send.summary.resend"), i18n.t("cli.send.summary.resend_value", id=str(resend_of))))
+    width = max(len(label) for label, _ in rows) + 1
+    return "\n".join(f"{label:<{width}}{value}" for label, value in rows)
 
 
 def _confirm(assume_yes: bool, question: str, ask: Callable[[str], str]) -> None:
@@ -332,35 +322,35 @@ def _confirm(assume_yes: bool, question: str, ask: Callable[[str], str]) -> None
         answer = ask(question)
     except EOFError:
         answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
-        raise _Stop("Cancelled: nothing was sent.", EXIT_PLATFORM)
+    if answer.strip().lower() not in YES:
+        raise _Stop(i18n.t("cli.send.cancelled"), EXIT_PLATFORM)
 
 
 def _print_progress(progress: ChunkProgress) -> None:
-    people = f"{progress.recipient_count:,} recipient{'' if progress.recipient_count == 1 else 's'}"
-    where = f"chunk {progress.seq}/{progress.chunk_count} ({people})"
     if progress.status is ChunkStatus.POSTING:
         return
+    where = i18n.t("cli.send.chunk", seq=str(progress.seq), count=str(progress.chunk_count), n=progress.recipient_count)
     if progress.status is ChunkStatus.ACCEPTED:
-        print(f"{where}: sent, dispatch {progress.dispatch_id}", flush=True)
+        print(i18n.t("cli.send.chunk_sent", chunk=where, dispatch=str(progress.dispatch_id)), flush=True)
     elif progress.error:
-        print(f"{where}: {progress.status.label.lower()}: {progress.error}", flush=True)
+        print(f"{where}: {str(progress.status.label).lower()}: {progress.error}", flush=True)
     else:
-        print(f"{where}: {progress.status.label.lower()}", flush=True)
+        print(f"{where}: {str(progress.status.label).lower()}", flush=True)
 
 
 def _report(outcome: SendOutcome) -> int:
     print(outcome.headline)
     if outcome.dispatch_ids:
-        print(f"Send #{outcome.send_id}; dispatch ids: {', '.join(str(d) for d in outcome.dispatch_ids)}")
+        ids = ", ".join(str(d) for d in outcome.dispatch_ids)
+        print(i18n.t("cli.send.dispatch_ids", id=str(outcome.send_id), ids=ids))
     invalids = outcome.platform_rejected_recipients
     if invalids:
-        print(f"The platform refused {len(invalids):,} recipients we had accepted:")
+        print(i18n.t("cli.send.platform_refused", n=len(invalids)))
         for i in invalids[:SHOWN_INVALIDS]:
-            row = f"row {i.row_number}" if i.row_number else "row unknown"
+            row = i18n.t("cli.send.row", row=str(i.row_number)) if i.row_number else i18n.t("cli.send.row_unknown")
             print(f"  {row}: {i.unique_id} {i.destination}: {i.reason}")
         if len(invalids) > SHOWN_INVALIDS:
-            print(f"  … and {len(invalids) - SHOWN_INVALIDS:,} more (see the Dispatches page)")
+            print("  " + i18n.t("cli.send.and_more", n=len(invalids) - SHOWN_INVALIDS))
     if outcome.has_unknown:
         return EXIT_UNKNOWN
     return EXIT_OK if outcome.complete else EXIT_PLATFORM
@@ -376,7 +366,7 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
     except SendError as exc:
         raise _Stop(str(exc), EXIT_USAGE) from None
     if before.send.queue_state == "awaiting":  # only an approver releases it (issue 11)
-        print(f"Send #{args.resume} waits for approval by another approver: nothing was posted.")
+        print(i18n.t("cli.send.awaiting_approval", id=str(args.resume)))
         return EXIT_AWAITING_APPROVAL
     todo = [c for c in before.chunks if c.status in (ChunkStatus.PENDING, ChunkStatus.REJECTED)]
     unknown = [c for c in before.chunks if c.may_have_gone_out]
@@ -384,17 +374,11 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
         todo += unknown
     print(before.headline)
     if not todo:
-        print("Nothing to resume.")
+        print(i18n.t("cli.send.nothing_to_resume"))
         return EXIT_UNKNOWN if unknown else EXIT_OK
     recipients = sum(c.recipient_count for c in todo)
-    warning = (
-        " INCLUDING chunks that may already have gone out (their recipients may get it twice)"
-        if args.include_unknown and unknown
-        else ""
-    )
-    _confirm(
-        args.yes, f"Send {len(todo)} chunks ({recipients:,} recipients) of send #{args.resume}{warning}? [y/N] ", ask
-    )
+    question = "cli.send.confirm_resume_unknown" if args.include_unknown and unknown else "cli.send.confirm_resume"
+    _confirm(args.yes, i18n.t(question, n=len(todo), recipients=recipients, id=str(args.resume)) + " ", ask)
     workers = platform.store.live_workers(WORKER_LIVE_WITHIN, platform=engine.platform)
     try:
         if workers:
@@ -402,13 +386,13 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
                 for chunk in unknown:
                     engine.decide_unknown(args.resume, chunk.seq, "resend_at_risk", engine.operator, note="--resume")
             engine.request_resume(args.resume, engine.operator)
-            print(f"Send #{args.resume} is queued again for the worker; following it.")
+            print(i18n.t("cli.send.queued_again", id=str(args.resume)))
             known = {c.seq: c.status for c in before.chunks if c.status not in (ChunkStatus.REJECTED, ChunkStatus.UNKNOWN)}
             outcome = engine.follow(args.resume, on_progress=_print_progress, known=known)
         else:
             outcome = engine.resume(args.resume, on_progress=_print_progress, include_unknown=args.include_unknown)
     except ResultNotRecorded as exc:
-        raise _Stop(f"{exc} Dispatch id: {exc.dispatch_id}.", EXIT_UNKNOWN) from None
+        raise _Stop(i18n.t("cli.send.not_recorded", reason=exc, dispatch=str(exc.dispatch_id)), EXIT_UNKNOWN) from None
     except SendError as exc:
         raise _Stop(str(exc), EXIT_PLATFORM) from None
     return _report(outcome)
@@ -420,7 +404,7 @@ def _resume(args, platform: ConsoleRuntime, ask: Callable[[str], str]) -> int:
 def _resolve(args) -> int:
     """`--resolve SEND_ID --chunk N --as sent|not-sent|resend --by NAME`: a person's decision, recorded."""
     if args.chunk is None or args.decision is None or not (args.by or "").strip():
-        raise _Stop("send: --resolve needs --chunk N, --as sent|not-sent|resend and --by YOUR-NAME", EXIT_USAGE)
+        raise _Stop("send: " + i18n.t("cli.send.resolve_needs"), EXIT_USAGE)
     from lib.history.store import open_store
     from lib.sending.engine import SendEngine
 
@@ -433,7 +417,7 @@ def _resolve(args) -> int:
         engine.decide_unknown(args.resolve, args.chunk, decision, args.by, note=args.note)
     except SendError as exc:
         raise _Stop(f"send: {exc}", EXIT_USAGE) from None
-    print(f"Chunk {args.chunk} of send #{args.resolve} {done} (decided by {args.by.strip()}).")
+    print(i18n.t(done, chunk=str(args.chunk), id=str(args.resolve), by=args.by.strip()))
     if decision != "marked_sent":
-        print(f"A running worker sends it; without one: python -m lib send --resume {args.resolve}")
+        print(i18n.t("cli.send.resume_hint", id=str(args.resolve)))
     return EXIT_OK

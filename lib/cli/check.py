@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 from pathlib import Path
 
-from lib.cli_options import add_map_option
+from lib import i18n
+from lib.cli.options import add_language_option, add_map_option, json_text
 from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
 from lib.recipients.recipient_list import RecipientList, load_with_map_options
@@ -23,11 +23,8 @@ from lib.templates import template_tags as tags_of
 
 SHOWN_PROBLEMS = 20
 EXIT_OK, EXIT_USAGE, EXIT_NOTHING_TO_SEND = 0, 2, 3
-EPILOG = """exit codes:
-  0  at least one row can be sent (rows with errors are listed and would be left out)
-  3  no row can be sent: a template tag has no column, no row is valid, or the marketing SMS lacks the opt-out text
-  2  the file cannot be read, or the arguments are wrong
-"""
+# A problem's severity, in words (lib.recipients.problems.Severity's values).
+SEVERITY_WORDS = {"error": "cli.check.severity.error", "warning": "cli.check.severity.warning"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,16 +38,17 @@ class _Refused(Exception):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m lib check", description="Read and validate a recipient file.", epilog=EPILOG,
+        prog="python -m lib check", description=i18n.t("cli.check.about"), epilog=i18n.t("cli.check.exit_codes"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("file", help="CSV or Excel file of recipients")
+    parser.add_argument("file", help=i18n.t("cli.option.recipient_file"))
     parser.add_argument("--channel", required=True, choices=[c.value for c in Channel])
-    parser.add_argument("--template", type=int, help="template id from the catalog: its tags must have columns")
+    parser.add_argument("--template", type=int, help=i18n.t("cli.check.option.template"))
     add_map_option(parser)
-    parser.add_argument("--region", help="country for numbers written without +code (default: settings, GR)")
-    parser.add_argument("--sheet", help="sheet name of an Excel file (default: the first visible one)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--region", help=i18n.t("cli.check.option.region"))
+    parser.add_argument("--sheet", help=i18n.t("cli.option.sheet"))
+    parser.add_argument("--json", action="store_true", help=i18n.t("cli.check.option.json"))
+    add_language_option(parser)
     return parser
 
 
@@ -59,10 +57,11 @@ def template_for(template_id: int, channel: Channel):
 
     templates = {t.id: t for t in console_templates(get_settings())}
     if template_id not in templates:
-        raise _Refused(f"There is no template {template_id} in the catalog")
+        raise _Refused(i18n.t("cli.template.missing", id=str(template_id)))
     template = templates[template_id]
     if template.channel is not channel:
-        raise _Refused(f"Template {template_id} is an {template.channel.label} template, not {channel.label}")
+        raise _Refused(i18n.t("cli.check.template_channel", id=str(template_id), channel=template.channel.label,
+                              wanted=channel.label))
     return template
 
 
@@ -103,14 +102,14 @@ def main(argv: list[str]) -> int:
 
             region = args.region.strip().upper()
             if region not in phonenumbers.SUPPORTED_REGIONS:
-                raise _Refused(f"Unknown country code {args.region!r}: use two letters, like GR")
+                raise _Refused(i18n.t("cli.check.unknown_region", value=repr(args.region)))
             settings = dataclasses.replace(settings, region=region)
         channel = Channel(args.channel)
         template = template_for(args.template, channel) if args.template is not None else None
         tags = tags_of(template) if template is not None else ()
         path = Path(args.file)
         if not path.is_file():
-            raise _Refused(f"There is no file {args.file}")
+            raise _Refused(i18n.t("cli.file.missing", file=args.file))
         data = path.read_bytes()
         result = load_with_map_options(
             data, path.name, channel=channel, template_tags=tags, settings=settings, sheet=args.sheet,
@@ -126,9 +125,10 @@ def main(argv: list[str]) -> int:
         return EXIT_USAGE
     refusal = _refusal(template, settings)
     if args.json:
-        print(json.dumps({**as_json(result, rules), "refused": refusal}, ensure_ascii=False))
+        print(json_text({**as_json(result, rules), "refused": refusal}))
     else:
-        print(as_text(result, path.name, rules) + (f"\nCannot be sent: {refusal['message']}" if refusal else ""))
+        cannot = "\n" + i18n.t("cli.cannot_be_sent", reason=refusal["message"]) if refusal else ""
+        print(as_text(result, path.name, rules) + cannot)
     return EXIT_NOTHING_TO_SEND if refusal else exit_code(result, rules)
 
 
@@ -165,24 +165,33 @@ def as_json(result: RecipientList, rules: dict | None = None) -> dict:
 
 def as_text(result: RecipientList, name: str, rules: dict | None = None) -> str:
     lines = [
-        f"{name}: {result.row_count:,} recipients, {result.valid_count:,} can be sent, "
-        f"{result.invalid_count:,} cannot, {result.warning_count:,} with warnings",
-        "Columns: " + ", ".join(f"{f.label} = {h!r}" for f, h in result.mapping.fields.items() if h),
+        i18n.t("cli.check.counts", file=name, n=result.row_count, valid=result.valid_count,
+               invalid=result.invalid_count, warnings=result.warning_count),
+        i18n.t("cli.check.columns",
+               columns=", ".join(f"{f.label} = {h!r}" for f, h in result.mapping.fields.items() if h)),
     ]
     if result.mapping.payload:
-        lines.append("Personalisation: " + ", ".join(f"{{{{{k}}}}} = {v!r}" for k, v in result.mapping.payload.items()))
+        tags = ", ".join(f"{{{{{k}}}}} = {v!r}" for k, v in result.mapping.payload.items())
+        lines.append(i18n.t("cli.check.personalisation", tags=tags))
     if result.mapping.missing_tags:
         names = ", ".join(f"{{{{{t}}}}}" for t in result.mapping.missing_tags)
-        lines.append(f"No column fills {names}, so no row can be sent: add the column, or choose one with --map")
+        lines.append(i18n.t("cli.check.missing_tags", tags=names))
     summary = result.summary()
     if rules and rules["total"]:
         from lib.ledger import wording
 
-        lines.append("Left out by the rules: " + "; ".join(wording.summary(rules["byRule"])))
+        lines.append(i18n.t("cli.left_out_by_rules", reasons=i18n.t("cli.separator").join(map(str, wording.summary(rules["byRule"])))))
     if summary:
-        lines += ["", "To do:"] + [f"  - {s}" for s in summary]
+        lines += ["", i18n.t("cli.check.to_do")] + [f"  - {s}" for s in summary]
     shown = result.problem_list(SHOWN_PROBLEMS)
     if shown:
-        lines += ["", f"First problems ({len(shown)} of {len(result.problems):,}):"]
-        lines += [f"  row {p.row:>7}  {p.column or '-':<20} {p.severity.value:<7}  {p.message}" for p in shown]
+        lines += ["", i18n.t("cli.check.first_problems", shown=len(shown), total=len(result.problems))]
+        row = i18n.t("cli.check.row")
+        lines += [f"  {row} {p.row:>7}  {str(p.column or '-'):<20} {_severity(p.severity.value):<7}  {p.message}"
+                  for p in shown]
     return "\n".join(lines)
+
+
+def _severity(code: str) -> str:
+    key = SEVERITY_WORDS.get(code)
+    return i18n.t(key) if key else code

@@ -18,19 +18,22 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from lib import i18n
+from lib.cli.options import add_language_option
 from lib.history.store import StoreError
 from lib.sandbox.embedded import running_sandbox_url
 from lib.settings import Settings, SettingsError, get_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SANDBOX_START_SECONDS = 30
 STOP_GRACE_SECONDS = 10
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lib run", description="Serve the console: sandbox, worker and app.")
-    p.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1", help="address the app listens on")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8501), help="the app's port")
+    p = argparse.ArgumentParser(prog="python -m lib run", description=i18n.t("cli.run.about"))
+    p.add_argument("--host", default=os.environ.get("HOST") or "127.0.0.1", help=i18n.t("cli.run.option.host"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8501), help=i18n.t("cli.run.option.port"))
+    add_language_option(p)
     return p
 
 
@@ -62,7 +65,7 @@ def main(argv: list[str]) -> int:
         app = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", args.host, "--server.port", str(args.port)]  # fmt: skip
         children.append(subprocess.Popen(app, cwd=ROOT))
-        print(f"Campaign Console: http://{args.host}:{args.port}  (Ctrl-C stops everything)", flush=True)
+        print(i18n.t("cli.run.serving", url=f"http://{args.host}:{args.port}"), flush=True)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
     except (RuntimeError, StoreError) as exc:
@@ -74,24 +77,22 @@ def main(argv: list[str]) -> int:
 
 
 def describe(settings: Settings) -> str:
-    platform = (
-        "the sandbox (nothing is really sent)" if settings.uses_sandbox else f"THE LIVE PLATFORM at {settings.api_url}"
-    )
+    platform = i18n.t("cli.run.sandbox") if settings.uses_sandbox else i18n.t("cli.run.live", url=settings.api_url)
     database = make_url(settings.database_url).render_as_string(hide_password=True)
-    return f"Platform: {platform}\nDatabase: {database}"
+    return i18n.t("cli.run.platform", platform=platform) + "\n" + i18n.t("cli.run.database", database=database)
 
 
 def _python(*command: str) -> list[str]:
-    return [sys.executable, "-m", "lib", *command]
+    return [sys.executable, "-m", "lib", "--lang", i18n.current(), *command]  # the children speak the same language
 
 
 def _wait_for_sandbox(settings: Settings, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + SANDBOX_START_SECONDS
     while running_sandbox_url(settings.sandbox_dir) is None:
         if process.poll() is not None:
-            raise RuntimeError("the sandbox stopped while starting (see its message above)")
+            raise RuntimeError(i18n.t("cli.run.sandbox_stopped"))
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the sandbox did not start within {SANDBOX_START_SECONDS} s")
+            raise RuntimeError(i18n.t("cli.run.sandbox_slow", seconds=SANDBOX_START_SECONDS))
         time.sleep(0.1)
 
 

@@ -12,10 +12,11 @@ Exit codes: 0 done; 2 bad arguments, an unknown template, or a file that cannot 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from lib import i18n
+from lib.cli.options import add_language_option, json_text
 from lib.settings import SettingsError, get_settings
 from lib.templates import CatalogError, Template, dump_catalog, merge_catalog, parse_catalog, template_tags
 
@@ -33,23 +34,23 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="python -m lib templates", description="List, show, import and export the console's template catalog.",
-        epilog="exit codes:\n  0  done\n  2  bad arguments, an unknown template, or a file that cannot be imported\n"
-        "  77 refused: not in the team, or the role may not manage templates\n",
+        prog="python -m lib templates", description=i18n.t("cli.templates.about"),
+        epilog=i18n.t("cli.templates.exit_codes"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_language_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="list|show|import|export")
-    listing = commands.add_parser("list", help="one line per template: id, channel, name, tags")
-    listing.add_argument("--json", action="store_true", help="print the catalog as JSON")
-    show = commands.add_parser("show", help="one template in full")
-    show.add_argument("id", type=int, help="the template's id (the platform's templateId)")
-    show.add_argument("--json", action="store_true", help="print the template as JSON")
-    bring = commands.add_parser("import", help="add the templates of a JSON file; same id replaces")
-    bring.add_argument("file", help="a catalog file as `export` writes it")
-    bring.add_argument("--replace", action="store_true", help="the file becomes the whole catalog (others removed)")
-    bring.add_argument("--as", dest="acting_as", metavar="EMAIL", help="act as this team member (default CONSOLE_OPERATOR)")
-    out = commands.add_parser("export", help="the catalog as JSON, to a file or the screen")
-    out.add_argument("file", nargs="?", help="where to write it (default: print it)")
+    listing = commands.add_parser("list", help=i18n.t("cli.templates.list.about"))
+    listing.add_argument("--json", action="store_true", help=i18n.t("cli.templates.list.json"))
+    show = commands.add_parser("show", help=i18n.t("cli.templates.show.about"))
+    show.add_argument("id", type=int, help=i18n.t("cli.send.option.template"))
+    show.add_argument("--json", action="store_true", help=i18n.t("cli.templates.show.json"))
+    bring = commands.add_parser("import", help=i18n.t("cli.templates.import.about"))
+    bring.add_argument("file", help=i18n.t("cli.templates.import.file"))
+    bring.add_argument("--replace", action="store_true", help=i18n.t("cli.templates.import.replace"))
+    bring.add_argument("--as", dest="acting_as", metavar="EMAIL", help=i18n.t("cli.option.as"))
+    out = commands.add_parser("export", help=i18n.t("cli.templates.export.about"))
+    out.add_argument("file", nargs="?", help=i18n.t("cli.templates.export.file"))
     for sub in (listing, show, bring, out):
         sub.error = parser.error  # one line and exit 2, from the sub-commands too
     return parser
@@ -69,7 +70,7 @@ def main(argv: list[str]) -> int:
             catalog = _audited(catalog, store, settings, args.acting_as)
         return _run(args, catalog)
     except (NotAllowed, _NotInTeam) as exc:
-        print(str(exc) if isinstance(exc, _NotInTeam) else f"Refused: {exc}", file=sys.stderr)
+        print(str(exc) if isinstance(exc, _NotInTeam) else i18n.t("cli.refused", reason=exc), file=sys.stderr)
         return EXIT_REFUSED
     except (_Refused, CatalogError, SettingsError, OSError, UnicodeDecodeError) as exc:
         print(str(exc), file=sys.stderr)
@@ -82,7 +83,7 @@ class _NotInTeam(Exception):
 
 def _audited(catalog, store, settings, acting_as: str | None):
     """The catalog as the Templates page changes it: role checked, every change in the audit trail."""
-    from lib.team import cli as team_cli
+    from lib.cli import team as team_cli
     from lib.templates_audit import AuditedCatalog
 
     try:
@@ -99,38 +100,38 @@ def _run(args, catalog) -> int:
             print(dump_catalog(templates))
         else:
             for t in templates:
-                tags = ", ".join(f"{{{{{tag}}}}}" for tag in template_tags(t)) or "no tags"
-                print(f"{t.id:>6}  {t.channel.label:<5}  {t.name}  ({tags})")
-            print(f"{len(templates):,} template{'s' * (len(templates) != 1)}")
+                tags = ", ".join(f"{{{{{tag}}}}}" for tag in template_tags(t)) or i18n.t("cli.templates.no_tags")
+                print(f"{t.id:>6}  {str(t.channel.label):<5}  {t.name}  ({tags})")
+            print(i18n.t("cli.templates.count", n=len(templates)))
     elif args.command == "show":
         template = next((t for t in templates if t.id == args.id), None)
         if template is None:
-            known = ", ".join(str(t.id) for t in templates) or "none"
-            raise _Refused(f"There is no template {args.id} in the catalog (templates: {known})")
-        print(json.dumps(template.to_json(), ensure_ascii=False, indent=2) if args.json else _text(template))
+            known = ", ".join(str(t.id) for t in templates) or i18n.t("cli.none")
+            raise _Refused(i18n.t("cli.template.missing_known", id=str(args.id), known=known))
+        print(json_text(template.to_json(), indent=2) if args.json else _text(template))
     elif args.command == "import":
         imported = parse_catalog(Path(args.file).read_text(encoding="utf-8-sig"))
         if args.replace:
             catalog.replace_all(imported)
-            print(f"The catalog is now the {len(imported):,} templates of {Path(args.file).name}.")
+            print(i18n.t("cli.templates.replaced", n=len(imported), file=Path(args.file).name))
         else:
             result = merge_catalog(templates, imported)
             catalog.replace_all(result.templates)
-            print(f"Imported {len(imported):,} templates: {result.added:,} new, {result.replaced:,} replacing "
-                  "templates with the same id.")
+            print(i18n.t("cli.templates.imported", n=len(imported), added=result.added, replaced=result.replaced))
     elif args.command == "export":
         text = dump_catalog(templates)
         if args.file:
             Path(args.file).write_text(text, encoding="utf-8")
-            print(f"Wrote {len(templates):,} templates to {args.file}.")
+            print(i18n.t("cli.templates.wrote", n=len(templates), file=args.file))
         else:
             print(text)
     return EXIT_OK
 
 
 def _text(template: Template) -> str:
-    tags = ", ".join(f"{{{{{tag}}}}}" for tag in template_tags(template)) or "none"
-    lines = [f"Template {template.id} · {template.name} · {template.channel.label}", f"Tags: {tags}"]
+    tags = ", ".join(f"{{{{{tag}}}}}" for tag in template_tags(template)) or i18n.t("cli.none")
+    lines = [i18n.t("cli.templates.head", id=str(template.id), name=template.name, channel=template.channel.label),
+             i18n.t("cli.templates.tags", tags=tags)]
     if template.subject:
-        lines.append(f"Subject: {template.subject}")
+        lines.append(i18n.t("cli.preview.subject", subject=template.subject))
     return "\n".join([*lines, "", template.body])

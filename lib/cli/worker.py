@@ -20,6 +20,8 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from lib import i18n
+from lib.cli.options import add_language_option
 from lib.history.store import StoreError
 from lib.sending.engine import ResultNotRecorded
 from lib.sending.worker import POLL_SECONDS, REFRESH_EVERY_SECONDS, Worker, first_line
@@ -29,9 +31,10 @@ EXIT_OK, EXIT_USAGE, EXIT_NOT_RECORDED = 0, 2, 5
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lib worker", description="Post queued sends and refresh statuses.")
-    p.add_argument("--platform-url", help="the platform (or a running sandbox) address; default from settings")
-    p.add_argument("--no-refresh", action="store_true", help="post sends only; leave status refresh to others")
+    p = argparse.ArgumentParser(prog="python -m lib worker", description=i18n.t("cli.worker.about"))
+    p.add_argument("--platform-url", help=i18n.t("cli.option.platform_url"))
+    p.add_argument("--no-refresh", action="store_true", help=i18n.t("cli.worker.option.no_refresh"))
+    add_language_option(p)
     p.add_argument("--poll", type=float, default=POLL_SECONDS, help=argparse.SUPPRESS)
     p.add_argument("--lease", type=float, metavar="SECONDS", help=argparse.SUPPRESS)  # tests: short leases
     p.add_argument("--refresh-every", type=float, default=REFRESH_EVERY_SECONDS, help=argparse.SUPPRESS)
@@ -54,8 +57,7 @@ def main(argv: list[str]) -> int:
         print(f"worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SQLAlchemyError as exc:  # e.g. locked while replaying the journal: nothing was posted
-        print(f"worker: the history database cannot be used right now ({first_line(exc)}); nothing was sent",
-              file=sys.stderr)  # fmt: skip
+        print("worker: " + i18n.t("cli.worker.database_busy_nothing_sent", reason=first_line(exc)), file=sys.stderr)
         return EXIT_USAGE
     except ResultNotRecorded as exc:  # the journal could not be replayed
         print(f"worker: {exc}", file=sys.stderr)
@@ -80,7 +82,7 @@ def main(argv: list[str]) -> int:
         print(f"worker: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SQLAlchemyError as exc:
-        print(f"worker: the history database cannot be used right now ({first_line(exc)})", file=sys.stderr)
+        print("worker: " + i18n.t("cli.worker.database_busy", reason=first_line(exc)), file=sys.stderr)
         return EXIT_USAGE
     finally:
         runtime.close()

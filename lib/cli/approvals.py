@@ -1,7 +1,7 @@
 """`python -m lib approvals`, `python -m lib approve SEND_ID`, `python -m lib reject SEND_ID --reason TEXT`.
 
 The command line acts as a named person (`--as EMAIL`, else CONSOLE_OPERATOR) under the team's rules
-(lib.team.cli.acting_person). `approve` prints what the sender saw and asks before approving (or takes
+(lib.cli.team.acting_person). `approve` prints what the sender saw and asks before approving (or takes
 --yes); the approval binds to the manifest it printed (or the one given with --manifest): if the send
 is not that one any more, nothing is approved.
 
@@ -13,25 +13,20 @@ a role that may not approve, or one's own send (77 is sysexits' EX_NOPERM).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 
-from lib import approvals
+from lib import approvals, i18n
+from lib.cli.options import add_language_option, json_text
+from lib.cli.team import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _Stop, acting_person
 from lib.history.store import HistoryStore, StoreError
 from lib.runtime import open_console_store
 from lib.settings import Settings, SettingsError, load_settings
-from lib.team.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _Stop, acting_person
 from lib.team.people import TeamError
 from lib.team.roles import Action, NotAllowed, require
 
 EXIT_NOT_DECIDED = 1
-EXIT_CODES_HELP = """exit codes:
-  0   done
-  1   the send cannot be decided: not waiting for approval, another manifest, expired, or cancelled
-  2   bad arguments or settings
-  77  refused: not in the team, a role that may not approve, or your own send
-"""
+YES = ("y", "yes", "ν", "ναι")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,30 +36,32 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser(command: str) -> argparse.ArgumentParser:
     about = {
-        "approvals": "List the sends waiting for approval, with what their senders saw.",
-        "approve": "Approve a send another person submitted: it goes to the worker.",
-        "reject": "Reject a send another person submitted; the sender reads your reason.",
+        "approvals": "cli.approvals.about",
+        "approve": "cli.approvals.approve.about",
+        "reject": "cli.approvals.reject.about",
     }[command]
-    p = _Parser(prog=f"python -m lib {command}", description=about, epilog=EXIT_CODES_HELP,
+    p = _Parser(prog=f"python -m lib {command}", description=i18n.t(about), epilog=i18n.t("cli.approvals.exit_codes"),
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     if command == "approvals":
-        p.add_argument("--json", action="store_true", help="print a JSON list")
+        p.add_argument("--json", action="store_true", help=i18n.t("cli.option.json_list"))
     else:
         p.add_argument("send_id", type=int, metavar="SEND_ID")
     if command == "approve":
-        p.add_argument("--manifest", metavar="HASH", help="the manifest hash you checked (default: the one printed)")
-        p.add_argument("--yes", action="store_true", help="approve without asking")
+        p.add_argument("--manifest", metavar="HASH", help=i18n.t("cli.approvals.option.manifest"))
+        p.add_argument("--yes", action="store_true", help=i18n.t("cli.approvals.option.yes"))
     if command == "reject":
-        p.add_argument("--reason", required=True, help="why: the sender reads it")
-    p.add_argument("--as", dest="acting_as", metavar="EMAIL", help="act as this team member (default CONSOLE_OPERATOR)")
+        p.add_argument("--reason", required=True, help=i18n.t("cli.approvals.option.reason"))
+    p.add_argument("--as", dest="acting_as", metavar="EMAIL", help=i18n.t("cli.option.as"))
+    add_language_option(p)
     return p
 
 
 def _print_review(review, settings: Settings) -> None:
     for label, value in approvals.summary_lines(review, settings.tz):
-        print(f"{label + ':':<32} {value}")
+        print(f"{str(label) + ':':<32} {value}")
     for risky in review.summary.get("riskiest", [])[:5]:
-        print(f"{'Worth a look:':<32} row {risky['row']}: {'; '.join(risky['why'])}")
+        print(f"{i18n.t('cli.approvals.worth_a_look'):<32} "
+              + i18n.t("cli.approvals.risky_row", row=str(risky["row"]), why="; ".join(map(str, risky["why"]))))
 
 
 def _list(args, settings: Settings, store: HistoryStore) -> int:
@@ -72,17 +69,17 @@ def _list(args, settings: Settings, store: HistoryStore) -> int:
     require(person, Action.APPROVE_SEND)
     waiting = approvals.awaiting(store)
     if args.json:
-        print(json.dumps([{"send_id": r.send.id, "submitted_by": r.submitted_by,
+        print(json_text([{"send_id": r.send.id, "submitted_by": r.submitted_by,
                            "submitted_at": r.submitted_at.isoformat(), "manifest_hash": r.send.manifest_hash,
                            "you_may_decide": approvals.may_decide(r, person), "summary": r.summary}
-                          for r in waiting], ensure_ascii=False, indent=2))
+                          for r in waiting], indent=2))
         return EXIT_OK
     for review in waiting:
         _print_review(review, settings)
         if not approvals.may_decide(review, person):
-            print(f"{'':<32} (yours: another approver decides)")
+            print(f"{'':<32} {i18n.t('cli.approvals.yours')}")
         print()
-    print(f"{len(waiting)} send{'s' if len(waiting) != 1 else ''} waiting for approval")
+    print(i18n.t("cli.approvals.count", n=len(waiting)))
     return EXIT_OK
 
 
@@ -96,11 +93,11 @@ def _approve(args, settings: Settings, store: HistoryStore, ask: Callable[[str],
         seen = review.send.manifest_hash
         if not args.yes and review.send.queue_state == "awaiting":
             try:
-                answer = ask(f"Approve send #{args.send_id}? [y/N] ")
+                answer = ask(i18n.t("cli.approvals.confirm", id=str(args.send_id)) + " ")
             except EOFError:
                 answer = ""
-            if answer.strip().lower() not in ("y", "yes"):
-                raise _Stop("Cancelled: nothing was approved.", EXIT_NOT_DECIDED)
+            if answer.strip().lower() not in YES:
+                raise _Stop(i18n.t("cli.approvals.cancelled"), EXIT_NOT_DECIDED)
     print(approvals.approve(store, args.send_id, person, seen or "").sentence)
     return EXIT_OK
 
@@ -125,7 +122,7 @@ def run(command: str, argv: list[str], ask: Callable[[str], str] = input) -> int
         print(stop, file=sys.stderr)
         return stop.code
     except (NotAllowed, approvals.OwnSend) as exc:
-        print(f"Refused: {exc}", file=sys.stderr)
+        print(i18n.t("cli.refused", reason=exc), file=sys.stderr)
         return EXIT_REFUSED
     except approvals.ApprovalRefused as exc:
         print(str(exc), file=sys.stderr)

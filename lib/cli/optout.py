@@ -15,6 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from lib import i18n
+from lib.cli.options import add_language_option
 from lib.history.store import open_store
 from lib.ledger.ledger import Ledger
 from lib.ledger.optout import OptOutError, OptOutList
@@ -32,25 +34,26 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m lib optout", description="Manage the do not contact list.")
+    p = _Parser(prog="python -m lib optout", description=i18n.t("cli.optout.about"))
+    add_language_option(p)
     sub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    add = sub.add_parser("add", help="put one mobile, address or customer id on the list")
+    add = sub.add_parser("add", help=i18n.t("cli.optout.add.about"))
     add.add_argument("value")
     add.add_argument("--channel", default="both", choices=["sms", "email", "both"])
     add.add_argument("--reason", default="")
-    add.add_argument("--customer-id", action="store_true", help="VALUE is a customer id")
-    imp = sub.add_parser("import", help="add every row of a CSV or Excel file")
+    add.add_argument("--customer-id", action="store_true", help=i18n.t("cli.optout.option.customer_id"))
+    imp = sub.add_parser("import", help=i18n.t("cli.optout.import.about"))
     imp.add_argument("file")
     imp.add_argument("--channel", default="both", choices=["sms", "email", "both"])
     imp.add_argument("--reason", default="")
-    rem = sub.add_parser("remove", help="take an entry off the list (the history is kept)")
+    rem = sub.add_parser("remove", help=i18n.t("cli.optout.remove.about"))
     rem.add_argument("value")
     rem.add_argument("--reason", required=True)
     rem.add_argument("--customer-id", action="store_true")
-    lst = sub.add_parser("list", help="show the entries")
+    lst = sub.add_parser("list", help=i18n.t("cli.optout.list.about"))
     lst.add_argument("--search", default="")
-    lst.add_argument("--removed", action="store_true", help="include removed entries")
-    exp = sub.add_parser("export", help="every entry as CSV")
+    lst.add_argument("--removed", action="store_true", help=i18n.t("cli.optout.option.removed"))
+    exp = sub.add_parser("export", help=i18n.t("cli.optout.export.about"))
     exp.add_argument("--out")
     return p
 
@@ -70,34 +73,36 @@ def _run(args, optouts: OptOutList, operator: str) -> int:
     if args.action == "add":
         entry = optouts.add(args.value, channel=args.channel, reason=args.reason, source="command line",
                             added_by=operator, customer_id=args.customer_id)
-        print(f"{entry.value} is on the do not contact list ({_channel_words(entry.channel)}).")
+        print(i18n.t("cli.optout.added", value=entry.value, channel=_channel_words(entry.channel)))
         return 0
     if args.action == "import":
         path = Path(args.file)
         report = optouts.import_file(path.read_bytes(), path.name, channel=args.channel, reason=args.reason,
                                      added_by=operator)
-        print("\n".join(report.sentences()))
+        print("\n".join(map(str, report.sentences())))
         return 1 if report.problems else 0
     if args.action == "remove":
         optouts.remove(args.value, reason=args.reason, removed_by=operator, customer_id=args.customer_id)
-        print(f"{args.value.strip()} was taken off the do not contact list; the removal is recorded.")
+        print(i18n.t("cli.optout.removed", value=args.value.strip()))
         return 0
     if args.action == "list":
         entries = optouts.entries(args.search, include_removed=args.removed)
         for e in entries:
-            removed = f"  REMOVED {e.removed_at:%Y-%m-%d} by {e.removed_by}: {e.removed_reason}" if e.removed_at else ""
+            removed = ("  " + i18n.t("cli.optout.removed_entry", when=i18n.date_text(e.removed_at), by=e.removed_by,
+                                     reason=e.removed_reason)) if e.removed_at else ""
             print(f"{e.value:<32} {e.channel:<5} {e.reason or '-':<24} {e.source} · {e.added_by} · "
-                  f"{e.added_at:%Y-%m-%d %H:%M}{removed}")
-        print(f"{len(entries):,} entr{'y' if len(entries) == 1 else 'ies'}")
+                  f"{i18n.datetime_text(e.added_at)}{removed}")
+        print(i18n.t("cli.optout.count", n=len(entries)))
         return 0
     data = optouts.export_csv()
     if args.out:
         Path(args.out).write_bytes(data)
-        print(f"Wrote {args.out}")
+        print(i18n.t("cli.optout.wrote", file=args.out))
     else:
         sys.stdout.write(data.decode("utf-8-sig"))
     return 0
 
 
 def _channel_words(channel: str) -> str:
-    return {"sms": "SMS", "email": "email", "both": "SMS and email"}[channel]
+    return i18n.t({"sms": "cli.optout.channel.sms", "email": "cli.optout.channel.email",
+                   "both": "cli.optout.channel.both"}[channel])
