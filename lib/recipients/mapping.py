@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lib import i18n
+
 
 class Field(StrEnum):
     UNIQUE_ID = "uniqueId"
@@ -25,21 +27,15 @@ class Field(StrEnum):
 
     @property
     def label(self) -> str:
-        """The field in a marketer's words (the platform's names stay out of pages)."""
-        return _LABELS[self]
+        """The field in a marketer's words, in their language (the platform's names stay out of pages)."""
+        return i18n.coded(_LABELS, self)
 
 
-_LABELS = {
-    Field.UNIQUE_ID: "Customer ID",
-    Field.MOBILE_PHONE: "Mobile",
-    Field.EMAIL: "Email",
-    Field.CARD_NUMBER: "Loyalty card",
-    Field.MARKETING_CONSENT: "Marketing consent",
-}
+_LABELS = i18n.family("recipients.label", Field)
 
 
 def tag_label(tag: str) -> str:
-    return f"{{{{{tag}}}}} in the message"
+    return i18n.t("recipients.tag_label", tag="{{" + tag + "}}")
 
 
 def mapping_targets(template_tags: Sequence[str]) -> list[tuple[str, Field | str]]:
@@ -67,20 +63,17 @@ def parse_map_option(option: str, headers: Sequence[str], template_tags: Sequenc
     name, equals, header = option.partition("=")
     name, header = name.strip().removeprefix("{{").removesuffix("}}").strip(), header.strip()
     if not equals or not name or not header:
-        raise MappingOptionError(f"--map needs NAME=COLUMN, like --map mobile=Κινητό or --map Firstname=Name (got {option!r})")
+        raise MappingOptionError(i18n.t("recipients.map.shape", option=repr(option)))
     if header not in headers:
         known = ", ".join(f"'{h}'" for h in headers)
-        raise MappingOptionError(f"--map {option}: the file has no column called '{header}' (its columns: {known})")
+        raise MappingOptionError(i18n.t("recipients.map.no_column", option=option, header=header, known=known))
     if name in template_tags:
         return name, header
     for target, names in _FIELD_OPTION_NAMES.items():
         if normalise_header(name) in names:
             return target, header
-    tags = ", ".join(template_tags) or "none"
-    raise MappingOptionError(
-        f"--map {option}: '{name}' is neither mobile, email, id, card nor consent, nor a tag of the template "
-        f"(its tags: {tags})"
-    )
+    tags = ", ".join(template_tags) or i18n.t("recipients.map.no_tags")
+    raise MappingOptionError(i18n.t("recipients.map.unknown_name", option=option, name=name, tags=tags))
 
 
 def apply_map_options(

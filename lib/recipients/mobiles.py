@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneNumberType, ValidationResult
 
+from lib import i18n
 from lib.recipients.problems import countries_phrase, country_name, message
 
 _WHOLE_WITH_ZEROS = re.compile(r"^\+?(\d{6,})[.,]0+$")  # 6936862208.0: Excel's float, lossless
@@ -92,7 +93,7 @@ def _library(text: str, region: str, allowed: Sequence[str]) -> Verdict:
 
 
 def _invalid(code: str, allowed: Sequence[str]) -> Verdict:
-    for_country = f" for {countries_phrase(allowed)}" if allowed else ""
+    for_country = i18n.t("recipients.problem_for_country", countries=countries_phrase(allowed)) if allowed else ""
     return Verdict(None, code, message(code, for_country=for_country))
 
 
