@@ -31,7 +31,6 @@ from lib.templates import Channel, Template, template_tags
 
 __all__ = [
     "ListMetrics",
-    "Personalization",
     "RenderedMessage",
     "RiskyRow",
     "apply_defaults",
@@ -528,37 +527,6 @@ def summary_json(metrics: ListMetrics, ucs2_rows_shown: int = 100) -> dict:
         "templateIsGsm7": metrics.template_is_gsm7,
         "templateNote": metrics.template_note or None,
     }
-
-
-# ---- one object for a page to hold -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Personalization:
-    """A template with the marketer's tag defaults and GSM-safe Greek choice."""
-
-    template: Template
-    defaults: Mapping[str, str] = field(default_factory=dict)
-    gsm_greek: bool = False
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        return template_tags(self.template)
-
-    def payload_values(self, values: pd.DataFrame) -> pd.DataFrame:
-        return payload_values(self.template, values, self.defaults, self.gsm_greek)
-
-    def metrics(self, values: pd.DataFrame, price_per_part: Decimal = DEFAULT_PRICE_PER_PART) -> ListMetrics:
-        return list_metrics(self.template, values, self.defaults, self.gsm_greek, price_per_part)
-
-    def riskiest_rows(self, values: pd.DataFrame, metrics: ListMetrics, limit: int = 10) -> list[RiskyRow]:
-        return riskiest_rows(self.template, values, metrics, limit)
-
-    def render(self, payload: Mapping[str, str]) -> RenderedMessage:
-        return render_row(self.template, payload)
-
-    def preview_row_json(self, recipients: pd.DataFrame, row: int) -> dict:
-        return preview_row_json(self.template, recipients, row, self.defaults, self.gsm_greek)
 
 
 # ---- what the page says about SMS length, in plain words ----------------------------------------------------
