@@ -196,3 +196,19 @@ def test_check_json_has_the_same_shape_in_greek(check_settings, tmp_path, capsys
     assert shape(greek_report) == shape(english)
     assert [p["code"] for p in greek_report["problems"]] == [p["code"] for p in english["problems"]]
     assert "Ίδιο κινητό με τη γραμμή 2" in [p["message"] for p in greek_report["problems"]]
+
+
+def test_a_rows_to_fix_file_downloaded_in_greek_is_read_back_by_an_english_reader():
+    import csv
+    import io
+
+    from lib.recipients import export_rows_to_fix
+
+    clear_cache()
+    with i18n.language("el"):
+        data = export_rows_to_fix(load_recipient_list(FILE, "list.csv", channel=Channel.SMS), "csv", delimiter=",")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][0] == "Γραμμή στο αρχείο σας" and rows[0][-1] == "Προβλήματα"
+    assert rows[1][-1] == "customer id: Ίδιος κωδικός πελάτη με τη γραμμή 3"
+    again = load_recipient_list(data, "fix.csv", channel=Channel.SMS)
+    assert again.mapping.payload == {}  # the row number and the problems are the console's, never sent

@@ -95,9 +95,26 @@ _ATTRIBUTES = {
 
 
 # The console's own columns in a rows-to-fix file: recognised on upload again and never sent as payload.
-ROW_HEADER = "Row in your file"
-PROBLEMS_HEADER = "Problems"
-CONSOLE_COLUMNS = (ROW_HEADER, PROBLEMS_HEADER)
+# Written in the reader's language, recognised in every language (a file downloaded in Greek may come back
+# through an English reader).
+def row_header() -> str:
+    return i18n.t("recipients.export.row_header")
+
+
+def problems_header() -> str:
+    return i18n.t("recipients.export.problems_header")
+
+
+def _in_every_language(header) -> frozenset[str]:
+    words = set()
+    for lang in i18n.LANGUAGES:
+        with i18n.language(lang):
+            words.add(header())
+    return frozenset(words)
+
+
+ROW_HEADERS = _in_every_language(row_header)
+CONSOLE_COLUMNS = ROW_HEADERS | _in_every_language(problems_header)
 
 
 def normalise_header(name: str) -> str:
@@ -236,7 +253,7 @@ def detect_mapping(headers: list[str], template_tags: Sequence[str] = ()) -> Col
 
     payload: dict[str, str] = {}
     tag_headers = set(tag_columns.values())
-    console_file = ROW_HEADER in headers  # a rows-to-fix file uploaded again
+    console_file = not ROW_HEADERS.isdisjoint(headers)  # a rows-to-fix file uploaded again
     for header in headers:
         if header in field_headers or header in tag_headers or (console_file and header in CONSOLE_COLUMNS):
             continue
