@@ -557,8 +557,9 @@ def _table_from_columns(columns, kind: str, max_rows: int, first_row: int = 1) -
         if not name:
             if pc.all(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0)).as_py():
                 continue  # blank trailing (or in-between) column: nothing to read
+            # The name is the column's key in every language (the table is shared); the sentence is worded.
             name = f"Column {_column_letter(i)}"
-            notes.append(Problem.of(header_at + first_row, name, "header.blank", column=name))
+            notes.append(Problem.of(header_at + first_row, name, "header.blank", column=name, letter=_column_letter(i)))
         headers.append(name)
         column = values.to_pandas()
         column.index, column.name = index, name
