@@ -7,6 +7,7 @@ can find the row in Excel.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -127,7 +128,16 @@ def severity_of(code: str) -> Severity:
 
 def message(code: str, **values: object) -> str:
     """The sentence for a problem code in the current language."""
+    if not values:
+        return _plain_message(ProblemCode(code), i18n.current())
     return i18n.coded(PROBLEM, ProblemCode(code), **values)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_message(code: ProblemCode, lang: str) -> str:
+    """A sentence without parameters, worded once per language (asked for once per bad cell)."""
+    with i18n.language(lang):
+        return i18n.coded(PROBLEM, code)
 
 
 def file_error(key: str, **values: object) -> i18n.Msg:

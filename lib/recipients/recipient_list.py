@@ -317,10 +317,13 @@ class _Validation:
             groups: dict[int, list[int]] = {}
             for code, row in zip(codes[repeated], rows[repeated], strict=True):
                 groups.setdefault(int(code), []).append(int(row))
-            texts = [
-                message("unique_id.repeated", rows=rows_phrase([r for r in groups[int(c)] if r != row]))
-                for c, row in zip(codes[repeated], rows[repeated], strict=True)
-            ]
+            before, _, after = message("unique_id.repeated", rows="\x00").partition("\x00")  # worded once
+            one_before, _, one_after = rows_phrase(["\x00"]).partition("\x00")
+            texts = []
+            for c, row in zip(codes[repeated], rows[repeated], strict=True):
+                others = [r for r in groups[int(c)] if r != row]
+                phrase = f"{one_before}{others[0]}{one_after}" if len(others) == 1 else rows_phrase(others)
+                texts.append(before + phrase + after)
             self._add(repeated, header, "unique_id.repeated", texts)
             self.repeated_id_extra = int(repeated.sum()) - len(groups)
         self.columns[Field.UNIQUE_ID.value] = ids.mask(missing)
