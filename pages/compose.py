@@ -14,6 +14,7 @@ import ui
 from lib import approvals, i18n
 from lib.campaign import (
     LEFT_OUT,
+    OUTCOME_CODE,
     OUTCOME_COLUMN,
     STILL_SENT,
     CampaignChoices,
@@ -175,7 +176,7 @@ problems = all_problems
 if len(problems):
     show = st.radio("Show", ["All problems", "Left out only", "Warnings only"], horizontal=True, key="compose_filter")
     if show != "All problems":
-        problems = problems[problems[OUTCOME_COLUMN] == (STILL_SENT if show == "Warnings only" else LEFT_OUT)]
+        problems = problems[problems[OUTCOME_CODE] == (STILL_SENT if show == "Warnings only" else LEFT_OUT)]
     shown = problems.head(MAX_PROBLEM_ROWS_SHOWN)
     st.dataframe(
         shown[["row", "column", OUTCOME_COLUMN, "message"]]
