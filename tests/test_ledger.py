@@ -360,7 +360,7 @@ def test_a_database_from_before_the_ledger_gets_its_tables(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     store = open_store(url, shared=False)
     with store.engine.begin() as conn:  # as revision 0006 left it: no ledger tables, nor what came after them
-        for table in (schema.approvals, schema.send_reviews, *reversed(schema.LEDGER_TABLES)):
+        for table in (schema.preferences, schema.approvals, schema.send_reviews, *reversed(schema.LEDGER_TABLES)):
             table.drop(conn)
         conn.exec_driver_sql("ALTER TABLE sends DROP COLUMN not_before")
         command.stamp(alembic_config(conn), "0006")
