@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lib.history import queries as q
+from lib.history.detail import refused_headed
 from lib.history.refresh import pending_dispatches, refresh_pending, track_dispatch
 from lib.history.store import open_store
+from lib.history.tables import headed
 from lib.messaging import MessagingClient, Recipient
 from lib.sandbox.server import SandboxConfig, run_sandbox_in_thread
 from lib.sending.status import ChunkStatus
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
 from tests.support_dispatches import EMAIL_TEMPLATE, SMS_TEMPLATE, mobiles, poll, record_send
+
+S = q.DispatchStatus
 
 ATHENS = ZoneInfo("Europe/Athens")
 INVALID_MOBILE = "1936862208"
@@ -92,29 +96,30 @@ def test_kpis_add_up(shared, filled):
 def test_send_table_one_row_per_send_with_worst_status_first(shared, filled):
     store = shared[0]
     table = q.send_table(_load(store))
-    assert list(table["Send"]) == sorted(filled.values(), reverse=True)
-    broken = table.set_index("Send").loc[filled["broken"]]
-    assert broken["Status"] == ["Unknown", "Rejected", "Not sent"]
-    assert broken["Progress"] == "1 part may or may not have gone out; 1 part refused by the platform; 2 parts not sent"
-    fine = table.set_index("Send").loc[filled["fine"]]
-    assert fine["Status"] == ["Queued"] and fine["Progress"] == "1 dispatch: queued" and fine["Recipients"] == 5
-    assert table["Created"].dt.tz is None  # shown in local time
-    assert list(table.columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
+    assert list(table["send"]) == sorted(filled.values(), reverse=True)
+    broken = table.set_index("send").loc[filled["broken"]]
+    assert broken["status"] == [S.UNKNOWN, S.REJECTED, S.NOT_SENT]
+    assert broken["progress"] == "1 part may or may not have gone out; 1 part refused by the platform; 2 parts not sent"
+    fine = table.set_index("send").loc[filled["fine"]]
+    assert fine["status"] == [S.QUEUED] and fine["progress"] == "1 dispatch: queued" and fine["recipients"] == 5
+    assert table["created"].dt.tz is None  # shown in local time
+    assert list(table.columns) == ["send", "created", "template", "recipients", "status", "progress"]
+    assert list(headed(table).columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
     summary = q.send_summary(_load(store), filled["broken"])
-    assert summary["Not confirmed"] == 3 and summary["Dispatches"] == 0 and summary["Scheduled for"] is None
-    assert q.send_summary(_load(store), filled["fine"])["Sent by"] == "maria"
+    assert summary[q.Outcome.NOT_CONFIRMED] == 3 and summary["dispatches"] == 0 and summary["scheduled_for"] is None
+    assert q.send_summary(_load(store), filled["fine"])["sent_by"] == "maria"
 
 
 @pytest.mark.parametrize(
     ("labels", "queued", "said"),
     [
-        ({"Queued": 98, "Pending": 2}, False, "100 dispatches: 2 pending, 98 queued"),
-        ({"Queued": 1}, False, "1 dispatch: queued"),
-        ({"Queued": 1_500}, False, "1,500 dispatches: queued"),
-        ({"Error": 1, "Queued": 3}, False, "4 dispatches: 1 error, 3 queued"),
-        ({"Queued": 2, "Not sent": 1}, False, "2 dispatches: queued; 1 part not sent"),
-        ({"Queued": 2, "Not sent": 3}, True, "2 dispatches: queued; 3 parts waiting for the sender"),
-        ({"Unknown": 1}, False, "1 part may or may not have gone out"),
+        ({S.QUEUED: 98, S.PENDING: 2}, False, "100 dispatches: 2 pending, 98 queued"),
+        ({S.QUEUED: 1}, False, "1 dispatch: queued"),
+        ({S.QUEUED: 1_500}, False, "1,500 dispatches: queued"),
+        ({S.ERROR: 1, S.QUEUED: 3}, False, "4 dispatches: 1 error, 3 queued"),
+        ({S.QUEUED: 2, S.NOT_SENT: 1}, False, "2 dispatches: queued; 1 part not sent"),
+        ({S.QUEUED: 2, S.NOT_SENT: 3}, True, "2 dispatches: queued; 3 parts waiting for the sender"),
+        ({S.UNKNOWN: 1}, False, "1 part may or may not have gone out"),
         ({}, True, "Waiting for the sender"),
         ({}, False, "Nothing sent"),
     ],
@@ -128,9 +133,9 @@ def test_a_sends_status_is_rolled_up_over_its_parts(labels, queued, said):
     [
         ({"channels": ("email",)}, {"email"}),
         ({"template_ids": (SMS_TEMPLATE,)}, {"fine", "refused", "broken"}),
-        ({"statuses": ("Unknown",)}, {"broken"}),
-        ({"statuses": ("Queued",)}, {"fine", "refused", "email"}),
-        ({"statuses": ("Error",)}, set()),
+        ({"statuses": (S.UNKNOWN,)}, {"broken"}),
+        ({"statuses": (S.QUEUED,)}, {"fine", "refused", "email"}),
+        ({"statuses": (S.ERROR,)}, set()),
     ],
 )
 def test_filters(shared, filled, filters, expected):
@@ -181,7 +186,7 @@ def test_search_with_no_match_says_so(shared, filled):
 
 def test_invalid_recipients_name_the_spreadsheet_row(shared, filled):
     store = shared[0]
-    table = q.invalid_recipients(store, filled["refused"])
+    table = refused_headed(q.invalid_recipients(store, filled["refused"]))
     assert table.to_dict("records") == [
         {
             "Spreadsheet row": 4,
@@ -208,12 +213,12 @@ def test_dispatch_detail_has_every_platform_field_and_history(shared, filled):
     store = shared[0]
     [dispatch_id] = [c.dispatch_id for c in store.get_send(filled["fine"]).chunks]
     detail = q.dispatch_detail(store, dispatch_id)
-    assert detail.status == "Queued" and detail.send["created_by"] == "maria"
+    assert detail.status is S.QUEUED and detail.send["created_by"] == "maria"
     assert {"dispatchId", "campaignMessageId", "sendStatusId", "hasFinishedQueuing", "gatewayId"} <= set(
         detail.platform_fields
     )
     history = q.status_history(store, dispatch_id, ATHENS)
-    assert history["status"].iloc[-1] == "Queued"
+    assert history["status"].iloc[-1] == S.QUEUED
     assert q.dispatch_detail(store, 1) is None
 
 
@@ -239,8 +244,8 @@ def test_tracked_dispatch_appears_with_its_template(store, client):
         store, q.HistoryFilter(start=_today(), end=_today()), ATHENS, template_names={SMS_TEMPLATE: "Spring promo"}
     )
     tracked = q.tracked_table(history)
-    assert list(tracked["Dispatch"]) == [result.dispatch]
-    assert tracked["Template"].iloc[0] == "Spring promo"
+    assert list(tracked["dispatch"]) == [result.dispatch]
+    assert tracked["template"].iloc[0] == "Spring promo"
     assert q.kpis(history).dispatches == 1
     found = q.load_history(store, q.HistoryFilter(search=str(result.dispatch)), ATHENS)
     assert found.sends.empty and list(found.dispatches["dispatch_id"]) == [result.dispatch]
@@ -278,14 +283,14 @@ def test_empty_store_gives_empty_frames_not_errors(store):
     ("counts", "said"),
     [
         ({}, "no dispatch yet"),
-        ({"Queued": 1}, "1 dispatch: queued"),
-        ({"Pending": 3}, "3 dispatches: pending"),
-        ({"Pending": 2, "Queued": 98}, "100 dispatches: 2 pending, 98 queued"),
-        ({"Queued": 1200, "Error": 1}, "1,201 dispatches: 1,200 queued, 1 error"),
+        ({S.QUEUED: 1}, "1 dispatch: queued"),
+        ({S.PENDING: 3}, "3 dispatches: pending"),
+        ({S.PENDING: 2, S.QUEUED: 98}, "100 dispatches: 2 pending, 98 queued"),
+        ({S.QUEUED: 1200, S.ERROR: 1}, "1,201 dispatches: 1,200 queued, 1 error"),
     ],
 )
 def test_a_send_is_rolled_up_over_its_dispatches_in_one_line(counts, said):
-    send = q.LiveSend(1, "Promo", datetime.now(UTC), "maria", 10, False, None, "Queued", 1, 1, counts)
+    send = q.LiveSend(1, "Promo", datetime.now(UTC), "maria", 10, False, None, S.QUEUED, 1, 1, counts)
     assert send.rollup == said
 
 

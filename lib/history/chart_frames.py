@@ -7,8 +7,18 @@ from datetime import datetime, tzinfo
 import pandas as pd
 from sqlalchemy import select
 
+from lib import i18n
 from lib.history import schema as s
-from lib.history.loading import History, HistoryFilter, _frame, _local, _platform, _raw, _stored_template_names
+from lib.history.loading import (
+    History,
+    HistoryFilter,
+    _frame,
+    _local,
+    _platform,
+    _raw,
+    _stored_template_names,
+    template_name,
+)
 from lib.history.store import HistoryStore
 from lib.history.vocabulary import OUTCOME_ACCEPTED, OUTCOME_OURS, OUTCOME_PLATFORM, OUTCOME_UNCONFIRMED, status_label
 
@@ -67,7 +77,8 @@ def outcomes_by_send(history: History, latest: int = 15) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "send": sends["id"].astype("int64"),
-            "label": [f"#{i} · {name} · {when:%-d %b %H:%M}"
+            "label": [i18n.t("history.chart.send_label", number=f"#{i}", template=name,
+                             when=i18n.datetime_text(when.to_pydatetime(), year=False))
                       for i, name, when in zip(sends["id"], sends["template_name"], created, strict=True)],  # fmt: skip
             OUTCOME_ACCEPTED: sends["accepted"],
             OUTCOME_OURS: sends["excluded_recipients"],
@@ -94,7 +105,7 @@ def upcoming(store: HistoryStore, now: datetime, flt: HistoryFilter, template_na
     return pd.DataFrame(
         {
             "send_at": frame["send_at"],
-            "template": [names.get(int(t), f"Template {int(t)}") if pd.notna(t) else "Unknown template" for t in frame["template_id"]],
+            "template": [names.get(int(t), template_name(int(t))) if pd.notna(t) else i18n.t("history.template.unknown") for t in frame["template_id"]],
             "recipients": pd.to_numeric(frame["total_recipients"], errors="coerce").fillna(0).astype("int64"),
             "dispatch_id": frame["dispatch_id"],
             "status": [status_label(v) for v in frame["send_status_id"]],

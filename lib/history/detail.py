@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import tzinfo
+from enum import StrEnum
 
 import pandas as pd
 from sqlalchemy import select
 
+from lib import i18n
 from lib.history import schema as s
 from lib.history.loading import _frame, _local, _platform, _raw
+from lib.history.refused import platform_refusals
 from lib.history.store import HistoryStore
 from lib.history.vocabulary import status_label
 from lib.sending.status import ChunkStatus
@@ -75,8 +78,22 @@ def status_history(store: HistoryStore, dispatch_id: int, tz: tzinfo) -> pd.Data
     return frame
 
 
+class RefusedColumn(StrEnum):
+    ROW = "row"
+    CUSTOMER_ID = "customer_id"
+    DESTINATION = "destination"
+    REASON = "reason"
+    PART = "part"
+    DISPATCH = "dispatch"
+
+
+REFUSED_WORDS = i18n.family("history.refused_column", RefusedColumn)
+
+
 def invalid_recipients(store: HistoryStore, send_id: int) -> pd.DataFrame:
-    """Recipients the platform refused, with the spreadsheet row when it is still kept, and why."""
+    """Recipients the platform refused, with the spreadsheet row when it is still kept, and why
+    (lib.history.refused: the rule the sending engine follows too). Columns: RefusedColumn codes;
+    `refused_headed()` gives their headers."""
     rows = []
     with store.read() as conn:
         chunk_rows = conn.execute(
@@ -86,48 +103,26 @@ def invalid_recipients(store: HistoryStore, send_id: int) -> pd.DataFrame:
         ).all()
     for chunk_id, seq, dispatch_id, invalid_json in chunk_rows:
         try:
-            invalid = json.loads(invalid_json)
+            said = json.loads(invalid_json)
         except ValueError:
             continue
-        mobiles = invalid.get("invalidMobiles") or []
-        emails = invalid.get("invalidEmails") or []
-        found = store.find_chunk_recipients(
-            chunk_id,
-            unique_ids=[str(m.get("uniqueId", "")) for m in mobiles if isinstance(m, dict)],
-            destinations=[str(e) for e in emails],
-        )
-        by_id = {r.unique_id: r for r in found}
-        by_destination = {r.destination.lower(): r for r in found}
-        for item in mobiles:
-            if not isinstance(item, dict):
-                continue
-            unique_id, mobile = str(item.get("uniqueId", "")), str(item.get("mobile") or "")
-            match = by_id.get(unique_id)
-            rows.append(
-                _invalid_row(seq, dispatch_id, match, unique_id, mobile, "The platform refused this mobile number")
-            )
-        for email in emails:
-            match = by_destination.get(str(email).lower())
-            rows.append(
-                _invalid_row(
-                    seq, dispatch_id, match, match.unique_id if match else "", str(email),
-                    "The platform refused this email address",
-                )
-            )
-    return pd.DataFrame(
-        rows, columns=["Spreadsheet row", "Customer ID", "Mobile or email", "Reason", "Part", "Dispatch"]
-    )
+        if not isinstance(said, dict):
+            continue
+        for refused in platform_refusals(store, chunk_id, said):
+            rows.append({
+                RefusedColumn.ROW: refused.row_number,
+                RefusedColumn.CUSTOMER_ID: refused.unique_id,
+                RefusedColumn.DESTINATION: refused.destination,
+                RefusedColumn.REASON: refused.refusal.reason,
+                RefusedColumn.PART: seq,
+                RefusedColumn.DISPATCH: dispatch_id,
+            })  # fmt: skip
+    return pd.DataFrame(rows, columns=list(RefusedColumn))
 
 
-def _invalid_row(seq, dispatch_id, match, unique_id: str, destination: str, reason: str) -> dict:
-    return {
-        "Spreadsheet row": match.row_number if match else None,
-        "Customer ID": unique_id,
-        "Mobile or email": destination,
-        "Reason": reason,
-        "Part": seq,
-        "Dispatch": dispatch_id,
-    }
+def refused_headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """invalid_recipients' frame under headers in the reader's language."""
+    return frame.rename(columns={c: i18n.coded(REFUSED_WORDS, c) for c in frame.columns if c in set(RefusedColumn)})
 
 
 def next_steps(store: HistoryStore, send_id: int) -> list[str]:
@@ -145,34 +140,28 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
     pending = [c for c in detail.chunks if c.status is ChunkStatus.PENDING]
     rejected = [c for c in detail.chunks if c.status is ChunkStatus.REJECTED]
     if unknown:
-        people = sum(c.recipient_count for c in unknown)
-        steps.append(
-            f"{_parts(unknown)} ({_people(people)}) may or may not have gone out: the platform did not answer. "
-            "Do not send them again straight away: ask the platform team whether a dispatch arrived at "
-            f"{detail.send.created_at:%H:%M} UTC for template {detail.send.template_id}, then record below what "
-            "they said. Sending them again is a separate, explicit decision, because customers could get the "
-            "message twice."
-        )
+        steps.append(i18n.t(
+            "history.next.unknown", n=len(unknown), numbers=_numbers(unknown), people=_people(unknown),
+            time=i18n.time_text(detail.send.created_at), template=str(detail.send.template_id),
+        ))  # fmt: skip
     if pending:
-        people = sum(c.recipient_count for c in pending)
-        steps.append(
-            f"{_parts(pending)} ({_people(people)}) {'was' if len(pending) == 1 else 'were'} never sent: the send "
-            f"stopped before {'it' if len(pending) == 1 else 'them'}. Send the parts that did not go out (below, or "
-            f"`python -m lib send --resume {send_id}`); nothing else is sent again."
-        )
+        steps.append(i18n.t(
+            "history.next.pending", n=len(pending), numbers=_numbers(pending), people=_people(pending),
+            command=f"`python -m lib send --resume {send_id}`",
+        ))  # fmt: skip
     if rejected:
-        reasons = "; ".join(sorted({c.error_message for c in rejected if c.error_message})) or "no reason given"
-        steps.append(
-            f"The platform refused {_parts(rejected).lower()} ({reasons}); nothing in them went out. "
-            "Fix the cause, then resume the send: only the refused parts are sent again."
-        )
+        reasons = "; ".join(sorted({c.error_message for c in rejected if c.error_message}))
+        steps.append(i18n.t(
+            "history.next.rejected", n=len(rejected), numbers=_numbers(rejected),
+            reasons=reasons or i18n.t("history.next.no_reason"),
+        ))  # fmt: skip
     return steps
 
 
-def _people(n: int) -> str:
-    return f"{n:,} recipient{'' if n == 1 else 's'}"
+def _people(chunks) -> str:
+    return i18n.t("common.recipients", n=sum(c.recipient_count for c in chunks))
 
 
-def _parts(chunks) -> str:
-    seqs = ", ".join(str(c.seq) for c in chunks)
-    return f"Part {seqs}" if len(chunks) == 1 else f"Parts {seqs}"
+def _numbers(chunks) -> str:
+    """"1, 3": which parts (numbered as the send's parts are)."""
+    return ", ".join(str(c.seq) for c in chunks)

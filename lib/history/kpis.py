@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 import pandas as pd
 
 from lib.history.loading import History
+from lib.history.vocabulary import DispatchStatus
 
 
 def _total_cost(costs: pd.Series) -> Decimal | None:
@@ -50,5 +51,5 @@ def kpis(history: History) -> Kpis:
         not_confirmed=int(sends["unconfirmed"].sum()),
         estimated_parts=int(pd.to_numeric(sms["estimated_parts"], errors="coerce").fillna(0).sum()),
         estimated_cost=_total_cost(sms["estimated_cost"]),
-        dispatches_in_error=int((dispatches["status"] == "Error").sum()),
+        dispatches_in_error=int((dispatches["status"] == DispatchStatus.ERROR).sum()),
     )

@@ -7,16 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
+from lib import i18n
 from lib.history import schema as s
 from lib.history.loading import _platform, _stored_template_names
+from lib.history.rollup import dispatch_counts_text
 from lib.history.store import HistoryStore
-from lib.history.vocabulary import NOT_SENT, UNKNOWN, status_label
+from lib.history.vocabulary import NOT_SENT, UNKNOWN, DispatchStatus, status_label
 from lib.sending.status import ChunkStatus
 
-LIVE_ORDER = ("Error", "Draft", "Pending", "Queued")  # a send shows its least advanced dispatch
-WAITING = "Waiting for the sender"
-HELD = "Held for quiet hours"
-SENDING = "Sending"
+# A send shows its least advanced dispatch.
+LIVE_ORDER = (DispatchStatus.ERROR, DispatchStatus.DRAFT, DispatchStatus.OTHER, DispatchStatus.PENDING,
+              DispatchStatus.QUEUED)  # fmt: skip
+WAITING, HELD, SENDING = DispatchStatus.WAITING, DispatchStatus.HELD, DispatchStatus.SENDING
 
 
 @dataclass(frozen=True)
@@ -30,22 +32,16 @@ class LiveSend:
     recipients: int
     is_test: bool
     schedule_at: datetime | None
-    status: str  # Waiting for the sender, Sending, Unknown, or its least advanced dispatch's status
+    status: DispatchStatus  # waiting, held, sending, unknown, or its least advanced dispatch's status
     parts_done: int
     parts_total: int
-    dispatch_counts: dict[str, int]  # platform status label -> dispatches, in LIVE_ORDER
+    dispatch_counts: dict[DispatchStatus, int]  # platform status -> dispatches, in LIVE_ORDER
     parts_in_doubt: int = 0  # may or may not have gone out: waiting for a person's decision
 
     @property
     def rollup(self) -> str:
         """"100 dispatches: 98 queued, 2 pending" (or "no dispatch yet")."""
-        total = sum(self.dispatch_counts.values())
-        if not total:
-            return "no dispatch yet"
-        word = "dispatch" if total == 1 else "dispatches"
-        if len(self.dispatch_counts) == 1:
-            return f"{total:,} {word}: {next(iter(self.dispatch_counts)).lower()}"
-        return f"{total:,} {word}: " + ", ".join(f"{n:,} {label.lower()}" for label, n in self.dispatch_counts.items())
+        return dispatch_counts_text(self.dispatch_counts) or i18n.t("history.rollup.no_dispatch")
 
 
 def live_sends(
@@ -70,7 +66,7 @@ def live_sends(
             return []
         ids = [row["id"] for row in rows]
         chunk_counts = HistoryStore._chunk_counts(conn, ids)
-        by_status: dict[int, dict[str, int]] = {}
+        by_status: dict[int, dict[DispatchStatus, int]] = {}
         counted = select(d.send_id, d.send_status_id, func.count()).where(d.send_id.in_(ids)) \
             .group_by(d.send_id, d.send_status_id)  # fmt: skip
         for send_id, status_id, n in conn.execute(counted):
@@ -85,8 +81,8 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _live_send(row, chunks: dict, dispatches: dict[str, int], names: dict[int, str], now: datetime) -> LiveSend:
-    ordered = dict(sorted(dispatches.items(), key=lambda kv: LIVE_ORDER.index(kv[0]) if kv[0] in LIVE_ORDER else 1))
+def _live_send(row, chunks: dict, dispatches: dict[DispatchStatus, int], names: dict[int, str], now: datetime) -> LiveSend:
+    ordered = dict(sorted(dispatches.items(), key=lambda kv: LIVE_ORDER.index(kv[0]) if kv[0] in LIVE_ORDER else 2))
     waiting = chunks.get(ChunkStatus.PENDING, 0) + chunks.get(ChunkStatus.POSTING, 0)
     expires = row["lease_expires_at"]
     if expires is not None and expires.tzinfo is None:

@@ -13,14 +13,16 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Select, String, func, or_, select, type_coerce
 
+from lib import i18n
 from lib.history import schema as s
 from lib.history.store import HistoryStore
 from lib.history.vocabulary import (
     APPROVAL_STATUS,
     NOT_SENT,
-    PLATFORM_STATUS_LABELS,
+    PLATFORM_STATUSES,
     REJECTED,
     UNKNOWN,
+    DispatchStatus,
     _attention_rank,
 )
 from lib.sending.status import ChunkStatus
@@ -270,11 +272,7 @@ def _search(conn: Connection, text: str) -> tuple[list[int], list[int], str]:
     )
     send_ids.update(conn.execute(by_invalid).scalars())
     found = len(send_ids) + len(tracked)
-    note = (
-        f"Showing {found} match{'es' if found != 1 else ''} for “{text}” across all dates"
-        if found
-        else f"Nothing matches “{text}”: no dispatch with that number and no recipient with that customer ID"
-    )
+    note = i18n.t("history.search.found", n=found, text=text) if found else i18n.t("history.search.none", text=text)
     return sorted(send_ids), tracked, note
 
 
@@ -290,7 +288,7 @@ def _decorate(history: History) -> None:
     dispatch_status = _lookup(chunks["dispatch_id"], pd.Series(dispatches["status"].to_numpy(), index=dispatches["dispatch_id"]))
     chunks["label"] = np.select(
         [accepted.to_numpy(), rejected.to_numpy(), unanswered.to_numpy()],
-        [dispatch_status.fillna("Draft").to_numpy(dtype=object), REJECTED, UNKNOWN],
+        [dispatch_status.fillna(DispatchStatus.DRAFT).to_numpy(dtype=object), REJECTED, UNKNOWN],
         default=NOT_SENT,
     ).astype(object)
     for column in ("total_recipients_sent", "invalid_recipients", "recipient_count"):
@@ -331,11 +329,9 @@ def _decorate(history: History) -> None:
 def status_labels(send_status_ids: pd.Series) -> pd.Series:
     """Vectorised status_label."""
     numbers = pd.to_numeric(send_status_ids, errors="coerce")
-    labels = numbers.map(PLATFORM_STATUS_LABELS).astype(object)
-    other = labels.isna() & numbers.notna()
-    if other.any():
-        labels[other] = "Status " + numbers[other].astype("int64").astype(str)
-    return labels.fillna("Draft").astype(object)
+    labels = numbers.map({int(k): v for k, v in PLATFORM_STATUSES.items()}).astype(object)
+    labels[labels.isna() & numbers.notna()] = DispatchStatus.OTHER
+    return labels.fillna(DispatchStatus.DRAFT).astype(object)
 
 
 def template_labels(template_ids: pd.Series, names: dict[int, str]) -> pd.Series:
@@ -344,8 +340,13 @@ def template_labels(template_ids: pd.Series, names: dict[int, str]) -> pd.Series
     labels = numbers.map(names).astype(object)
     other = labels.isna() & numbers.notna()
     if other.any():
-        labels[other] = "Template " + numbers[other].astype("int64").astype(str)
-    return labels.fillna("Unknown template").astype(object)
+        labels[other] = [template_name(int(n)) for n in numbers[other]]
+    return labels.fillna(i18n.t("history.template.unknown")).astype(object)
+
+
+def template_name(template_id: int) -> str:
+    """"Template 74": a template the catalog does not know, by its number."""
+    return i18n.t("history.template.numbered", number=str(template_id))
 
 
 
@@ -392,5 +393,5 @@ def filter_options(store: HistoryStore, template_names: dict[int, str]) -> dict[
         options = {**template_names, **used}
         for template_id in tracked:
             if template_id is not None:
-                options.setdefault(int(template_id), f"Template {int(template_id)}")
+                options.setdefault(int(template_id), template_name(int(template_id)))
     return dict(sorted(options.items()))

@@ -38,7 +38,7 @@ from lib.history.rollup import rollup_text, rollups
 from lib.history.tables import export_table, send_parts, send_summary, send_table, tracked_table
 from lib.history.vocabulary import (
     APPROVAL_STATUS,
-    CHANNEL_LABELS,
+    CHANNELS,
     NOT_SENT,
     OUTCOME_ACCEPTED,
     OUTCOME_OURS,
@@ -48,11 +48,14 @@ from lib.history.vocabulary import (
     STATUS_ATTENTION_ORDER,
     STATUS_CHOICES,
     UNKNOWN,
+    DispatchStatus,
+    Outcome,
+    channel_label,
     status_label,
 )
 
 __all__ = [
-    "APPROVAL_STATUS", "CHANNEL_LABELS", "HELD", "LIVE_ORDER", "NOT_SENT", "OUTCOME_ACCEPTED", "OUTCOME_OURS",
+    "APPROVAL_STATUS", "CHANNELS", "DispatchStatus", "Outcome", "channel_label", "HELD", "LIVE_ORDER", "NOT_SENT", "OUTCOME_ACCEPTED", "OUTCOME_OURS",
     "OUTCOME_PLATFORM", "OUTCOME_UNCONFIRMED", "REJECTED", "SENDING", "STATUS_ATTENTION_ORDER", "STATUS_CHOICES",
     "UNKNOWN", "WAITING", "DispatchDetail", "History", "HistoryFilter", "Kpis", "LiveSend", "default_period",
     "dispatch_detail", "dispatches_by_status", "export_table", "filter_options", "history_version",
