@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from lib import exports, i18n
 from lib.history import queries as q
+from lib.history import schema as s
 from lib.history.detail import refused_headed
 from lib.history.refresh import pending_dispatches, refresh_pending, track_dispatch
 from lib.history.store import open_store
@@ -266,6 +272,38 @@ def test_export_table_has_one_row_per_part(shared, filled):
     assert len(table) == 1 + 1 + 1 + 4
     assert set(table["Status"]) == {"Queued", "Unknown", "Rejected", "Not sent"}
     assert list(table.columns[:3]) == ["Send", "Part", "Dispatch"] and "Test send" in table.columns
+
+
+def test_export_headers_and_statuses_in_greek_with_times_to_the_second(shared, filled):
+    store = shared[0]
+    with i18n.language("el"):
+        table = q.export_table(_load(store))
+    assert list(table.columns[:6]) == ["Αποστολή", "Μέρος", "Παρτίδα", "Πρότυπο", "Κανάλι", "Δημιουργήθηκε"]
+    assert {"Δοκιμαστική αποστολή", "Παραλήπτες", "Μπήκε ολόκληρη στην ουρά", "Πρόβλημα"} <= set(table.columns)
+    assert set(table["Κατάσταση"]) == {"Στην ουρά", "Αβέβαιο", "Απορρίφθηκε", "Δεν στάλθηκε"}
+    assert set(table["Δοκιμαστική αποστολή"]) == {"όχι"}
+    rows = list(csv.reader(io.StringIO(exports.to_csv_bytes(table, ATHENS, ";").decode("utf-8-sig")), delimiter=";"))
+    assert "Δημιουργήθηκε (Europe/Athens)" in rows[0]
+    created = rows[1][rows[0].index("Δημιουργήθηκε (Europe/Athens)")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", created)  # machine-readable, to the second
+
+
+def test_a_refused_address_shared_by_two_recipients_names_both_as_the_engine_does(store):
+    class NoPlatform:
+        base_url = "http://sandbox"
+
+    send_id = record_send(store, NoPlatform(), template_id=EMAIL_TEMPLATE, post=False,
+                          destinations=["maria@example.gr", "Shared@Example.gr", "shared@example.gr"])  # fmt: skip
+    [chunk] = store.get_send(send_id).chunks
+    with store.write() as conn:
+        conn.execute(s.chunks.update().where(s.chunks.c.id == chunk.id)
+                     .values(invalid_json=json.dumps({"invalidEmails": ["SHARED@example.gr"], "invalidMobiles": []})))
+    table = q.invalid_recipients(store, send_id)
+    assert list(zip(table["row"], table["customer_id"], strict=True)) == [(3, "C00001"), (4, "C00002")]
+    with i18n.language("el"):
+        greek = refused_headed(q.invalid_recipients(store, send_id))
+    assert list(greek.columns[:4]) == ["Γραμμή λογιστικού φύλλου", "Κωδικός πελάτη", "Κινητό ή email", "Αιτία"]
+    assert set(greek["Αιτία"]) == {"Η πλατφόρμα απέρριψε αυτό το email"}
 
 
 def test_empty_store_gives_empty_frames_not_errors(store):

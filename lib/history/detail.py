@@ -14,6 +14,7 @@ from lib import i18n
 from lib.history import schema as s
 from lib.history.loading import _frame, _local, _platform, _raw
 from lib.history.refused import platform_refusals
+from lib.history.rollup import separator
 from lib.history.store import HistoryStore
 from lib.history.vocabulary import status_label
 from lib.sending.status import ChunkStatus
@@ -150,7 +151,7 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
             command=f"`python -m lib send --resume {send_id}`",
         ))  # fmt: skip
     if rejected:
-        reasons = "; ".join(sorted({c.error_message for c in rejected if c.error_message}))
+        reasons = separator().join(sorted({c.error_message for c in rejected if c.error_message}))
         steps.append(i18n.t(
             "history.next.rejected", n=len(rejected), numbers=_numbers(rejected),
             reasons=reasons or i18n.t("history.next.no_reason"),

@@ -26,6 +26,11 @@ ALL_WORDS = i18n.family("history.rollup.all", PLATFORM_CODES)
 PART_WORDS = i18n.family("history.rollup.parts", (*PART_CODES, DispatchStatus.WAITING))
 
 
+def separator() -> str:
+    """Between the pieces of a roll-up or a list of reasons: "; " in English, " · " in Greek (where ";" asks a question)."""
+    return i18n.t("history.rollup.separator")
+
+
 def rollups(history: History, sends: pd.DataFrame) -> list[str]:
     """rollup_text for the given rows of history.sends, in their order. Only for the rows shown
     (a page of the table, one send's detail): 10,000 of them would cost the page a tenth of a second."""
@@ -70,5 +75,5 @@ def rollup_text(labels: Mapping[DispatchStatus, int], *, queued: bool = False) -
             phrase = DispatchStatus.WAITING if status == NOT_SENT and queued else status
             pieces.append(i18n.coded(PART_WORDS, phrase, n=n))
     if pieces:
-        return "; ".join(pieces)
+        return separator().join(pieces)
     return i18n.t("history.rollup.waiting") if queued else i18n.t("history.rollup.nothing")
