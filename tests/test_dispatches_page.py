@@ -250,3 +250,17 @@ def test_a_queued_send_without_dispatches_waits_for_the_sender_and_the_page_stil
     [live] = [h.value for h in at.get("html") if f'data-testid="live-send-{send_id}"' in h.value]
     assert 'data-status="waiting"' in live and "no dispatch yet" in live
     assert _metrics(at)["Sends"] == "1"
+
+
+def test_the_page_in_greek(two_sends, monkeypatch):
+    monkeypatch.setenv("CONSOLE_LANGUAGE", "el")
+    at = _app()
+    assert at.title[0].value == "Ιστορικό αποστολών"
+    metrics = _metrics(at)
+    assert metrics["Αποστολές"] == "2" and metrics["Παραλήπτες που υποβλήθηκαν"] == "4"
+    assert metrics["Απορρίφθηκαν από την πλατφόρμα"] == "1"
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Αποστολή", "Δημιουργήθηκε", "Πρότυπο", "Παραλήπτες", "Πρόοδος"]
+    assert all(progress.startswith("1 παρτίδα: ") for progress in table["Πρόοδος"])  # its status may still move
+    assert [t.label for t in at.tabs] == ["Αποστολές", "Γραφήματα", "Παρακολούθηση παρτίδας", "Λήψη"]
+    assert not any("Sends" in str(m.label) for m in at.metric)
