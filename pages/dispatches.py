@@ -53,7 +53,7 @@ def status_cells(values: pd.Series) -> pd.Series:
     return values.map(lambda statuses: [DispatchStatus(s).label for s in statuses])
 
 
-WHEN = "D MMM YYYY, HH:mm"
+WHEN = "DD/MM/YYYY HH:mm"  # digits: the same in Greek and English (month names would stay English)
 
 
 def when_column(label: str | None = None, format: str = WHEN, width: str | int = "medium", **kwargs):  # noqa: A002

@@ -14,6 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from lib import i18n
 from lib.history.refresh import refresh_pending
 from lib.history.store import SANDBOX_PLATFORM, StoreError, open_store, platform_key
 from lib.messaging import MessagingClient
@@ -44,19 +45,16 @@ def platform_url(settings: Settings, override: str | None) -> str:
         return settings.api_url
     if settings.sandbox_port:
         return f"http://127.0.0.1:{settings.sandbox_port}"
-    raise SettingsError(
-        "No platform to ask: set MESSAGING_API_URL (with MESSAGING_API_USER and MESSAGING_API_PASSWORD), "
-        "or give the running sandbox's address with --platform-url"
-    )
+    raise SettingsError(i18n.t("history.cli.no_platform"))
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.every is not None and args.every <= 0:
-        print("--every needs a number of seconds above 0, like 30", file=sys.stderr)
+        print(i18n.t("history.cli.every", option="--every"), file=sys.stderr)
         return 2
     if args.workers < 1:
-        print("--workers needs at least 1", file=sys.stderr)
+        print(i18n.t("history.cli.workers", option="--workers"), file=sys.stderr)
         return 2
     try:
         settings = load_settings()
@@ -65,7 +63,7 @@ def main(argv: list[str]) -> int:
         # Only this platform's dispatches: the sandbox's ids and the live platform's overlap.
         store = store.for_platform(platform_key(settings.api_url, False) if settings.api_url else SANDBOX_PLATFORM)
     except (SettingsError, StoreError) as exc:
-        print(f"Cannot refresh: {exc}", file=sys.stderr)
+        print(i18n.t("history.cli.cannot_refresh", problem=str(exc)), file=sys.stderr)
         return 2
     rounds = 0
     status = 0
