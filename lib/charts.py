@@ -85,6 +85,18 @@ def _separators() -> str:
     return get_decimal_symbol(locale) + get_group_symbol(locale)
 
 
+# Plotly writes month and day names in English whatever the reader's language: Greek charts show dates
+# in digits instead (d3 time formats).
+DATE_FORMATS = {
+    "en": {"day_tick": "%d %b", "day": "%d %b %Y", "weekday": "%a %d %b", "weekday_time": "%a %d %b %H:%M"},
+    "el": {"day_tick": "%d/%m", "day": "%d/%m/%Y", "weekday": "%d/%m", "weekday_time": "%d/%m %H:%M"},
+}
+
+
+def _dates(kind: str) -> str:
+    return DATE_FORMATS.get(i18n.current(), DATE_FORMATS["en"])[kind]
+
+
 def _in_zone(axis: str, tz) -> str:
     return i18n.t("charts.axis.in_zone", axis=axis, zone=str(tz) if tz is not None else "UTC")
 
@@ -117,7 +129,7 @@ def _whole_numbers(fig: go.Figure, largest: float, axis: str = "y") -> None:
 
 
 def _days_axis(fig: go.Figure, days: int) -> None:
-    fig.update_xaxes(tickformat="%d %b", dtick=86_400_000 if days <= 14 else None)
+    fig.update_xaxes(tickformat=_dates("day_tick"), dtick=86_400_000 if days <= 14 else None)
 
 
 def empty_figure(title: str, reason: str, x_title: str = "", y_title: str = "") -> go.Figure:
@@ -173,7 +185,7 @@ def recipients_per_day(frame: pd.DataFrame, empty_reason: str | None = None) -> 
             y=part["recipients"],
             name=_outcome_words(outcome),
             marker_color=OUTCOME_COLOURS.get(outcome, UNLISTED_STATUS_COLOUR),
-            hovertemplate="%{x|%d %b %Y}<br>"
+            hovertemplate="%{x|" + _dates("day") + "}<br>"
             + i18n.t("charts.hover.recipients", series=_outcome_words(outcome), value="%{y:,}")
             + "<extra></extra>",
         )
@@ -203,7 +215,7 @@ def dispatches_per_day(frame: pd.DataFrame, empty_reason: str | None = None) -> 
             y=part["dispatches"],
             name=_status_words(status),
             marker_color=status_colour(status),
-            hovertemplate="%{x|%d %b %Y}<br>"
+            hovertemplate="%{x|" + _dates("day") + "}<br>"
             + i18n.t("charts.hover.dispatches", series=_status_words(status), value="%{y:,}")
             + "<extra></extra>",
         )
@@ -239,7 +251,7 @@ def invalid_share_over_time(frame: pd.DataFrame, empty_reason: str | None = None
             line={"color": PALETTE[index % len(PALETTE)], "width": 3},
             marker={"size": 10},
             customdata=part[["invalid", "submitted"]].to_numpy(),
-            hovertemplate="%{x|%d %b %Y}<br>"
+            hovertemplate="%{x|" + _dates("day") + "}<br>"
             + i18n.t("charts.hover.invalid", series=template, share="%{y:.1f}%", invalid="%{customdata[0]:,}",
                      submitted="%{customdata[1]:,}")
             + "<extra></extra>",
@@ -325,7 +337,7 @@ def upcoming_schedule(
             name=template,
             marker={"size": sizes, "color": PALETTE[index % len(PALETTE)], "line": {"color": "#ffffff", "width": 1}},
             customdata=part[["dispatch_id", "recipients"]].assign(status=part["status"].map(_status_words)).to_numpy(),
-            hovertemplate="%{x|%a %d %b %H:%M}<br>"
+            hovertemplate="%{x|" + _dates("weekday_time") + "}<br>"
             + template
             + "<br>"
             + i18n.t("charts.hover.upcoming", dispatch="%{customdata[0]}", value="%{customdata[1]:,}",
@@ -338,12 +350,14 @@ def upcoming_schedule(
     start = start.tz_convert(tz) if tz is not None else start.tz_convert("UTC")
     start = start.tz_localize(None).normalize()
     end = max(local.max().normalize() + timedelta(days=1), start + timedelta(days=7))
-    fig.update_xaxes(range=[start, end], tickformat="%a %d %b", dtick=86_400_000, showgrid=True)
+    fig.update_xaxes(range=[start, end], tickformat=_dates("weekday"), dtick=86_400_000, showgrid=True)
     fig.update_layout(showlegend=False, height=max(260, 120 + 50 * data["template"].nunique()), margin={"b": 60})
     return fig
 
 
-TIME_TICKS = "%H:%M:%S<br>%d %b"  # Plotly's own ticks would show milliseconds for events seconds apart
+def time_ticks() -> str:
+    """To the second over the day: Plotly's own ticks would show milliseconds for events seconds apart."""
+    return "%H:%M:%S<br>" + _dates("day_tick")
 
 
 
@@ -401,12 +415,12 @@ def dispatch_timeline(dispatch: dict, tz=None) -> go.Figure:
         marker={"size": 14, "color": [("#f47738" if step is Step.SCHEDULED else PRIMARY) for step in codes],
                 "symbol": ["diamond" if step is Step.SCHEDULED else "circle" for step in codes]},
         name=i18n.t("charts.timeline.name"),
-        hovertemplate="%{y}: %{x|%d %b %Y %H:%M:%S}<extra></extra>",
+        hovertemplate="%{y}: %{x|" + _dates("day") + " %H:%M:%S}<extra></extra>",
     )
     _layout(fig, title, _in_zone(i18n.t("charts.axis.time"), tz), "")
     fig.update_layout(showlegend=False, height=160 + 40 * len(steps), margin={"b": 60, "r": 40})
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)  # first step on top
-    fig.update_xaxes(range=_time_range(min(times), max(times), 0.08), tickformat=TIME_TICKS)
+    fig.update_xaxes(range=_time_range(min(times), max(times), 0.08), tickformat=time_ticks())
     return fig
 
 
@@ -428,11 +442,11 @@ def status_history(frame: pd.DataFrame, tz=None) -> go.Figure:
         mode="lines+markers",
         line={"shape": "hv", "color": PRIMARY, "width": 3},
         marker={"size": 12, "color": [status_colour(s) for s in frame["status"]]},
-        hovertemplate=i18n.t("charts.hover.history", status="%{y}", time="%{x|%d %b %Y %H:%M:%S}") + "<extra></extra>",
+        hovertemplate=i18n.t("charts.hover.history", status="%{y}", time="%{x|" + _dates("day") + " %H:%M:%S}") + "<extra></extra>",
         name=status_title,
     )
     _layout(fig, title, _in_zone(i18n.t("charts.axis.seen_at"), tz), status_title)
     fig.update_layout(showlegend=False, height=280, margin={"b": 60})
     fig.update_yaxes(categoryorder="array", categoryarray=[_status_words(s) for s in order])
-    fig.update_xaxes(range=_time_range(taken.min(), taken.max(), 0.05), tickformat=TIME_TICKS)
+    fig.update_xaxes(range=_time_range(taken.min(), taken.max(), 0.05), tickformat=time_ticks())
     return fig

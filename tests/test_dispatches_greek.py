@@ -120,3 +120,11 @@ def _history_with(status: S) -> q.History:
     empty = pd.DataFrame({"submitted": [], "accepted": [], "excluded_recipients": [], "platform_invalid": [],
                           "unconfirmed": [], "channel": [], "estimated_parts": [], "estimated_cost": []})  # fmt: skip
     return q.History(empty, pd.DataFrame(), pd.DataFrame({"status": [status]}), UTC)
+
+
+def test_greek_charts_write_dates_in_digits_not_english_month_names():
+    frame = pd.DataFrame({"day": [date(2025, 3, 1)], "status": [S.QUEUED], "dispatches": [2]})
+    with i18n.language("el"):
+        fig = charts.dispatches_per_day(frame)
+    assert fig.layout.xaxis.tickformat == "%d/%m" and "%b" not in fig.data[0].hovertemplate
+    assert charts.dispatches_per_day(frame).layout.xaxis.tickformat == "%d %b"
