@@ -11,8 +11,9 @@ import streamlit as st
 
 from lib import audit, i18n, team
 from lib.campaign import CampaignPreview, check_rules, preview_campaign
-from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
+from lib.charts import status_colour  # one palette for badges and charts, keyed by the status
 from lib.history.store import StoreError
+from lib.history.vocabulary import DispatchStatus
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import WORKER_LIVE_WITHIN, SendEngine, SendError, SendProgress
@@ -24,9 +25,6 @@ from lib.templates_audit import AuditedCatalog
 
 escape = html.escape
 
-# One palette for badges and charts; our chunk states Accepted/Posting join the platform's.
-STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8",
-                  "Sending": "#1d70b8", "Waiting for the sender": "#505a5f"}
 
 
 @st.cache_resource(show_spinner="Starting the console…")
@@ -234,10 +232,10 @@ def platform_banner(rt: ConsoleRuntime) -> None:
         )
 
 
-def status_badge(label: str) -> str:
-    """HTML for a coloured status pill; use with unsafe_allow_html."""
-    colour = STATUS_COLOURS.get(label, "#505a5f")
-    return f'<span class="cc-badge" style="background:{colour}">{html.escape(label)}</span>'
+def status_badge(status: DispatchStatus) -> str:
+    """HTML for a coloured status pill, in the reader's language; use with unsafe_allow_html."""
+    return (f'<span class="cc-badge" data-status="{html.escape(str(status))}" '
+            f'style="background:{status_colour(status)}">{html.escape(status.label)}</span>')
 
 
 def inject_css() -> None:

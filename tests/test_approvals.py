@@ -262,10 +262,10 @@ def test_dispatches_shows_where_each_send_stands_and_the_reason(store):
     approvals.reject(store, rejected, ANN, "Wrong voucher list", now=T0)
     approvals.expire_overdue(store, T0)
     history = q.load_history(store, q.HistoryFilter(), ZoneInfo("Europe/Athens"))
-    table = q.send_table(history).set_index("Send")
-    assert table.loc[waiting, "Status"] == ["Awaiting approval"]
-    assert table.loc[rejected, "Status"] == ["Rejected by an approver"]
-    assert table.loc[expired, "Status"] == ["Expired"]
+    table = q.send_table(history).set_index("send")
+    assert [s.label for s in table.loc[waiting, "status"]] == ["Awaiting approval"]
+    assert [s.label for s in table.loc[rejected, "status"]] == ["Rejected by an approver"]
+    assert [s.label for s in table.loc[expired, "status"]] == ["Expired"]
     assert q.next_steps(store, rejected) == [
         "Rejected: Wrong voucher list. Nothing was sent; change what the approver asked and submit it again."]
     assert q.next_steps(store, expired)[0].startswith("Expired: It was not approved before its time")
