@@ -54,7 +54,7 @@ def test_without_sign_in_home_says_so_and_the_local_person_manages_the_team(app_
     at.text_input(key="team_add_email").input("Sam@Example.com")
     at.text_input(key="team_add_name").input("Sam Sender")
     at.radio(key="team_add_role").set_value("sender")
-    at.button(key="FormSubmitter:team_add-Add to the team").click().run()
+    at.button(key="team_add_submit").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Sam Sender can now sign in as sender."]
     table = at.dataframe[0].value
