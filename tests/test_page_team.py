@@ -152,7 +152,7 @@ def test_a_template_saved_on_the_templates_page_is_audited_under_the_person(app_
     at.text_input[0].input("501")
     at.text_input[1].input("Black Friday")
     at.text_area[0].input("Hi {{Firstname}}, 30% off today only.")
-    at.button(key="FormSubmitter:template_form-Save template").click().run()
+    at.button(key="template_save").click().run()
     assert not at.exception
     with store(app_env).read() as conn:
         [event] = audit.list_events(conn)
