@@ -328,6 +328,9 @@ def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> Sen
 # ---- a send's progress and result (Compose step 7, Dispatches' send detail) --------------------
 
 SEND_WATCH_SECONDS = 1.0
+# Streamlit's tables wrap a cell's text only in rows taller than 4rem: three lines of text, read at 1024 px
+# without scrolling sideways (long reasons and problems).
+WRAPPED_ROW_HEIGHT = 68
 LIST_LIMIT = 1000  # recipients shown in a table; the download has them all
 # A person's decision on a part that may or may not have gone out: the codes engine.decide_unknown takes.
 # Each with its choice, what it means, and its confirm button.
@@ -402,7 +405,9 @@ def _people_on_demand(label: str, count: int, load, key: str, file_name: str, co
     if not st.toggle(label, key=f"{key}-show"):
         return
     shown = load(LIST_LIMIT)
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
+    wraps = column_config is not None  # a long column: its rows are tall enough to wrap it
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config,
+                 row_height=WRAPPED_ROW_HEIGHT if wraps else None)
     if count > LIST_LIMIT:
         st.caption(t("ui.people.first_of", shown=LIST_LIMIT, count=count))
     st.download_button(t("ui.people.download", count=count), lambda: _csv(load(None)), file_name=file_name,
