@@ -425,16 +425,17 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
     c.metric(t("ui.result.not_sent"), i18n.number(totals.pending + totals.rejected + totals.left_out))
     d.metric(t("ui.result.refused"), i18n.number(totals.platform_invalid))
     columns = {"part": t("ui.col.part"), "status": t("ui.col.status"), "dispatch": t("ui.col.dispatch"),
-               "recipients": t("ui.col.recipients"), "accepted": t("ui.result.accepted"), "message": t("ui.col.message")}
+               "recipients": t("ui.col.recipients"), "accepted": t("ui.col.accepted"), "message": t("ui.col.message")}
     parts = pd.DataFrame([
         {"part": ch.seq, "status": str(ch.status.label), "dispatch": ch.dispatch_id, "recipients": ch.recipient_count,
          "accepted": ch.total_recipients_sent, "message": str(ch.error) if ch.error else "—"}
         for ch in progress.chunks
     ], columns=list(columns)).rename(columns=columns)  # fmt: skip
     with st.expander(t("ui.result.parts", n=len(parts), send=str(send_id)), expanded=len(parts) <= 10):
-        st.dataframe(parts, hide_index=True, width="stretch",
-                     column_config={columns["dispatch"]: st.column_config.NumberColumn(format="%d"),
-                                    columns["message"]: st.column_config.TextColumn(width="large")})
+        # Fits 1024 px: the platform's message, when a part has one, wraps in taller rows.
+        said = any(ch.error for ch in progress.chunks)
+        st.dataframe(parts, hide_index=True, width="stretch", row_height=WRAPPED_ROW_HEIGHT if said else None,
+                     column_config={columns["dispatch"]: st.column_config.NumberColumn(format="%d")})
     if progress.dispatch_ids:
         ids = progress.dispatch_ids
         listed = ", ".join(f"**{d}**" for d in ids)  # the numbers themselves, not a count: no plural form to choose

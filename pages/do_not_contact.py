@@ -25,7 +25,7 @@ def channel_words(channel: str) -> str:
 
 st.title(t("do_not_contact.title"))
 st.caption(t("do_not_contact.about"))
-st.metric(t("do_not_contact.on_the_list"), i18n.number(optouts.count()))
+on_the_list = st.empty()  # filled at the end, so it counts what this run added or took off
 
 add_tab, import_tab = st.tabs([t("do_not_contact.tab.add"), t("do_not_contact.tab.import")])
 with add_tab, st.form("dnc_add", clear_on_submit=True):
@@ -92,3 +92,4 @@ with st.expander(t("do_not_contact.remove")):
             st.error(str(exc))
         else:
             st.success(t("do_not_contact.remove.done", value=who))
+on_the_list.metric(t("do_not_contact.on_the_list"), i18n.number(optouts.count()))

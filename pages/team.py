@@ -21,15 +21,20 @@ members = team.list_members(rt.store)
 active = [m for m in members if m.active]
 if members:
     columns = {"name": t("team.col.name"), "email": t("team.col.email"), "role": t("team.col.role"),
-               "status": t("team.col.status"), "added_by": t("team.col.added_by"), "added": t("team.col.added")}
+               "status": t("team.col.status"), "added": t("team.col.added")}
     st.dataframe(
         pd.DataFrame([
             {"name": m.name, "email": m.email, "role": m.role.label,
              "status": t("team.status.active") if m.active else t("team.status.removed"),
-             "added_by": m.added_by, "added": i18n.datetime_text(m.added_at.astimezone(tz))}
+             "added": t("team.added_on_by", date=i18n.date_text(m.added_at.astimezone(tz)), who=m.added_by)}
             for m in members
         ], columns=list(columns)).rename(columns=columns),
-        hide_index=True, width="stretch",
+        hide_index=True, width="stretch", row_height=ui.WRAPPED_ROW_HEIGHT,  # long names and emails wrap at 1024 px
+        column_config={columns["name"]: st.column_config.TextColumn(width=120),
+                       columns["email"]: st.column_config.TextColumn(width=140),
+                       columns["role"]: st.column_config.TextColumn(width=95),
+                       columns["status"]: st.column_config.TextColumn(width=80),
+                       columns["added"]: st.column_config.TextColumn(width=125)},
     )
 in_team = t("team.in_team", n=len(active)) if active else t("team.nobody_first")
 st.caption(in_team + " " + " ".join(t("team.role_line", role=r.label, may=r.description) for r in Role))

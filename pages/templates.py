@@ -44,7 +44,12 @@ st.dataframe(
     ).rename(columns=columns),
     hide_index=True,
     width="stretch",
-    column_config={columns["id"]: st.column_config.NumberColumn(format="%d", width="small")},
+    row_height=ui.WRAPPED_ROW_HEIGHT,  # names and tag lists wrap: the table fits 1024 px without scrolling sideways
+    column_config={columns["id"]: st.column_config.NumberColumn(format="%d", width=70),
+                   columns["name"]: st.column_config.TextColumn(width=170),
+                   columns["channel"]: st.column_config.TextColumn(width=70),
+                   columns["kind"]: st.column_config.TextColumn(width=110),
+                   columns["tags"]: st.column_config.TextColumn(width=140)},
 )
 
 view_tab, edit_tab, exchange_tab = st.tabs(

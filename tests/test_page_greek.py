@@ -141,8 +141,9 @@ def test_team_is_in_greek_with_greek_role_names(greek):
     assert [s.value for s in at.success] == ["Μαρία: μπορεί πλέον να συνδεθεί ως συντάκτης."]
     assert english_in(page_words(at)) == []
     table = at.dataframe[0].value
-    assert list(table.columns) == ["Όνομα", "Email", "Ρόλος", "Κατάσταση", "Προστέθηκε από", "Προστέθηκε"]
+    assert list(table.columns) == ["Όνομα", "Email", "Ρόλος", "Κατάσταση", "Προστέθηκε"]
     assert list(table["Ρόλος"]) == ["Συντάκτης"]
+    assert re.fullmatch(r"\d{1,2} [Α-Ωα-ωάέήίόύώ]{3,4} \d{4} από apptest", table["Προστέθηκε"][0])
     assert "1 άτομο στην ομάδα." in at.caption[0].value
 
 
