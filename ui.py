@@ -410,7 +410,7 @@ def _people_on_demand(label: str, count: int, load, key: str, file_name: str, co
                  row_height=WRAPPED_ROW_HEIGHT if wraps else None)
     if count > LIST_LIMIT:
         st.caption(t("ui.people.first_of", shown=LIST_LIMIT, count=count))
-    st.download_button(t("ui.people.download", count=count), lambda: _csv(load(None)), file_name=file_name,
+    st.download_button(t("ui.people.download", n=count), lambda: _csv(load(None)), file_name=file_name,
                        mime="text/csv", key=f"{key}-download", icon=":material/download:")
 
 

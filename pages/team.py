@@ -31,8 +31,8 @@ if members:
         ], columns=list(columns)).rename(columns=columns),
         hide_index=True, width="stretch", row_height=ui.WRAPPED_ROW_HEIGHT,  # long names and emails wrap at 1024 px
         column_config={columns["name"]: st.column_config.TextColumn(width=120),
-                       columns["email"]: st.column_config.TextColumn(width=140),
-                       columns["role"]: st.column_config.TextColumn(width=95),
+                       columns["email"]: st.column_config.TextColumn(width=130),
+                       columns["role"]: st.column_config.TextColumn(width=105),
                        columns["status"]: st.column_config.TextColumn(width=80),
                        columns["added"]: st.column_config.TextColumn(width=125)},
     )

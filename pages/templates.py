@@ -44,7 +44,7 @@ st.dataframe(
     ).rename(columns=columns),
     hide_index=True,
     width="stretch",
-    row_height=ui.WRAPPED_ROW_HEIGHT,  # names and tag lists wrap: the table fits 1024 px without scrolling sideways
+    row_height=ui.WRAPPED_ROW_HEIGHT + 20,  # names and tag lists wrap (four lines): the table fits 1024 px
     column_config={columns["id"]: st.column_config.NumberColumn(format="%d", width=70),
                    columns["name"]: st.column_config.TextColumn(width=170),
                    columns["channel"]: st.column_config.TextColumn(width=70),
