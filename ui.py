@@ -331,6 +331,8 @@ SEND_WATCH_SECONDS = 1.0
 # Streamlit's tables wrap a cell's text only in rows taller than 4rem: three lines of text, read at 1024 px
 # without scrolling sideways (long reasons and problems).
 WRAPPED_ROW_HEIGHT = 68
+# The main column's width at 1024 px with the sidebar open: a table's fixed column widths add up to at most this.
+FITS_1024 = 550
 LIST_LIMIT = 1000  # recipients shown in a table; the download has them all
 # A person's decision on a part that may or may not have gone out: the codes engine.decide_unknown takes.
 # Each with its choice, what it means, and its confirm button.
@@ -444,10 +446,14 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
         st.markdown(named + " — " + t("ui.result.dispatch_means"))
         st.page_link("pages/dispatches.py", icon=":material/monitoring:", label=t("ui.result.follow"))
     if totals.platform_invalid:
-        reason = t("ui.col.reason")  # long platform reasons wrap in a wide column instead of scrolling at 1024 px
+        # The platform's reasons are long: they wrap in a column that fits 1024 px instead of scrolling sideways.
+        fits = {t("ui.col.row"): st.column_config.NumberColumn(width=60),
+                t("ui.col.customer_id"): st.column_config.TextColumn(width=110),
+                t("ui.col.destination"): st.column_config.TextColumn(width=130),
+                t("ui.col.reason"): st.column_config.TextColumn(width=FITS_1024 - 300)}
         _people_on_demand(t("ui.people.show_refused", count=totals.platform_invalid), totals.platform_invalid,
                           lambda n: _refused_frame(engine.refused_recipients(send_id, n)), f"{key}-refused",
-                          f"send-{send_id}-refused.csv", column_config={reason: st.column_config.TextColumn(width="large")})
+                          f"send-{send_id}-refused.csv", column_config=fits)
     if progress.has_unknown:
         st.error(t("ui.result.unknown_people", n=totals.unknown))
         _people_on_demand(t("ui.people.show_unknown", count=totals.unknown), totals.unknown,

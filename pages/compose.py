@@ -61,7 +61,7 @@ from lib.sending.manifest import ManifestError
 from lib.templates import Channel, template_tags
 
 MAX_PROBLEM_ROWS_SHOWN = 500
-WRAPPED_ROW = ui.WRAPPED_ROW_HEIGHT
+WRAPPED_ROW = ui.WRAPPED_ROW_HEIGHT + 20  # four lines: a long problem is read whole
 person = ui.require_action(ui.Action.COMPOSE)
 rt = ui.page_setup()
 settings = rt.settings
@@ -194,12 +194,12 @@ if len(problems):
     st.dataframe(
         table.rename(columns=headers),
         hide_index=True, width="stretch", height=min(560, 38 + WRAPPED_ROW * len(shown)),
-        # Row, column and outcome narrow; the problem takes the rest and wraps on up to three lines, so a long
-        # one is read at 1024 px without scrolling sideways.
+        # Widths that add up to the main column at 1024 px (with the sidebar open), so nothing is out of sight
+        # sideways; wider windows stretch them. The problem wraps on up to four lines.
         column_config={headers["row"]: st.column_config.NumberColumn(width=60),
-                       headers["column"]: st.column_config.TextColumn(width=110),
-                       headers[OUTCOME_COLUMN]: st.column_config.TextColumn(width=120),
-                       headers["message"]: st.column_config.TextColumn(width="large")},
+                       headers["column"]: st.column_config.TextColumn(width=100),
+                       headers[OUTCOME_COLUMN]: st.column_config.TextColumn(width=110),
+                       headers["message"]: st.column_config.TextColumn(width=ui.FITS_1024 - 270)},
         row_height=WRAPPED_ROW,
     )
     if len(problems) > MAX_PROBLEM_ROWS_SHOWN:
@@ -323,7 +323,9 @@ with excluded_tab:
     left_out_table = left_out_table.assign(**{reason_column: left_out_table[reason_column].map(str)}).set_axis(
         [t("compose.col.row"), t("compose.col.customer_id"), t("compose.col.why_left_out")], axis=1)
     st.dataframe(left_out_table, hide_index=True, width="stretch", row_height=WRAPPED_ROW,
-                 column_config={t("compose.col.why_left_out"): st.column_config.TextColumn(width="large")})
+                 column_config={t("compose.col.row"): st.column_config.NumberColumn(width=60),
+                                t("compose.col.customer_id"): st.column_config.TextColumn(width=120),
+                                t("compose.col.why_left_out"): st.column_config.TextColumn(width=ui.FITS_1024 - 180)})
 if campaign.sendable_count == 0:
     if campaign.left_out_counts:
         st.error(f"{wording.everyone_left_out(campaign.left_out_counts)} {t('compose.nothing_will_be_sent')}")

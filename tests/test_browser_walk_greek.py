@@ -25,6 +25,9 @@ PAGES = {"Αρχική": "home", "Σύνταξη": "compose", "Πρότυπα": 
 TOP = "document.querySelector('[data-testid=stMain]').scrollTo(0, 0)"
 # The main area scrolls sideways only when something is wider than the window.
 SIDEWAYS = "(() => { const m = document.querySelector('[data-testid=stMain]'); return m.scrollWidth - m.clientWidth; })()"
+# A table whose columns are wider than the page hides some of them behind its own sideways scrollbar.
+TABLES_SIDEWAYS = """[...document.querySelectorAll('[data-testid=stDataFrame] .dvn-scroller')]
+    .filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.closest('[data-testid=stDataFrame]').innerText.slice(0, 60))"""
 
 
 def shoot(page, name: str) -> None:
@@ -32,6 +35,7 @@ def shoot(page, name: str) -> None:
         page.set_viewport_size({"width": width, "height": 900})
         wait_until_drawn(page)
         assert page.evaluate(SIDEWAYS) <= 1, f"{name} scrolls sideways at {width} px"
+        assert page.evaluate(TABLES_SIDEWAYS) == [], f"a table on {name} scrolls sideways at {width} px"
         page.evaluate(TOP)
         screenshot(page, f"walk-el-{name}-{width}")
     page.set_viewport_size({"width": 1400, "height": 1000})
