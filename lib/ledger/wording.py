@@ -16,11 +16,6 @@ from lib.rules.consent import no_consent_reason
 COUNT = i18n.family("rules.count", Rule)  # "27 left out: already received", "3 opted out"
 
 
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """English-only counting for pages not yet moved to the catalogs; lib uses catalog plurals (`n`)."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
 def reason(rule: str, tz: tzinfo, send_id=None, at=None, count=None, cap_days: int | None = None) -> str:
     """Why one row is left out, as the problems table and the Left out tab say it."""
     rule = Rule(rule)
