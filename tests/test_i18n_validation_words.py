@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import lib.recipients.cli as check_cli
 import pytest
 
+import lib.cli.check as check_cli
 from lib import i18n
 from lib.campaign import people, send_button_label
 from lib.history.store import close_all_stores
