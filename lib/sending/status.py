@@ -69,15 +69,17 @@ class IllegalTransition(ValueError):
         self.current = current
         self.new = new
         self.reason = reason  # the catalog key of why
-        self.message = i18n.Msg("sending.transition.refused", current=_lower_label(current),
-                                new=_lower_label(new), reason=i18n.Msg(reason))  # fmt: skip
+        self.message = i18n.Msg("sending.transition.refused", current=LowerLabel(current),
+                                new=LowerLabel(new), reason=i18n.Msg(reason))  # fmt: skip
         super().__init__(reason)
 
     def __str__(self) -> str:
         return str(self.message)
 
 
-class _lower_label:  # noqa: N801 - a status's words in lower case, rendered in the sentence's language
+class LowerLabel:
+    """A status's words in lower case, rendered in the language of the sentence that holds it."""
+
     def __init__(self, status: ChunkStatus):
         self.status = status
 
