@@ -29,7 +29,7 @@ from lib.personalization.render import render_row
 from lib.scheduling import format_when
 from lib.settings import Settings
 from lib.team.roles import Action, Person, require
-from lib.templates import Template, TemplateKind
+from lib.templates import Channel, Template, TemplateKind
 
 EXPIRED_BY = "console"  # decided_by of an expiry: nobody decided, the time passed
 REJECTED, EXPIRED = "rejected", "expired"
@@ -81,7 +81,7 @@ def send_summary(*, template, manifest, left_out: dict[str, int], excluded: int,
         "template_id": template.id,
         "template_name": template.name,
         "template_kind": str(getattr(template, "kind", "") or "marketing"),
-        "channel": template.channel.label,
+        "channel": template.channel.value,  # a code: its words are chosen when the summary is read
         "recipients": len(manifest),
         "left_out": excluded,
         "left_out_by_rule": {str(rule): int(n) for rule, n in left_out.items() if n},
@@ -100,6 +100,8 @@ def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
 
     s = review.summary
     when = None if not s.get("schedule_at") else datetime.fromisoformat(s["schedule_at"])
+    channel = s.get("channel")  # "sms" (older summaries kept the words: "SMS")
+    channel_words = Channel(channel).label if channel in set(Channel) else channel
     kind = s.get("template_kind") or "marketing"
     kind_words = i18n.coded(KIND_WORDS, kind) if kind in set(TemplateKind) else kind
     left_out = i18n.number(s.get("left_out", 0))
@@ -111,7 +113,7 @@ def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
         (i18n.t("approvals.summary.submitted_by"), i18n.t("approvals.summary.who_when", who=review.submitted_by,
                                                           when=format_when(review.submitted_at, tz))),
         (i18n.t("approvals.summary.template"), f"{s.get('template_id')} · {s.get('template_name')}"),
-        (i18n.t("approvals.summary.channel"), i18n.t("approvals.summary.channel_kind", channel=s.get("channel"),
+        (i18n.t("approvals.summary.channel"), i18n.t("approvals.summary.channel_kind", channel=channel_words,
                                                      kind=kind_words)),
         (i18n.t("approvals.summary.recipients"), i18n.number(s.get("recipients", 0))),
         (i18n.t("approvals.summary.left_out"), left_out),

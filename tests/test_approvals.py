@@ -295,3 +295,22 @@ def test_what_the_approver_and_the_sender_read_in_greek(store):
         assert str(caught.value) == "Κανείς δεν εγκρίνει τη δική του αποστολή: πρέπει να αποφασίσει άλλος εγκρίνων."
     # The same refusal read later on the English console
     assert str(caught.value) == "Nobody approves their own send: another approver must decide on it."
+
+
+def test_the_summary_keeps_codes_and_reads_in_the_readers_language(store):
+    people = [NewRecipient("C0", 2, "+306930000000", None, (("code", "V0"),))]
+    send_id = store.create_send(
+        manifest_hash=HASH, claim=HASH, template_id=71, template_name="Promo", channel="sms", schedule_at=None,
+        created_by="sam@example.com", platform_url="https://platform.example.com", is_sandbox=False, is_test=False,
+        resend_of=None, excluded_recipients=0, estimated_parts=1, estimated_cost=Decimal("1234.5"), batch_size=2,
+        chunks=[people], now=T0, queued=True, awaiting_approval=True,
+        review={"channel": "sms", "template_kind": "service", "recipients": 1234, "left_out": 0, "parts": 1234,
+                "estimated_cost": "1234.5", "manifest_hash": HASH},
+    )  # fmt: skip
+    review = store.send_review(send_id)
+    with i18n.language("el"):
+        greek = dict(approvals.summary_lines(review, UTC))
+    with i18n.language("en"):
+        english = dict(approvals.summary_lines(review, UTC))
+    assert greek["Κανάλι"] == "SMS, μήνυμα εξυπηρέτησης" and english["Channel"] == "SMS, service message"
+    assert greek["Παραλήπτες που θα το λάβουν"] == "1.234" and english["Recipients who will receive it"] == "1,234"
