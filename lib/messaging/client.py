@@ -152,7 +152,7 @@ class MessagingClient:
         """A client for `settings.api_url`, or for `base_url` (the embedded sandbox's address)."""
         url = base_url or settings.api_url
         if not url:
-            raise ValueError("No platform address: MESSAGING_API_URL is unset and no sandbox address was given")
+            raise ValueError(i18n.t("messaging.error.no_address"))
         return cls(  # its language follows the reader's (i18n.current(), CONSOLE_LANGUAGE by default)
             url,
             settings.api_user,
