@@ -213,6 +213,13 @@ for _column in (
     sends.append_column(_column)
 ix_sends_queue_state = Index("ix_sends_queue_state", sends.c.queue_state, sends.c.id)
 
+# Words the sender writes (issue 13, revision 0011) are stored as codes and rendered in each reader's
+# language: the submitter's language (the worker posts the send in it, Accept-Language) and each
+# chunk's note as a catalog key with JSON parameters (error_message keeps the English text).
+sends.append_column(Column("language", String(5), nullable=True))
+chunks.append_column(Column("error_code", Text, nullable=True))
+chunks.append_column(Column("error_params", Text, nullable=True))
+
 workers = Table(
     "workers",
     metadata,

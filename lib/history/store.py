@@ -106,6 +106,7 @@ class SendRecord:
     lease_expires_at: datetime | None = None
     finished_at: datetime | None = None
     not_before: datetime | None = None  # held until then (quiet hours reached part-way)
+    language: str | None = None  # the submitter's language (issue 13): the worker posts in it
     # chunk status -> number of chunks; recipient counts per status
     chunk_counts: dict[str, int] = field(default_factory=dict)
     recipient_counts: dict[str, int] = field(default_factory=dict)
@@ -180,6 +181,9 @@ class ChunkRecord:
     updated_at: datetime
     # The platform's answer as received, kept only when its figures did not add up (see SendResult).
     platform_answer: str | None = None
+    # The note as a catalog key and JSON parameters, rendered in the reader's language (issue 13).
+    error_code: str | None = None
+    error_params: str | None = None
 
     @property
     def platform_invalids(self) -> dict:
@@ -188,6 +192,7 @@ class ChunkRecord:
 
 
 STOPPED_WHILE_POSTING = "The console stopped while this chunk was being sent; it may have gone out"
+STOPPED_WHILE_POSTING_CODE = "sending.note.stopped_while_posting"  # its words in the reader's language
 
 
 @dataclass(frozen=True)
@@ -506,6 +511,7 @@ class HistoryStore:
         awaiting_approval: bool = False,
         template_version: str = "",
         review: dict | None = None,
+        language: str | None = None,
     ) -> int:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
         POST. Raises ClaimTaken if another send to the same platform holds `claim` (enforced by the
@@ -535,6 +541,7 @@ class HistoryStore:
             batch_size=batch_size,
             queue_state=APPROVAL_AWAITING if awaiting_approval else "queued" if queued else "done",
             queued_at=now if queued and not awaiting_approval else None,
+            language=language,  # the submitter's: the worker posts it in that language
         )
         platform = values["platform"]
         try:
@@ -769,7 +776,8 @@ class HistoryStore:
                 conn.execute(
                     update(s.chunks)
                     .where(c.send_id == row.id, c.status == ChunkStatus.POSTING.value)
-                    .values(status=ChunkStatus.UNKNOWN.value, updated_at=now, error_message=STOPPED_WHILE_POSTING)
+                    .values(status=ChunkStatus.UNKNOWN.value, updated_at=now, error_message=STOPPED_WHILE_POSTING,
+                            error_code=STOPPED_WHILE_POSTING_CODE, error_params=None)
                 )
         return SendClaim(int(row.id), owner, row.queued_at, previous_owner=row.lease_owner, became_unknown=tuple(stuck))
 
