@@ -17,6 +17,7 @@ from lib.history.refused import platform_refusals
 from lib.history.rollup import separator
 from lib.history.store import HistoryStore
 from lib.history.vocabulary import status_label
+from lib.sending.notes import chunk_note
 from lib.sending.status import ChunkStatus
 
 
@@ -151,7 +152,7 @@ def next_steps(store: HistoryStore, send_id: int) -> list[str]:
             command=f"`python -m lib send --resume {send_id}`",
         ))  # fmt: skip
     if rejected:
-        reasons = separator().join(sorted({c.error_message for c in rejected if c.error_message}))
+        reasons = separator().join(sorted({note for c in rejected if (note := chunk_note(c))}))
         steps.append(i18n.t(
             "history.next.rejected", n=len(rejected), numbers=_numbers(rejected),
             reasons=reasons or i18n.t("history.next.no_reason"),

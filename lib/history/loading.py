@@ -25,6 +25,7 @@ from lib.history.vocabulary import (
     DispatchStatus,
     _attention_rank,
 )
+from lib.sending.notes import note_text
 from lib.sending.status import ChunkStatus
 
 # ---------------------------------------------------------------------------------------------
@@ -206,9 +207,12 @@ def load_history(
                 s.chunks.c.total_recipients_sent,
                 s.chunks.c.invalid_recipients,
                 s.chunks.c.error_message,
+                s.chunks.c.error_code,
+                s.chunks.c.error_params,
                 s.chunks.c.attempts,
             ).where(s.chunks.c.send_id.in_(selected)),
         )
+        _word_chunk_notes(chunks)
         owned = _frame(
             conn, select(*_dispatch_columns()).where(s.dispatches.c.send_id.in_(selected)), DISPATCH_TIME_COLUMNS
         )
@@ -221,6 +225,17 @@ def load_history(
     if flt.statuses:
         _keep_statuses(history, set(flt.statuses))
     return history
+
+
+def _word_chunk_notes(chunks: pd.DataFrame) -> None:
+    """The sender stores its notes as codes (lib.sending.notes): put those into the reader's words."""
+    coded = chunks["error_code"].notna()
+    if coded.any():
+        chunks.loc[coded, "error_message"] = [
+            note_text(m, c, p) for m, c, p in chunks.loc[coded, ["error_message", "error_code", "error_params"]].itertuples(
+                index=False, name=None)
+        ]
+    chunks.drop(columns=["error_code", "error_params"], inplace=True)
 
 
 def history_version(store: HistoryStore) -> tuple:

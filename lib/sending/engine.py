@@ -60,6 +60,7 @@ from decimal import Decimal
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from lib import audit, i18n
+from lib.history.refused import platform_refusals
 from lib.history.store import (
     ChunkRecord,
     ClaimTaken,
@@ -882,40 +883,9 @@ class SendEngine:
         )
 
     def _reconcile_invalids(self, chunk) -> list[InvalidRecipient]:
-        """The platform's invalids, traced back to spreadsheet rows: mobiles by uniqueId, emails by address."""
-        said = chunk.platform_invalids
-        mobiles = said.get("invalidMobiles") or []
-        emails = [str(e) for e in said.get("invalidEmails") or []]
-        found = self.store.find_chunk_recipients(
-            chunk.id, unique_ids=[str(m.get("uniqueId", "")) for m in mobiles], destinations=emails
-        )
-        by_id = {r.unique_id: r for r in found}
-        by_address: dict[str, list[StoredRecipient]] = {}
-        for r in found:
-            by_address.setdefault(r.destination.lower(), []).append(r)
-        out = []
-        for m in mobiles:
-            match = by_id.get(str(m.get("uniqueId", "")))
-            out.append(
-                InvalidRecipient(
-                    unique_id=str(m.get("uniqueId", "")),
-                    row_number=match.row_number if match else None,
-                    destination=str(m.get("mobile") or (match.destination if match else "")),
-                    reason=i18n.t("sending.invalid.mobile"),
-                )
-            )
-        for email in emails:
-            matches = by_address.get(email.lower()) or [None]
-            for match in matches:
-                out.append(
-                    InvalidRecipient(
-                        unique_id=match.unique_id if match else "",
-                        row_number=match.row_number if match else None,
-                        destination=email,
-                        reason=i18n.t("sending.invalid.email"),
-                    )
-                )
-        return sorted(out, key=lambda i: (i.row_number is None, i.row_number or 0))
+        """The platform's invalids, traced back to spreadsheet rows by the one rule the Dispatches page uses."""
+        return [InvalidRecipient(r.unique_id, r.row_number, r.destination, reason=r.refusal.reason)
+                for r in platform_refusals(self.store, chunk.id, chunk.platform_invalids)]
 
 
 @dataclass
