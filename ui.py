@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 from datetime import datetime
 
@@ -173,6 +174,16 @@ def use_reader_language(rt: ConsoleRuntime) -> None:
     i18n.use(st.session_state["language"])
 
 
+def in_reader_language(draw):
+    """For a fragment or a dialog: Streamlit reruns those on their own, without app.py, so they set the
+    reader's language themselves (a live panel would otherwise fall back to the default every few seconds)."""
+    @functools.wraps(draw)
+    def drawn_in_reader_language(*args, **kwargs):
+        i18n.use(st.session_state.get("language"))
+        return draw(*args, **kwargs)
+    return drawn_in_reader_language
+
+
 def language_picker(rt: ConsoleRuntime) -> None:
     """The sidebar's language choice, each language named in itself; remembered for the person."""
     def chosen() -> None:
@@ -245,7 +256,10 @@ def inject_css() -> None:
                  white-space: pre-wrap; max-width: 36rem; font-size: .95rem; margin-bottom: .3rem}
         /* Metric labels wrap instead of ending in "…" on narrow screens (1024 px with the sidebar). */
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
-            overflow: visible !important; text-overflow: clip !important; height: auto !important}
+            overflow: visible !important; text-overflow: clip !important; height: auto !important;
+            word-break: normal !important; overflow-wrap: normal !important; hyphens: auto}
+        /* Greek labels are long words: a little smaller, so whole words fit a fifth of the page at 1024 px. */
+        [data-testid="stMetricLabel"] p {font-size: .85rem !important; line-height: 1.25}
         .cc-live-detail {color: #505a5f; font-size: .88rem; margin-left: .2rem}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
@@ -357,6 +371,7 @@ def send_panel(send_id: int, engine: SendEngine, person: Person, key: str) -> No
 
 
 @st.fragment(run_every=SEND_WATCH_SECONDS)
+@in_reader_language
 def _watch_send(send_id: int, engine: SendEngine, key: str) -> None:
     progress = engine.progress(send_id)
     if progress.finished:

@@ -498,6 +498,7 @@ def confirm_and_send() -> None:
 
 
 @st.dialog(t("compose.confirm.dialog"), width="large", on_dismiss=close_confirmation)
+@ui.in_reader_language
 def confirm_send() -> None:
     # Money is spent on a live platform: the person reads what goes out and types how many people get it.
     show_summary()

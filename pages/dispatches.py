@@ -135,6 +135,7 @@ def _live_row(send: q.LiveSend) -> str:
 
 
 @st.fragment(run_every=LIVE_EVERY)
+@ui.in_reader_language
 def live_status() -> None:
     now = datetime.now(UTC)
     include = bool(st.session_state.get("filter-include-tests", False))

@@ -4,6 +4,7 @@ under tests/artifacts/ to be looked at."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,38 @@ TABLES_SIDEWAYS = """[...document.querySelectorAll('[data-testid=stDataFrame] .d
     .filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.closest('[data-testid=stDataFrame]').innerText.slice(0, 60))"""
 
 
+# Words of the English console that must not reach a Greek reader. Data is exempt: the sandbox's template
+# names ("Promo code (SMS)") and the uploaded file's own headers are what the platform and the marketer wrote.
+ENGLISH = re.compile(
+    r"\b(Send|Sent|Sending|Recipients?|Templates?|Dispatch(?:es)?|Queued|Pending|Draft|Error|Warnings?|rows?|"
+    r"Upload|Compose|Preview|Left out|Schedule[d]?|Cost|Status|people|person|Home|Team|Audit|Approvals?|"
+    r"Download|Search|Sign (?:in|out)|Language|Now|Today|parts?|chunks?|may or may not)\b")
+DATA = re.compile(r"Promo code|Birthday greeting|Spring sale|customer id|voucherCode|voucherAmount|expirationDate")
+
+
+# What a reader reads: the main area and the sidebar, without Material icons (their ligature names, like
+# "person", are text in the page but drawn as pictures).
+READABLE = """() => ['[data-testid=stMain]', '[data-testid=stSidebar]'].map(sel => {
+    document.querySelectorAll(sel + ' *').forEach(e => {
+        if (getComputedStyle(e).fontFamily.includes('Material')) e.setAttribute('data-walk-icon', '');
+    });
+    const copy = document.querySelector(sel).cloneNode(true);
+    copy.querySelectorAll('[data-walk-icon]').forEach(i => i.remove());
+    document.body.appendChild(copy);
+    const text = copy.innerText;
+    copy.remove();
+    return text;
+}).join('\\n')"""
+
+
+def english_on(page) -> list[str]:
+    text = DATA.sub(" ", page.evaluate(READABLE))
+    return sorted({text[max(0, m.start() - 40):m.end() + 40] for m in ENGLISH.finditer(text)})
+
+
 def shoot(page, name: str) -> None:
+    found = english_on(page)
+    assert found == [], f"English words on {name}: {found}"
     for width in (1024, 1440):
         page.set_viewport_size({"width": width, "height": 900})
         wait_until_drawn(page)
@@ -81,3 +113,9 @@ def test_the_everyday_pages_in_greek(console_app, browser_page):  # noqa: F811
     wait_until_drawn(page)
     assert page.get_by_test_id("stException").count() == 0
     shoot(page, "compose-result")
+
+    for title, name in {"Ιστορικό αποστολών": "dispatches", "Ιστορικό ενεργειών": "audit"}.items():
+        sidebar_link(page, title).click()
+        wait_until_drawn(page)
+        assert page.get_by_test_id("stException").count() == 0, f"{title} raised an exception"
+        shoot(page, name)
