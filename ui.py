@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
-from lib import audit, team
+from lib import audit, i18n, team
 from lib.campaign import CampaignPreview, check_rules, preview_campaign
-from lib.charts import STATUS_COLOURS as CHART_STATUS_COLOURS
+from lib.charts import status_colour  # one palette for badges and charts, keyed by the status
 from lib.history.store import StoreError
+from lib.history.vocabulary import DispatchStatus
+from lib.i18n import t
 from lib.recipients import RecipientList
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import WORKER_LIVE_WITHIN, SendEngine, SendError, SendProgress
 from lib.sending.manifest import SendManifest
 from lib.settings import SettingsError, get_settings, names_sign_in_provider
 from lib.team import AccessMode, Action, Person
+from lib.team.preferences import preferred_language, remember_language
 from lib.templates_audit import AuditedCatalog
 
 escape = html.escape
 
-# One palette for badges and charts; our chunk states Accepted/Posting join the platform's.
-STATUS_COLOURS = {**CHART_STATUS_COLOURS, "Accepted": CHART_STATUS_COLOURS["Queued"], "Posting": "#1d70b8",
-                  "Sending": "#1d70b8", "Waiting for the sender": "#505a5f"}
 
 
-@st.cache_resource(show_spinner="Starting the console…")
+@st.cache_resource(show_spinner=i18n.t("ui.starting"))  # in the console's language: nobody is known yet
 def _runtime() -> ConsoleRuntime:
     return start_runtime(get_settings())
 
@@ -37,7 +39,7 @@ def get_runtime() -> ConsoleRuntime:
     try:
         return _runtime()
     except (SettingsError, StoreError) as exc:
-        st.error(f"The console cannot start: {exc}")
+        st.error(t("ui.cannot_start", reason=str(exc)))
         st.stop()
 
 
@@ -77,9 +79,6 @@ def page_setup() -> ConsoleRuntime:
 
 # ---- who is using the console (issue 11) ------------------------------------------------------
 
-NOT_IN_TEAM = "You are signed in as {email}, who is not in this console's team: ask an admin to add you."
-
-
 def _auth_section():
     """The [auth] secrets section st.login reads (AppTest swaps st.secrets, so tests reach it too)."""
     secrets = st.secrets
@@ -98,7 +97,7 @@ def access_mode(rt: ConsoleRuntime) -> AccessMode:
     try:
         return team.access_mode(rt.settings, names_sign_in_provider(_auth_section()))
     except team.AccessConfigError as exc:
-        st.error(f"The console cannot start: {exc}")
+        st.error(t("ui.cannot_start", reason=str(exc)))
         st.stop()
 
 
@@ -123,8 +122,8 @@ def current_person() -> Person:
         team.adopt_provider_name(rt.store, email, st.user.get("name"))
     person = team.team_person(rt.store, email)
     if person is None:
-        st.error(NOT_IN_TEAM.format(email=email or "an account without an email address"))
-        st.sidebar.button("Sign out", on_click=st.logout, key="sign_out")
+        st.error(t("ui.not_in_team", email=email) if email else t("ui.not_in_team_no_email"))
+        st.sidebar.button(t("ui.sign_out"), on_click=st.logout, key="sign_out")
         st.stop()
     if st.session_state.get("_signed_in_as") != person.email:  # once per browser session and sign-in
         team.record_sign_in(rt.store, person, st.user.get("iat"))
@@ -133,10 +132,10 @@ def current_person() -> Person:
 
 
 def _sign_in_screen() -> None:
-    st.title("Campaign Console")
-    st.write("Sign in with your work account to use the console.")
+    st.title(t("ui.app_name"))
+    st.write(t("ui.sign_in.prompt"))
     provider = _provider_name(_auth_section())
-    if st.button("Sign in", type="primary", key="sign_in"):
+    if st.button(t("ui.sign_in.button"), type="primary", key="sign_in"):
         st.login(provider) if provider else st.login()
 
 
@@ -155,15 +154,58 @@ def can(action: Action) -> bool:
     return team.can(current_person(), action)
 
 
+def _reader(rt: ConsoleRuntime) -> str | None:
+    """Who the language preference belongs to: the signed-in email, the operator without sign-in."""
+    if access_mode(rt) is not AccessMode.SIGN_IN:
+        return rt.settings.operator
+    return str(st.user.get("email") or "").strip().lower() or None if st.user.get("is_logged_in") else None
+
+
+def use_reader_language(rt: ConsoleRuntime) -> None:
+    """Every word of this run in the reader's language: chosen in this browser session, else the one
+    they chose last time (remembered per person), else CONSOLE_LANGUAGE."""
+    if st.session_state.get("language") not in i18n.LANGUAGES:
+        reader = _reader(rt)
+        try:
+            remembered = preferred_language(rt.store, reader) if reader else None
+        except StoreError:
+            remembered = None  # the store's own fault is reported by the page; words fall back to the default
+        st.session_state["language"] = remembered or i18n.default_language()
+    i18n.use(st.session_state["language"])
+
+
+def in_reader_language(draw):
+    """For a fragment or a dialog: Streamlit reruns those on their own, without app.py, so they set the
+    reader's language themselves (a live panel would otherwise fall back to the default every few seconds)."""
+    @functools.wraps(draw)
+    def drawn_in_reader_language(*args, **kwargs):
+        i18n.use(st.session_state.get("language"))
+        return draw(*args, **kwargs)
+    return drawn_in_reader_language
+
+
+def language_picker(rt: ConsoleRuntime) -> None:
+    """The sidebar's language choice, each language named in itself; remembered for the person."""
+    def chosen() -> None:
+        language = st.session_state["_language_picker"]
+        st.session_state["language"] = language
+        reader = _reader(rt)
+        if reader:
+            with contextlib.suppress(StoreError):  # still used for this browser session
+                remember_language(rt.store, reader, language)
+    codes = list(i18n.LANGUAGES)
+    st.sidebar.selectbox(i18n.t("common.language.label"), codes, index=codes.index(i18n.current()),
+                         format_func=i18n.LANGUAGES.__getitem__, key="_language_picker", on_change=chosen)
+
+
 def identity_sidebar(person: Person) -> None:
     """The signed-in person's name and role, and sign-out, on every page."""
     with st.sidebar:
         if person.local:
-            st.caption(f"Working as **{person.name}** — no sign-in, every role.")
+            st.caption(t("ui.working_as", name=person.name))
             return
-        st.markdown(f"**{person.name}**  \n{person.role.label} · {person.email}",
-                    help="Your role decides what you may do here; an admin changes it on the Team page.")
-        st.button("Sign out", on_click=st.logout, key="sign_out", icon=":material/logout:")
+        st.markdown(f"**{person.name}**  \n{person.role.label} · {person.email}", help=t("ui.role_help"))
+        st.button(t("ui.sign_out"), on_click=st.logout, key="sign_out", icon=":material/logout:")
 
 
 def audited_catalog(rt: ConsoleRuntime, person: Person) -> AuditedCatalog:
@@ -179,29 +221,28 @@ def platform_banner(rt: ConsoleRuntime) -> None:
     """On every page, so nobody mistakes the sandbox for the real platform, or the reverse."""
     if access_mode(rt) is AccessMode.OPEN:
         st.markdown(
-            f'<div class="cc-banner cc-open" data-testid="open-console"><b>{team.OPEN_WARNING}.</b> '
-            "Sign-in is turned off (CONSOLE_AUTH=off) on a live platform.</div>",
+            f'<div class="cc-banner cc-open" data-testid="open-console"><b>{escape(str(team.OPEN_WARNING))}.</b> '
+            f'{escape(t("ui.banner.open"))}</div>',
             unsafe_allow_html=True,
         )
     if rt.is_sandbox:
         st.markdown(
             '<div class="cc-banner cc-sandbox" data-testid="sandbox-badge">'
-            "<b>Sandbox — nothing is really sent.</b> "
-            "Messages go to a local test platform and its outbox file.</div>",
+            f'<b>{escape(t("ui.banner.sandbox"))}</b> {escape(t("ui.banner.sandbox_detail"))}</div>',
             unsafe_allow_html=True,
         )
     else:
         st.markdown(
             '<div class="cc-banner cc-live" data-testid="live-badge">'
-            f"<b>Live platform:</b> {html.escape(rt.platform_url)} — messages are really sent and paid for.</div>",
+            f'<b>{escape(t("ui.banner.live"))}</b> {escape(rt.platform_url)} — {escape(t("ui.banner.live_detail"))}</div>',
             unsafe_allow_html=True,
         )
 
 
-def status_badge(label: str) -> str:
-    """HTML for a coloured status pill; use with unsafe_allow_html."""
-    colour = STATUS_COLOURS.get(label, "#505a5f")
-    return f'<span class="cc-badge" style="background:{colour}">{html.escape(label)}</span>'
+def status_badge(status: DispatchStatus) -> str:
+    """HTML for a coloured status pill, in the reader's language; use with unsafe_allow_html."""
+    return (f'<span class="cc-badge" data-status="{html.escape(str(status))}" '
+            f'style="background:{status_colour(status)}">{html.escape(status.label)}</span>')
 
 
 def inject_css() -> None:
@@ -215,7 +256,10 @@ def inject_css() -> None:
                  white-space: pre-wrap; max-width: 36rem; font-size: .95rem; margin-bottom: .3rem}
         /* Metric labels wrap instead of ending in "…" on narrow screens (1024 px with the sidebar). */
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {white-space: normal !important;
-            overflow: visible !important; text-overflow: clip !important; height: auto !important}
+            overflow: visible !important; text-overflow: clip !important; height: auto !important;
+            word-break: normal !important; overflow-wrap: normal !important; hyphens: auto}
+        /* Greek labels are long words: a little smaller, so whole words fit a fifth of the page at 1024 px. */
+        [data-testid="stMetricLabel"] p {font-size: .85rem !important; line-height: 1.25}
         .cc-live-detail {color: #505a5f; font-size: .88rem; margin-left: .2rem}
         .cc-badge {color: #fff; padding: .1rem .55rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
                    white-space: nowrap}
@@ -296,23 +340,21 @@ def cached_manifest(campaign: CampaignPreview, schedule: datetime | None) -> Sen
 # ---- a send's progress and result (Compose step 7, Dispatches' send detail) --------------------
 
 SEND_WATCH_SECONDS = 1.0
+# Streamlit's tables wrap a cell's text only in rows taller than 4rem: three lines of text, read at 1024 px
+# without scrolling sideways (long reasons and problems).
+WRAPPED_ROW_HEIGHT = 68
+# The main column's width at 1024 px with the sidebar open: a table's fixed column widths add up to at most this.
+FITS_1024 = 550
 LIST_LIMIT = 1000  # recipients shown in a table; the download has them all
-SENDER_NOT_RUNNING = ("The sender is not running: the send waits until it starts — `make run` starts it "
-                      "(or `python -m lib worker` next to the app).")
-DECISION_CHOICES = {
-    "marked_sent": "Mark as sent",
-    "marked_not_sent": "Mark as not sent (send it)",
-    "resend_at_risk": "Send again knowing they may get it twice",
+# A person's decision on a part that may or may not have gone out: the codes engine.decide_unknown takes.
+# Each with its choice, what it means, and its confirm button.
+DECISIONS = {
+    "marked_sent": ("ui.decision.marked_sent", "ui.decision_means.marked_sent", "ui.decision_confirm.marked_sent"),
+    "marked_not_sent": ("ui.decision.marked_not_sent", "ui.decision_means.marked_not_sent",
+                        "ui.decision_confirm.marked_not_sent"),
+    "resend_at_risk": ("ui.decision.resend_at_risk", "ui.decision_means.resend_at_risk",
+                       "ui.decision_confirm.resend_at_risk"),
 }
-DECISION_MEANS = {
-    "marked_sent": "You checked with the platform and this part went out: it is recorded as sent and never sent again.",
-    "marked_not_sent": "You checked with the platform and this part did not go out: it is sent now.",
-    "resend_at_risk": "It is sent now without checking: its recipients may receive the message twice.",
-}
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def sender_running(engine: SendEngine) -> bool:
@@ -329,6 +371,7 @@ def send_panel(send_id: int, engine: SendEngine, person: Person, key: str) -> No
 
 
 @st.fragment(run_every=SEND_WATCH_SECONDS)
+@in_reader_language
 def _watch_send(send_id: int, engine: SendEngine, key: str) -> None:
     progress = engine.progress(send_id)
     if progress.finished:
@@ -336,21 +379,28 @@ def _watch_send(send_id: int, engine: SendEngine, key: str) -> None:
     done, total = progress.chunks_done, len(progress.chunks)
     with st.container(key=f"{key}-progress"):
         if progress.running:
-            st.progress(done / max(total, 1), text=f"Sending… {done:,} of {plural(total, 'part')}")
+            st.progress(done / max(total, 1), text=t("ui.progress.sending", done=done, n=total))
         else:
-            st.progress(done / max(total, 1), text=f"Send #{send_id} is queued: {done:,} of {plural(total, 'part')} done")
+            st.progress(done / max(total, 1), text=t("ui.progress.queued", send=str(send_id), done=done, n=total))
             if not sender_running(engine):
-                st.warning(SENDER_NOT_RUNNING, icon=":material/pause_circle:")
+                st.warning(t("ui.sender_not_running"), icon=":material/pause_circle:")
+
+
+def _people_columns(*, reason: bool) -> dict[str, str]:
+    columns = {"row": t("ui.col.row"), "customer": t("ui.col.customer_id"), "destination": t("ui.col.destination")}
+    return {**columns, "reason": t("ui.col.reason")} if reason else columns
 
 
 def _recipients_frame(people) -> pd.DataFrame:
-    return pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination}
-                         for r in people], columns=["Row", "Customer id", "Destination"])
+    columns = _people_columns(reason=False)
+    return pd.DataFrame([{"row": r.row_number, "customer": r.unique_id, "destination": r.destination}
+                         for r in people], columns=list(columns)).rename(columns=columns)
 
 
 def _refused_frame(people) -> pd.DataFrame:
-    return pd.DataFrame([{"Row": r.row_number, "Customer id": r.unique_id, "Destination": r.destination,
-                          "Reason": r.reason} for r in people], columns=["Row", "Customer id", "Destination", "Reason"])
+    columns = _people_columns(reason=True)
+    return pd.DataFrame([{"row": r.row_number, "customer": r.unique_id, "destination": r.destination,
+                          "reason": str(r.reason)} for r in people], columns=list(columns)).rename(columns=columns)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:
@@ -359,16 +409,18 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return exports.to_csv_bytes(frame, None, get_runtime().settings.csv_delimiter)
 
 
-def _people_on_demand(label: str, count: int, load, key: str, file_name: str) -> None:
+def _people_on_demand(label: str, count: int, load, key: str, file_name: str, column_config=None) -> None:
     """A list shown only when asked for (a stopped million-recipient send stays cheap), the first
-    LIST_LIMIT in a table and all of them in a download."""
-    if not st.toggle(f"Show {label} ({count:,})", key=f"{key}-show"):
+    LIST_LIMIT in a table and all of them in a download. `label` is the toggle's words, count included."""
+    if not st.toggle(label, key=f"{key}-show"):
         return
     shown = load(LIST_LIMIT)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    wraps = column_config is not None  # a long column: its rows are tall enough to wrap it
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config,
+                 row_height=WRAPPED_ROW_HEIGHT if wraps else None)
     if count > LIST_LIMIT:
-        st.caption(f"The first {LIST_LIMIT:,} of {count:,}; the download has everyone.")
-    st.download_button(f"Download all {count:,} (CSV)", lambda: _csv(load(None)), file_name=file_name,
+        st.caption(t("ui.people.first_of", shown=LIST_LIMIT, count=count))
+    st.download_button(t("ui.people.download", n=count), lambda: _csv(load(None)), file_name=file_name,
                        mime="text/csv", key=f"{key}-download", icon=":material/download:")
 
 
@@ -376,34 +428,43 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
     """What happened: counts and parts from the store, lists of people only on demand, a person's
     decision for every part that may or may not have gone out, and resume."""
     send_id, totals = progress.send_id, progress.totals
-    (st.success if progress.complete else st.error if progress.has_unknown else st.warning)(progress.headline)
+    (st.success if progress.complete else st.error if progress.has_unknown else st.warning)(str(progress.headline))
     a, b, c, d = st.columns(4)
-    a.metric("Accepted by the platform", f"{totals.accepted + totals.marked_sent:,}")
-    b.metric("May or may not have it", f"{totals.unknown:,}")
-    c.metric("Not sent", f"{totals.pending + totals.rejected + totals.left_out:,}")
-    d.metric("Refused by the platform", f"{totals.platform_invalid:,}")
+    a.metric(t("ui.result.accepted"), i18n.number(totals.accepted + totals.marked_sent))
+    b.metric(t("ui.result.unknown"), i18n.number(totals.unknown))
+    c.metric(t("ui.result.not_sent"), i18n.number(totals.pending + totals.rejected + totals.left_out))
+    d.metric(t("ui.result.refused"), i18n.number(totals.platform_invalid))
+    columns = {"part": t("ui.col.part"), "status": t("ui.col.status"), "dispatch": t("ui.col.dispatch"),
+               "recipients": t("ui.col.recipients"), "accepted": t("ui.col.accepted"), "message": t("ui.col.message")}
     parts = pd.DataFrame([
-        {"Part": ch.seq, "Status": ch.status.label, "Dispatch": ch.dispatch_id, "Recipients": ch.recipient_count,
-         "Accepted by the platform": ch.total_recipients_sent, "Message": ch.error or "—"}
+        {"part": ch.seq, "status": str(ch.status.label), "dispatch": ch.dispatch_id, "recipients": ch.recipient_count,
+         "accepted": ch.total_recipients_sent, "message": str(ch.error) if ch.error else "—"}
         for ch in progress.chunks
-    ])  # fmt: skip
-    with st.expander(f"The {plural(len(parts), 'part')} of send #{send_id}", expanded=len(parts) <= 10):
-        st.dataframe(parts, hide_index=True, width="stretch",
-                     column_config={"Dispatch": st.column_config.NumberColumn(format="%d")})
+    ], columns=list(columns)).rename(columns=columns)  # fmt: skip
+    with st.expander(t("ui.result.parts", n=len(parts), send=str(send_id)), expanded=len(parts) <= 10):
+        # Fits 1024 px: the platform's message, when a part has one, wraps in taller rows.
+        said = any(ch.error for ch in progress.chunks)
+        st.dataframe(parts, hide_index=True, width="stretch", row_height=WRAPPED_ROW_HEIGHT if said else None,
+                     column_config={columns["dispatch"]: st.column_config.NumberColumn(format="%d")})
     if progress.dispatch_ids:
         ids = progress.dispatch_ids
-        named = f"{'Dispatch' if len(ids) == 1 else 'Dispatches'} " + ", ".join(f"**{d}**" for d in ids[:10])
-        st.markdown((named if len(ids) <= 10 else plural(len(ids), "dispatch", "dispatches"))
-                    + " — a dispatch is the platform's number for one part of the send it accepted.")
-        st.page_link("pages/dispatches.py", icon=":material/monitoring:", label="Follow it on the Dispatches page")
+        listed = ", ".join(f"**{d}**" for d in ids)  # the numbers themselves, not a count: no plural form to choose
+        named = (t("ui.result.dispatch_named", ids=listed) if len(ids) == 1 else t("ui.result.dispatches_named", ids=listed)
+                 if len(ids) <= 10 else t("ui.result.dispatches_counted", n=len(ids)))
+        st.markdown(named + " — " + t("ui.result.dispatch_means"))
+        st.page_link("pages/dispatches.py", icon=":material/monitoring:", label=t("ui.result.follow"))
     if totals.platform_invalid:
-        _people_on_demand("who the platform refused", totals.platform_invalid,
+        # The platform's reasons are long: they wrap in a column that fits 1024 px instead of scrolling sideways.
+        fits = {t("ui.col.row"): st.column_config.NumberColumn(width=60),
+                t("ui.col.customer_id"): st.column_config.TextColumn(width=110),
+                t("ui.col.destination"): st.column_config.TextColumn(width=130),
+                t("ui.col.reason"): st.column_config.TextColumn(width=FITS_1024 - 300)}
+        _people_on_demand(t("ui.people.show_refused", count=totals.platform_invalid), totals.platform_invalid,
                           lambda n: _refused_frame(engine.refused_recipients(send_id, n)), f"{key}-refused",
-                          f"send-{send_id}-refused.csv")
+                          f"send-{send_id}-refused.csv", column_config=fits)
     if progress.has_unknown:
-        st.error(f"{plural(totals.unknown, 'recipient')} may or may not have received the message. Nothing is sent "
-                 "to them again until someone decides, part by part, below.")
-        _people_on_demand("who may or may not have it", totals.unknown,
+        st.error(t("ui.result.unknown_people", n=totals.unknown))
+        _people_on_demand(t("ui.people.show_unknown", count=totals.unknown), totals.unknown,
                           lambda n: _recipients_frame(engine.recipients(send_id, "uncertain", n)), f"{key}-uncertain",
                           f"send-{send_id}-may-or-may-not-have-it.csv")
         for chunk in progress.uncertain_chunks:
@@ -415,17 +476,17 @@ def send_result_panel(progress: SendProgress, engine: SendEngine, person: Person
 def decision_panel(progress: SendProgress, chunk, engine: SendEngine, person: Person, key: str) -> None:
     """One part that may or may not have gone out: a person decides, confirms, and is recorded."""
     with st.container(border=True, key=f"{key}-decide-{chunk.seq}"):
-        st.markdown(f"**Part {chunk.seq}** · {plural(chunk.recipient_count, 'recipient')} · "
-                    f"{escape(chunk.error or 'no answer came back')}")
+        st.markdown(t("ui.decide.part", part=str(chunk.seq)) + f" · {t('common.recipients', n=chunk.recipient_count)} · "
+                    + escape(str(chunk.error) if chunk.error else t("ui.decide.no_answer")))
         if not team.can(person, Action.DECIDE_UNKNOWN):
             st.caption(str(team.NotAllowed(person, Action.DECIDE_UNKNOWN)))
             return
-        choice = st.radio("What to do", list(DECISION_CHOICES), index=None, format_func=DECISION_CHOICES.get,
+        choice = st.radio(t("ui.decide.what"), list(DECISIONS), index=None, format_func=lambda c: t(DECISIONS[c][0]),
                           horizontal=True, key=f"{key}-choice-{chunk.seq}", label_visibility="collapsed")
         if choice is None:
             return
-        st.info(DECISION_MEANS[choice])
-        if st.button(f"Confirm: {DECISION_CHOICES[choice].lower()}", key=f"{key}-confirm-{chunk.seq}", type="primary"):
+        st.info(t(DECISIONS[choice][1]))
+        if st.button(t(DECISIONS[choice][2]), key=f"{key}-confirm-{chunk.seq}", type="primary"):
             try:
                 engine.decide_unknown(progress.send_id, chunk.seq, choice, person.actor)
             except SendError as exc:
@@ -437,14 +498,12 @@ def decision_panel(progress: SendProgress, chunk, engine: SendEngine, person: Pe
 
 def resume_panel(progress: SendProgress, engine: SendEngine, person: Person, key: str) -> None:
     waiting = progress.totals.pending + progress.totals.rejected
-    st.info(f"{plural(waiting, 'recipient')} in parts that did not go out can be sent now. Nothing that was "
-            "accepted, or may have gone out, is sent again.")
+    st.info(t("ui.resume.can", n=waiting))
     if not team.can(person, Action.RESUME_SEND):
         st.caption(str(team.NotAllowed(person, Action.RESUME_SEND)))
         return
-    agreed = st.checkbox(f"Yes, send the remaining {plural(waiting, 'recipient')} of send #{progress.send_id}",
-                         key=f"{key}-resume-ok")
-    if st.button("Send the parts that did not go out", key=f"{key}-resume", disabled=not agreed):
+    agreed = st.checkbox(t("ui.resume.agree", n=waiting, send=str(progress.send_id)), key=f"{key}-resume-ok")
+    if st.button(t("ui.resume.button"), key=f"{key}-resume", disabled=not agreed):
         engine.request_resume(progress.send_id, person.actor)
         st.session_state.pop(f"{key}-resume-ok", None)
         st.rerun()

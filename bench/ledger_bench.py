@@ -252,7 +252,7 @@ def main(argv: list[str]) -> int:
         print(f"  => about {per_chunk * len(detail.chunks):.1f} s of gate checks over the {len(detail.chunks):,} "
               "chunks of the send")
 
-        print("\nthe same check against a ledger written before match keys (revision 0010): HMAC keys only")
+        print("\nthe same check against a ledger written before match keys (revision 0012): HMAC keys only")
         with store.write() as conn:
             conn.execute(s.ledger_chunks.update().values(dest_match=None, uid_match=None))
             conn.execute(s.do_not_contact.update().values(match1=None, match2=None))

@@ -12,6 +12,9 @@ with what the sender saw (`send_summary`). An approver who is not the sender app
 they saw (its hash): the send goes to the queue. A rejection needs a reason, shown to the sender.
 A scheduled send not approved before its time expires. Every decision is one transaction: the send's
 state, the `approvals` row and the audit event commit together or not at all.
+
+Words (issue 13) come from the `approvals` catalog: the states by code (`approvals.state.<state>`),
+refusals and decisions as `i18n.Msg` values rendered in the reader's language.
 """
 
 from __future__ import annotations
@@ -20,23 +23,31 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from lib import audit
+from lib import audit, i18n
 from lib.history.store import APPROVAL_AWAITING, HistoryStore, SendRecord, SendReview, utcnow
 from lib.personalization.render import render_row
 from lib.scheduling import format_when
 from lib.settings import Settings
 from lib.team.roles import Action, Person, require
-from lib.templates import Template
+from lib.templates import Channel, Template, TemplateKind
 
 EXPIRED_BY = "console"  # decided_by of an expiry: nobody decided, the time passed
 REJECTED, EXPIRED = "rejected", "expired"
-# sends.queue_state -> what Dispatches and the command line say
-STATE_LABELS = {APPROVAL_AWAITING: "Awaiting approval", REJECTED: "Rejected", EXPIRED: "Expired"}
-EXPIRED_SENTENCE = "It was not approved before its time, so it was not sent. Submit it again with a new time."
+# sends.queue_state of a send in approval; what Dispatches and the command line say comes from the catalog.
+APPROVAL_STATES = (APPROVAL_AWAITING, REJECTED, EXPIRED)
+STATE_WORDS = i18n.family("approvals.state", APPROVAL_STATES)
+KIND_WORDS = i18n.family("approvals.kind", TemplateKind)  # "a marketing message" in the summary
 
 
 class ApprovalRefused(PermissionError):
-    """This approval or rejection cannot be made; str() is one plain sentence."""
+    """This approval or rejection cannot be made; str() is one plain sentence in the reader's language."""
+
+    def __init__(self, message: i18n.Msg | str):
+        super().__init__(message.key if isinstance(message, i18n.Msg) else message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class OwnSend(ApprovalRefused):
@@ -47,7 +58,7 @@ class OwnSend(ApprovalRefused):
 class Decision:
     send_id: int
     decision: str  # approved | rejected | expired
-    sentence: str  # what happened, for the page and the command line
+    sentence: i18n.Msg  # what happened, for the page and the command line (str() in the reader's language)
 
 
 def needs_approval(settings: Settings, person: Person, *, is_sandbox: bool, recipients: int,
@@ -70,7 +81,7 @@ def send_summary(*, template, manifest, left_out: dict[str, int], excluded: int,
         "template_id": template.id,
         "template_name": template.name,
         "template_kind": str(getattr(template, "kind", "") or "marketing"),
-        "channel": template.channel.label,
+        "channel": template.channel.value,  # a code: its words are chosen when the summary is read
         "recipients": len(manifest),
         "left_out": excluded,
         "left_out_by_rule": {str(rule): int(n) for rule, n in left_out.items() if n},
@@ -89,59 +100,69 @@ def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
 
     s = review.summary
     when = None if not s.get("schedule_at") else datetime.fromisoformat(s["schedule_at"])
+    channel = s.get("channel")  # "sms" (older summaries kept the words: "SMS")
+    channel_words = Channel(channel).label if channel in set(Channel) else channel
+    kind = s.get("template_kind") or "marketing"
+    kind_words = i18n.coded(KIND_WORDS, kind) if kind in set(TemplateKind) else kind
+    left_out = i18n.number(s.get("left_out", 0))
+    if s.get("left_out_by_rule"):
+        left_out = i18n.t("approvals.summary.left_out_by_rule", count=left_out,
+                          rules="; ".join(wording.summary(s["left_out_by_rule"])))  # fmt: skip
     lines = [
-        ("Send", f"#{review.send.id}"),
-        ("Submitted by", f"{review.submitted_by}, {format_when(review.submitted_at, tz)}"),
-        ("Template", f"{s.get('template_id')} · {s.get('template_name')}"),
-        ("Channel", f"{s.get('channel')}, {s.get('template_kind')} message"),
-        ("Recipients who will receive it", f"{s.get('recipients', 0):,}"),
-        ("Left out", f"{s.get('left_out', 0):,}" + (
-            f" ({'; '.join(wording.summary(s['left_out_by_rule']))})" if s.get("left_out_by_rule") else "")),
-        ("When", format_when(when, tz)),
-        ("Platform", str(s.get("platform"))),
-    ]
+        (i18n.t("approvals.summary.send"), f"#{review.send.id}"),
+        (i18n.t("approvals.summary.submitted_by"), i18n.t("approvals.summary.who_when", who=review.submitted_by,
+                                                          when=format_when(review.submitted_at, tz))),
+        (i18n.t("approvals.summary.template"), f"{s.get('template_id')} · {s.get('template_name')}"),
+        (i18n.t("approvals.summary.channel"), i18n.t("approvals.summary.channel_kind", channel=channel_words,
+                                                     kind=kind_words)),
+        (i18n.t("approvals.summary.recipients"), i18n.number(s.get("recipients", 0))),
+        (i18n.t("approvals.summary.left_out"), left_out),
+        (i18n.t("approvals.summary.when"), format_when(when, tz)),
+        (i18n.t("approvals.summary.platform"), str(s.get("platform"))),
+    ]  # fmt: skip
     if s.get("parts") is not None:
-        lines.append(("SMS parts (estimated cost)", f"{s['parts']:,} ({s.get('estimated_cost')})"))
-    lines.append(("Manifest", str(s.get("manifest_hash"))))
+        lines.append((i18n.t("approvals.summary.parts"), i18n.t("approvals.summary.parts_cost", parts=s["parts"],
+                                                                cost=str(s.get("estimated_cost")))))  # fmt: skip
+    lines.append((i18n.t("approvals.summary.manifest"), str(s.get("manifest_hash"))))
     return lines
 
 
 def state_label(send: SendRecord, decisions=()) -> str | None:
-    """'Awaiting approval', 'Rejected: <reason>', 'Expired', or None for a send outside approval."""
-    label = STATE_LABELS.get(send.queue_state)
-    if label is None:
+    """'Awaiting approval', 'Rejected: <reason>', 'Expired' in the reader's language, or None for a send
+    outside approval."""
+    if send.queue_state not in APPROVAL_STATES:
         return None
+    label = i18n.coded(STATE_WORDS, send.queue_state)
     if send.queue_state == REJECTED:
         reason = next((d.reason for d in reversed(decisions) if d.decision == REJECTED and d.reason), None)
-        return f"{label}: {reason}" if reason else label
+        return i18n.t("approvals.state.rejected_because", reason=reason) if reason else label
     return label
 
 
 def state_sentence(send: SendRecord, label: str) -> str:
     """What Dispatches says about a send in one of the approval states (the label from state_label)."""
     if send.queue_state == APPROVAL_AWAITING:
-        return (f"{label}: nothing is sent until an approver other than {send.created_by} approves it "
-                "(Approvals page, or `python -m lib approve " + f"{send.id}`).")
+        return i18n.t("approvals.sentence.awaiting", label=label, by=send.created_by, send=str(send.id))
     if send.queue_state == EXPIRED:
-        return f"{label}: {EXPIRED_SENTENCE}"
-    return f"{label}. Nothing was sent; change what the approver asked and submit it again."
+        return i18n.t("approvals.sentence.expired", label=label)
+    return i18n.t("approvals.sentence.rejected", label=label)
 
 
 def _awaiting(store: HistoryStore, send_id: int) -> SendReview:
     review = store.send_review(send_id)
     if review is None:
-        raise ApprovalRefused(f"Send #{send_id} does not need approval.")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.no_approval_needed", send=str(send_id)))
     state = review.send.queue_state
     if state != APPROVAL_AWAITING:
-        label = state_label(review.send, review.decisions) or "already approved"
-        raise ApprovalRefused(f"Send #{send_id} is not waiting for approval any more ({label.lower()}).")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.not_waiting", send=str(send_id),
+                                       state=_LowerState(review.send, review.decisions)))  # fmt: skip
     return review
 
 
 def _check_approver(review: SendReview, approver: Person) -> None:
     require(approver, Action.APPROVE_SEND)
     if same_person(review.submitted_by, approver.actor) or same_person(review.send.created_by, approver.actor):
-        raise OwnSend("Nobody approves their own send: another approver must decide on it.")
+        raise OwnSend(i18n.Msg("approvals.refused.own_send"))
 
 
 def _overdue(review: SendReview, now: datetime) -> bool:
@@ -171,16 +192,14 @@ def approve(store: HistoryStore, send_id: int, approver: Person, seen_manifest_h
     review = _awaiting(store, send_id)
     _check_approver(review, approver)
     if (seen_manifest_hash or "").strip() != review.send.manifest_hash:
-        raise ApprovalRefused(
-            f"Send #{send_id} is not the one you looked at (its list, template, defaults or schedule differ): "
-            "look at it again before approving.")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.changed", send=str(send_id)))
     if _overdue(review, now):
         _expire(store, review, now)
-        raise ApprovalRefused(f"Send #{send_id} was not approved before its time, so it has expired and will not "
-                              "be sent. The sender can submit it again with a new time.")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.expired", send=str(send_id)))
     if not _record(store, review, "approved", approver.actor, None, now):
-        raise ApprovalRefused(f"Send #{send_id} was decided by someone else meanwhile; look at it again.")
-    return Decision(send_id, "approved", f"Send #{send_id} is approved: it goes out {_when(review)}.")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.decided_meanwhile", send=str(send_id)))
+    key = "approvals.decided.approved_scheduled" if review.send.schedule_at is not None else "approvals.decided.approved_now"
+    return Decision(send_id, "approved", i18n.Msg(key, send=str(send_id)))
 
 
 def reject(store: HistoryStore, send_id: int, approver: Person, reason: str,
@@ -189,12 +208,13 @@ def reject(store: HistoryStore, send_id: int, approver: Person, reason: str,
     now = now or utcnow()
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ApprovalRefused("Say why the send is rejected: the sender reads the reason.")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.no_reason"))
     review = _awaiting(store, send_id)
     _check_approver(review, approver)
     if not _record(store, review, REJECTED, approver.actor, reason, now):
-        raise ApprovalRefused(f"Send #{send_id} was decided by someone else meanwhile; look at it again.")
-    return Decision(send_id, REJECTED, f"Send #{send_id} is rejected; {review.submitted_by} sees why: {reason}")
+        raise ApprovalRefused(i18n.Msg("approvals.refused.decided_meanwhile", send=str(send_id)))
+    return Decision(send_id, REJECTED, i18n.Msg("approvals.decided.rejected", send=str(send_id),
+                                                 by=review.submitted_by, reason=reason))  # fmt: skip
 
 
 def expire_overdue(store: HistoryStore, now: datetime | None = None) -> list[int]:
@@ -222,14 +242,20 @@ def may_decide(review: SendReview, person: Person) -> bool:
     return True
 
 
-def _when(review: SendReview) -> str:
-    return "at its scheduled time" if review.send.schedule_at is not None else "now"
+class _LowerState:
+    """A send's approval state in lower case ('already approved' once it left approval), in the
+    language of the sentence holding it."""
+
+    def __init__(self, send: SendRecord, decisions):
+        self.send, self.decisions = send, tuple(decisions)
+
+    def __str__(self) -> str:
+        return (state_label(self.send, self.decisions) or i18n.t("approvals.state.already_approved")).lower()
 
 
 def submitted_sentence(send_id: int) -> str:
     """What the sender reads after submitting a send that needs approval."""
-    return (f"Send #{send_id} waits for approval by another approver: nothing is sent until they approve it. "
-            "It is listed on Dispatches as awaiting approval.")
+    return i18n.t("approvals.submitted", send=str(send_id))
 
 
 def submit_for_approval(engine, manifest, submitter: Person, *, template, campaign, excluded: int,

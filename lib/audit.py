@@ -5,6 +5,9 @@ action and its audit row commit together or not at all: a failed action leaves n
 an action is never left without one. The table is append-only (database triggers refuse UPDATE and
 DELETE). Details never hold a password, a token or a recipient's personal data: `record` refuses
 keys that name them, so a careless caller fails in its tests rather than leaking into the trail.
+
+The trail stores codes (the action, the object's type); their words come from the `audit` catalog
+in the reader's language (`AuditAction.label`, `object_words`, `column_words`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, insert, or_, select
 
+from lib import i18n
 from lib.history import schema as s
 
 
@@ -45,30 +49,29 @@ class AuditAction(StrEnum):
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS[self]
+        """What the trail says for this action, in the reader's language."""
+        return i18n.coded(ACTION_WORDS, self)
 
 
-ACTION_LABELS = {
-    AuditAction.SIGN_IN: "Signed in",
-    AuditAction.TEAM_ADD: "Added to the team",
-    AuditAction.TEAM_CHANGE: "Team role changed",
-    AuditAction.TEAM_REMOVE: "Removed from the team",
-    AuditAction.TEMPLATE_CREATE: "Template created",
-    AuditAction.TEMPLATE_EDIT: "Template edited",
-    AuditAction.TEMPLATE_DELETE: "Template deleted",
-    AuditAction.TEMPLATES_IMPORT: "Templates imported",
-    AuditAction.UPLOAD: "File uploaded",
-    AuditAction.SEND_SUBMIT: "Send submitted",
-    AuditAction.TEST_SEND: "Test send",
-    AuditAction.SEND_APPROVE: "Send approved",
-    AuditAction.SEND_REJECT: "Send rejected",
-    AuditAction.SEND_EXPIRE: "Send expired unapproved",
-    AuditAction.SEND_RESUME: "Send resumed",
-    AuditAction.SEND_DECISION: "Unknown part decided",
-    AuditAction.SEND_POSTED: "Send posted",
-    AuditAction.OPTOUT_ADD: "Do-not-contact entry added",
-    AuditAction.OPTOUT_REMOVE: "Do-not-contact entry removed",
-}
+ACTION_WORDS = i18n.family("audit.action", AuditAction)
+# The types of object an event is about (record's `object`), named in the reader's language.
+OBJECT_TYPES = ("send", "chunk", "template", "person", "file", "do_not_contact", "do_not_contact_import")
+OBJECT_WORDS = i18n.family("audit.object", OBJECT_TYPES)
+# The columns of `events_table` (stable keys, also read by `python -m lib audit`); their headings: column_words().
+EVENT_COLUMNS = ("When", "Person", "Action", "Object", "Details")
+COLUMN_WORDS = i18n.family("audit.column", [c.lower() for c in EVENT_COLUMNS])
+
+
+def object_words(object_type: str | None) -> str | None:
+    """'send', 'template' … in the reader's language; a type the trail does not know is shown as stored."""
+    if object_type in OBJECT_TYPES:
+        return i18n.coded(OBJECT_WORDS, object_type)
+    return object_type
+
+
+def column_words() -> dict[str, str]:
+    """events_table's column -> its heading in the reader's language (the page and its exports)."""
+    return {column: i18n.coded(COLUMN_WORDS, column.lower()) for column in EVENT_COLUMNS}
 
 # Keys that would carry a secret or a recipient's personal data: never in the trail, at any depth.
 FORBIDDEN_KEYS = frozenset({
@@ -221,7 +224,7 @@ def events_table(events: list[AuditEvent], tz=UTC) -> list[dict]:
             "When": ev.at.astimezone(tz),
             "Person": f"{ev.actor_name} <{ev.actor}>" if ev.actor_name else ev.actor,
             "Action": ev.action_label,
-            "Object": " ".join(x for x in (ev.object_type, ev.object_id) if x),
+            "Object": " ".join(x for x in (object_words(ev.object_type), ev.object_id) if x),
             "Details": describe_details(ev.details),
         }
         for ev in events

@@ -12,17 +12,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
+from enum import StrEnum
 
 import pandas as pd
 
+from lib import i18n
 from lib.ledger import Ledger, LedgerCheck, is_marketing_kind, template_kind, wording
 from lib.ledger.rules import Rule, empty_left_out, rule_result
 from lib.personalization import preview
 from lib.recipients import RecipientList, emails, mobiles
+from lib.recipients.problems import join_words
 from lib.rules import consent
 from lib.sending.manifest import ManifestRecipient, SendManifest, build_manifest, make_manifest
 from lib.templates import Channel, Template
 
+# Column keys of excluded() (stable names code and tests look rows up by; a page words its own headers).
 EXCLUDED_COLUMNS = ["Row", "Customer id", "Why it is left out"]
 
 
@@ -74,9 +78,7 @@ class CampaignPreview:
         for tag in self.metrics.missing.columns.difference(list(no_column), sort=False):
             count = int(self.metrics.missing[tag].sum())
             if count:
-                has = "has" if count == 1 else "have"
-                sentences.append(f"{wording.plural(count, 'row')} {has} no value for {{{{{tag}}}}}: left out unless "
-                                 "you set a default in step 3")
+                sentences.append(i18n.t("campaign.missing_value", n=count, tag="{{" + tag + "}}"))
         return sentences
 
     @property
@@ -117,14 +119,14 @@ class CampaignPreview:
         errors = errors[errors["severity"] == "error"]
         by_row = errors.groupby("row")["message"].agg(lambda m: "; ".join(dict.fromkeys(m)))
         invalid = frame.index[~frame["valid"].to_numpy(dtype=bool)]
-        parts = [pd.DataFrame({"row": invalid, "reason": by_row.reindex(invalid).fillna("Not valid").to_numpy()})]
+        parts = [pd.DataFrame({"row": invalid, "reason": by_row.reindex(invalid).fillna(i18n.t("campaign.reason.not_valid")).to_numpy()})]
         valid = frame.index[frame["valid"].to_numpy(dtype=bool)]
         ruled = self.rules_left_out.index
         if len(ruled):
             parts.append(pd.DataFrame({"row": ruled, "reason": self.rule_reasons().reindex(ruled).to_numpy()}))
         dropped = valid.difference(self.candidates.index).difference(ruled)
         if len(dropped):
-            parts.append(pd.DataFrame({"row": dropped, "reason": "Same destination as an earlier row: sent once"}))
+            parts.append(pd.DataFrame({"row": dropped, "reason": i18n.t("campaign.reason.same_destination")}))
         missing = self.metrics.rows["error"].astype(str)
         missing = missing[missing != ""]
         if len(missing):
@@ -250,11 +252,11 @@ def own_address(channel: Channel, raw: str, region: str, allowed: tuple[str, ...
     if channel is Channel.SMS:
         verdict = mobiles.check_one(raw, region, allowed)
         if verdict.e164 is None:
-            raise ValueError(f"Your mobile number: {verdict.message}")
+            raise ValueError(i18n.t("campaign.own_mobile", problem=verdict.message))
         return verdict.e164
     checked = emails.check_one(raw)
     if checked.normalized is None:
-        raise ValueError(f"Your email address: {checked.message}")
+        raise ValueError(i18n.t("campaign.own_email", problem=checked.message))
     return checked.normalized
 
 
@@ -262,7 +264,7 @@ def build_test_send(campaign: CampaignPreview, row: int, destination: str) -> Se
     """One message rendered with `row`'s data, to the marketer's own address. Its uniqueId is new
     every time, so a second test is a second, deliberate send and never a duplicate of the campaign."""
     if row not in campaign.sendable_rows:
-        raise ValueError(f"Row {row} will not receive this message, so it cannot be used for a test")
+        raise ValueError(i18n.t("campaign.test_row_left_out", row=str(row)))
     one = build_manifest(
         campaign.template, campaign.candidates.loc[[row]], schedule_at=None,
         defaults=campaign.choices.defaults, gsm_greek=campaign.choices.gsm_greek,
@@ -273,8 +275,17 @@ def build_test_send(campaign: CampaignPreview, row: int, destination: str) -> Se
 
 # ---- what the Compose page says: one set of numbers, the button, the confirmation --------------------------
 
-OUTCOME_COLUMN = "What happens"
-LEFT_OUT, STILL_SENT = "Left out", "Sent (check it)"
+class Outcome(StrEnum):
+    """What happens to a row of the problems table."""
+
+    LEFT_OUT = "left_out"
+    STILL_SENT = "still_sent"  # a warning: sent, worth a look
+
+
+OUTCOMES = i18n.family("campaign.outcome", Outcome)
+OUTCOME_COLUMN = "What happens"  # the outcome in the reader's words
+OUTCOME_CODE = "outcome"  # the Outcome itself: filter and count on this, never on the words
+LEFT_OUT, STILL_SENT = Outcome.LEFT_OUT, Outcome.STILL_SENT
 
 
 @dataclass(frozen=True)
@@ -291,7 +302,7 @@ def campaign_counts(campaign: CampaignPreview) -> CampaignCounts:
     table = problems_table(campaign)
     return CampaignCounts(
         campaign.recipients.row_count, campaign.sendable_count, len(campaign.excluded()),
-        int((table[OUTCOME_COLUMN] == STILL_SENT).sum()),
+        int((table[OUTCOME_CODE] == Outcome.STILL_SENT).sum()),
     )
 
 
@@ -315,7 +326,9 @@ def problems_table(campaign: CampaignPreview) -> pd.DataFrame:
     table = table.drop_duplicates(["row", "message"]).sort_values("row", kind="stable").reset_index(drop=True)
     # A warning on a row that is left out anyway (no consent, say) is not "sent": one outcome per row.
     sent = (table["severity"] == "warning") & ~table["row"].isin(excluded[EXCLUDED_COLUMNS[0]])
-    table[OUTCOME_COLUMN] = [STILL_SENT if s else LEFT_OUT for s in sent]
+    table[OUTCOME_CODE] = [Outcome.STILL_SENT if s else Outcome.LEFT_OUT for s in sent]
+    words = {outcome: i18n.coded(OUTCOMES, outcome) for outcome in Outcome}
+    table[OUTCOME_COLUMN] = table[OUTCOME_CODE].map(words)
     return table
 
 
@@ -325,7 +338,7 @@ def rows_to_fix_file(campaign: CampaignPreview, fmt: str) -> bytes:
     from lib.recipients import export_rows_to_fix
 
     table = problems_table(campaign)
-    extra = table[table["severity"] == "left out"].drop(columns=[OUTCOME_COLUMN])
+    extra = table[table["severity"] == "left out"].drop(columns=[OUTCOME_COLUMN, OUTCOME_CODE])
     return export_rows_to_fix(campaign.recipients, fmt, extra=extra)
 
 
@@ -333,10 +346,10 @@ def missing_tag_sentence(missing_tags: Sequence[str]) -> str | None:
     """The one error for template tags no column fills, or None."""
     if not missing_tags:
         return None
-    names = " and ".join(f"{{{{{t}}}}}" for t in missing_tags)
-    return (f"Choose which column fills {names} (under \"Columns\" below): the file has no column with "
-            f"{'that name' if len(missing_tags) == 1 else 'those names'}, so every row is left out until you choose "
-            "one, or set a default for everyone in step 3.")
+    names = join_words(["{{" + tag + "}}" for tag in missing_tags])
+    if len(missing_tags) == 1:  # a name, or a list of names: not a count
+        return i18n.t("campaign.missing_tag_column.one", names=names)
+    return i18n.t("campaign.missing_tag_column.many", names=names)
 
 
 def template_label(template: Template) -> str:
@@ -348,23 +361,23 @@ def template_label(template: Template) -> str:
 
 def people(count: int) -> str:
     """'1 person', '20 people', '1,000 people'."""
-    return wording.plural(count, "person", "people")
+    return i18n.t("common.people", n=count)
 
 
 def short_when(moment: datetime, tz: tzinfo) -> str:
     """'30 Dec 10:00' — the moment in the console's time zone, as a button can hold it."""
     local = moment.astimezone(tz)
-    return f"{local.day} {local:%b %H:%M}"
+    return i18n.t("campaign.short_when", day=i18n.date_text(local, "short"), time=i18n.time_text(local))
 
 
 def send_button_label(count: int, when: datetime | None, tz: tzinfo, *, needs_approval: bool = False) -> str:
     """What the button will do: 'Send now to 20 people', 'Schedule for 30 Dec 10:00 to 1 person'.
     A send that needs approval keeps the approvals' wording: 'Submit for approval: send to 3 recipients'."""
     if needs_approval:
-        return f"Submit for approval: send to {wording.plural(count, 'recipient')}"
+        return i18n.t("campaign.button.approval", people=i18n.t("common.recipients", n=count))
     if when is None:
-        return f"Send now to {people(count)}"
-    return f"Schedule for {short_when(when, tz)} to {people(count)}"
+        return i18n.t("campaign.button.now", people=people(count))
+    return i18n.t("campaign.button.schedule", when=short_when(when, tz), people=people(count))
 
 
 def needs_typed_count(settings, *, is_sandbox: bool, count: int) -> bool:
@@ -380,34 +393,37 @@ def typed_count_matches(typed: str, count: int) -> bool:
 
 def defaults_sentences(defaults: dict[str, str]) -> list[str]:
     """'{{voucherAmount}} in the message: 10 € where the file has none' — one per default the marketer set."""
-    return [f"{{{{{tag}}}}} in the message: {value} where the file has none" for tag, value in defaults.items()]
+    return [i18n.t("campaign.default_value", tag="{{" + tag + "}}", value=value) for tag, value in defaults.items()]
 
 
 def confirmation_summary(
     campaign: CampaignPreview, count: int, when: datetime | None, tz: tzinfo, platform: str, currency: str,
 ) -> dict[str, str]:
     """Label -> value, what the confirmation repeats before money goes out."""
-    from lib.money import format_money
     from lib.scheduling import format_when
 
     template = campaign.template
     counts = campaign_counts(campaign)
+    rows_left_out = i18n.t("common.rows", n=counts.left_out)
+    if reasons := campaign.left_out_summary():
+        rows_left_out = i18n.t("campaign.summary.left_out_why", rows=rows_left_out, reasons="; ".join(reasons))
     summary = {
-        "Template": template_label(template),
-        "People who will receive it": people(count),
-        "Left out": wording.plural(counts.left_out, "row") + (
-            f" ({'; '.join(campaign.left_out_summary())})" if campaign.left_out_summary() else ""),
-        "When": format_when(when, tz),
-        "Platform": platform,
+        i18n.t("campaign.summary.template"): template_label(template),
+        i18n.t("campaign.summary.people"): people(count),
+        i18n.t("campaign.summary.left_out"): rows_left_out,
+        i18n.t("campaign.summary.when"): format_when(when, tz),
+        i18n.t("campaign.summary.platform"): platform,
     }
     if campaign.choices.include_already_received and campaign.already_received_count:
-        summary["Sent again on purpose"] = f"{people(campaign.already_received_count)} who already received it"
+        summary[i18n.t("campaign.summary.again")] = i18n.t("campaign.summary.again_people",
+                                                           people=people(campaign.already_received_count))
     if template.channel is Channel.SMS:
         metrics = campaign.metrics
-        summary["Estimated cost"] = (f"{format_money(metrics.estimated_cost, currency)} for "
-                                     f"{wording.plural(metrics.total_parts, 'SMS part')}")
-        summary["GSM-safe Greek"] = "on: Greek in the values written in capitals without accents" \
-            if campaign.choices.gsm_greek else "off"
+        summary[i18n.t("campaign.summary.cost")] = i18n.t(
+            "campaign.summary.cost_for", money=i18n.money(metrics.estimated_cost, currency),
+            parts=i18n.t("common.sms_parts", n=metrics.total_parts))
+        summary[i18n.t("campaign.summary.gsm_greek")] = i18n.t(
+            "campaign.summary.gsm_greek_on" if campaign.choices.gsm_greek else "campaign.summary.gsm_greek_off")
     used = defaults_sentences(campaign.choices.defaults)
-    summary["Defaults for empty values"] = "; ".join(used) if used else "none"
+    summary[i18n.t("campaign.summary.defaults")] = "; ".join(used) if used else i18n.t("campaign.summary.no_defaults")
     return summary

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
+from lib import i18n
+
 # A time a few minutes ahead may be in the past by the time the marketer clicks Send.
 MINIMUM_LEAD = timedelta(minutes=2)
 
@@ -18,24 +22,23 @@ def schedule_at(day: date, at: time, tz: ZoneInfo, *, now: datetime, horizon_day
     when = datetime.combine(day, at).replace(tzinfo=tz)
     # A wall time skipped by the clocks going forward does not exist; say so rather than guess.
     if when.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None) != when.replace(tzinfo=None):
-        raise ScheduleError(f"{at:%H:%M} does not exist on {day:%d %b %Y} in {tz.key}: the clocks go forward then")
+        raise ScheduleError(i18n.t("scheduling.skipped_time", time=f"{at:%H:%M}", day=i18n.date_text(day), zone=tz.key))
     if when < now + MINIMUM_LEAD:
-        raise ScheduleError(
-            f"{format_when(when, tz)} is in the past or too close to now: choose a time at least "
-            f"{int(MINIMUM_LEAD.total_seconds() // 60)} minutes ahead"
-        )
+        raise ScheduleError(i18n.t("scheduling.too_soon", when=format_when(when, tz),
+                                   n=int(MINIMUM_LEAD.total_seconds() // 60)))
     if when > now + timedelta(days=horizon_days):
-        raise ScheduleError(f"{format_when(when, tz)} is more than {horizon_days} days ahead: choose an earlier date")
+        raise ScheduleError(i18n.t("scheduling.too_far", when=format_when(when, tz), n=horizon_days))
     return when
 
 
 def format_when(when: datetime | None, tz: ZoneInfo) -> str:
-    """'Sat 28 Nov 2026, 10:00 (UTC+02:00)', or 'now'."""
+    """'Sat 28 Nov 2026, 10:00 (UTC+02:00)' ('Σάβ 28 Νοε 2026, 10:00 (UTC+02:00)'), or 'now'."""
     if when is None:
-        return "now"
+        return i18n.t("scheduling.now")
     local = when.astimezone(tz)
     offset = local.strftime("%z")
-    return f"{local:%a %d %b %Y, %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+    moment = format_datetime(local, "EEE dd MMM yyyy, HH:mm", locale=i18n.babel_locale())
+    return f"{moment} (UTC{offset[:3]}:{offset[3:]})"
 
 
 class QuietHoursError(ScheduleError):
@@ -73,10 +76,10 @@ def schedulable(at: datetime, now: datetime, grid_minutes: int = 5) -> datetime:
 def offer_label(offer: datetime, now: datetime, tz: ZoneInfo) -> str:
     """'Schedule for 09:00 today', '… tomorrow', or '… on Sat 05 Dec'."""
     local, today = offer.astimezone(tz), now.astimezone(tz).date()
+    at = i18n.time_text(local)
     if local.date() == today:
-        day = "today"
-    elif local.date() == today + timedelta(days=1):
-        day = "tomorrow"
-    else:
-        day = f"on {local:%a %d %b}"
-    return f"Schedule for {local:%H:%M} {day}"
+        return i18n.t("scheduling.offer.today", time=at)
+    if local.date() == today + timedelta(days=1):
+        return i18n.t("scheduling.offer.tomorrow", time=at)
+    day = format_datetime(local, "EEE dd MMM", locale=i18n.babel_locale())
+    return i18n.t("scheduling.offer.on", time=at, day=day)

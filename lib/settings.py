@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
+from lib import i18n
 from lib.rules.quiet_hours import DEFAULT_WINDOW, QuietHours, parse_quiet_hours
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,8 @@ DEFAULT_DATABASE_URL = SANDBOX_DATABASE_URL  # Settings() talks to the sandbox
 
 
 class SettingsError(ValueError):
-    """A setting has a value the console cannot work with. str() is one line for the user."""
+    """A setting has a value the console cannot work with. str() is one line for the user, in the language of
+    the moment it was found (settings.po; the variable is always named as it is spelled)."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,7 @@ def _frequency_cap(name: str, raw: str) -> FrequencyCap | None:
         return None
     match = _FREQUENCY_CAP.match(raw)
     if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
-        raise SettingsError(
-            f"{name} must look like 3/7d (at most 3 messages in 7 days) or off, not {raw!r}"
-        )
+        raise SettingsError(i18n.t("settings.frequency_cap", name=name, value=repr(raw)))
     return FrequencyCap(int(match.group(1)), int(match.group(2)))
 
 
@@ -137,7 +137,7 @@ def _read_secrets_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path.name} is not valid TOML: {exc}") from None
+        raise SettingsError(i18n.t("settings.toml", file=path.name, problem=str(exc))) from None
 
 
 def names_sign_in_provider(auth_section: object) -> bool:
@@ -156,7 +156,7 @@ def _emails(name: str, raw: str) -> tuple[str, ...]:
     for email in emails:
         local, _, domain = email.partition("@")
         if not local or "." not in domain or " " in email:
-            raise SettingsError(f"{name} must be email addresses separated by commas; {email!r} is not one")
+            raise SettingsError(i18n.t("settings.emails", name=name, value=repr(email)))
     return emails
 
 
@@ -164,9 +164,9 @@ def _int(name: str, raw: str, minimum: int) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+        raise SettingsError(i18n.t("settings.whole_number", name=name, value=repr(raw))) from None
     if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
+        raise SettingsError(i18n.t("settings.at_least", name=name, minimum=minimum, value=value))
     return value
 
 
@@ -174,16 +174,16 @@ def _seconds(name: str, raw: str) -> float:
     try:
         value = float(raw.strip())
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+        raise SettingsError(i18n.t("settings.seconds", name=name, value=repr(raw))) from None
     if not value > 0 or value == float("inf"):
-        raise SettingsError(f"{name} must be more than 0 seconds, not {raw!r}")
+        raise SettingsError(i18n.t("settings.seconds_above_zero", name=name, value=repr(raw)))
     return value
 
 
 def _country(name: str, raw: str) -> str:
     code = raw.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise SettingsError(f"{name} has an unknown country code {raw.strip()!r} (use two letters, like GR)")
+        raise SettingsError(i18n.t("settings.country", name=name, value=repr(raw.strip())))
     return code
 
 
@@ -197,14 +197,11 @@ def _has_credentials(raw: str) -> bool:
 
 def _url(name: str, raw: str) -> str:
     if _has_credentials(raw):  # checked first, and the value is never echoed: it holds a password
-        raise SettingsError(
-            f"{name} must not contain a user name or password: set MESSAGING_API_USER and "
-            "MESSAGING_API_PASSWORD instead"
-        )
+        raise SettingsError(i18n.t("settings.url_credentials", name=name))
     url = raw.strip().rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise SettingsError(f"{name} must be an http(s) address like https://platform.example.com, not {raw!r}")
+        raise SettingsError(i18n.t("settings.url", name=name, value=repr(raw)))
     return url
 
 
@@ -213,7 +210,9 @@ def _quiet_hours(window: str, channels: str | None, kinds: str | None) -> QuietH
         return parse_quiet_hours(window, channels, kinds)
     except ValueError as exc:
         text = str(exc)
-        raise SettingsError(text if text.startswith("CONSOLE_") else f"CONSOLE_QUIET_HOURS {text}") from None
+        if text.startswith("CONSOLE_"):
+            raise SettingsError(text) from None
+        raise SettingsError(i18n.t("settings.quiet_hours", name="CONSOLE_QUIET_HOURS", problem=text)) from None
 
 
 def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
@@ -234,10 +233,11 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
     if (raw := get("MESSAGING_API_PASSWORD")) is not None:
         values["api_password"] = raw
     if values.get("api_url") and not (get("MESSAGING_API_USER") and get("MESSAGING_API_PASSWORD")):
-        raise SettingsError("MESSAGING_API_USER and MESSAGING_API_PASSWORD must be set when MESSAGING_API_URL is")
+        raise SettingsError(i18n.t("settings.credentials_missing", user="MESSAGING_API_USER",
+                                   password="MESSAGING_API_PASSWORD", url="MESSAGING_API_URL"))
     if (raw := get("DATABASE_URL")) is not None:
         if "://" not in raw:
-            raise SettingsError(f"DATABASE_URL must be a database address like sqlite:///data/console.db, not {raw!r}")
+            raise SettingsError(i18n.t("settings.database_url", name="DATABASE_URL", value=repr(raw)))
         values["database_url"] = raw.strip()
     elif values.get("api_url"):
         values["database_url"] = LIVE_DATABASE_URL
@@ -245,39 +245,39 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         try:
             values["db_busy_timeout"] = float(raw)
         except ValueError:
-            raise SettingsError(f"CONSOLE_DB_BUSY_TIMEOUT must be a number of seconds, not {raw!r}") from None
+            raise SettingsError(i18n.t("settings.seconds", name="CONSOLE_DB_BUSY_TIMEOUT", value=repr(raw))) from None
         if not values["db_busy_timeout"] >= 0:
-            raise SettingsError(f"CONSOLE_DB_BUSY_TIMEOUT must be zero or more seconds, not {raw!r}")
+            raise SettingsError(i18n.t("settings.seconds_zero_or_more", name="CONSOLE_DB_BUSY_TIMEOUT", value=repr(raw)))
     if (raw := get("CONSOLE_REGION")) is not None:
         values["region"] = _country("CONSOLE_REGION", raw)
     if (raw := get("CONSOLE_ALLOWED_COUNTRIES")) is not None:
         codes = tuple(_country("CONSOLE_ALLOWED_COUNTRIES", c) for c in raw.split(",") if c.strip())
         if not codes:
-            raise SettingsError("CONSOLE_ALLOWED_COUNTRIES must name at least one country, like GR")
+            raise SettingsError(i18n.t("settings.no_country", name="CONSOLE_ALLOWED_COUNTRIES"))
         values["allowed_countries"] = codes
     if (raw := get("CONSOLE_TIMEZONE")) is not None:
         try:
             ZoneInfo(raw.strip())
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"CONSOLE_TIMEZONE is not a known time zone: {raw!r} (like Europe/Athens)") from None
+            raise SettingsError(i18n.t("settings.timezone", name="CONSOLE_TIMEZONE", value=repr(raw))) from None
         values["timezone"] = raw.strip()
     if (raw := get("CONSOLE_BATCH_SIZE")) is not None:
         values["batch_size"] = _int("CONSOLE_BATCH_SIZE", raw, 1)
     if (raw := get("CONSOLE_LANGUAGE")) is not None:
         if raw.strip().lower() not in ("en", "el"):
-            raise SettingsError(f"CONSOLE_LANGUAGE must be en or el, not {raw!r}")
+            raise SettingsError(i18n.t("settings.language", name="CONSOLE_LANGUAGE", value=repr(raw)))
         values["language"] = raw.strip().lower()
     if (raw := get("CONSOLE_SMS_PART_PRICE")) is not None:
         try:
             price = Decimal(raw.strip())
         except InvalidOperation:
-            raise SettingsError(f"CONSOLE_SMS_PART_PRICE must be a number like 0.05, not {raw!r}") from None
+            raise SettingsError(i18n.t("settings.price", name="CONSOLE_SMS_PART_PRICE", value=repr(raw))) from None
         if not price.is_finite() or price < 0:
-            raise SettingsError(f"CONSOLE_SMS_PART_PRICE must be zero or more, not {raw!r}")
+            raise SettingsError(i18n.t("settings.zero_or_more", name="CONSOLE_SMS_PART_PRICE", value=repr(raw)))
         values["sms_part_price"] = price
     if (raw := get("CONSOLE_CURRENCY")) is not None:
         if not re.fullmatch(r"[A-Za-z]{3}", raw.strip()):
-            raise SettingsError(f"CONSOLE_CURRENCY must be a three-letter currency code like EUR, not {raw!r}")
+            raise SettingsError(i18n.t("settings.currency", name="CONSOLE_CURRENCY", value=repr(raw)))
         values["currency"] = raw.strip().upper()
     if (raw := get("CONSOLE_CONFIRM_ABOVE")) is not None:
         values["confirm_above"] = _int("CONSOLE_CONFIRM_ABOVE", raw, 0)
@@ -301,10 +301,10 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         try:
             values["sandbox_step_seconds"] = float(raw)
         except ValueError:
-            raise SettingsError(f"CONSOLE_SANDBOX_STEP_SECONDS must be a number of seconds, not {raw!r}") from None
+            raise SettingsError(i18n.t("settings.seconds", name="CONSOLE_SANDBOX_STEP_SECONDS", value=repr(raw))) from None
     if (raw := get("CONSOLE_CSV_DELIMITER")) is not None:
         if raw not in (";", ",", "\t", "tab"):
-            raise SettingsError(f"CONSOLE_CSV_DELIMITER must be ; or , (or tab), not {raw!r}")
+            raise SettingsError(i18n.t("settings.csv_delimiter", name="CONSOLE_CSV_DELIMITER", value=repr(raw)))
         values["csv_delimiter"] = "\t" if raw == "tab" else raw
     if get("CONSOLE_QUIET_HOURS") or get("CONSOLE_QUIET_HOURS_CHANNELS") or get("CONSOLE_QUIET_HOURS_KINDS"):
         values["quiet_hours"] = _quiet_hours(
@@ -313,7 +313,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         )
     if (raw := get("CONSOLE_SMS_OPTOUT_TEXT")) is not None:
         if "{{" in raw or "}}" in raw:
-            raise SettingsError(f"CONSOLE_SMS_OPTOUT_TEXT must be plain text like 'STOP 54xxx', not a tag: {raw!r}")
+            raise SettingsError(i18n.t("settings.optout_text", name="CONSOLE_SMS_OPTOUT_TEXT", value=repr(raw)))
         values["sms_optout_text"] = " ".join(raw.split())
     if (raw := get("CONSOLE_REQUEST_DEADLINE_SECONDS")) is not None:
         values["request_deadline_seconds"] = _seconds("CONSOLE_REQUEST_DEADLINE_SECONDS", raw)
@@ -321,7 +321,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
         values["operator"] = raw.strip()
     if (raw := get("CONSOLE_AUTH")) is not None:
         if raw.strip().lower() not in ("auto", "on", "off"):
-            raise SettingsError(f"CONSOLE_AUTH must be auto, on or off, not {raw!r}")
+            raise SettingsError(i18n.t("settings.auth", name="CONSOLE_AUTH", value=repr(raw)))
         values["auth"] = raw.strip().lower()
     if (raw := get("CONSOLE_APPROVAL_THRESHOLD")) is not None:
         values["approval_threshold"] = _int("CONSOLE_APPROVAL_THRESHOLD", raw, 0)

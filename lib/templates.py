@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from lib import i18n
+
 SHIPPED_CATALOG = Path(__file__).resolve().parent / "sandbox" / "templates.json"
 
 
@@ -39,7 +41,10 @@ class TemplateKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Marketing" if self is TemplateKind.MARKETING else "Service (order updates, reminders)"
+        return i18n.coded(KIND_WORDS, self)
+
+
+KIND_WORDS = i18n.family("templates.kind", TemplateKind)
 
 
 class CatalogError(ValueError):
@@ -67,32 +72,34 @@ class Template:
         return data
 
     @classmethod
-    def from_json(cls, data: dict, where: str = "template") -> Template:
+    def from_json(cls, data: dict, where: str | None = None) -> Template:
+        """`where` names the entry in the sentences refusing it ('Template 3'); default 'The template'."""
+        where = where or i18n.t("templates.where.form")
         if not isinstance(data, dict):
-            raise CatalogError(f"{where} is not an object with id, name, channel and body")
+            raise CatalogError(i18n.t("templates.error.not_object", where=where))
         try:
             template_id = int(data["id"])
         except (KeyError, TypeError, ValueError):
-            raise CatalogError(f"{where} needs a whole-number id (the platform's templateId)") from None
+            raise CatalogError(i18n.t("templates.error.id_not_number", where=where)) from None
         if template_id <= 0:
-            raise CatalogError(f"{where} needs a positive id, not {template_id}")
+            raise CatalogError(i18n.t("templates.error.id_not_positive", where=where, id=str(template_id)))
         try:
             channel = Channel(str(data.get("channel", "")).lower())
         except ValueError:
-            raise CatalogError(f"{where}: channel must be sms or email, not {data.get('channel')!r}") from None
+            raise CatalogError(i18n.t("templates.error.channel", where=where, found=repr(data.get("channel")))) from None
         try:
             kind = TemplateKind(str(data.get("kind") or TemplateKind.MARKETING.value).strip().lower())
         except ValueError:
-            raise CatalogError(f"{where}: kind must be marketing or service, not {data.get('kind')!r}") from None
+            raise CatalogError(i18n.t("templates.error.kind", where=where, found=repr(data.get("kind")))) from None
         name = str(data.get("name") or "").strip()
         body = data.get("body")
         if not name:
-            raise CatalogError(f"{where} needs a name")
+            raise CatalogError(i18n.t("templates.error.no_name", where=where))
         if not isinstance(body, str) or not body.strip():
-            raise CatalogError(f"{where} needs a body")
+            raise CatalogError(i18n.t("templates.error.no_body", where=where))
         subject = str(data.get("subject") or "")
         if channel is Channel.EMAIL and not subject.strip():
-            raise CatalogError(f"{where} is an email and needs a subject")
+            raise CatalogError(i18n.t("templates.error.no_subject", where=where))
         return cls(id=template_id, name=name, channel=channel, body=body, subject=subject, kind=kind)
 
 
@@ -101,14 +108,15 @@ def parse_catalog(text: str) -> list[Template]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"The catalog is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        raise CatalogError(i18n.t("templates.error.not_json", line=str(exc.lineno), column=str(exc.colno))) from None
     if not isinstance(data, list):
-        raise CatalogError("The catalog must be a JSON list of templates")
-    templates = [Template.from_json(item, f"Template {n}") for n, item in enumerate(data, start=1)]
+        raise CatalogError(i18n.t("templates.error.not_list"))
+    templates = [Template.from_json(item, i18n.t("templates.where.entry", number=str(n))) for n, item in enumerate(data, start=1)]
     seen: dict[int, str] = {}
     for template in templates:
         if template.id in seen:
-            raise CatalogError(f"Two templates have id {template.id}: {seen[template.id]!r} and {template.name!r}")
+            raise CatalogError(i18n.t("templates.error.same_id", id=str(template.id), first=repr(seen[template.id]),
+                                      second=repr(template.name)))
         seen[template.id] = template.name
     return sorted(templates, key=lambda t: t.id)
 
@@ -139,7 +147,8 @@ def template_problems(template: Template) -> list[str]:
         try:
             parse_template(text)
         except TemplateSyntaxError as exc:
-            problems.append(f"The {where} has a broken tag: {exc}")
+            problems.append(i18n.t("templates.broken_subject" if where == "subject" else "templates.broken_body",
+                                   problem=str(exc)))
     return problems
 
 
@@ -213,11 +222,11 @@ def template_from_form(
     but never onto another template's id, which would silently overwrite that template.
     `optout_text` is the setting CONSOLE_SMS_OPTOUT_TEXT: a marketing SMS without it is refused."""
     template = Template.from_json(
-        {"id": id, "name": name, "channel": channel, "kind": kind, "subject": subject, "body": body}, "The template"
+        {"id": id, "name": name, "channel": channel, "kind": kind, "subject": subject, "body": body}
     )
     clash = next((t for t in existing if t.id == template.id and t.id != editing_id), None)
     if clash:
-        raise CatalogError(f"Template {template.id} already exists ({clash.name!r}); choose another id")
+        raise CatalogError(i18n.t("templates.error.exists", id=str(template.id), name=repr(clash.name)))
     problems = template_problems(template)
     if problems:
         raise CatalogError(problems[0])
@@ -234,5 +243,6 @@ def catalog_refusals(templates: list[Template], optout_text: str | None) -> list
     from lib.rules.optout_text import missing_optout_text
 
     return [
-        f"Template {t.id} ({t.name}): {missing}" for t in templates if (missing := missing_optout_text(t, optout_text))
+        i18n.t("templates.refusal", id=str(t.id), name=t.name, problem=missing)
+        for t in templates if (missing := missing_optout_text(t, optout_text))
     ]

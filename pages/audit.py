@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from lib import audit, exports, team
+from lib import audit, exports, i18n, team
 from lib.audit import AuditAction
 from lib.team import Action
 
@@ -14,20 +14,22 @@ ROWS_SHOWN = 5000
 person = ui.require_action(Action.VIEW_AUDIT)
 rt = ui.page_setup()
 tz = rt.settings.tz
-st.title("Audit trail")
-st.caption(f"Every sign-in, team change, template change, upload, send and approval: who, when and what. "
-           f"Nothing here can be changed or deleted. Times in {rt.settings.timezone}.")
+st.title(i18n.t("audit.page.title"))
+st.caption(i18n.t("audit.page.caption", timezone=rt.settings.timezone))
 
 names = {m.email: m.name for m in team.list_members(rt.store)}
 with rt.store.read() as conn:
     actors = audit.actors(conn)
 today = datetime.now(tz).date()
 left, middle, right = st.columns([1.5, 1.5, 2])  # the period shows both dates at 1024 px
-chosen_people = left.multiselect("Person", actors, key="audit_people", placeholder="Everyone",
+chosen_people = left.multiselect(i18n.t("audit.page.person"), actors, key="audit_people",
+                                 placeholder=i18n.t("audit.page.everyone"),
                                  format_func=lambda a: f"{names[a]} <{a}>" if a in names else a)
-chosen_actions = middle.multiselect("Action", list(AuditAction), key="audit_actions", placeholder="Every action",
+chosen_actions = middle.multiselect(i18n.t("audit.page.action"), list(AuditAction), key="audit_actions",
+                                    placeholder=i18n.t("audit.page.every_action"),
                                     format_func=lambda a: AuditAction(a).label)
-period = right.date_input("Period", (today - timedelta(days=30), today), max_value=today, key="audit_period")
+period = right.date_input(i18n.t("audit.page.period"), (today - timedelta(days=30), today), max_value=today,
+                          key="audit_period")
 start, end = (period[0], period[-1]) if isinstance(period, tuple | list) and period else (today, today)
 
 with rt.store.read() as conn:
@@ -36,18 +38,26 @@ with rt.store.read() as conn:
         since=datetime.combine(start, time(), tz), until=datetime.combine(end + timedelta(days=1), time(), tz),
         limit=ROWS_SHOWN + 1,
     )
-table = pd.DataFrame(audit.events_table(events[:ROWS_SHOWN], tz), columns=["When", "Person", "Action", "Object",
-                                                                           "Details"])
+headings = audit.column_words()
+table = pd.DataFrame(audit.events_table(events[:ROWS_SHOWN], tz), columns=list(audit.EVENT_COLUMNS))
+table = table.rename(columns=headings)
 if not events:
-    st.info("Nothing was recorded for these filters.")
+    st.info(i18n.t("audit.page.nothing"))
 else:
-    more = " (the newest; narrow the filters to see older ones)" if len(events) > ROWS_SHOWN else ""
-    st.write(f"**{len(table):,}** event{'s' if len(table) != 1 else ''}{more}")
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"When": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss")})
+    key = "audit.page.count_more" if len(events) > ROWS_SHOWN else "audit.page.count"
+    st.write(i18n.t(key, n=len(table)))
+    # Widths that fit the main column at 1024 px (ui.FITS_1024); the details wrap on up to three lines.
+    st.dataframe(table, hide_index=True, width="stretch", row_height=ui.WRAPPED_ROW_HEIGHT,
+                 column_config={headings["When"]: st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss",
+                                                                                  width=110),
+                                headings["Person"]: st.column_config.TextColumn(width=110),
+                                headings["Action"]: st.column_config.TextColumn(width=100),
+                                headings["Object"]: st.column_config.TextColumn(width=70),
+                                headings["Details"]: st.column_config.TextColumn(width=ui.FITS_1024 - 390)})
     stem = f"audit-{start:%Y%m%d}-{end:%Y%m%d}"
     left, right = st.columns(2)
-    left.download_button("Download CSV", exports.to_csv_bytes(table, tz), f"{stem}.csv", "text/csv",
+    left.download_button(i18n.t("audit.page.download_csv"), exports.to_csv_bytes(table, tz), f"{stem}.csv", "text/csv",
                          key="audit_csv")
-    right.download_button("Download Excel", exports.to_xlsx_bytes(table, tz, sheet_name="Audit"), f"{stem}.xlsx",
+    right.download_button(i18n.t("audit.page.download_excel"),
+                          exports.to_xlsx_bytes(table, tz, sheet_name=i18n.t("audit.page.sheet")), f"{stem}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="audit_xlsx")

@@ -5,6 +5,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from lib import i18n
+from lib.i18n import t
 from lib.ledger.optout import OptOutError, OptOutList
 from lib.recipients import RecipientFileError
 from lib.team import Action
@@ -13,34 +15,40 @@ person = ui.require_action(Action.MANAGE_OPTOUTS)
 rt = ui.page_setup()
 optouts = OptOutList(rt.ledger)
 operator = person.actor
-CHANNEL_WORDS = {"both": "SMS and email", "sms": "SMS", "email": "Email"}
-st.title("Do not contact")
-st.caption("People on this list never get a message from the console, whatever the list or template. "
-           "Anyone added here is also taken out of sends already under way, right before their message goes out.")
-st.metric("On the list", f"{optouts.count():,}")
+CHANNEL_KEYS = {"both": "do_not_contact.channel.both", "sms": "do_not_contact.channel.sms",
+                "email": "do_not_contact.channel.email"}
 
-add_tab, import_tab = st.tabs(["Add one", "Import a file"])
+
+def channel_words(channel: str) -> str:
+    return t(CHANNEL_KEYS[channel])
+
+
+st.title(t("do_not_contact.title"))
+st.caption(t("do_not_contact.about"))
+on_the_list = st.empty()  # filled at the end, so it counts what this run added or took off
+
+add_tab, import_tab = st.tabs([t("do_not_contact.tab.add"), t("do_not_contact.tab.import")])
 with add_tab, st.form("dnc_add", clear_on_submit=True):
     left, right = st.columns([3, 2])  # "SMS and email" whole even at 1024 px; the reason gets its own line
-    value = left.text_input("Mobile number, email address or customer id", key="dnc_value")
-    channel = right.selectbox("For", list(CHANNEL_WORDS), format_func=CHANNEL_WORDS.get, key="dnc_channel")
-    reason = st.text_input("Why (for example: replied STOP)", key="dnc_reason")
-    is_customer = st.checkbox("This is a customer id", key="dnc_is_customer")
-    if st.form_submit_button("Add to the list"):
+    value = left.text_input(t("do_not_contact.add.value"), key="dnc_value")
+    channel = right.selectbox(t("do_not_contact.for"), list(CHANNEL_KEYS), format_func=channel_words, key="dnc_channel")
+    reason = st.text_input(t("do_not_contact.add.reason"), key="dnc_reason")
+    is_customer = st.checkbox(t("do_not_contact.add.is_customer"), key="dnc_is_customer")
+    if st.form_submit_button(t("do_not_contact.add.button"), key="dnc_add"):
         try:
             entry = optouts.add(value, channel=channel, reason=reason, source="Do not contact page",
                                 added_by=operator, customer_id=is_customer)
         except OptOutError as exc:
             st.error(str(exc))
         else:
-            st.success(f"{entry.value} will not be contacted ({CHANNEL_WORDS[entry.channel]}).")
+            st.success(t("do_not_contact.add.done", value=entry.value, channel=channel_words(entry.channel)))
 with import_tab:
-    upload = st.file_uploader("A CSV or Excel file with a column of mobile numbers, email addresses or customer ids",
-                              type=["csv", "txt", "tsv", "xlsx"], key="dnc_upload")
+    upload = st.file_uploader(t("do_not_contact.import.file"), type=["csv", "txt", "tsv", "xlsx"], key="dnc_upload")
     left, right = st.columns(2)
-    file_channel = left.selectbox("For", list(CHANNEL_WORDS), format_func=CHANNEL_WORDS.get, key="dnc_file_channel")
-    file_reason = right.text_input("Why, for rows without a reason column", key="dnc_file_reason")
-    if upload is not None and st.button("Import", key="dnc_import"):
+    file_channel = left.selectbox(t("do_not_contact.for"), list(CHANNEL_KEYS), format_func=channel_words,
+                                  key="dnc_file_channel")
+    file_reason = right.text_input(t("do_not_contact.import.reason"), key="dnc_file_reason")
+    if upload is not None and st.button(t("do_not_contact.import.button"), key="dnc_import"):
         try:
             report = optouts.import_file(upload.getvalue(), upload.name, channel=file_channel, reason=file_reason,
                                          added_by=operator)
@@ -48,34 +56,40 @@ with import_tab:
             st.error(str(exc))
         else:
             sentences = report.sentences()
-            st.success(sentences[0])
+            st.success(str(sentences[0]))
             if report.problems:
-                st.warning(sentences[1])
-                st.dataframe(pd.DataFrame(report.problems, columns=["Row", "Column", "Problem"]),
-                             hide_index=True, width="stretch")
+                st.warning(str(sentences[1]))
+                columns = [t("do_not_contact.col.row"), t("do_not_contact.col.column"), t("do_not_contact.col.problem")]
+                problems = pd.DataFrame([(row, column, str(problem)) for row, column, problem in report.problems],
+                                        columns=columns)
+                st.dataframe(problems, hide_index=True, width="stretch",
+                             column_config={columns[2]: st.column_config.TextColumn(width="large")})
 
-st.subheader("The list")
-search = st.text_input("Search", key="dnc_search", placeholder="A number, an address, an id or a reason")
+st.subheader(t("do_not_contact.list"))
+search = st.text_input(t("do_not_contact.search"), key="dnc_search", placeholder=t("do_not_contact.search.placeholder"))
 entries = optouts.entries(search, limit=2000)
 if entries:
+    columns = {"who": t("do_not_contact.col.who"), "for": t("do_not_contact.for"), "why": t("do_not_contact.col.why"),
+               "added_by": t("do_not_contact.col.added_by"), "added": t("do_not_contact.col.added")}
     st.dataframe(pd.DataFrame([
-        {"Who": e.value, "For": CHANNEL_WORDS[e.channel], "Why": e.reason, "Added by": e.added_by,
-         "Added": e.added_at.astimezone(rt.settings.tz).strftime("%d %b %Y")}
+        {"who": e.value, "for": channel_words(e.channel), "why": e.reason, "added_by": e.added_by,
+         "added": i18n.date_text(e.added_at.astimezone(rt.settings.tz))}
         for e in entries  # what a person needs to find someone; the export has every column (kind, source, time)
-    ]), hide_index=True, width="stretch")
+    ], columns=list(columns)).rename(columns=columns), hide_index=True, width="stretch")
 else:
-    st.info("Nobody matches." if search else "The list is empty.")
-st.download_button("Export the list (CSV)", optouts.export_csv, file_name="do-not-contact.csv", key="dnc_export")
+    st.info(t("do_not_contact.no_match") if search else t("do_not_contact.empty"))
+st.download_button(t("do_not_contact.export"), optouts.export_csv, file_name="do-not-contact.csv", key="dnc_export")
 
-with st.expander("Take someone off the list"):
-    who = st.selectbox("Who", [e.value for e in entries], index=None, key="dnc_remove_who",
-                       placeholder="Choose an entry")
-    why = st.text_input("Why (kept with the entry)", key="dnc_remove_reason")
-    if st.button("Take off the list", key="dnc_remove", disabled=who is None or not why.strip()):
+with st.expander(t("do_not_contact.remove")):
+    who = st.selectbox(t("do_not_contact.col.who"), [e.value for e in entries], index=None, key="dnc_remove_who",
+                       placeholder=t("do_not_contact.remove.choose"))
+    why = st.text_input(t("do_not_contact.remove.reason"), key="dnc_remove_reason")
+    if st.button(t("do_not_contact.remove.button"), key="dnc_remove", disabled=who is None or not why.strip()):
         chosen = next(e for e in entries if e.value == who)
         try:
             optouts.remove(who, reason=why, removed_by=operator, customer_id=chosen.kind == "customer")
         except OptOutError as exc:
             st.error(str(exc))
         else:
-            st.success(f"{who} was taken off the list. The removal and its reason are kept.")
+            st.success(t("do_not_contact.remove.done", value=who))
+on_the_list.metric(t("do_not_contact.on_the_list"), i18n.number(optouts.count()))

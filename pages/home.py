@@ -5,26 +5,23 @@ import time
 import streamlit as st
 
 import ui
+from lib import i18n
+from lib.i18n import t
 from lib.team import AccessMode, Action, can
 
 person = ui.current_person()
 rt = ui.page_setup()
-st.title("Campaign Console")
-st.write(
-    "Compose SMS and email campaigns from a template and your customer spreadsheet, check every "
-    "personalised message before anything leaves, send now or later, and follow what happened."
-)
+st.title(t("ui.app_name"))
+st.write(t("home.intro"))
 
 if ui.access_mode(rt) is AccessMode.SIGN_IN:
-    st.caption(f"Signed in as {person.name} ({person.role.label.lower()}).")
+    st.caption(t("home.signed_in_as", name=person.name, role=person.role.in_sentence))
 else:
-    st.info(f"No sign-in: anyone who can open this console works as **{person.name}**, with every role "
-            "(set CONSOLE_OPERATOR to change the name). Configure sign-in before sharing it with a team.",
-            icon=":material/person:")
+    st.info(t("home.no_sign_in", name=person.name), icon=":material/person:")
 
-links = [("pages/compose.py", Action.COMPOSE, "Compose a campaign", ":material/edit_square:"),
-         ("pages/dispatches.py", Action.VIEW_DISPATCHES, "Follow what was sent", ":material/monitoring:"),
-         ("pages/templates.py", Action.MANAGE_TEMPLATES, "Manage templates", ":material/description:")]
+links = [("pages/compose.py", Action.COMPOSE, t("home.link.compose"), ":material/edit_square:"),
+         ("pages/dispatches.py", Action.VIEW_DISPATCHES, t("home.link.dispatches"), ":material/monitoring:"),
+         ("pages/templates.py", Action.MANAGE_TEMPLATES, t("home.link.templates"), ":material/description:")]
 allowed_links = [(page, label, icon) for page, action, label, icon in links if can(person, action)]
 for column, (page, label, icon) in zip(st.columns(3), allowed_links, strict=False):
     column.page_link(page, label=label, icon=icon)
@@ -39,33 +36,32 @@ if st.session_state.pop("recheck_connection", False) or not checked or time.time
 status = checked[1]
 
 with st.container(border=True, key="connection-panel"):
-    st.subheader("Connection")
+    st.subheader(t("home.connection"))
     left, right = st.columns(2)
-    left.markdown("**Platform**")
-    left.write("Embedded sandbox (local test platform)" if rt.is_sandbox else "Live messaging platform")
-    left.markdown("**Address**")
+    left.markdown(f"**{t('home.platform')}**")
+    left.write(t("home.platform.sandbox") if rt.is_sandbox else t("home.platform.live"))
+    left.markdown(f"**{t('home.address')}**")
     left.code(rt.platform_url, language=None)
-    right.markdown("**User**")
+    right.markdown(f"**{t('home.user')}**")
     right.write(rt.settings.api_user)
-    right.markdown("**Password**")
-    right.write("Set (never shown)" if rt.settings.api_password else "Not set")
+    right.markdown(f"**{t('home.password')}**")
+    right.write(t("home.password.set") if rt.settings.api_password else t("home.password.not_set"))
     if status.reachable and status.authenticated is not False:
-        st.success(status.message, icon=":material/check_circle:")
+        st.success(str(status.message), icon=":material/check_circle:")
     elif status.reachable:
-        st.error(status.message, icon=":material/key_off:")
+        st.error(str(status.message), icon=":material/key_off:")
     else:
-        st.error(status.message, icon=":material/cloud_off:")
-    if st.button("Check again"):
+        st.error(str(status.message), icon=":material/cloud_off:")
+    if st.button(t("home.check_again"), key="home_check_again"):
         st.session_state["recheck_connection"] = True
         st.rerun()
 
 with st.container(border=True):
-    st.subheader("Settings in force")
+    st.subheader(t("home.settings"))
     s = rt.settings
-    st.markdown(
-        f"- Mobile numbers read as **{s.region}** when they have no country code; allowed countries: "
-        f"**{', '.join(s.allowed_countries)}**\n"
-        f"- Times shown and scheduled in **{s.timezone}**\n"
-        f"- Recipients sent **{s.batch_size:,}** per request; platform messages in **{s.language}**\n"
-        f"- Estimated price per SMS part: **{s.sms_part_price}**"
-    )
+    st.markdown("\n".join(f"- {line}" for line in [
+        t("home.settings.region", region=s.region, countries=", ".join(s.allowed_countries)),
+        t("home.settings.timezone", timezone=s.timezone),
+        t("home.settings.batch", batch=s.batch_size, language=s.language),
+        t("home.settings.price", price=i18n.money(s.sms_part_price, s.currency)),
+    ]))

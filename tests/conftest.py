@@ -51,6 +51,18 @@ def quiet_hours_off_unless_tested(monkeypatch):
     monkeypatch.setenv("CONSOLE_QUIET_HOURS", "off")
 
 
+@pytest.fixture(autouse=True)
+def english_unless_tested(monkeypatch):
+    """Tests read English words unless they choose a language themselves (the i18n tests do); a language
+    set by one test (a page run in this thread) never leaks into the next."""
+    from lib import i18n
+
+    monkeypatch.setenv("CONSOLE_LANGUAGE", "en")
+    i18n.use(None)
+    yield
+    i18n.use(None)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One real PostgreSQL server for the whole run (see tests/pg.py); each test makes its own database."""

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from lib import approvals, audit
+from lib import approvals, audit, i18n
 from lib.history import schema
 from lib.history.store import NewRecipient, close_all_stores, open_store
 from lib.settings import Settings
@@ -125,7 +125,7 @@ def test_an_approval_queues_the_send_for_the_worker_and_is_recorded_once(store, 
     send_id = awaiting_send(store)
     assert store.claim_send("w1", timedelta(minutes=1), now=T0) is None  # the worker never claims it before
     done = approvals.approve(store, send_id, approver, HASH, now=T0)
-    assert done.decision == "approved" and "approved" in done.sentence
+    assert done.decision == "approved" and "approved" in str(done.sentence)
     assert state(store, send_id) == "queued"
     assert decisions(store, send_id) == [("approved", approver.email, None, HASH)]
     assert audit_rows(store) == [(approver.email, "send_approve", str(send_id), None)]
@@ -262,12 +262,55 @@ def test_dispatches_shows_where_each_send_stands_and_the_reason(store):
     approvals.reject(store, rejected, ANN, "Wrong voucher list", now=T0)
     approvals.expire_overdue(store, T0)
     history = q.load_history(store, q.HistoryFilter(), ZoneInfo("Europe/Athens"))
-    table = q.send_table(history).set_index("Send")
-    assert table.loc[waiting, "Status"] == ["Awaiting approval"]
-    assert table.loc[rejected, "Status"] == ["Rejected by an approver"]
-    assert table.loc[expired, "Status"] == ["Expired"]
+    table = q.send_table(history).set_index("send")
+    assert [s.label for s in table.loc[waiting, "status"]] == ["Awaiting approval"]
+    assert [s.label for s in table.loc[rejected, "status"]] == ["Rejected by an approver"]
+    assert [s.label for s in table.loc[expired, "status"]] == ["Expired"]
     assert q.next_steps(store, rejected) == [
         "Rejected: Wrong voucher list. Nothing was sent; change what the approver asked and submit it again."]
     assert q.next_steps(store, expired)[0].startswith("Expired: It was not approved before its time")
     assert q.next_steps(store, waiting)[0].startswith("Awaiting approval: nothing is sent until an approver other "
                                                       "than sam@example.com approves it")
+
+
+# ---- in Greek (issue 13) ---------------------------------------------------------------------
+
+
+def test_what_the_approver_and_the_sender_read_in_greek(store):
+    send_id = awaiting_send(store)
+    with i18n.language("el"):
+        assert approvals.state_label(store.get_send(send_id).send) == "Σε αναμονή έγκρισης"
+        assert str(approvals.approve(store, send_id, ANN, HASH, now=T0).sentence) == (
+            f"Η αποστολή #{send_id} εγκρίθηκε: στέλνεται τώρα.")
+        with pytest.raises(approvals.ApprovalRefused) as caught:
+            approvals.approve(store, send_id, ADA, HASH, now=T0)
+        assert str(caught.value) == f"Η αποστολή #{send_id} δεν περιμένει πια έγκριση (έχει ήδη εγκριθεί)."
+    other = awaiting_send(store, manifest_hash="b" * 64)
+    approvals.reject(store, other, ANN, "Λάθος λίστα", now=T0)
+    with i18n.language("el"):
+        assert approvals.state_label(store.get_send(other).send, store.approval_decisions([other])[other]) == \
+            "Απορρίφθηκε: Λάθος λίστα"  # the approver's own words, as written
+        with pytest.raises(approvals.OwnSend) as caught:
+            approvals.approve(store, awaiting_send(store, manifest_hash="c" * 64), SAM_APPROVES, "c" * 64, now=T0)
+        assert str(caught.value) == "Κανείς δεν εγκρίνει τη δική του αποστολή: πρέπει να αποφασίσει άλλος εγκρίνων."
+    # The same refusal read later on the English console
+    assert str(caught.value) == "Nobody approves their own send: another approver must decide on it."
+
+
+def test_the_summary_keeps_codes_and_reads_in_the_readers_language(store):
+    people = [NewRecipient("C0", 2, "+306930000000", None, (("code", "V0"),))]
+    send_id = store.create_send(
+        manifest_hash=HASH, claim=HASH, template_id=71, template_name="Promo", channel="sms", schedule_at=None,
+        created_by="sam@example.com", platform_url="https://platform.example.com", is_sandbox=False, is_test=False,
+        resend_of=None, excluded_recipients=0, estimated_parts=1, estimated_cost=Decimal("1234.5"), batch_size=2,
+        chunks=[people], now=T0, queued=True, awaiting_approval=True,
+        review={"channel": "sms", "template_kind": "service", "recipients": 1234, "left_out": 0, "parts": 1234,
+                "estimated_cost": "1234.5", "manifest_hash": HASH},
+    )  # fmt: skip
+    review = store.send_review(send_id)
+    with i18n.language("el"):
+        greek = dict(approvals.summary_lines(review, UTC))
+    with i18n.language("en"):
+        english = dict(approvals.summary_lines(review, UTC))
+    assert greek["Κανάλι"] == "SMS, μήνυμα εξυπηρέτησης" and english["Channel"] == "SMS, service message"
+    assert greek["Παραλήπτες που θα το λάβουν"] == "1.234" and english["Recipients who will receive it"] == "1,234"

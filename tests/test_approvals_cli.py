@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from lib.__main__ import main
+from lib.cli import main
 from lib.history.store import close_all_stores, open_store
 from lib.settings import get_settings
 from lib.templates import load_catalog

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from lib import audit
+from lib import audit, i18n
 from lib.history.store import open_store
 from lib.sending.manifest import template_version
 from lib.templates import Template
@@ -73,3 +73,20 @@ def test_an_upload_on_compose_is_audited_once_with_its_size_and_sha256(app_env):
     assert upload.object_id == "promo.csv"
     assert upload.details["size_bytes"] == len(data)
     assert upload.details["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+def test_the_trail_reads_in_greek_from_the_same_codes(database_url, sandbox):
+    store = open_store(database_url, shared=False)
+    engine = make_engine(store, new_client(sandbox.url), batch_size=2)
+    outcome = engine.submit(big_manifest(3), created_by="sam@example.com")
+    with store.read() as conn:
+        events = list(reversed(audit.list_events(conn)))
+    with i18n.language("el"):
+        rows = audit.events_table(events)
+        headings = audit.column_words()
+    assert [(r["Action"], r["Object"]) for r in rows] == [
+        ("Υποβολή αποστολής", f"αποστολή {outcome.send_id}"),
+        ("Η αποστολή στάλθηκε στην πλατφόρμα", f"αποστολή {outcome.send_id}"),
+    ]
+    assert list(headings.values()) == ["Πότε", "Άτομο", "Ενέργεια", "Αντικείμενο", "Λεπτομέρειες"]
+    assert [r["Action"] for r in audit.events_table(events)] == ["Send submitted", "Send posted"]

@@ -17,7 +17,6 @@ from lib.campaign import (
     template_label,
     typed_count_matches,
 )
-from lib.money import format_money
 from lib.personalization.preview import gsm_greek_advice, list_metrics, parts_per_recipient, shorter_parts_sentence
 from lib.settings import load_settings
 from lib.templates import Channel, Template, load_catalog
@@ -69,18 +68,6 @@ def test_the_threshold_defaults_to_1000_and_refuses_words():
 ])
 def test_the_typed_count_must_be_the_number_of_people(typed, count, ok):
     assert typed_count_matches(typed, count) is ok
-
-
-@pytest.mark.parametrize(("amount", "currency", "shown"), [
-    (Decimal("5"), "EUR", "€5.00"),
-    (Decimal("5000"), "EUR", "€5,000.00"),
-    (Decimal("0.005"), "EUR", "€0.01"),  # rounded half up, as a person would
-    (Decimal("-0.05"), "EUR", "-€0.05"),
-    (Decimal("12.5"), "usd", "$12.50"),
-    (Decimal("3"), "CHF", "3.00 CHF"),
-])
-def test_money_has_one_format(amount, currency, shown):
-    assert format_money(amount, currency) == shown
 
 
 def test_the_currency_setting_defaults_to_euro_and_takes_a_code():

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from lib import charts
+from lib.history.vocabulary import DispatchStatus as S
+from lib.history.vocabulary import Outcome as O
 
 NOW = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 ATHENS = ZoneInfo("Europe/Athens")
@@ -22,13 +24,7 @@ def test_recipients_per_day_stacks_outcomes_with_right_totals():
     frame = pd.DataFrame(
         {
             "day": [date(2025, 3, 1), date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 2), date(2025, 3, 2)],
-            "outcome": [
-                "Accepted by the platform",
-                "Rejected by our checks",
-                "Accepted by the platform",
-                "Accepted by the platform",
-                "Rejected by the platform",
-            ],
+            "outcome": [O.ACCEPTED, O.REJECTED_BY_US, O.ACCEPTED, O.ACCEPTED, O.REJECTED_BY_PLATFORM],
             "recipients": [100, 5, 40, 60, 2],
         }
     )
@@ -51,15 +47,15 @@ def test_dispatches_per_day_uses_one_colour_per_status():
     frame = pd.DataFrame(
         {
             "day": [date(2025, 3, 1)] * 3,
-            "status": ["Queued", "Error", "Status 9"],
+            "status": [S.QUEUED, S.ERROR, S.OTHER],
             "dispatches": [3, 1, 1],
         }
     )
     fig = charts.dispatches_per_day(frame)
     colours = {trace.name: trace.marker.color for trace in fig.data}
-    assert colours["Queued"] == charts.STATUS_COLOURS["Queued"]
-    assert colours["Error"] == charts.STATUS_COLOURS["Error"]
-    assert colours["Status 9"] == charts.UNLISTED_STATUS_COLOUR
+    assert colours["Queued"] == charts.STATUS_COLOURS[S.QUEUED] == "#00703c"
+    assert colours["Error"] == charts.STATUS_COLOURS[S.ERROR] == "#d4351c"
+    assert colours["Other platform status"] == charts.UNLISTED_STATUS_COLOUR
     assert sum(sum(trace.y) for trace in fig.data) == 5
     assert "count" in fig.layout.yaxis.title.text
 
@@ -80,11 +76,11 @@ def test_invalid_share_is_percent_of_submitted_per_template():
 
 
 OUTCOME_ROWS = [  # send, label, outcome, recipients -> expected bars (newest send at the top)
-    (12, "#12 · Promo · 3 Mar 10:00", "Accepted by the platform", 98),
-    (12, "#12 · Promo · 3 Mar 10:00", "Rejected by the platform", 2),
-    (12, "#12 · Promo · 3 Mar 10:00", "Not confirmed", 0),
-    (11, "#11 · Birthday · 2 Mar 09:00", "Accepted by the platform", 1_000),
-    (11, "#11 · Birthday · 2 Mar 09:00", "Rejected by our checks", 5),
+    (12, "#12 · Promo · 3 Mar 10:00", O.ACCEPTED, 98),
+    (12, "#12 · Promo · 3 Mar 10:00", O.REJECTED_BY_PLATFORM, 2),
+    (12, "#12 · Promo · 3 Mar 10:00", O.NOT_CONFIRMED, 0),
+    (11, "#11 · Birthday · 2 Mar 09:00", O.ACCEPTED, 1_000),
+    (11, "#11 · Birthday · 2 Mar 09:00", O.REJECTED_BY_US, 5),
 ]
 
 
@@ -109,7 +105,7 @@ def test_upcoming_schedule_leaves_out_past_sends_and_draws_local_time():
             "template": ["Promo", "Promo", "Birthday"],
             "recipients": [10, 20, 30],
             "dispatch_id": [1, 2, 3],
-            "status": ["Queued", "Pending", "Pending"],
+            "status": [S.QUEUED, S.PENDING, S.PENDING],
         }
     )
     fig = charts.upcoming_schedule(frame, now=NOW, tz=ATHENS)
@@ -142,7 +138,7 @@ def test_empty_frames_give_a_titled_chart_that_says_why(builder, frame):
 def test_upcoming_schedule_with_only_past_sends_is_empty():
     frame = pd.DataFrame(
         {"send_at": [NOW - timedelta(days=1)], "template": ["Promo"], "recipients": [5], "dispatch_id": [1],
-         "status": ["Queued"]}
+         "status": [S.QUEUED]}
     )
     fig = charts.upcoming_schedule(frame, now=NOW)
     assert charts.is_empty(fig)
@@ -182,7 +178,7 @@ def test_dispatch_timeline_without_times_is_empty():
 
 def test_status_history_steps_through_snapshots():
     frame = pd.DataFrame(
-        {"taken_at": [NOW, NOW + timedelta(seconds=3)], "status": ["Draft", "Queued"]}
+        {"taken_at": [NOW, NOW + timedelta(seconds=3)], "status": [S.DRAFT, S.QUEUED]}
     )
     fig = charts.status_history(frame)
     assert list(fig.data[0].y) == ["Draft", "Queued"]
@@ -190,7 +186,7 @@ def test_status_history_steps_through_snapshots():
 
 
 def test_charts_leave_room_at_the_right_edge():
-    frame = pd.DataFrame({"day": [date(2025, 3, 1)], "outcome": ["Accepted by the platform"], "recipients": [5]})
+    frame = pd.DataFrame({"day": [date(2025, 3, 1)], "outcome": [O.ACCEPTED], "recipients": [5]})
     fig = charts.recipients_per_day(frame)
     assert fig.layout.margin.r >= 40 and fig.layout.xaxis.automargin
 
@@ -206,7 +202,7 @@ def test_time_axes_read_to_the_second_not_the_millisecond():
         tz=ATHENS,
     )
     steps = charts.status_history(
-        pd.DataFrame({"taken_at": [NOW, NOW + timedelta(seconds=1)], "status": ["Draft", "Queued"]}), ATHENS
+        pd.DataFrame({"taken_at": [NOW, NOW + timedelta(seconds=1)], "status": [S.DRAFT, S.QUEUED]}), ATHENS
     )
     for fig in (timeline, steps):
         fmt = fig.layout.xaxis.tickformat

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from lib import i18n
 from lib.messaging import Dispatch, InvalidMobile, MessageType, MessagingClient, Recipient, SendStatus
 from lib.settings import Settings
 
@@ -179,11 +180,14 @@ def test_recipient_objects_and_dicts_mix(client, sandbox):
     assert texts[0].startswith("Happy birthday Anna!") and texts[1].startswith("Happy birthday Nikos!")
 
 
-def test_from_settings_uses_user_language_and_timezone():
-    settings = Settings(api_url="https://platform.example.com", api_user="shop", api_password="pw", language="el")
+def test_from_settings_asks_in_the_readers_language_and_uses_the_timezone():
+    settings = Settings(api_url="https://platform.example.com", api_user="shop", api_password="pw", language="en")
     client = MessagingClient.from_settings(settings)
     assert client.base_url == "https://platform.example.com"
-    assert client._session.headers["Accept-Language"] == "el"
+    with i18n.language("el"):  # a page in Greek
+        assert client.request_language() == "el"
+    with i18n.language("en"):
+        assert client.request_language() == "en"
     assert client.tz == ZoneInfo("Europe/Athens")
     sandbox_client = MessagingClient.from_settings(Settings(), base_url="http://127.0.0.1:5555/")
     assert sandbox_client.base_url == "http://127.0.0.1:5555"

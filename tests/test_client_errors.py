@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from lib import i18n
 from lib.messaging import (
     AuthenticationError,
     MessagingClient,
@@ -124,6 +125,39 @@ def test_greek_accept_language_gives_greek_errors(sandbox):
     assert raw.status_code == 401
     body = raw.json()
     assert body["errorCode"] == 1 and "πρόσβαση" in body["error"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("el", "Η πλατφόρμα απέρριψε το αίτημα: Η λίστα recipients πρέπει να έχει τουλάχιστον έναν παραλήπτη "
+               "(κωδικός σφάλματος 6)"),
+        ("en", "The platform refused the request: recipients must contain at least one recipient (error code 6)"),
+    ],
+)
+def test_a_request_made_while_the_console_is_in_greek_gets_the_platforms_greek_error(client, lang, sentence):
+    """No language pinned on the client: each request asks in the language the edge set."""
+    with i18n.language(lang), pytest.raises(RequestRejected) as caught:
+        client.send_messages(71, [])
+    with i18n.language(lang):
+        assert str(caught.value) == sentence
+
+
+def test_the_platforms_words_stay_as_they_came_when_read_in_the_other_language(client):
+    with i18n.language("el"), pytest.raises(RequestRejected) as caught:
+        client.send_messages(71, [])
+    # Read later by someone on the English console: our words in English, the platform's as it wrote them.
+    with i18n.language("en"):
+        assert str(caught.value) == (
+            "The platform refused the request: Η λίστα recipients πρέπει να έχει τουλάχιστον έναν παραλήπτη (error code 6)"
+        )
+
+
+def test_our_own_sentences_about_a_failed_call_are_in_greek_too(client):
+    with i18n.language("el"), pytest.raises(NotFoundError) as caught:
+        client.get_dispatch(999999)
+    with i18n.language("el"):
+        assert str(caught.value) == "Δεν υπάρχει παρτίδα 999999 στην πλατφόρμα"
 
 
 def test_html_bad_gateway_page_on_a_send_is_a_plain_may_or_may_not_not_a_json_traceback(serve):

@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lib.messaging import MessageType, SendResult, SendStatus, parse_platform_datetime
+from lib import i18n
+from lib.messaging import MessageType, SendResult, SendStatus, parse_platform_datetime, send_status_label
+from lib.messaging.models import DRAFT, ERROR, PENDING, QUEUED
 
 ATHENS = ZoneInfo("Europe/Athens")
 
@@ -136,3 +138,18 @@ def test_figures_that_do_not_add_up_are_flagged_and_the_answer_kept(change, post
     result = SendResult.from_json(data, ATHENS, posted=posted, answer_text="as it came")
     assert result.inconsistency == reason and result.figures_add_up is (reason is None)
     assert result.dispatch == 180249 and result.platform_answer == "as it came"
+
+
+@pytest.mark.parametrize(
+    ("number", "greek", "english"),
+    [(1, "Πρόχειρο", "Draft"), (2, "Σε εκκρεμότητα", "Pending"), (3, "Στην ουρά", "Queued"), (7, "Σφάλμα", "Error"),
+     (5, "Κατάσταση 5", "Status 5"), (None, "Πρόχειρο", "Draft"), (float("nan"), "Πρόχειρο", "Draft"),
+     (3.0, "Στην ουρά", "Queued")],
+)
+def test_the_platforms_statuses_are_named_once_in_each_language(number, greek, english):
+    """What the history and the charts import: one definition of the numbers, words from the catalog."""
+    with i18n.language("el"):
+        assert send_status_label(number) == greek
+    with i18n.language("en"):
+        assert send_status_label(number) == english
+    assert (DRAFT, PENDING, QUEUED, ERROR) == (1, 2, 3, 7)

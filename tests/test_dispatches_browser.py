@@ -45,12 +45,12 @@ def test_status_badge_reaches_queued_without_reloading(console_app, browser_page
     wait_for_app_idle(page)
     row = page.locator(f'[data-testid="live-send-{send_id}"]')
     row.wait_for()
-    assert row.get_attribute("data-status") in ("Draft", "Pending")
+    assert row.get_attribute("data-status") in ("draft", "pending")
     assert "1 dispatch:" in row.inner_text()
     page.evaluate("window.__notReloaded = true")
     screenshot(page, "dispatches-in-progress")
 
-    page.locator(f'[data-testid="live-send-{send_id}"][data-status="Queued"]').wait_for(timeout=45_000)
+    page.locator(f'[data-testid="live-send-{send_id}"][data-status="queued"]').wait_for(timeout=45_000)
     assert page.evaluate("window.__notReloaded === true"), "the page was reloaded"
     assert "Queued" in row.inner_text()
 
@@ -118,7 +118,7 @@ def test_a_part_in_doubt_is_decided_on_the_send_detail_with_a_confirmation(conso
     page = browser_page
     page.goto(f"{console_app.url}/dispatches")
     wait_for_app_idle(page)
-    row = page.locator(f'[data-testid="live-send-{send_id}"][data-status="Unknown"]')
+    row = page.locator(f'[data-testid="live-send-{send_id}"][data-status="unknown"]')
     row.wait_for(timeout=10_000)
     page.locator(f".st-key-live-detail-{send_id} button").click()
     wait_for_app_idle(page)

@@ -75,7 +75,7 @@ def test_kpis_and_table_show_the_history(two_sends):
     [
         ("filter-channels", ["email"], ["email"]),
         ("filter-templates", [SMS_TEMPLATE], ["sms"]),
-        ("filter-statuses", ["Error"], []),
+        ("filter-statuses", ["error"], []),
     ],
 )
 def test_filters_narrow_the_table_and_kpis(two_sends, widget, choice, expected):
@@ -149,7 +149,7 @@ def test_live_status_lists_sends_rolled_up_and_never_calls_the_platform(runtime,
     at = _app()
     live = [h.value for h in at.get("html") if f'data-testid="live-send-{two_sends["sms"]}"' in h.value]
     assert len(live) == 1, "one row for the send, not one per dispatch"
-    assert "1 dispatch: pending" in live[0] and 'data-status="Pending"' in live[0]
+    assert "1 dispatch: pending" in live[0] and 'data-status="pending"' in live[0]
     assert any("The sender is not running" in w.value for w in at.warning)
     assert not r.refresh_health(runtime.store).failing, "the page itself asked the platform"
 
@@ -248,5 +248,19 @@ def test_a_queued_send_without_dispatches_waits_for_the_sender_and_the_page_stil
     runtime.store.requeue_send(send_id)
     at = _app()
     [live] = [h.value for h in at.get("html") if f'data-testid="live-send-{send_id}"' in h.value]
-    assert 'data-status="Waiting for the sender"' in live and "no dispatch yet" in live
+    assert 'data-status="waiting"' in live and "no dispatch yet" in live
     assert _metrics(at)["Sends"] == "1"
+
+
+def test_the_page_in_greek(two_sends, monkeypatch):
+    monkeypatch.setenv("CONSOLE_LANGUAGE", "el")
+    at = _app()
+    assert at.title[0].value == "Ιστορικό αποστολών"
+    metrics = _metrics(at)
+    assert metrics["Αποστολές"] == "2" and metrics["Παραλήπτες που υποβλήθηκαν"] == "4"
+    assert metrics["Απορρίφθηκαν από την πλατφόρμα"] == "1"
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Αποστολή", "Δημιουργήθηκε", "Πρότυπο", "Παραλήπτες", "Πρόοδος"]
+    assert all(progress.startswith("1 παρτίδα: ") for progress in table["Πρόοδος"])  # its status may still move
+    assert [t.label for t in at.tabs] == ["Αποστολές", "Γραφήματα", "Παρακολούθηση παρτίδας", "Λήψη"]
+    assert not any("Sends" in str(m.label) for m in at.metric)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from lib import exports, i18n
 from lib.history import queries as q
+from lib.history import schema as s
+from lib.history.detail import refused_headed
 from lib.history.refresh import pending_dispatches, refresh_pending, track_dispatch
 from lib.history.store import open_store
+from lib.history.tables import headed
 from lib.messaging import MessagingClient, Recipient
 from lib.sandbox.server import SandboxConfig, run_sandbox_in_thread
 from lib.sending.status import ChunkStatus
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
 from tests.support_dispatches import EMAIL_TEMPLATE, SMS_TEMPLATE, mobiles, poll, record_send
+
+S = q.DispatchStatus
 
 ATHENS = ZoneInfo("Europe/Athens")
 INVALID_MOBILE = "1936862208"
@@ -92,29 +102,30 @@ def test_kpis_add_up(shared, filled):
 def test_send_table_one_row_per_send_with_worst_status_first(shared, filled):
     store = shared[0]
     table = q.send_table(_load(store))
-    assert list(table["Send"]) == sorted(filled.values(), reverse=True)
-    broken = table.set_index("Send").loc[filled["broken"]]
-    assert broken["Status"] == ["Unknown", "Rejected", "Not sent"]
-    assert broken["Progress"] == "1 part may or may not have gone out; 1 part refused by the platform; 2 parts not sent"
-    fine = table.set_index("Send").loc[filled["fine"]]
-    assert fine["Status"] == ["Queued"] and fine["Progress"] == "1 dispatch: queued" and fine["Recipients"] == 5
-    assert table["Created"].dt.tz is None  # shown in local time
-    assert list(table.columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
+    assert list(table["send"]) == sorted(filled.values(), reverse=True)
+    broken = table.set_index("send").loc[filled["broken"]]
+    assert broken["status"] == [S.UNKNOWN, S.REJECTED, S.NOT_SENT]
+    assert broken["progress"] == "1 part may or may not have gone out; 1 part refused by the platform; 2 parts not sent"
+    fine = table.set_index("send").loc[filled["fine"]]
+    assert fine["status"] == [S.QUEUED] and fine["progress"] == "1 dispatch: queued" and fine["recipients"] == 5
+    assert table["created"].dt.tz is None  # shown in local time
+    assert list(table.columns) == ["send", "created", "template", "recipients", "status", "progress"]
+    assert list(headed(table).columns) == ["Send", "Created", "Template", "Recipients", "Status", "Progress"]
     summary = q.send_summary(_load(store), filled["broken"])
-    assert summary["Not confirmed"] == 3 and summary["Dispatches"] == 0 and summary["Scheduled for"] is None
-    assert q.send_summary(_load(store), filled["fine"])["Sent by"] == "maria"
+    assert summary[q.Outcome.NOT_CONFIRMED] == 3 and summary["dispatches"] == 0 and summary["scheduled_for"] is None
+    assert q.send_summary(_load(store), filled["fine"])["sent_by"] == "maria"
 
 
 @pytest.mark.parametrize(
     ("labels", "queued", "said"),
     [
-        ({"Queued": 98, "Pending": 2}, False, "100 dispatches: 2 pending, 98 queued"),
-        ({"Queued": 1}, False, "1 dispatch: queued"),
-        ({"Queued": 1_500}, False, "1,500 dispatches: queued"),
-        ({"Error": 1, "Queued": 3}, False, "4 dispatches: 1 error, 3 queued"),
-        ({"Queued": 2, "Not sent": 1}, False, "2 dispatches: queued; 1 part not sent"),
-        ({"Queued": 2, "Not sent": 3}, True, "2 dispatches: queued; 3 parts waiting for the sender"),
-        ({"Unknown": 1}, False, "1 part may or may not have gone out"),
+        ({S.QUEUED: 98, S.PENDING: 2}, False, "100 dispatches: 2 pending, 98 queued"),
+        ({S.QUEUED: 1}, False, "1 dispatch: queued"),
+        ({S.QUEUED: 1_500}, False, "1,500 dispatches: queued"),
+        ({S.ERROR: 1, S.QUEUED: 3}, False, "4 dispatches: 1 error, 3 queued"),
+        ({S.QUEUED: 2, S.NOT_SENT: 1}, False, "2 dispatches: queued; 1 part not sent"),
+        ({S.QUEUED: 2, S.NOT_SENT: 3}, True, "2 dispatches: queued; 3 parts waiting for the sender"),
+        ({S.UNKNOWN: 1}, False, "1 part may or may not have gone out"),
         ({}, True, "Waiting for the sender"),
         ({}, False, "Nothing sent"),
     ],
@@ -128,9 +139,9 @@ def test_a_sends_status_is_rolled_up_over_its_parts(labels, queued, said):
     [
         ({"channels": ("email",)}, {"email"}),
         ({"template_ids": (SMS_TEMPLATE,)}, {"fine", "refused", "broken"}),
-        ({"statuses": ("Unknown",)}, {"broken"}),
-        ({"statuses": ("Queued",)}, {"fine", "refused", "email"}),
-        ({"statuses": ("Error",)}, set()),
+        ({"statuses": (S.UNKNOWN,)}, {"broken"}),
+        ({"statuses": (S.QUEUED,)}, {"fine", "refused", "email"}),
+        ({"statuses": (S.ERROR,)}, set()),
     ],
 )
 def test_filters(shared, filled, filters, expected):
@@ -181,7 +192,7 @@ def test_search_with_no_match_says_so(shared, filled):
 
 def test_invalid_recipients_name_the_spreadsheet_row(shared, filled):
     store = shared[0]
-    table = q.invalid_recipients(store, filled["refused"])
+    table = refused_headed(q.invalid_recipients(store, filled["refused"]))
     assert table.to_dict("records") == [
         {
             "Spreadsheet row": 4,
@@ -208,12 +219,12 @@ def test_dispatch_detail_has_every_platform_field_and_history(shared, filled):
     store = shared[0]
     [dispatch_id] = [c.dispatch_id for c in store.get_send(filled["fine"]).chunks]
     detail = q.dispatch_detail(store, dispatch_id)
-    assert detail.status == "Queued" and detail.send["created_by"] == "maria"
+    assert detail.status is S.QUEUED and detail.send["created_by"] == "maria"
     assert {"dispatchId", "campaignMessageId", "sendStatusId", "hasFinishedQueuing", "gatewayId"} <= set(
         detail.platform_fields
     )
     history = q.status_history(store, dispatch_id, ATHENS)
-    assert history["status"].iloc[-1] == "Queued"
+    assert history["status"].iloc[-1] == S.QUEUED
     assert q.dispatch_detail(store, 1) is None
 
 
@@ -239,8 +250,8 @@ def test_tracked_dispatch_appears_with_its_template(store, client):
         store, q.HistoryFilter(start=_today(), end=_today()), ATHENS, template_names={SMS_TEMPLATE: "Spring promo"}
     )
     tracked = q.tracked_table(history)
-    assert list(tracked["Dispatch"]) == [result.dispatch]
-    assert tracked["Template"].iloc[0] == "Spring promo"
+    assert list(tracked["dispatch"]) == [result.dispatch]
+    assert tracked["template"].iloc[0] == "Spring promo"
     assert q.kpis(history).dispatches == 1
     found = q.load_history(store, q.HistoryFilter(search=str(result.dispatch)), ATHENS)
     assert found.sends.empty and list(found.dispatches["dispatch_id"]) == [result.dispatch]
@@ -263,6 +274,38 @@ def test_export_table_has_one_row_per_part(shared, filled):
     assert list(table.columns[:3]) == ["Send", "Part", "Dispatch"] and "Test send" in table.columns
 
 
+def test_export_headers_and_statuses_in_greek_with_times_to_the_second(shared, filled):
+    store = shared[0]
+    with i18n.language("el"):
+        table = q.export_table(_load(store))
+    assert list(table.columns[:6]) == ["Αποστολή", "Μέρος", "Παρτίδα", "Πρότυπο", "Κανάλι", "Δημιουργήθηκε"]
+    assert {"Δοκιμαστική αποστολή", "Παραλήπτες", "Μπήκε ολόκληρη στην ουρά", "Πρόβλημα"} <= set(table.columns)
+    assert set(table["Κατάσταση"]) == {"Στην ουρά", "Αβέβαιο", "Απορρίφθηκε", "Δεν στάλθηκε"}
+    assert set(table["Δοκιμαστική αποστολή"]) == {"όχι"}
+    rows = list(csv.reader(io.StringIO(exports.to_csv_bytes(table, ATHENS, ";").decode("utf-8-sig")), delimiter=";"))
+    assert "Δημιουργήθηκε (Europe/Athens)" in rows[0]
+    created = rows[1][rows[0].index("Δημιουργήθηκε (Europe/Athens)")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", created)  # machine-readable, to the second
+
+
+def test_a_refused_address_shared_by_two_recipients_names_both_as_the_engine_does(store):
+    class NoPlatform:
+        base_url = "http://sandbox"
+
+    send_id = record_send(store, NoPlatform(), template_id=EMAIL_TEMPLATE, post=False,
+                          destinations=["maria@example.gr", "Shared@Example.gr", "shared@example.gr"])  # fmt: skip
+    [chunk] = store.get_send(send_id).chunks
+    with store.write() as conn:
+        conn.execute(s.chunks.update().where(s.chunks.c.id == chunk.id)
+                     .values(invalid_json=json.dumps({"invalidEmails": ["SHARED@example.gr"], "invalidMobiles": []})))
+    table = q.invalid_recipients(store, send_id)
+    assert list(zip(table["row"], table["customer_id"], strict=True)) == [(3, "C00001"), (4, "C00002")]
+    with i18n.language("el"):
+        greek = refused_headed(q.invalid_recipients(store, send_id))
+    assert list(greek.columns[:4]) == ["Γραμμή λογιστικού φύλλου", "Κωδικός πελάτη", "Κινητό ή email", "Αιτία"]
+    assert set(greek["Αιτία"]) == {"Η πλατφόρμα απέρριψε αυτό το email"}
+
+
 def test_empty_store_gives_empty_frames_not_errors(store):
     history = _load(store)
     assert q.kpis(history) == q.Kpis(0, 0, 0, 0, 0, 0, 0, 0, None, 0)
@@ -278,14 +321,14 @@ def test_empty_store_gives_empty_frames_not_errors(store):
     ("counts", "said"),
     [
         ({}, "no dispatch yet"),
-        ({"Queued": 1}, "1 dispatch: queued"),
-        ({"Pending": 3}, "3 dispatches: pending"),
-        ({"Pending": 2, "Queued": 98}, "100 dispatches: 2 pending, 98 queued"),
-        ({"Queued": 1200, "Error": 1}, "1,201 dispatches: 1,200 queued, 1 error"),
+        ({S.QUEUED: 1}, "1 dispatch: queued"),
+        ({S.PENDING: 3}, "3 dispatches: pending"),
+        ({S.PENDING: 2, S.QUEUED: 98}, "100 dispatches: 2 pending, 98 queued"),
+        ({S.QUEUED: 1200, S.ERROR: 1}, "1,201 dispatches: 1,200 queued, 1 error"),
     ],
 )
 def test_a_send_is_rolled_up_over_its_dispatches_in_one_line(counts, said):
-    send = q.LiveSend(1, "Promo", datetime.now(UTC), "maria", 10, False, None, "Queued", 1, 1, counts)
+    send = q.LiveSend(1, "Promo", datetime.now(UTC), "maria", 10, False, None, S.QUEUED, 1, 1, counts)
     assert send.rollup == said
 
 

@@ -360,7 +360,7 @@ def test_a_database_from_before_the_ledger_gets_its_tables(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     store = open_store(url, shared=False)
     with store.engine.begin() as conn:  # as revision 0006 left it: no ledger tables, nor what came after them
-        for table in (schema.approvals, schema.send_reviews, *reversed(schema.LEDGER_TABLES)):
+        for table in (schema.preferences, schema.approvals, schema.send_reviews, *reversed(schema.LEDGER_TABLES)):
             table.drop(conn)
         conn.exec_driver_sql("ALTER TABLE sends DROP COLUMN not_before")
         command.stamp(alembic_config(conn), "0006")
@@ -435,10 +435,10 @@ def test_three_messages_to_one_shared_number_in_one_send_reach_the_cap(console):
     assert rules_for(console) == {2: Rule.FREQUENCY_CAP}
 
 
-# ---- match keys (revision 0010): lists are joined on keyed SipHash pairs, HMAC stays the record ----
+# ---- match keys (revision 0012): lists are joined on keyed SipHash pairs, HMAC stays the record ----
 
 def _forget_match_keys(console):
-    """The ledger as a console before revision 0010 left it: HMAC keys only."""
+    """The ledger as a console before revision 0012 left it: HMAC keys only."""
     with console.store.write() as conn:
         conn.execute(update(schema.ledger_chunks).values(dest_match=None, uid_match=None))
         conn.execute(update(schema.do_not_contact).values(match1=None, match2=None))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import lib.ledger.cli as optout_cli
-import lib.recipients.cli as check_cli
+import lib.cli.check as check_cli
+import lib.cli.optout as optout_cli
 from lib.history.store import NewRecipient, close_all_stores, open_store
 from lib.ledger import Ledger
 from lib.recipients import clear_cache
@@ -42,7 +42,7 @@ def test_optout_add_import_remove_list_export(settings, tmp_path, capsys):
     assert "maria@example.gr" in listed and "+306931112233" not in listed.split("taken off")[-1]
     assert optout_cli.main(["export"]) == 0
     exported = capsys.readouterr().out.splitlines()
-    assert exported[0].startswith("Channel,Kind,Value") and exported[1].startswith("both,Email,maria@example.gr")
+    assert exported[0].startswith("Channel;Kind;Value") and exported[1].startswith("both;Email;maria@example.gr")  # Excel's own delimiter, like every export
     assert optout_cli.main(["add", "12345"]) == 2
     assert "Not a mobile number or an email address" in capsys.readouterr().err
 

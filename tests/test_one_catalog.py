@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.__main__ import main
+from lib.cli import main
 from lib.history.store import close_all_stores
 from lib.runtime import console_catalog
 from lib.settings import get_settings

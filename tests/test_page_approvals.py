@@ -80,3 +80,18 @@ def test_the_sender_sees_their_own_send_without_buttons(waiting):
     assert not at.exception
     assert "You submitted this send: another approver decides on it." in text(at)
     assert not [b for b in at.main.button if b.key in (f"approve_{send_id}", f"reject_{send_id}")]
+
+
+def test_the_page_in_greek(waiting, monkeypatch):
+    _, send_id = waiting
+    monkeypatch.setenv("CONSOLE_LANGUAGE", "el")
+    at = app("approvals.py", user=ABE, signed_in=True)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Εγκρίσεις"]
+    shown = text(at)
+    for expected in ("**Υποβλήθηκε από:** sam@example.com", "**Παραλήπτες που θα το λάβουν:** 2",
+                     "**Κανάλι:** SMS, διαφημιστικό μήνυμα", "**Τμήματα SMS (εκτιμώμενο κόστος):** 2 (0.10)"):
+        assert expected in shown, expected
+    at.checkbox(key=f"approve_ok_{send_id}").check().run()
+    at.button(key=f"approve_{send_id}").click().run()
+    assert [s.value for s in at.success] == [f"Η αποστολή #{send_id} εγκρίθηκε: στέλνεται τώρα."]

@@ -76,7 +76,7 @@ def test_preview_leaves_out_a_row_missing_a_tag_until_a_default_is_given(app_env
 )
 def test_schedules_outside_the_window_are_refused_with_the_reason(app_env, days_ahead, message):  # noqa: F811
     at = compose()
-    at.radio(key="compose_when").set_value("At a date and time").run()
+    at.radio(key="compose_when").set_value("at").run()
     at.date_input(key="compose_day").set_value(date.today() + timedelta(days=days_ahead)).run()
     assert any(message in e.value for e in at.error)
     assert not any(b.key == "compose_send" for b in at.button)
@@ -141,7 +141,7 @@ def test_email_campaign_checks_addresses_and_shows_values_as_text(app_env):  # n
     at = compose(upload=("spring.csv", emails.read_bytes()), template_index=3)  # 81 · Spring sale (email)
     assert (metric(at, "Will receive it"), metric(at, "Left out")) == ("2", "1")
     assert "Fix the email address in 1 row" in texts(at)
-    at.radio(key="compose_find_by").set_value("Spreadsheet row").run()
+    at.radio(key="compose_find_by").set_value("row").run()
     at.number_input(key="compose_row").set_value(3).run()  # row 3: a name holding a script tag
     subjects = [m.value for m in at.markdown if m.value.startswith("**Subject:**")]
     assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in s for s in subjects)
@@ -224,7 +224,7 @@ def test_now_inside_quiet_hours_is_refused_and_the_next_allowed_time_is_one_clic
     offer.click().run()
     assert not at.exception
     assert not any("quiet hours" in e.value for e in at.error)
-    assert at.radio(key="compose_when").value == "At a date and time"
+    assert at.radio(key="compose_when").value == "at"
     assert (at.date_input(key="compose_day").value, at.time_input(key="compose_time").value) == (end.date(), end.time())
     assert any(c.value.startswith(f"Goes out {format_when(end, ATHENS)}") for c in at.caption)
     assert any(b.label == f"Schedule for {end.day} {end:%b %H:%M} to 3 people" for b in at.button)
@@ -359,7 +359,7 @@ def test_one_person_is_one_person_on_the_button_and_in_the_summary(app_env):  # 
     at = compose(upload=("one.csv", one.encode()))
     assert at.button(key="compose_send").label == "Send now to 1 person"
     assert "**People who will receive it:** 1 person" in confirmation(at)
-    at.radio(key="compose_when").set_value("At a date and time").run()
+    at.radio(key="compose_when").set_value("at").run()
     at.date_input(key="compose_day").set_value(date(2026, 12, 30) if date.today() < date(2026, 12, 1) else
                                                date.today() + timedelta(days=2))
     at.time_input(key="compose_time").set_value(datetime(2000, 1, 1, 10, 0).time()).run()

@@ -20,10 +20,10 @@ def test_add_one_search_and_remove_with_a_reason(app_env):  # noqa: F811
     at = page()
     at.text_input(key="dnc_value").input("+30 693 111 2233")
     at.text_input(key="dnc_reason").input("replied STOP")
-    at.button[0].click().run()  # the form's submit button
+    at.button(key="dnc_add").click().run()
     assert any("+306931112233 will not be contacted (SMS and email)" in s.value for s in at.success)
     at.text_input(key="dnc_value").input("Maria@Example.GR")
-    at.button[0].click().run()
+    at.button(key="dnc_add").click().run()
     at.run()
     assert set(shown_values(at)) == {"+306931112233", "maria@example.gr"}
     assert at.metric[0].value == "2"
@@ -44,7 +44,7 @@ def test_add_one_search_and_remove_with_a_reason(app_env):  # noqa: F811
 def test_a_bad_number_is_refused_with_a_sentence(app_env):  # noqa: F811
     at = page()
     at.text_input(key="dnc_value").input("12345")
-    at.button[0].click().run()
+    at.button(key="dnc_add").click().run()
     assert len(at.error) == 1 and "Not a mobile number or an email address" in at.error[0].value
     assert at.metric[0].value == "0"
 

@@ -26,7 +26,7 @@ def test_create_then_clash_then_delete(app_env):  # noqa: F811
     at.text_input[0].input("501")
     at.text_input[1].input("Black Friday")
     at.text_area[0].input("Hi {{Firstname}}, 30% off today only.")
-    at.button(key="FormSubmitter:template_form-Save template").click().run()
+    at.button(key="template_save").click().run()
     assert not at.exception
     assert any("Template 501 (Black Friday) saved" in s.value for s in at.success)
     assert 501 in set(at.dataframe[0].value["Id"])
@@ -35,7 +35,7 @@ def test_create_then_clash_then_delete(app_env):  # noqa: F811
     at.text_input[0].input("71")
     at.text_input[1].input("Clash")
     at.text_area[0].input("x")
-    at.button(key="FormSubmitter:template_form-Save template").click().run()
+    at.button(key="template_save").click().run()
     assert any("Template 71 already exists" in e.value for e in at.error)
 
     at.selectbox(key="view_template").select_index(list(at.dataframe[0].value["Id"]).index(501)).run()
@@ -45,7 +45,7 @@ def test_create_then_clash_then_delete(app_env):  # noqa: F811
 
 
 def _delete_box(at: AppTest):
-    [box] = [c for c in at.checkbox if c.label.startswith("Yes, delete template")]
+    [box] = [c for c in at.checkbox if c.key.startswith("confirm_delete_")]
     return box
 
 
@@ -68,7 +68,7 @@ def test_the_delete_box_starts_unticked_for_the_next_template(app_env):  # noqa:
 
 
 def save(at: AppTest) -> AppTest:
-    return at.button(key="FormSubmitter:template_form-Save template").click().run()
+    return at.button(key="template_save").click().run()
 
 
 def test_kind_is_shown_and_a_template_can_be_saved_as_service(app_env):  # noqa: F811
@@ -76,7 +76,7 @@ def test_kind_is_shown_and_a_template_can_be_saved_as_service(app_env):  # noqa:
     table = at.dataframe[0].value.set_index("Id")
     assert table.loc[71, "Kind"] == "Marketing"
     assert table.loc[72, "Kind"] == "Service"
-    kind = next(r for r in at.radio if r.label == "Kind")
+    kind = at.radio(key="template_kind")
     assert kind.value == "marketing"  # a new template is marketing unless said otherwise: the rules apply
 
     at.text_input[0].input("502")
@@ -118,4 +118,4 @@ def test_an_import_with_a_marketing_sms_missing_the_opt_out_text_is_refused(app_
     at.get("file_uploader")[0].upload("catalog.json", json.dumps(catalog).encode(), "application/json").run()
     refusal = " ".join(e.value for e in at.error)
     assert "Template 601 (Sale): Add the opt-out text 'STOP 54xxx'" in refusal and "602" not in refusal
-    assert not any(b.label.startswith("Import") for b in at.button)
+    assert not any(b.key == "templates_import" for b in at.button)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lib.personalization.cli import main
+from lib.cli.preview import main
 
 CSV = (
     "uniqueId,mobilePhone,Firstname,expirationDate\n"

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lib.personalization.preview import (
-    Personalization,
     apply_defaults,
     find_row,
     gsm_greek_changes,
@@ -321,12 +320,12 @@ def test_rows_are_found_by_spreadsheet_number_or_unique_id(row, unique_id, found
         assert find_row(recipients_frame(), row, unique_id) == found
 
 
-def test_summary_json_and_the_personalization_object_agree():
+def test_summary_json_and_the_row_previews_agree():
     recipients = recipients_frame()
-    personalization = Personalization(BIRTHDAY, {"Firstname": "Customer"})
-    metrics = personalization.metrics(recipients, Decimal("0.05"))
+    defaults = {"Firstname": "Customer"}
+    metrics = list_metrics(BIRTHDAY, recipients, defaults, False, Decimal("0.05"))
     summary = summary_json(metrics)
-    assert summary["parts"] == sum(personalization.preview_row_json(recipients, r)["parts"] for r in recipients.index)
+    assert summary["parts"] == sum(preview_row_json(BIRTHDAY, recipients, r, defaults, False)["parts"] for r in recipients.index)
     assert summary["distribution"] == {"1": 3}
     assert summary["ucs2Rows"] == [{"row": 2, "character": "Μ"}]
     assert summary["cost"] == "0.15"

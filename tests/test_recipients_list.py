@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from lib.cli import check as check_cli
 from lib.recipients import (
     Field,
     Problem,
@@ -20,7 +21,6 @@ from lib.recipients import (
     export_rows_to_fix,
     load_recipient_list,
 )
-from lib.recipients import cli as check_cli
 from lib.settings import Settings
 from lib.templates import Channel
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-import lib.recipients.cli as check_cli
+import lib.cli.check as check_cli
 from lib.audit import AuditAction, list_events
 from lib.campaign import send_refusal
 from lib.history import schema
@@ -233,7 +233,7 @@ def test_keys_from_two_processes_are_the_hmac_of_each_value(monkeypatch):
 
 
 def test_preview_shows_the_message_and_says_the_send_would_be_refused(tmp_path, monkeypatch, capsys):
-    from lib.personalization.cli import main as preview
+    from lib.cli.preview import main as preview
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'h.db'}")
     monkeypatch.setenv("CONSOLE_SMS_OPTOUT_TEXT", OPTOUT)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import lib.sending.cli as send_cli
+import lib.cli.send as send_cli
 from lib.history.store import close_all_stores, open_store
 from lib.messaging.client import MessagingClient
 from lib.settings import load_settings
@@ -73,7 +73,7 @@ def test_send_prints_summary_progress_and_dispatch_ids(env, monkeypatch, csv, ca
     out = capsys.readouterr().out
     assert code == 0
     assert "Recipients: 3 will receive it; 1 excluded" in out
-    assert "SMS parts:  3, estimated cost 0.15" in out
+    assert "SMS parts:  3, estimated cost €0.15" in out  # money in the reader's format
     assert f"THE REAL PLATFORM at {env['MESSAGING_API_URL']}" in out  # not the embedded sandbox: say so loudly
     assert "chunk 1/2 (2 recipients): sent, dispatch" in out and "chunk 2/2 (1 recipient): sent" in out
     assert "Sent to 3 recipients in 2 dispatches." in out
@@ -177,8 +177,8 @@ def test_map_chooses_the_columns_for_a_send(env, monkeypatch, tmp_path, capsys):
 
 
 def test_gsm_greek_is_one_name_across_commands():
-    from lib.personalization.cli import _parser as preview_parser
-    from lib.recipients.cli import _parser as check_parser
+    from lib.cli.check import _parser as check_parser
+    from lib.cli.preview import _parser as preview_parser
 
     for parser in (preview_parser(), send_cli._parser()):
         assert "--gsm-safe-greek" in parser.format_help() and "--gsm-greek" not in parser.format_help()

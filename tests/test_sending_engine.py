@@ -7,18 +7,20 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
+from lib import i18n
 from lib.history import schema
-from lib.history.store import close_all_stores, open_store
+from lib.history.store import SendRecord, StoredRecipient, close_all_stores, open_store
 from lib.messaging.client import MessagingClient
 from lib.personalization.tags import parse_template
-from lib.sending.engine import ChunkProgress, DuplicateSend, SendEngine, SendError
+from lib.sending.engine import ChunkProgress, ChunkResult, DuplicateSend, SendEngine, SendError, _headline, _totals
 from lib.sending.manifest import ManifestRecipient, SendManifest, build_manifest
 from lib.sending.status import ChunkStatus
 from lib.templates import load_catalog
@@ -435,3 +437,102 @@ def test_server_errors_stop_the_send_as_the_client_judges_them(store, status, bo
         server.server_close()
     assert [c.status for c in outcome.chunks] == [chunk_status, "pending"]
     assert str(status) in outcome.chunks[0].error
+
+
+# ---- the headline in Greek ------------------------------------------------------------------
+
+ATHENS = ZoneInfo("Europe/Athens")
+
+
+def _send(**kw) -> SendRecord:
+    base = dict(
+        id=7, manifest_hash="h", claim="h", template_id=71, template_name="Promo", channel="sms", schedule_at=None,
+        created_at=datetime(2026, 12, 1, 8, 0, tzinfo=UTC), created_by="maria", platform_url="http://sandbox",
+        is_sandbox=True, is_test=False, resend_of=None, total_recipients=0, excluded_recipients=0,
+        estimated_parts=None, estimated_cost=None, batch_size=2,
+    )  # fmt: skip
+    return SendRecord(**(base | kw))
+
+
+def _chunk(seq, status, count, *, sent=None, rows=(), error=None) -> ChunkResult:
+    people = tuple(StoredRecipient(seq, i, f"C{r}", r, "+30693600000", None, {}) for i, r in enumerate(rows))
+    return ChunkResult(seq=seq, chunk_id=seq, status=ChunkStatus(status), dispatch_id=180000 + seq if sent else None,
+                       recipient_count=count, recipients=people, total_recipients_sent=sent, invalids=(),
+                       error=error, attempts=1)  # fmt: skip
+
+
+def _headline_in(lang, chunks, unit="chunks", **send):
+    total = sum(c.recipient_count for c in chunks)
+    with i18n.language(lang):
+        return _headline(_send(total_recipients=total, **send), chunks, _totals(total, chunks), ATHENS, unit)
+
+
+@pytest.mark.parametrize(
+    ("chunks", "greek", "english"),
+    [
+        ([_chunk(1, "accepted", 1, sent=1)],
+         "Στάλθηκε σε 1 παραλήπτη με 1 παρτίδα.", "Sent to 1 recipient in 1 dispatch."),
+        ([_chunk(1, "accepted", 2, sent=2)],
+         "Στάλθηκε σε 2 παραλήπτες με 1 παρτίδα.", "Sent to 2 recipients in 1 dispatch."),
+        ([_chunk(1, "accepted", 2, sent=1)],
+         "Στάλθηκε σε 1 παραλήπτη με 1 παρτίδα· η πλατφόρμα απέρριψε 1 παραλήπτη ως μη έγκυρο.",
+         "Sent to 1 recipient in 1 dispatch; the platform refused 1 recipient as invalid."),
+        ([_chunk(1, "unknown", 1, rows=(2,)), _chunk(2, "pending", 1)],
+         "Για 1 από 2 παρτίδες δεν είναι γνωστό αν στάλθηκε: 1 παραλήπτης μπορεί να το έλαβε ή να μην το έλαβε "
+         "(γραμμή 2). Ελέγξτε τη σελίδα «Αποστολές» πριν τους ξαναστείλετε. 1 από 2 παρτίδες (1 παραλήπτης) "
+         "δεν στάλθηκε ακόμη. Συνεχίστε την αποστολή #7 για να σταλεί ό,τι δεν στάλθηκε.",
+         "1 of 2 chunks may or may not have gone out: 1 recipient (row 2). Check the Dispatches page before "
+         "sending to them again. 1 of 2 chunks (1 recipient) were not sent yet. Resume send #7 to send what did "
+         "not go out."),
+        ([_chunk(1, "unknown", 2, rows=(2, 3)), _chunk(2, "unknown", 2, rows=(5, 6))],
+         "Για 2 από 2 παρτίδες δεν είναι γνωστό αν στάλθηκαν: 4 παραλήπτες μπορεί να το έλαβαν ή να μην το έλαβαν "
+         "(γραμμές 2–3, 5–6). Ελέγξτε τη σελίδα «Αποστολές» πριν τους ξαναστείλετε.",
+         "2 of 2 chunks may or may not have gone out: 4 recipients (rows 2–3, 5–6). Check the Dispatches page "
+         "before sending to them again."),
+        ([_chunk(1, "accepted", 2, sent=2), _chunk(2, "rejected", 1, error="Η πλατφόρμα απέρριψε το αίτημα")],
+         "1 από 2 παρτίδες στάλθηκε σε 2 παραλήπτες. 1 από 2 παρτίδες απορρίφθηκε από την πλατφόρμα: "
+         "Η πλατφόρμα απέρριψε το αίτημα. Συνεχίστε την αποστολή #7 για να σταλεί ό,τι δεν στάλθηκε.",
+         "1 of 2 chunks went out to 2 recipients. 1 of 2 chunks were refused by the platform: Η πλατφόρμα "
+         "απέρριψε το αίτημα. Resume send #7 to send what did not go out."),
+    ],
+)  # fmt: skip
+def test_the_headline_in_greek_and_english(chunks, greek, english):
+    assert _headline_in("el", chunks) == greek
+    assert _headline_in("en", chunks) == english
+
+
+def test_a_scheduled_send_says_when_in_greek():
+    at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)  # 10:00 in Athens
+    chunks = [_chunk(1, "accepted", 1, sent=1)]
+    assert _headline_in("el", chunks, schedule_at=at) == "Προγραμματίστηκε για 3 Δεκ στις 10:00, σε 1 παραλήπτη με 1 παρτίδα."
+    assert _headline_in("en", chunks, schedule_at=at) == "Scheduled for 3 Dec at 10:00 to 1 recipient in 1 dispatch."
+
+
+def test_a_page_reads_parts_where_the_command_line_reads_chunks():
+    chunks = [_chunk(1, "left_out", 2), _chunk(2, "accepted", 1, sent=1)]
+    assert _headline_in("el", chunks, unit="parts") == (
+        "1 από 2 παρτίδες στάλθηκε σε 1 παραλήπτη. Σε 1 από 2 παρτίδες εξαιρέθηκαν όλοι, οπότε δεν στάλθηκε."
+    )
+    assert _headline_in("en", chunks, unit="parts") == (
+        "1 of 2 parts went out to 1 recipient. 1 of 2 parts had everyone left out, so they were not sent."
+    )
+
+
+def test_a_send_submitted_and_read_in_greek_says_so_in_greek(store, client):
+    with i18n.language("el"):
+        outcome = make_engine(store, client).submit(manifest(1))
+    assert outcome.headline == "Στάλθηκε σε 1 παραλήπτη με 1 παρτίδα."
+    with i18n.language("en"):  # the same send read on the English console
+        assert make_engine(store, client).outcome(outcome.send_id).headline == "Sent to 1 recipient in 1 dispatch."
+
+
+def test_a_duplicate_is_refused_in_the_readers_language(store, client):
+    m = manifest(2)
+    make_engine(store, client).submit(m)
+    with pytest.raises(DuplicateSend) as caught:
+        make_engine(store, client).submit(m)
+    with i18n.language("el"):
+        greek = str(caught.value)
+    assert greek.startswith("Αυτή η λίστα με αυτό το πρότυπο στάλθηκε ήδη στις ")
+    assert "(αποστολή #1, από maria, 2 παραλήπτες)" in greek and greek.endswith("επανάληψη της αποστολής #1.")
+    assert str(caught.value).startswith("This list and template were already sent on ")

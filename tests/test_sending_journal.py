@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import lib.sending.cli as send_cli
+import lib.cli.send as send_cli
 import lib.sending.engine as engine_module
 from lib.history.store import close_all_stores, open_store
 from lib.sending.engine import ResultNotRecorded, replay_journal

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from lib import i18n
 from lib.sending.manifest import ManifestError, build_manifest
 from lib.templates import Channel, Template
 
@@ -155,3 +156,11 @@ def test_chunks_respect_the_batch_size_and_add_up(n, batch, sizes):
     flat = [r for c in chunks for r in c]
     assert flat == list(m.recipients)
     assert len({r.unique_id for r in flat}) == n
+
+
+def test_a_refused_list_is_explained_in_greek():
+    with pytest.raises(ManifestError) as caught:
+        build(frame(uniqueId=["C0", "C1", "C2", "C3", "C1"]))
+    with i18n.language("el"):
+        assert str(caught.value) == "Κάθε παραλήπτης χρειάζεται δικό του uniqueId: το uniqueId «C1» υπάρχει στις γραμμές 3 και 6."
+    assert str(caught.value) == "Each recipient needs its own uniqueId: uniqueId 'C1' is in rows 3 and 6."

@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 
+from lib import i18n
 from lib.sending.status import ChunkStatus, IllegalTransition, transition
 
 P, S, A, R, U = (ChunkStatus.PENDING, ChunkStatus.POSTING, ChunkStatus.ACCEPTED, ChunkStatus.REJECTED,
@@ -69,3 +70,23 @@ def test_refusals_are_plain_sentences(current, new, says):
         transition(current, new)
     assert says in str(caught.value)
     assert "ChunkStatus" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "greek"),
+    [(ChunkStatus.PENDING, "Δεν στάλθηκε ακόμη"), (ChunkStatus.UNKNOWN, "Μπορεί να στάλθηκε ή να μη στάλθηκε"),
+     (ChunkStatus.ACCEPTED, "Στάλθηκε"), (ChunkStatus.LEFT_OUT, "Εξαιρέθηκαν όλοι")],
+)
+def test_statuses_in_greek(status, greek):
+    with i18n.language("el"):
+        assert status.label == greek
+
+
+def test_a_refused_move_in_greek():
+    with pytest.raises(IllegalTransition) as caught:
+        transition(ChunkStatus.UNKNOWN, ChunkStatus.POSTING)
+    with i18n.language("el"):
+        assert str(caught.value) == (
+            "Μια παρτίδα δεν μπορεί να περάσει από «μπορεί να στάλθηκε ή να μη στάλθηκε» σε «αποστέλλεται»: "
+            "Αυτή η παρτίδα μπορεί να έχει ήδη σταλεί· για να σταλεί ξανά χρειάζεται ρητή απόφαση ότι αναλαμβάνετε "
+            "τον κίνδυνο διπλού μηνύματος")

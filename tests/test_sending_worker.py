@@ -18,13 +18,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
+from lib import i18n
 from lib.history import schema
 from lib.history.store import close_all_stores, open_store, utcnow
 from lib.sending.engine import DuplicateSend, SendError
+from lib.sending.manifest import make_manifest
 from lib.sending.status import ChunkStatus
 from lib.sending.worker import Worker
 from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
-from tests.support_worker import big_manifest, make_engine, new_client, sandbox_received, wait_for
+from tests.support_worker import PROMO, big_manifest, make_engine, new_client, sandbox_received, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -464,3 +466,45 @@ def test_a_live_worker_keeps_its_short_lease_through_a_slow_post(database_url, s
     assert [c.status for c in store.get_send(send_id).chunks] == ["accepted", "accepted"]
     received = sandbox_received(sandbox)
     assert len(received) == 4 and set(received.values()) == {1}
+
+
+FAR_AHEAD = timedelta(days=400)  # the sandbox refuses a schedule more than a year ahead (400, in its words)
+
+
+@pytest.mark.parametrize(
+    ("submitted_in", "platform_said"),
+    [("el", "Το πεδίο scheduleDate δεν είναι έγκυρο"), ("en", "scheduleDate is not valid")],
+)
+def test_the_worker_posts_a_send_in_its_submitters_language_so_the_platforms_error_is_in_it_too(
+    database_url, sandbox, submitted_in, platform_said
+):
+    store = open_store(database_url)
+    manifest = make_manifest(PROMO, big_manifest(2).recipients, schedule_at=utcnow() + FAR_AHEAD)
+    # The person submitting it reads the console in `submitted_in`.
+    with new_client(sandbox.url) as client, i18n.language(submitted_in):
+        send_id = make_engine(store, client).enqueue(manifest)
+    # The worker process runs in the console's default language (English in the tests).
+    assert drain_with(database_url, sandbox) == [send_id]
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client)
+        with i18n.language(submitted_in):
+            [chunk] = engine.outcome(send_id).chunks
+    assert chunk.status is ChunkStatus.REJECTED
+    ours = {"el": "Η πλατφόρμα απέρριψε το αίτημα: ", "en": "The platform refused the request: "}[submitted_in]
+    code = {"el": " (κωδικός σφάλματος 4)", "en": " (error code 4)"}[submitted_in]
+    assert chunk.error.startswith(ours + platform_said) and chunk.error.endswith(code)
+
+
+def test_a_chunks_note_is_read_in_the_readers_language_with_the_platforms_words_as_they_came(database_url, sandbox):
+    store = open_store(database_url)
+    manifest = make_manifest(PROMO, big_manifest(2).recipients, schedule_at=utcnow() + FAR_AHEAD)
+    with new_client(sandbox.url) as client, i18n.language("el"):
+        send_id = make_engine(store, client).enqueue(manifest)
+    drain_with(database_url, sandbox)
+    with new_client(sandbox.url) as client:
+        engine = make_engine(store, client)
+        with i18n.language("en"):  # a colleague on the English console reads the same send
+            [chunk] = engine.outcome(send_id).chunks
+            headline = engine.outcome(send_id).headline
+    assert chunk.error.startswith("The platform refused the request: Το πεδίο scheduleDate δεν είναι έγκυρο")
+    assert headline.startswith("1 of 1 chunks were refused by the platform: The platform refused the request: Το πεδίο")

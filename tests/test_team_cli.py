@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from lib.__main__ import main
+from lib.cli import main
+from lib.cli.team import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from lib.history.store import close_all_stores
 from lib.settings import get_settings
-from lib.team.cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 
 LIVE = {"MESSAGING_API_URL": "https://platform.example.com", "MESSAGING_API_USER": "u", "MESSAGING_API_PASSWORD": "p"}
 

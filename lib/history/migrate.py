@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
+from lib import i18n
 from lib.history import schema as s
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -69,7 +70,7 @@ def migrate(engine: Engine) -> MigrationReport:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
                 report = _migrate_locked(conn)
                 if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
-                    raise MigrationRefused("The migration would leave rows pointing at nothing; nothing was changed")
+                    raise MigrationRefused(i18n.Msg("history.migrate.dangling"))
             return report
         finally:
             if sqlite:
@@ -85,27 +86,18 @@ def _migrate_locked(conn: Connection) -> MigrationReport:
         if current == head:
             return MigrationReport(current, head, "already current")
         if current not in _known_revisions(config):
-            raise MigrationRefused(
-                f"The history database was written by a newer version of the console (revision {current}); "
-                "update the console before using it"
-            )
+            raise MigrationRefused(i18n.Msg("history.migrate.newer", revision=str(current)))
         command.upgrade(config, "head")
         return MigrationReport(current, head, "upgraded")
     if "schema_version" in tables:
         versions = conn.execute(text("SELECT version FROM schema_version")).scalars().all()
         if len(versions) != 1 or versions[0] not in HAND_WRITTEN_VERSIONS:
-            raise MigrationRefused(
-                f"The history database has schema version {versions}, which this console does not know; "
-                "update the console before using it"
-            )
+            raise MigrationRefused(i18n.Msg("history.migrate.unknown_version", versions=str(versions)))
         command.stamp(config, BASELINE_REVISION)
         command.upgrade(config, "head")
         return MigrationReport(f"schema_version {versions[0]}", head, "upgraded")
     if tables:
-        raise MigrationRefused(
-            f"The database already has tables that are not the console's history ({', '.join(sorted(tables)[:3])}…); "
-            "point DATABASE_URL at an empty database or the console's own"
-        )
+        raise MigrationRefused(i18n.Msg("history.migrate.foreign", tables=", ".join(sorted(tables)[:3])))
     s.metadata.create_all(conn)
     command.stamp(config, "head")
     return MigrationReport(None, head, "created")

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
+from lib import i18n
 from lib.history import schema as s
 from lib.history.store import SANDBOX_PLATFORM, HistoryStore, set_meta, upsert
 from lib.messaging import (
@@ -40,7 +41,6 @@ from lib.messaging import (
     PlatformError,
     PlatformServerError,
     PlatformUnreachable,
-    SendStatus,
 )
 
 DEFAULT_WORKERS = 8  # requests' connection pool keeps 10 per host; stay under it
@@ -79,13 +79,6 @@ SNAPSHOT_FIELDS = (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def is_final(send_status_id: int | None, has_finished_queuing: bool) -> bool:
-    """Final: Error, or Queued with queuing finished. Anything else may still change."""
-    if send_status_id == SendStatus.ERROR:
-        return True
-    return send_status_id == SendStatus.QUEUED and bool(has_finished_queuing)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,18 +169,18 @@ class RefreshReport:
         return self.problem is None
 
     def summary(self) -> str:
+        """One line for the command line and the worker's log, in the reader's language."""
         if self.problem:
-            return f"Not refreshed: {self.problem}"
-        parts = [f"asked about {self.asked} dispatch{'es' if self.asked != 1 else ''}"]
-        parts.append(f"{len(self.changed)} changed")
+            return i18n.t("history.refresh.not_refreshed", problem=self.problem)
+        parts = [i18n.t("history.refresh.asked", n=self.asked), i18n.t("history.refresh.changed", n=len(self.changed))]
         if self.became_final:
-            parts.append(f"{len(self.became_final)} finished")
+            parts.append(i18n.t("history.refresh.finished", n=len(self.became_final)))
         if self.not_found:
-            parts.append(f"{len(self.not_found)} not on the platform")
+            parts.append(i18n.t("history.refresh.not_found", n=len(self.not_found)))
         if self.failed:
-            parts.append(f"{len(self.failed)} failed")
-        parts.append(f"{self.still_pending} still in progress")
-        return ", ".join(parts) + f" ({self.seconds:.1f} s)"
+            parts.append(i18n.t("history.refresh.failed", n=len(self.failed)))
+        parts.append(i18n.t("history.refresh.still_pending", n=self.still_pending))
+        return i18n.t("history.refresh.summary", parts=", ".join(parts), seconds=i18n.number(self.seconds, 1))
 
 
 # Errors that say the platform as a whole cannot be asked right now (as opposed to "this dispatch").
@@ -389,12 +382,12 @@ def parse_dispatch_id(text: str) -> int:
     """A dispatch id typed by a person ("180249", " 180 249 ") or TrackError."""
     cleaned = "".join(str(text).split())
     if not cleaned:
-        raise TrackError("Enter a dispatch number, like 180249")
+        raise TrackError(i18n.t("history.track.empty", example="180249"))
     if not cleaned.isdigit():
-        raise TrackError(f"A dispatch number has only digits, like 180249; {str(text).strip()!r} is not one")
+        raise TrackError(i18n.t("history.track.not_digits", example="180249", text=repr(str(text).strip())))
     value = int(cleaned)
     if value <= 0 or value >= 2**63:
-        raise TrackError(f"{cleaned} is not a dispatch number the platform could have given")
+        raise TrackError(i18n.t("history.track.out_of_range", number=cleaned))
     return value
 
 
@@ -431,22 +424,23 @@ class RefreshHealth:
         if not self.problem:
             return None
         if self.last_refresh_at is None:
-            when = "Statuses have never been refreshed from the platform"
+            when = i18n.t("history.refresh.never")
         else:
             local = self.last_refresh_at.astimezone(tz) if tz is not None else self.last_refresh_at
-            when = f"Statuses were last refreshed {_ago(now - self.last_refresh_at)} ({local:%d %b %H:%M})"
-        return f"{when}. Not refreshing now: {self.problem}. The history below is what was stored."
+            when = i18n.t("history.refresh.last", ago=_ago(now - self.last_refresh_at),
+                          time=i18n.datetime_text(local, year=False))
+        return i18n.t("history.refresh.banner", when=when, problem=self.problem)
 
 
 def _ago(delta: timedelta) -> str:
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 90:
-        return f"{seconds} seconds ago"
+        return i18n.t("history.refresh.ago.seconds", n=seconds)
     if seconds < 90 * 60:
-        return f"{round(seconds / 60)} minutes ago"
+        return i18n.t("history.refresh.ago.minutes", n=round(seconds / 60))
     if seconds < 36 * 3600:
-        return f"{round(seconds / 3600)} hours ago"
-    return f"{round(seconds / 86400)} days ago"
+        return i18n.t("history.refresh.ago.hours", n=round(seconds / 3600))
+    return i18n.t("history.refresh.ago.days", n=round(seconds / 86400))
 
 
 def refresh_health(store: HistoryStore) -> RefreshHealth:

@@ -213,6 +213,13 @@ for _column in (
     sends.append_column(_column)
 ix_sends_queue_state = Index("ix_sends_queue_state", sends.c.queue_state, sends.c.id)
 
+# Words the sender writes (issue 13, revision 0011) are stored as codes and rendered in each reader's
+# language: the submitter's language (the worker posts the send in it, Accept-Language) and each
+# chunk's note as a catalog key with JSON parameters (error_message keeps the English text).
+sends.append_column(Column("language", String(5), nullable=True))
+chunks.append_column(Column("error_code", Text, nullable=True))
+chunks.append_column(Column("error_params", Text, nullable=True))
+
 workers = Table(
     "workers",
     metadata,
@@ -417,6 +424,17 @@ approvals = Table(
     Column("decided_at", UTCDateTime, nullable=False),
     Column("reason", Text, nullable=True),  # required for a rejection; shown to the sender
     Index("ix_approvals_send_id", "send_id"),
+)
+
+
+# The words a person reads the console in (lib.i18n), remembered across browsers: keyed by the audit trail's
+# name for them (the signed-in email, or CONSOLE_OPERATOR without sign-in).
+preferences = Table(
+    "preferences",
+    metadata,
+    Column("person", Text, primary_key=True),
+    Column("language", String(5), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 

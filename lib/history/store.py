@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 
+from lib import i18n
 from lib.history import schema as s
 from lib.history.migrate import MigrationRefused, MigrationReport, migrate
 from lib.sending.status import ChunkStatus, transition
@@ -48,7 +49,8 @@ APPROVAL_STATES = {"approved": "queued", "rejected": "rejected", "expired": "exp
 
 
 class StoreError(RuntimeError):
-    """The history database cannot be used as it is; str() is a sentence for the user."""
+    """The history database cannot be used as it is; str() is a sentence for the user, in the reader's
+    language when it is read (the argument is an i18n.Msg)."""
 
 
 class ClaimTaken(Exception):
@@ -104,6 +106,7 @@ class SendRecord:
     lease_expires_at: datetime | None = None
     finished_at: datetime | None = None
     not_before: datetime | None = None  # held until then (quiet hours reached part-way)
+    language: str | None = None  # the submitter's language (issue 13): the worker posts in it
     # chunk status -> number of chunks; recipient counts per status
     chunk_counts: dict[str, int] = field(default_factory=dict)
     recipient_counts: dict[str, int] = field(default_factory=dict)
@@ -178,6 +181,9 @@ class ChunkRecord:
     updated_at: datetime
     # The platform's answer as received, kept only when its figures did not add up (see SendResult).
     platform_answer: str | None = None
+    # The note as a catalog key and JSON parameters, rendered in the reader's language (issue 13).
+    error_code: str | None = None
+    error_params: str | None = None
 
     @property
     def platform_invalids(self) -> dict:
@@ -186,6 +192,7 @@ class ChunkRecord:
 
 
 STOPPED_WHILE_POSTING = "The console stopped while this chunk was being sent; it may have gone out"
+STOPPED_WHILE_POSTING_CODE = "sending.note.stopped_while_posting"  # its words in the reader's language
 
 
 @dataclass(frozen=True)
@@ -305,7 +312,7 @@ def _prepare_sqlite_file(path: Path) -> None:
     beside the target and linked into place, so another starting process never sees it half-made."""
     where = str(path)
     if path.is_dir():
-        raise StoreError(f"The history database {where} is a folder, not a file: point DATABASE_URL at a file")
+        raise StoreError(i18n.Msg("history.store.folder", where=where))
     if not path.exists():
         _create_sqlite_file(path)
         return
@@ -315,10 +322,7 @@ def _prepare_sqlite_file(path: Path) -> None:
     except PermissionError:
         raise StoreError(_read_only(where)) from None
     if not header:
-        raise StoreError(
-            f"The history database {where} is empty (0 bytes): it has lost its contents. Restore it from a "
-            "backup, or move it away to start a new history (the console never replaces an existing file)"
-        )
+        raise StoreError(i18n.Msg("history.store.empty", where=where))
     if not header.startswith(SQLITE_HEADER) or _looks_truncated(path, header):
         raise StoreError(_damaged(where))
     if not os.access(path, os.R_OK | os.W_OK) or not os.access(path.parent, os.W_OK | os.X_OK):
@@ -345,10 +349,7 @@ def _create_sqlite_file(path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
     except OSError as exc:
-        raise StoreError(
-            f"The history database {path} cannot be created ({exc.strerror}): make its folder writable, "
-            "or point DATABASE_URL somewhere writable"
-        ) from None
+        raise StoreError(i18n.Msg("history.store.cannot_create", where=str(path), reason=str(exc.strerror))) from None
     os.close(fd)
     try:
         with contextlib.closing(sqlite3.connect(temp)) as new:
@@ -361,25 +362,16 @@ def _create_sqlite_file(path: Path) -> None:
                 os.unlink(leftover)
 
 
-def _read_only(where: str) -> str:
-    return (
-        f"The history database {where} cannot be written (the file or its folder is read-only): make both "
-        "writable for the user running the console, or point DATABASE_URL at a writable place"
-    )
+def _read_only(where: str) -> i18n.Msg:
+    return i18n.Msg("history.store.read_only", where=where)
 
 
-def _damaged(where: str) -> str:
-    return (
-        f"The history database {where} is damaged (it is not a readable SQLite database): restore it from a "
-        "backup, or move it away to start a new history (the console never replaces an existing file)"
-    )
+def _damaged(where: str) -> i18n.Msg:
+    return i18n.Msg("history.store.damaged", where=where)
 
 
-def _locked(where: str, seconds: float) -> str:
-    return (
-        f"The history database {where} is locked by another program (waited {seconds:g} seconds): close "
-        "whatever else has it open (a database browser, a backup, a stuck console) and try again"
-    )
+def _locked(where: str, seconds: float) -> i18n.Msg:
+    return i18n.Msg("history.store.locked", where=where, n=seconds)
 
 
 def _sqlite_on_connect(dbapi_connection, _record, *, busy_ms: int) -> None:
@@ -464,20 +456,17 @@ class HistoryStore:
                 raise StoreError(self.fault_sentence(exc)) from exc
             raise
 
-    def fault_sentence(self, exc: DBAPIError) -> str:
+    def fault_sentence(self, exc: DBAPIError) -> i18n.Msg:
         message = str(exc.orig).lower()
         if self.engine.dialect.name != "sqlite":
             first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-            return (
-                f"The history database {self.where} cannot be used ({first}): check that PostgreSQL is running "
-                "and DATABASE_URL is right"
-            )
+            return i18n.Msg("history.store.postgres", where=self.where, reason=first)
         if "locked" in message or "busy" in message:
             return _locked(self.where, self.busy_timeout)
         if "readonly" in message or "read-only" in message or "unable to open" in message:
             return _read_only(self.where)
         if "full" in message:
-            return f"The history database {self.where} cannot grow: the disk is full. Free some space and try again"
+            return i18n.Msg("history.store.disk_full", where=self.where)
         return _damaged(self.where)
 
     # -- schema --------------------------------------------------------------------------------
@@ -522,6 +511,7 @@ class HistoryStore:
         awaiting_approval: bool = False,
         template_version: str = "",
         review: dict | None = None,
+        language: str | None = None,
     ) -> int:
         """Write the send, every chunk (pending) and every recipient in ONE transaction, before any
         POST. Raises ClaimTaken if another send to the same platform holds `claim` (enforced by the
@@ -551,6 +541,7 @@ class HistoryStore:
             batch_size=batch_size,
             queue_state=APPROVAL_AWAITING if awaiting_approval else "queued" if queued else "done",
             queued_at=now if queued and not awaiting_approval else None,
+            language=language,  # the submitter's: the worker posts it in that language
         )
         platform = values["platform"]
         try:
@@ -785,7 +776,8 @@ class HistoryStore:
                 conn.execute(
                     update(s.chunks)
                     .where(c.send_id == row.id, c.status == ChunkStatus.POSTING.value)
-                    .values(status=ChunkStatus.UNKNOWN.value, updated_at=now, error_message=STOPPED_WHILE_POSTING)
+                    .values(status=ChunkStatus.UNKNOWN.value, updated_at=now, error_message=STOPPED_WHILE_POSTING,
+                            error_code=STOPPED_WHILE_POSTING_CODE, error_params=None)
                 )
         return SendClaim(int(row.id), owner, row.queued_at, previous_owner=row.lease_owner, became_unknown=tuple(stuck))
 

@@ -16,7 +16,7 @@ keyed and joined by its match keys (lib.ledger.keys.MatchKeys), sorted and searc
 keys are made only when a send is recorded (`stage()`). The gate's chunk (`member_keys()`, a thousand
 people) is keyed by HMAC and looked up in each send's sorted keys, as before. Frequency-cap counts
 are per column (destination against destinations, customer id against customer ids) on the list's
-way; ledger entries from before revision 0010 are joined on HMAC keys with the same code.
+way; ledger entries from before revision 0012 are joined on HMAC keys with the same code.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ class Ledger:
         """The rules for a list keyed by `people()`: whole-column joins on the match keys (sorted keys,
         no hash table per row). The do-not-contact list and the ledger are read at the same time, and
         the destination and customer-id columns joined at the same time (two threads: numpy's sorts
-        and look-ups run without the GIL). Entries recorded before match keys existed (revision 0010)
+        and look-ups run without the GIL). Entries recorded before match keys existed (revision 0012)
         are joined on their HMAC keys, for which the list's HMAC keys are then computed: slower, never
         wrong."""
         rows = people.index.to_numpy()

@@ -8,15 +8,13 @@ reports bad cells by row and column as they do, and adds the good rows in ONE tr
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import func, insert, or_, select, update
 
-from lib import audit
+from lib import audit, exports, i18n
 from lib.audit import AuditAction
 from lib.history import schema as s
 from lib.history.store import utcnow
@@ -27,8 +25,8 @@ from lib.recipients.reading import read_table
 
 CHANNELS = ("sms", "email", "both")
 _KEYS = ("key", "match1", "match2")  # columns of keys, never part of an entry as shown
-KINDS = {"mobile": "Mobile", "email": "Email", "customer": "Customer id"}
-EXPORT_COLUMNS = ["Channel", "Kind", "Value", "Reason", "Source", "Added by", "Added at"]
+KINDS = ("mobile", "email", "customer")
+KIND_WORDS = i18n.family("rules.optout.kind", KINDS)  # the Kind column of the export
 _REASON_HEADERS = ("reason", "αιτία", "λόγος")
 _CHANNEL_HEADERS = ("channel", "κανάλι")
 
@@ -64,20 +62,21 @@ class ImportReport:
     problems: list[tuple[int, str, str]]  # (row, column, message), spreadsheet numbering
 
     def sentences(self) -> list[str]:
-        lines = [f"{self.added:,} added to the do not contact list"
-                 + (f"; {self.already_listed:,} were already on it" if self.already_listed else "") + "."]
+        if self.already_listed:
+            lines = [i18n.t("rules.optout.added_and_listed", n=self.added, listed=self.already_listed)]
+        else:
+            lines = [i18n.t("rules.optout.added", n=self.added)]
         if self.problems:
-            rows = len({p[0] for p in self.problems})
-            lines.append(f"{rows:,} row{'s' if rows != 1 else ''} could not be read and {'were' if rows != 1 else 'was'} "
-                         "not added:")
-            lines += [f"row {row}, {column}: {message}" for row, column, message in self.problems]
+            lines.append(i18n.t("rules.optout.rows_not_added", n=len({p[0] for p in self.problems})))
+            lines += [i18n.t("rules.optout.row_problem", row=str(row), column=column, problem=message)
+                      for row, column, message in self.problems]
         return lines
 
 
 def _channel(channel: str) -> str:
     value = str(channel or "").strip().lower()
     if value not in CHANNELS:
-        raise OptOutError(f"The channel must be sms, email or both, not {channel!r}")
+        raise OptOutError(i18n.t("rules.optout.bad_channel", channel=repr(channel)))
     return value
 
 
@@ -94,12 +93,12 @@ class OptOutList:
         if customer_id:
             text = (raw or "").strip()
             if not text:
-                raise OptOutError("Enter a customer id")
+                raise OptOutError(i18n.t("rules.optout.enter_id"))
             return "customer", text
         try:
             return normalise_destination(raw, self.settings.region, self.settings.allowed_countries)
         except ValueError as exc:
-            raise OptOutError(f"Not a mobile number or an email address: {exc}") from None
+            raise OptOutError(i18n.t("rules.optout.not_destination", problem=str(exc))) from None
 
     def add(self, raw: str, *, channel: str = "both", reason: str = "", source: str = "console",
             added_by: str, customer_id: bool = False, now: datetime | None = None) -> OptOutEntry:
@@ -120,7 +119,7 @@ class OptOutList:
                now: datetime | None = None) -> int:
         """Take an entry off the list, recording who, when and why. Returns how many entries."""
         if not (reason or "").strip():
-            raise OptOutError("Say why this entry is removed from the do not contact list")
+            raise OptOutError(i18n.t("rules.optout.say_why"))
         kind, value = self.parse(raw, customer_id=customer_id)
         key = self._key(kind, value)
         d = s.do_not_contact
@@ -132,7 +131,7 @@ class OptOutList:
                 audit.record(conn, removed_by, AuditAction.OPTOUT_REMOVE, ("do_not_contact", ids[0]),
                              {"entries": int(done.rowcount), "entry_ids": ids, "kind": kind})
         if not done.rowcount:
-            raise OptOutError(f"{value} is not on the do not contact list")
+            raise OptOutError(i18n.t("rules.optout.not_listed", value=value))
         return int(done.rowcount)
 
     # ---- reading ---------------------------------------------------------------------------
@@ -164,14 +163,14 @@ class OptOutList:
             return int(conn.execute(select(func.count()).select_from(d).where(d.c.removed_at.is_(None))).scalar())
 
     def export_csv(self) -> bytes:
-        """Every entry on the list, as CSV (UTF-8 with BOM, for Excel)."""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_COLUMNS)
-        for e in self.entries():
-            writer.writerow([e.channel, KINDS[e.kind], e.value, e.reason, e.source, e.added_by,
-                             e.added_at.isoformat(timespec="minutes")])
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+        """Every entry on the list, as CSV for Excel (lib.exports: UTF-8 with BOM, formula-safe cells)."""
+        headers = [i18n.t("rules.optout.column.channel"), i18n.t("rules.optout.column.kind"),
+                   i18n.t("rules.optout.column.value"), i18n.t("rules.optout.column.reason"),
+                   i18n.t("rules.optout.column.source"), i18n.t("rules.optout.column.added_by"),
+                   i18n.t("rules.optout.column.added_at")]
+        rows = [[e.channel, i18n.coded(KIND_WORDS, e.kind), e.value, e.reason, e.source, e.added_by,
+                 e.added_at.isoformat(timespec="minutes")] for e in self.entries()]
+        return exports.to_csv_bytes(pd.DataFrame(rows, columns=headers, dtype=object))
 
     # ---- import ----------------------------------------------------------------------------
 
@@ -182,8 +181,7 @@ class OptOutList:
         table = read_table(data, filename, max_rows=self.settings.max_rows)
         mapping = detect_mapping(table.headers)
         if not (mapping.mobile_phone or mapping.email or mapping.unique_id):
-            raise OptOutError("The file needs a column of mobile numbers, email addresses or customer ids "
-                              "(called, for example, 'mobile', 'email' or 'customer id')")
+            raise OptOutError(i18n.t("rules.optout.file_needs_column"))
         frame = table.data
         problems: list[tuple[int, str, str]] = []
         entries: list[tuple[int, str, str]] = []  # (row, kind, value)
@@ -205,7 +203,7 @@ class OptOutList:
         for row, kind, value in entries:
             chosen = str(channels.get(row, default_channel) or default_channel).strip().lower()
             if chosen not in CHANNELS:
-                problems.append((row, channel_header, f"The channel must be sms, email or both, not {chosen!r}"))
+                problems.append((row, channel_header, i18n.t("rules.optout.bad_channel", channel=repr(chosen))))
                 bad_rows.add(row)
                 continue
             wanted.append((row, kind, value, chosen, str(reasons.get(row, reason) or reason)))
@@ -239,7 +237,7 @@ class OptOutList:
             if empty:
                 continue
             if value is None or pd.isna(value):
-                problems.append((int(row), header, str(text or "Not readable")))
+                problems.append((int(row), header, str(text or i18n.t("rules.optout.not_readable"))))
             else:
                 out.append((int(row), kind, value.lower() if kind == "email" else value))
         return out

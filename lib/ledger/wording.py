@@ -1,23 +1,19 @@
-"""Every sentence a marketer reads about people left out by the rules: one place, codes in, words out."""
+"""Every sentence a marketer reads about people left out by the rules: one place, codes in, words out.
+
+The words are in the `rules` catalog, in the reader's language; plurals are the catalog's (parameter `n`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 import pandas as pd
 
+from lib import i18n
 from lib.ledger.rules import PRIORITY, Rule
-from lib.rules.consent import NO_CONSENT_REASON
+from lib.rules.consent import no_consent_reason
 
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
-def when(moment: datetime, tz: tzinfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local.day} {local:%b} at {local:%H:%M}"
+COUNT = i18n.family("rules.count", Rule)  # "27 left out: already received", "3 opted out"
 
 
 def reason(rule: str, tz: tzinfo, send_id=None, at=None, count=None, cap_days: int | None = None) -> str:
@@ -25,41 +21,37 @@ def reason(rule: str, tz: tzinfo, send_id=None, at=None, count=None, cap_days: i
     rule = Rule(rule)
     if rule is Rule.ALREADY_RECEIVED:
         if at is not None and not pd.isna(at) and send_id is not None and not pd.isna(send_id):
-            return f"Already received this message on {when(pd.Timestamp(at).to_pydatetime(), tz)} (send #{int(send_id)})"
-        return "Already received this message"
+            local = pd.Timestamp(at).to_pydatetime().astimezone(tz)
+            return i18n.t("rules.reason.already_received_on", day=i18n.date_text(local, "short"),
+                          time=i18n.time_text(local), send=str(int(send_id)))
+        return i18n.t("rules.reason.already_received")
     if rule is Rule.OPTED_OUT:
-        return "On the do not contact list"
+        return i18n.t("rules.reason.opted_out")
     if rule is Rule.OPTED_OUT_AFTER_UPLOAD:
-        return "Opted out after the list was uploaded"
+        return i18n.t("rules.reason.opted_out_after_upload")
     if rule is Rule.NO_CONSENT:
-        return NO_CONSENT_REASON
+        return no_consent_reason()
     n = 0 if count is None or pd.isna(count) else int(count)
-    days = f" in the last {plural(cap_days, 'day')}" if cap_days else ""
-    return f"Already got {plural(n, 'message')}{days}"
+    if cap_days:
+        return i18n.t("rules.reason.frequency_cap_days", n=n, days=i18n.t("rules.days", n=cap_days))
+    return i18n.t("rules.reason.frequency_cap", n=n)
 
 
 def reasons(left_out: pd.DataFrame, tz: tzinfo, cap_days: int | None = None) -> pd.Series:
-    """reason() for every row of a rule result (index = spreadsheet row)."""
-    texts = [
-        reason(r, tz, s, a, c, cap_days)
-        for r, s, a, c in zip(left_out["rule"], left_out["send_id"], left_out["at"], left_out["count"], strict=True)
-    ]
+    """reason() for every row of a rule result (index = spreadsheet row); each distinct reason worded once."""
+    worded: dict[tuple, str] = {}
+    texts = []
+    for one in zip(left_out["rule"], left_out["send_id"], left_out["at"], left_out["count"], strict=True):
+        key = tuple(None if pd.isna(v) else v for v in one)
+        if key not in worded:
+            worded[key] = reason(key[0], tz, *key[1:], cap_days)
+        texts.append(worded[key])
     return pd.Series(texts, index=left_out.index, dtype="object")
 
 
 def count_phrase(rule: str, n: int) -> str:
     """'27 left out: already received', '3 opted out' — the summary's words for one rule."""
-    rule = Rule(rule)
-    if rule is Rule.OPTED_OUT:
-        return f"{n:,} opted out"
-    if rule is Rule.OPTED_OUT_AFTER_UPLOAD:
-        return f"{n:,} opted out after the upload"
-    label = {
-        Rule.ALREADY_RECEIVED: "already received",
-        Rule.NO_CONSENT: "no marketing consent",
-        Rule.FREQUENCY_CAP: "message limit reached",
-    }[rule]
-    return f"{n:,} left out: {label}"
+    return i18n.coded(COUNT, Rule(rule), n=n)
 
 
 def summary(counts: Mapping[str, int]) -> list[str]:
@@ -69,13 +61,12 @@ def summary(counts: Mapping[str, int]) -> list[str]:
 
 def send_again_label(n: int) -> str:
     """The Compose checkbox that includes people who already received the message."""
-    who = "person who already received it" if n == 1 else "people who already received it"
-    return f"Send again to the {n:,} {who}"
+    return i18n.t("rules.send_again", n=n)
 
 
 def everyone_left_out(counts: Mapping[str, int]) -> str:
     """The reason a send posts nothing."""
-    return "Nobody is left to send to: " + "; ".join(summary(counts)) + "."
+    return i18n.t("rules.nobody_left", reasons="; ".join(summary(counts)))
 
 
 def send_record(counts: Mapping[str, int], included_again: int | None) -> list[str]:
@@ -83,8 +74,8 @@ def send_record(counts: Mapping[str, int], included_again: int | None) -> list[s
     same phrases Compose showed, and the marketer's decision to include people again."""
     lines = []
     if counts:
-        total = sum(counts.values())
-        lines.append(f"{plural(total, 'person', 'people')} left out by the rules: " + "; ".join(summary(counts)) + ".")
+        lines.append(i18n.t("rules.record.left_out", n=sum(counts.values()), reasons="; ".join(summary(counts))))
     if included_again:
-        lines.append(f"Sent again on purpose to {plural(included_again, 'person', 'people')} who already received it.")
+        lines.append(i18n.t("rules.record.included_again", n=included_again))
     return lines
+

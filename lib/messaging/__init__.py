@@ -18,6 +18,8 @@ from lib.messaging.models import (
     SendResult,
     SendStatus,
     parse_platform_datetime,
+    send_status,
+    send_status_label,
 )
 
 __all__ = [
@@ -37,4 +39,6 @@ __all__ = [
     "SendResult",
     "SendStatus",
     "parse_platform_datetime",
+    "send_status",
+    "send_status_label",
 ]

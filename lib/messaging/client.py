@@ -33,6 +33,9 @@ passes, which also cuts a wait for headers that arrive a byte at a time.
 
 GET /api/Dispatches/{id} is retried with backoff on connection errors, timeouts (the deadline
 included) and 502/503/504; a GET has no side effects.
+
+Every request says which language its reader reads (Accept-Language: the language the edge set with
+`i18n.use`, or the one the worker posts a send in), so the platform's own error texts come back in it.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from lib import i18n
 from lib.messaging.errors import (
     AuthenticationError,
     NotFoundError,
@@ -99,7 +103,7 @@ class ConnectionStatus:
 
     reachable: bool
     authenticated: bool | None  # None: could not tell
-    message: str
+    message: str  # in the language of the page that asked
 
     @property
     def ok(self) -> bool:
@@ -113,7 +117,7 @@ class MessagingClient:
         user: str,
         password: str,
         *,
-        language: str = "en",
+        language: str | None = None,
         timezone: ZoneInfo | str = "Europe/Athens",
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
@@ -123,6 +127,7 @@ class MessagingClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.user = user
+        # None: each request asks for the reader's language (i18n.current()); a language pins it.
         self.language = language
         self.tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.connect_timeout = connect_timeout
@@ -138,25 +143,30 @@ class MessagingClient:
         self._session.mount("https://", adapter)
         # The password lives only inside the auth object, which has no repr of its own.
         self._session.auth = requests.auth.HTTPBasicAuth(user, password)
-        self._session.headers.update({"Accept": "application/json", "Accept-Language": language})
+        self._session.headers.update({"Accept": "application/json"})
+        if language:
+            self._session.headers["Accept-Language"] = language
 
     @classmethod
     def from_settings(cls, settings: Any, base_url: str | None = None) -> MessagingClient:
         """A client for `settings.api_url`, or for `base_url` (the embedded sandbox's address)."""
         url = base_url or settings.api_url
         if not url:
-            raise ValueError("No platform address: MESSAGING_API_URL is unset and no sandbox address was given")
-        return cls(
+            raise ValueError(i18n.t("messaging.error.no_address"))
+        return cls(  # its language follows the reader's (i18n.current(), CONSOLE_LANGUAGE by default)
             url,
             settings.api_user,
             settings.api_password,
-            language=settings.language,
             timezone=settings.timezone,
             request_deadline=getattr(settings, "request_deadline_seconds", DEFAULT_REQUEST_DEADLINE),
         )
 
     def __repr__(self) -> str:
         return f"MessagingClient(base_url={self.base_url!r}, user={self.user!r}, language={self.language!r})"
+
+    def request_language(self) -> str:
+        """The Accept-Language of a request made now: the pinned language, else the reader's."""
+        return self.language or i18n.current()
 
     __str__ = __repr__
 
@@ -185,7 +195,7 @@ class MessagingClient:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         response = self._request("POST", "/api/SendMessages", data=data)
         self._raise_for_post_status(response)
-        self._raise_for_status(response, not_found=f"The platform has no template {template_id}")
+        self._raise_for_status(response, not_found=i18n.Msg("messaging.error.no_template", template=str(int(template_id))))
         payload = self._json_or_raise(response, post=True)
         try:
             return SendResult.from_json(
@@ -193,9 +203,7 @@ class MessagingClient:
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise OutcomeUnknown(
-                "The platform answered the send without a dispatch number, "
-                "so the messages may or may not have gone out",
-                http_status=response.status_code,
+                i18n.Msg("messaging.error.no_dispatch_number"), http_status=response.status_code
             ) from None
 
     def _raise_for_post_status(self, response: requests.Response) -> None:
@@ -203,10 +211,7 @@ class MessagingClient:
         status = response.status_code
         if 300 <= status < 400:
             raise OutcomeUnknown(
-                f"The platform answered {_status_text(response)} instead of taking the send; the console "
-                "does not follow redirects, so the messages may or may not have gone out. "
-                "Check MESSAGING_API_URL.",
-                http_status=status,
+                i18n.Msg("messaging.error.send_redirected", status=_status_text(response)), http_status=status
             )
         if status < 500:
             return
@@ -214,26 +219,23 @@ class MessagingClient:
         code = _error_code(body)
         if code in REFUSED_BEFORE_ACTING and _error_text(body):
             return  # the platform's own refusal of this body: _raise_for_status says so
-        said = f": {_error_text(body)}" if _error_text(body) else ""
-        raise OutcomeUnknown(
-            f"The platform had a problem ({_status_text(response)}{said}) while taking the send; "
-            "the messages may or may not have gone out",
-            http_status=status,
-            error_code=code,
-        )
+        error, status_text = _error_text(body), _status_text(response)
+        message = (i18n.Msg("messaging.error.send_problem_said", status=status_text, error=error) if error
+                   else i18n.Msg("messaging.error.send_problem", status=status_text))  # fmt: skip
+        raise OutcomeUnknown(message, http_status=status, error_code=code)
 
     def get_dispatch(self, dispatch_id: int) -> Dispatch:
         """GET /api/Dispatches/{id}, retried with backoff on connection errors and 502/503/504."""
 
         def attempt() -> Dispatch:
             response = self._request("GET", f"/api/Dispatches/{int(dispatch_id)}")
-            self._raise_for_status(response, not_found=f"No dispatch {dispatch_id} on the platform")
+            self._raise_for_status(response, not_found=i18n.Msg("messaging.error.no_dispatch", dispatch=str(int(dispatch_id))))
             payload = self._json_or_raise(response, post=False)
             try:
                 return Dispatch.from_json(payload, self.tz)
             except (KeyError, TypeError, ValueError, AttributeError):
                 raise PlatformServerError(
-                    f"The platform's answer about dispatch {dispatch_id} is not a dispatch",
+                    i18n.Msg("messaging.error.not_a_dispatch", dispatch=str(int(dispatch_id))),
                     http_status=response.status_code,
                 ) from None
 
@@ -248,20 +250,19 @@ class MessagingClient:
         except PlatformUnreachable as exc:
             return ConnectionStatus(False, None, str(exc))
         except OutcomeUnknown:
-            return ConnectionStatus(False, None, f"The platform at {where} did not answer in time")
+            return ConnectionStatus(False, None, i18n.t("messaging.connection.no_answer", where=where))
         status = response.status_code
         if status in (401, 403):
             return ConnectionStatus(True, False, str(AuthenticationError(self.user, http_status=status)))
         if 300 <= status < 400:  # never followed: a send there would be answered by whatever redirects
             return ConnectionStatus(
-                True,
-                None,
-                f"The platform at {where} answered {_status_text(response)}; the console does not follow "
-                "redirects, so set MESSAGING_API_URL to the platform's own address",
+                True, None, i18n.t("messaging.connection.redirected", where=where, status=_status_text(response))
             )
         if status < 500 and _json_body(response) is not None:
-            return ConnectionStatus(True, True, f"Connected to {where} as {self.user}")
-        return ConnectionStatus(True, None, f"The platform at {where} answered {_status_text(response)}")
+            return ConnectionStatus(True, True, i18n.t("messaging.connection.ok", where=where, user=self.user))
+        return ConnectionStatus(
+            True, None, i18n.t("messaging.connection.answered", where=where, status=_status_text(response))
+        )
 
     def ping(self) -> bool:
         return self.check_connection().ok
@@ -281,7 +282,9 @@ class MessagingClient:
     ) -> requests.Response:
         """One request, read to its last byte within the deadline; raises a PlatformError otherwise."""
         url = self.base_url + path
-        headers = {"Content-Type": "application/json; charset=utf-8"} if data is not None else None
+        headers = {"Accept-Language": self.request_language()}
+        if data is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
         read_timeout = read_timeout or self.read_timeout
         response: requests.Response | None = None
         with _Deadline(self.request_deadline) as deadline:
@@ -310,23 +313,24 @@ class MessagingClient:
     ) -> PlatformError:
         where = self.base_url
         log.info("%s %s failed: %s", method, path, type(exc).__name__)
-        post = method == "POST"
-        maybe = "; the messages may or may not have gone out" if post else ""
+        # A send's sentences add that the messages may or may not have gone out.
+        kind = "send" if method == "POST" else "get"
         if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-            return PlatformUnreachable(f"The platform address {where} is not a valid web address")
+            return PlatformUnreachable(i18n.Msg("messaging.error.bad_address", where=where))
         if deadline.passed or isinstance(exc, _DeadlinePassed):
-            return OutcomeUnknown(
-                f"The platform at {where} did not finish answering within {self.request_deadline:g} s{maybe}"
-            )
+            key = "messaging.error.send_deadline" if kind == "send" else "messaging.error.get_deadline"
+            return OutcomeUnknown(i18n.Msg(key, where=where, seconds=_seconds(self.request_deadline)))
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return PlatformUnreachable(
-                f"Could not connect to the platform at {where} within {self.connect_timeout:g} s"
+                i18n.Msg("messaging.error.connect_timeout", where=where, seconds=_seconds(self.connect_timeout))
             )
         if isinstance(exc, requests.exceptions.ReadTimeout | urllib3.exceptions.ReadTimeoutError | TimeoutError):
-            return OutcomeUnknown(f"The platform at {where} did not answer within {read_timeout:g} s{maybe}")
+            key = "messaging.error.send_read_timeout" if kind == "send" else "messaging.error.get_read_timeout"
+            return OutcomeUnknown(i18n.Msg(key, where=where, seconds=_seconds(read_timeout)))
         if isinstance(exc, requests.exceptions.RequestException) and _never_sent(exc):
-            return PlatformUnreachable(f"Could not reach the platform at {where} ({_reason(exc)})")
-        return OutcomeUnknown(f"The connection to the platform at {where} broke before its answer arrived{maybe}")
+            return PlatformUnreachable(i18n.Msg(_reason(exc), where=where))
+        key = "messaging.error.send_connection_broke" if kind == "send" else "messaging.error.get_connection_broke"
+        return OutcomeUnknown(i18n.Msg(key, where=where))
 
     def _with_retries(self, attempt: Callable[[], T]) -> T:
         for retry in range(self.get_retries + 1):
@@ -343,7 +347,7 @@ class MessagingClient:
 
     # ---- answers -----------------------------------------------------------------------------
 
-    def _raise_for_status(self, response: requests.Response, *, not_found: str) -> None:
+    def _raise_for_status(self, response: requests.Response, *, not_found: i18n.Msg) -> None:
         status = response.status_code
         if status < 400:
             return
@@ -353,34 +357,35 @@ class MessagingClient:
         body = _json_body(response)
         if body is None:
             raise PlatformServerError(
-                f"The platform answered {_status_text(response)} with a page that is not JSON", http_status=status
+                i18n.Msg("messaging.error.not_json", status=_status_text(response)), http_status=status
             )
         error, code = _error_text(body), _error_code(body)
-        said = f": {error}" if error else ""
-        code_text = f" (error code {code})" if code is not None else ""
         if status == 404:
             raise NotFoundError(not_found, http_status=404, error_code=code)
+        # The platform's own words (`error`, in the language asked for) are kept as it wrote them.
+        said = {"error": error} if error else {}
+        if code is not None:
+            said["code"] = str(code)  # an identifier, not a quantity: never "1,002"
+        variant = "_".join(("said",) * bool(error) + ("code",) * (code is not None))
         if status < 500:
-            raise RequestRejected(
-                f"The platform refused the request{said}{code_text}", http_status=status, error_code=code
-            )
+            key = {"": "messaging.error.refused", "said": "messaging.error.refused_said",
+                   "code": "messaging.error.refused_code", "said_code": "messaging.error.refused_said_code"}[variant]
+            raise RequestRejected(i18n.Msg(key, **said), http_status=status, error_code=code)
+        key = {"": "messaging.error.problem", "said": "messaging.error.problem_said",
+               "code": "messaging.error.problem_code", "said_code": "messaging.error.problem_said_code"}[variant]
         raise PlatformServerError(
-            f"The platform had a problem ({_status_text(response)}){said}{code_text}",
-            http_status=status,
-            error_code=code,
+            i18n.Msg(key, status=_status_text(response), **said), http_status=status, error_code=code
         )
 
     def _json_or_raise(self, response: requests.Response, *, post: bool) -> dict[str, Any]:
         body = _json_body(response)
         if isinstance(body, dict):
             return body
-        message = f"The platform answered {_status_text(response)} with a page that is not JSON"
+        status = _status_text(response)
         if post:
             # It said 2xx to a send: the messages may well be going out.
-            raise OutcomeUnknown(
-                message + "; it is unknown whether the messages went out", http_status=response.status_code
-            )
-        raise PlatformServerError(message, http_status=response.status_code)
+            raise OutcomeUnknown(i18n.Msg("messaging.error.send_not_json", status=status), http_status=response.status_code)
+        raise PlatformServerError(i18n.Msg("messaging.error.not_json", status=status), http_status=response.status_code)
 
 
 class _DeadlinePassed(Exception):
@@ -590,9 +595,15 @@ def _never_sent(exc: BaseException) -> bool:
 
 
 def _reason(exc: BaseException) -> str:
+    """The sentence for a request that never left, by why: the address not found, refused, no connection."""
     text = str(exc).lower()
     if "name or service not known" in text or "nameresolution" in text or "failed to resolve" in text:
-        return "the address was not found"
+        return "messaging.error.unreachable_not_found"
     if "refused" in text:
-        return "connection refused"
-    return "no connection"
+        return "messaging.error.unreachable_refused"
+    return "messaging.error.unreachable"
+
+
+def _seconds(value: float) -> int | float:
+    """5.0 -> 5 (said "5 s"), 0.5 stays 0.5."""
+    return int(value) if float(value).is_integer() else value

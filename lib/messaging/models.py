@@ -2,6 +2,10 @@
 
 Every field of the contract's sample responses is kept, even those the console does not use
 yet (scheduleId, legacyCode1, gatewayId1), so nothing the platform says is silently dropped.
+
+The platform's status numbers (sendStatusId: Draft 1, Pending 2, Queued 3, Error 7) are defined
+here once, as `SendStatus`; everything else (the history, the charts, the pages) imports them, and
+their words come from the catalog (`send_status_label`), keyed by the status, never by its words.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from datetime import datetime, tzinfo
 from enum import IntEnum
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from lib import i18n
 
 DEFAULT_TZ = ZoneInfo("Europe/Athens")
 
@@ -37,11 +43,15 @@ class _OpenIntEnum(IntEnum):
         return self._name_ in type(self).__members__
 
     @property
-    def label(self) -> str:
-        return self._name_.replace("_", " ").title() if self.is_known else f"{self._unknown_word()} {self.value}"
+    def code(self) -> str:
+        """The member's name in lower case (`draft`): what the catalog keys its words by."""
+        return self._name_.lower()
 
-    def _unknown_word(self) -> str:
-        return "Value"
+    @property
+    def label(self) -> str:
+        """Its words in the current language; a number the platform added later is named with it."""
+        words, unknown = _WORDS[type(self)]
+        return i18n.coded(words, self.code) if self.is_known else i18n.t(unknown, number=self.value)
 
     def __str__(self) -> str:
         return self.label
@@ -55,8 +65,27 @@ class SendStatus(_OpenIntEnum):
     QUEUED = 3
     ERROR = 7
 
-    def _unknown_word(self) -> str:
-        return "Status"
+
+# Each enum's key family for its members' words, and the key naming a number it does not know.
+_WORDS: dict[type, tuple[str, str]] = {
+    SendStatus: (i18n.family("messaging.send_status", [s.code for s in SendStatus]), "messaging.send_status.other"),
+}
+# The numbers, for code that reads sendStatusId as plain integers (SQL, pandas): import, never retype them.
+DRAFT, PENDING, QUEUED, ERROR = (int(status) for status in SendStatus)
+SEND_STATUS_NUMBERS: tuple[int, ...] = tuple(int(status) for status in SendStatus)
+
+
+def send_status(number: object) -> SendStatus:
+    """The status for a sendStatusId as stored (an int, a float from pandas, None before the platform
+    said anything: Draft, the status of a dispatch just created)."""
+    if number is None or number != number:  # None, or NaN from a pandas column
+        return SendStatus.DRAFT
+    return SendStatus(int(number))
+
+
+def send_status_label(number: object) -> str:
+    """Draft / Pending / Queued / Error in the reader's language, "Status 5" for a number added later."""
+    return send_status(number).label
 
 
 class MessageType(_OpenIntEnum):
@@ -65,9 +94,10 @@ class MessageType(_OpenIntEnum):
     SMS = 1
     EMAIL = 2
 
-    @property
-    def label(self) -> str:
-        return {1: "SMS", 2: "Email"}.get(self.value, f"Type {self.value}") if self.is_known else f"Type {self.value}"
+
+_WORDS[MessageType] = (
+    i18n.family("messaging.message_type", [kind.code for kind in MessageType]), "messaging.message_type.other"
+)
 
 
 @dataclass(frozen=True)
@@ -127,8 +157,9 @@ class SendResult:
     """A SendMessages answer. `dispatch` is always a real dispatch number (from_json refuses the
     answer otherwise). The figures are the platform's: when they are missing, not whole numbers,
     or do not add up (total != sent + invalid, total != recipients posted, sent > posted),
-    `inconsistency` says why in plain words and they must not be shown or counted as ours; the
-    unreadable ones are None. `platform_answer` is the answer exactly as received."""
+    `problems` says why (one sentence each, `inconsistency` in the reader's words) and they must not
+    be shown or counted as ours; the unreadable ones are None. `platform_answer` is the answer
+    exactly as received."""
 
     dispatch: int
     total_recipients: int | None
@@ -137,12 +168,19 @@ class SendResult:
     send_date: datetime | None
     invalid_emails: list[str] = field(default_factory=list)
     invalid_mobiles: list[InvalidMobile] = field(default_factory=list)
-    inconsistency: str | None = None
+    problems: tuple[i18n.Msg, ...] = ()
     platform_answer: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def figures_add_up(self) -> bool:
-        return self.inconsistency is None
+        return not self.problems
+
+    @property
+    def inconsistency(self) -> str | None:
+        """Why the figures cannot be taken as they are, in the reader's language; None when they add up."""
+        if not self.problems:
+            return None
+        return i18n.t("messaging.figures.separator").join(str(p) for p in self.problems)
 
     @classmethod
     def from_json(
@@ -156,32 +194,32 @@ class SendResult:
         """Raises KeyError/TypeError/ValueError when the body has no real dispatch number.
         `posted`: how many recipients the request carried, checked against the platform's figures."""
         dispatch = dispatch_number(data["dispatch"])
-        problems: list[str] = []
+        problems: list[i18n.Msg] = []
         figures = {}
         for wire in ("totalRecipients", "totalRecipientsSent", "invalidRecipients"):
             value = data.get(wire)
             figures[wire] = value if _is_whole(value) and value >= 0 else None
         total, sent, invalid = figures.values()
         if None in figures.values():
-            problems.append("its recipient counts are missing or not whole numbers")
+            problems.append(i18n.Msg("messaging.figures.unreadable"))
         else:
             if total != sent + invalid:
-                problems.append(f"{sent:,} accepted plus {invalid:,} refused is not its total of {total:,}")
+                problems.append(i18n.Msg("messaging.figures.total", sent=sent, invalid=invalid, total=total))
             if posted is not None and total != posted:
-                problems.append(f"it counted {total:,} recipients where the console posted {posted:,}")
+                problems.append(i18n.Msg("messaging.figures.counted", total=total, posted=posted))
         if posted is not None and sent is not None and sent > posted:
-            problems.append(f"it accepted {sent:,} recipients out of the {posted:,} posted")
+            problems.append(i18n.Msg("messaging.figures.too_many", sent=sent, posted=posted))
         try:
             send_date = parse_platform_datetime(data.get("sendDate"), tz)
         except ValueError:
             send_date = None
-            problems.append("its send time cannot be read")
+            problems.append(i18n.Msg("messaging.figures.send_time"))
         try:
             invalid_emails = [str(e) for e in _list(data.get("invalidEmails"))]
             invalid_mobiles = [InvalidMobile.from_json(m) for m in _list(data.get("invalidMobiles"))]
         except (TypeError, AttributeError):
             invalid_emails, invalid_mobiles = [], []
-            problems.append("its list of refused recipients cannot be read")
+            problems.append(i18n.Msg("messaging.figures.refused_list"))
         return cls(
             dispatch=dispatch,
             total_recipients=total,
@@ -190,7 +228,7 @@ class SendResult:
             send_date=send_date,
             invalid_emails=invalid_emails,
             invalid_mobiles=invalid_mobiles,
-            inconsistency="; ".join(problems) or None,
+            problems=tuple(problems),
             platform_answer=answer_text if answer_text is not None else json.dumps(data, ensure_ascii=False),
         )
 
@@ -275,7 +313,7 @@ class Dispatch:
 
     @property
     def status_label(self) -> str:
-        return self.send_status_id.label if self.send_status_id is not None else "Unknown"
+        return self.send_status_id.label if self.send_status_id is not None else i18n.t("messaging.send_status.none")
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], tz: tzinfo | str = DEFAULT_TZ) -> Dispatch:

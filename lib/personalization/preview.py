@@ -22,16 +22,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from lib import i18n
 from lib.personalization import segments
 from lib.personalization.greek import gsm_safe_greek
 from lib.personalization.render import RenderedMessage, render_row
 from lib.personalization.sms import GSM7, UCS2, non_gsm7_characters, sms_metrics
 from lib.personalization.tags import parse_template
+from lib.recipients.problems import join_words
 from lib.templates import Channel, Template, template_tags
 
 __all__ = [
     "ListMetrics",
-    "Personalization",
     "RenderedMessage",
     "RiskyRow",
     "apply_defaults",
@@ -70,11 +71,10 @@ def tag_values(
 
 def missing_value_message(tags: Iterable[str]) -> str:
     """ "Missing value for {{Firstname}}" (and "… and {{points}}" when several are missing)."""
-    names = [f"{{{{{tag}}}}}" for tag in tags]
+    names = ["{{" + tag + "}}" for tag in tags]
     if not names:
         return ""
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return f"Missing value for {listed}"
+    return i18n.t("personalization.missing_value", tags=join_words(names))
 
 
 # ---- the payload that is sent --------------------------------------------------------------
@@ -238,7 +238,7 @@ def _masked(values: np.ndarray, mask: np.ndarray) -> pd.arrays.IntegerArray:
 def _template_ucs2_note(characters: str) -> str:
     if not characters:
         return ""
-    return f"The template's own text has '{characters[0]}', so every SMS part holds 70 characters instead of 160"
+    return i18n.t("personalization.template_ucs2", character=characters[0])
 
 
 def list_metrics(
@@ -333,19 +333,21 @@ _UNUSUAL = (
 _EDGE_SPACE = "^\\s|\\s$"
 # A value that looks like markup or script: a tag, an HTML entity, a javascript: URL or an event handler.
 _MARKUP = "(?i)<\\s*[a-z!/?]|&#?[a-z0-9]+;|javascript\\s*:|\\bon[a-z]+\\s*="
-_FRIENDLY_NAMES = {
-    "\u00a0": "no-break space",
-    "\u200b": "zero-width space",
-    "\ufeff": "zero-width no-break space (BOM)",
-}
+_FRIENDLY_NAMES = {"\u00a0": "nbsp", "\u200b": "zwsp", "\ufeff": "bom"}
+FRIENDLY_NAMES = i18n.family("personalization.char", _FRIENDLY_NAMES.values())
 
 
 def describe_character(char: str) -> str:
     """'ά' (Greek small letter alpha with tonos); an invisible one with its code point too, since that is
     the only way to find it in Excel: a zero-width space (U+200B)."""
-    name = _FRIENDLY_NAMES.get(char) or unicodedata.name(char, "unnamed character").capitalize()
+    friendly = _FRIENDLY_NAMES.get(char)
+    # Unicode's own names are English only: a Greek reader still finds the character by its code point.
+    name = i18n.coded(FRIENDLY_NAMES, friendly) if friendly else unicodedata.name(char, "").capitalize()
+    name = name or i18n.t("personalization.char_unnamed")
     shown = char if char.isprintable() and not char.isspace() and unicodedata.category(char) != "Cf" else ""
-    return f"{shown!r} ({name})" if shown else f"a {name} (U+{ord(char):04X})"
+    if shown:
+        return i18n.t("personalization.char_shown", char=repr(shown), name=name)
+    return i18n.t("personalization.char_invisible", name=name, code=f"U+{ord(char):04X}")
 
 
 def _matching_rows(column: pd.Series, pattern: str) -> np.ndarray:
@@ -369,7 +371,7 @@ def _first_rows_per_character(column: pd.Series, pattern: str, limit: int = 5) -
 
 
 def _rows_note(count: int) -> str:
-    return "" if count <= 1 else f" ({count:,} rows)"
+    return "" if count <= 1 else i18n.t("personalization.rows_note", n=count)
 
 
 def _pick_markup(tag: str, column: pd.Series, pick) -> None:
@@ -380,8 +382,7 @@ def _pick_markup(tag: str, column: pd.Series, pick) -> None:
         first = int(np.flatnonzero(marked)[0])
         value = column.iloc[first]
         shown = value if len(value) <= 40 else value[:39] + "…"
-        pick(first, f"{{{{{tag}}}}} holds HTML or script: {shown!r}; the email shows it as written, as text"
-             + _rows_note(int(marked.sum())))
+        pick(first, i18n.t("personalization.risk.markup", tag=_tag(tag), value=repr(shown)) + _rows_note(int(marked.sum())))
 
 
 def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics, limit: int = 10) -> list[RiskyRow]:
@@ -401,20 +402,22 @@ def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics
             default = metrics.defaults.get(tag, "")
             pick(
                 int(np.flatnonzero(flags)[0]),
-                f"{{{{{tag}}}}} is empty, so the default {default!r} is used" + _rows_note(int(flags.sum())),
+                i18n.t("personalization.risk.default", tag=_tag(tag), value=repr(default)) + _rows_note(int(flags.sum())),
             )
     if metrics.channel is Channel.SMS and metrics.sendable:
         parts = metrics.rows["parts"].to_numpy(dtype=np.int64, na_value=-1)
         characters = metrics.rows["characters"].to_numpy(dtype=np.int64, na_value=-1)
         most = int(parts.argmax())
         if parts[most] > 1:
-            pick(most, f"Most parts: {parts[most]} SMS parts ({characters[most]} characters)")
+            pick(most, i18n.t("personalization.risk.most_parts", parts=i18n.t("common.sms_parts", n=int(parts[most])),
+                              n=int(characters[most])))
         longest = int(characters.argmax())
-        pick(longest, f"Longest message: {characters[longest]} characters")
+        pick(longest, i18n.t("personalization.risk.longest", n=int(characters[longest])))
         if metrics.template_is_gsm7 and len(metrics.ucs2_rows):
             counts = metrics.ucs2_rows.value_counts()
             for row, char in metrics.ucs2_rows.drop_duplicates().items():
-                reason = f"Shorter SMS parts (70 characters instead of 160) because of {describe_character(char)}" + _rows_note(int(counts[char]))
+                reason = (i18n.t("personalization.risk.ucs2", character=describe_character(char))
+                          + _rows_note(int(counts[char])))
                 picks.setdefault(int(row), []).append(reason)
     for tag in metrics.missing.columns:
         column = values[tag].astype("str") if tag in values.columns else None
@@ -424,9 +427,10 @@ def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics
         if spaced.any():
             first = int(np.flatnonzero(spaced)[0])
             value = column.iloc[first]
-            pick(first, f"{{{{{tag}}}}} has a space at the start or end: {value!r}" + _rows_note(int(spaced.sum())))
+            pick(first, i18n.t("personalization.risk.space", tag=_tag(tag), value=repr(value)) + _rows_note(int(spaced.sum())))
         for position, char, count in _first_rows_per_character(column, _UNUSUAL):
-            pick(position, f"{{{{{tag}}}}} contains {describe_character(char)}" + _rows_note(count))
+            pick(position, i18n.t("personalization.risk.contains", tag=_tag(tag), character=describe_character(char))
+                 + _rows_note(count))
         if metrics.channel is Channel.EMAIL:
             _pick_markup(tag, column, pick)
     return [RiskyRow(row=row, reasons=reasons) for row, reasons in list(picks.items())[:limit]]
@@ -440,20 +444,19 @@ def find_row(recipients: pd.DataFrame, row: int | None = None, unique_id: str | 
     if row is not None:
         if row not in recipients.index:
             if len(recipients.index):
-                raise LookupError(
-                    f"There is no recipient on row {row}: rows go from {recipients.index.min()} to {recipients.index.max()}"
-                )
-            raise LookupError("The file has no recipients")
+                raise LookupError(i18n.t("personalization.find.no_row", row=str(row), first=str(recipients.index.min()),
+                                         last=str(recipients.index.max())))
+            raise LookupError(i18n.t("personalization.find.no_recipients"))
         return int(row)
     if unique_id is not None:
         if "uniqueId" not in recipients.columns:
-            raise LookupError("The file has no uniqueId column")
+            raise LookupError(i18n.t("personalization.find.no_id_column"))
         matches = recipients.index[recipients["uniqueId"].astype("str") == str(unique_id)]
         if not len(matches):
-            raise LookupError(f"No recipient has uniqueId {unique_id!r}")
+            raise LookupError(i18n.t("personalization.find.no_id", id=repr(unique_id)))
         return int(matches[0])
     if not len(recipients.index):
-        raise LookupError("The file has no recipients")
+        raise LookupError(i18n.t("personalization.find.no_recipients"))
     return int(recipients.index[0])
 
 
@@ -530,48 +533,24 @@ def summary_json(metrics: ListMetrics, ucs2_rows_shown: int = 100) -> dict:
     }
 
 
-# ---- one object for a page to hold -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Personalization:
-    """A template with the marketer's tag defaults and GSM-safe Greek choice."""
-
-    template: Template
-    defaults: Mapping[str, str] = field(default_factory=dict)
-    gsm_greek: bool = False
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        return template_tags(self.template)
-
-    def payload_values(self, values: pd.DataFrame) -> pd.DataFrame:
-        return payload_values(self.template, values, self.defaults, self.gsm_greek)
-
-    def metrics(self, values: pd.DataFrame, price_per_part: Decimal = DEFAULT_PRICE_PER_PART) -> ListMetrics:
-        return list_metrics(self.template, values, self.defaults, self.gsm_greek, price_per_part)
-
-    def riskiest_rows(self, values: pd.DataFrame, metrics: ListMetrics, limit: int = 10) -> list[RiskyRow]:
-        return riskiest_rows(self.template, values, metrics, limit)
-
-    def render(self, payload: Mapping[str, str]) -> RenderedMessage:
-        return render_row(self.template, payload)
-
-    def preview_row_json(self, recipients: pd.DataFrame, row: int) -> dict:
-        return preview_row_json(self.template, recipients, row, self.defaults, self.gsm_greek)
-
-
 # ---- what the page says about SMS length, in plain words ----------------------------------------------------
 
 _CURLY_QUOTES = "\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u00ab\u00bb"
 
 
+CHARACTER_KINDS = i18n.family("personalization.kind", ("curly_quotes", "greek", "special"))
+
+
 def _kind_of(char: str) -> str:
     if char in _CURLY_QUOTES:
-        return "curly quotes"
+        return "curly_quotes"
     if unicodedata.name(char, "").startswith("GREEK"):
-        return "Greek letters"
-    return "special characters"
+        return "greek"
+    return "special"
+
+
+def _tag(tag: str) -> str:
+    return "{{" + tag + "}}"
 
 
 def shorter_parts_sentence(characters: Iterable[str], messages: int | None = None) -> str:
@@ -582,10 +561,13 @@ def shorter_parts_sentence(characters: Iterable[str], messages: int | None = Non
         kinds.setdefault(_kind_of(char), []).append(char)
     if not kinds:
         return ""
-    named = [f"{kind} ({', '.join(chars[:8])}{', …' if len(chars) > 8 else ''})" for kind, chars in kinds.items()]
-    subject = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
-    where = "" if messages is None else f" in {messages:,} message{'' if messages == 1 else 's'}"
-    return f"{subject[0].upper()}{subject[1:]} make each SMS part shorter (70 characters instead of 160){where}."
+    named = [i18n.coded(CHARACTER_KINDS, kind, chars=", ".join(chars[:8]) + (", …" if len(chars) > 8 else ""))
+             for kind, chars in kinds.items()]
+    subject = join_words(named)
+    subject = subject[0].upper() + subject[1:]
+    if messages is None:
+        return i18n.t("personalization.shorter_parts", subject=subject)
+    return i18n.t("personalization.shorter_parts_in", subject=subject, n=messages)
 
 
 @dataclass(frozen=True)
@@ -599,25 +581,21 @@ def gsm_greek_advice(metrics: ListMetrics) -> GsmGreekAdvice:
     if metrics.channel is not Channel.SMS:
         return GsmGreekAdvice(False, "")
     if not metrics.template_is_gsm7:
-        return GsmGreekAdvice(False, (
-            "GSM-safe Greek (capitals without accents) cannot make this cheaper: it rewrites only the values from "
-            "your file, and the template's own text already needs the shorter parts."))
+        return GsmGreekAdvice(False, i18n.t("personalization.gsm_greek.template_needs_ucs2"))
     if metrics.parts_saved_by_gsm_greek > 0:
         return GsmGreekAdvice(True, "")
     if len(metrics.ucs2_rows) and not metrics.gsm_greek:
-        return GsmGreekAdvice(False, (
-            "GSM-safe Greek (capitals without accents) would not save any SMS part here: the characters that make "
-            "parts shorter are not Greek letters it can rewrite, or the messages stay within their parts."))
+        return GsmGreekAdvice(False, i18n.t("personalization.gsm_greek.saves_nothing"))
     return GsmGreekAdvice(False, "")
 
 
 def encoding_words(encoding: str) -> str:
     """What a row preview says instead of 'GSM-7' / 'UCS-2'."""
-    return "up to 70 characters a part: Greek letters or curly quotes" if encoding == UCS2 else \
-        "up to 160 characters a part"
+    return i18n.t("personalization.encoding.ucs2") if encoding == UCS2 else i18n.t("personalization.encoding.gsm7")
 
 
 def parts_per_recipient(distribution: Mapping[int, int]) -> str:
     """'1 gets 2 parts, 3,000 get 1 part' — how many people get how many SMS parts ('none' for nobody)."""
-    said = [f"{n:,} {'gets' if n == 1 else 'get'} {p} part{'' if p == 1 else 's'}" for p, n in sorted(distribution.items())]
-    return ", ".join(said) or "none"
+    said = [i18n.t("personalization.parts_per", n=n, parts=i18n.t("personalization.parts", n=p))
+            for p, n in sorted(distribution.items())]
+    return ", ".join(said) or i18n.t("personalization.parts_none")

@@ -11,16 +11,34 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+
+from lib import i18n
 
 _TOKEN = re.compile(r"\{\{|\}\}")
 _NAME = re.compile(r"^[^\s{}][^{}]*$")
 
 
-class TemplateSyntaxError(ValueError):
-    """A malformed tag. `position` is the 1-based character where it starts."""
+class TagError(StrEnum):
+    NESTED = "nested"
+    NEVER_OPENED = "never_opened"
+    EMPTY = "empty"
+    BRACE_IN_NAME = "brace_in_name"
+    NEVER_CLOSED = "never_closed"
 
-    def __init__(self, message: str, position: int):
-        super().__init__(f"{message} at character {position}")
+
+TAG_ERRORS = i18n.family("personalization.tag_error", TagError)
+
+
+class TemplateSyntaxError(ValueError):
+    """A malformed tag. `position` is the 1-based character where it starts; str() says what is wrong and
+    where, in the reader's language."""
+
+    def __init__(self, code: TagError, position: int, **params: str):
+        braces = {"opening": "'{{'", "closing": "'}}'", "empty": "{{}}"}  # a catalog holds no double braces
+        problem = i18n.Msg(f"{TAG_ERRORS}.{code.value}", **braces, **params)
+        super().__init__(i18n.Msg("personalization.tag_error_at", problem=problem, position=str(position)))
+        self.code = code
         self.position = position
 
 
@@ -56,21 +74,21 @@ def parse_template(text: str) -> ParsedTemplate:
     for match in _TOKEN.finditer(text):
         if match.group() == "{{":
             if open_at is not None:
-                raise TemplateSyntaxError("A tag is opened inside another tag", match.start() + 1)
+                raise TemplateSyntaxError(TagError.NESTED, match.start() + 1)
             open_at = match.start()
         else:
             if open_at is None:
-                raise TemplateSyntaxError("'}}' closes a tag that was never opened", match.start() + 1)
+                raise TemplateSyntaxError(TagError.NEVER_OPENED, match.start() + 1)
             name = text[open_at + 2 : match.start()].strip()
             if not name:
-                raise TemplateSyntaxError("Empty tag {{}}", open_at + 1)
+                raise TemplateSyntaxError(TagError.EMPTY, open_at + 1)
             if not _NAME.match(name):
-                raise TemplateSyntaxError(f"Tag {{{{{name}}}}} has a brace in its name", open_at + 1)
+                raise TemplateSyntaxError(TagError.BRACE_IN_NAME, open_at + 1, tag="{{" + name + "}}")
             parts.append(text[literal_start:open_at])
             parts.append(name)
             literal_start = match.end()
             open_at = None
     if open_at is not None:
-        raise TemplateSyntaxError("A tag is opened with '{{' but never closed with '}}'", open_at + 1)
+        raise TemplateSyntaxError(TagError.NEVER_CLOSED, open_at + 1)
     parts.append(text[literal_start:])
     return ParsedTemplate(tuple(parts))

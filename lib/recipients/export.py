@@ -1,7 +1,7 @@
 """Rows to fix, handed back as a file Excel cannot mangle again, ready to fix and upload again.
 
 The first column is the row's number in the marketer's own file ("Row in your file") and the last is
-what is wrong with it ("Problems"); between them the cells exactly as written. On upload both console
+what is wrong with it ("Problems"), both in the reader's language; between them the cells exactly as written. On upload both console
 columns are recognised and not sent (lib.recipients.mapping.CONSOLE_COLUMNS).
 XLSX: every cell written as text in text-formatted columns (no 6.93686E+09, no lost leading zeros).
 CSV: `;` and UTF-8 with BOM for Excel (CONSOLE_CSV_DELIMITER); formula-looking cells neutralised.
@@ -14,8 +14,8 @@ from typing import Literal
 
 import pandas as pd
 
-from lib import exports
-from lib.recipients.mapping import PROBLEMS_HEADER, ROW_HEADER
+from lib import exports, i18n
+from lib.recipients.mapping import CONSOLE_COLUMNS, problems_header, row_header
 from lib.recipients.recipient_list import RecipientList
 
 
@@ -32,9 +32,9 @@ def rows_to_fix(recipient_list: RecipientList, only_errors: bool = True, extra: 
     described = (problems["column"].where(problems["column"].eq(""), problems["column"] + ": ") + problems["message"])
     joined = described.groupby(problems["row"].to_numpy()).agg("; ".join)
     rows = joined.index if only_errors else table.index
-    out = table.loc[rows, [c for c in table.columns if c not in (ROW_HEADER, PROBLEMS_HEADER)]].copy()
-    out.insert(0, ROW_HEADER, [str(int(r)) for r in rows])
-    out[PROBLEMS_HEADER] = joined.reindex(rows).fillna("").to_numpy()
+    out = table.loc[rows, [c for c in table.columns if c not in CONSOLE_COLUMNS]].copy()
+    out.insert(0, row_header(), [str(int(r)) for r in rows])
+    out[problems_header()] = joined.reindex(rows).fillna("").to_numpy()
     return out
 
 
@@ -45,7 +45,7 @@ def export_rows_to_fix(
 ) -> bytes:
     frame = rows_to_fix(recipient_list, only_errors, extra)
     if fmt == "xlsx":
-        return exports.to_xlsx_bytes(frame, sheet_name="Rows to fix", all_text=True)
+        return exports.to_xlsx_bytes(frame, sheet_name=i18n.t("recipients.export.sheet"), all_text=True)
     if fmt == "csv":
         return exports.to_csv_bytes(frame.astype(object).where(frame.notna(), ""), delimiter=delimiter)
     raise ValueError(f"Unknown export format {fmt!r}: use 'xlsx' or 'csv'")

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lib import i18n
+
 
 class Field(StrEnum):
     UNIQUE_ID = "uniqueId"
@@ -25,21 +27,15 @@ class Field(StrEnum):
 
     @property
     def label(self) -> str:
-        """The field in a marketer's words (the platform's names stay out of pages)."""
-        return _LABELS[self]
+        """The field in a marketer's words, in their language (the platform's names stay out of pages)."""
+        return i18n.coded(_LABELS, self)
 
 
-_LABELS = {
-    Field.UNIQUE_ID: "Customer ID",
-    Field.MOBILE_PHONE: "Mobile",
-    Field.EMAIL: "Email",
-    Field.CARD_NUMBER: "Loyalty card",
-    Field.MARKETING_CONSENT: "Marketing consent",
-}
+_LABELS = i18n.family("recipients.label", Field)
 
 
 def tag_label(tag: str) -> str:
-    return f"{{{{{tag}}}}} in the message"
+    return i18n.t("recipients.tag_label", tag="{{" + tag + "}}")
 
 
 def mapping_targets(template_tags: Sequence[str]) -> list[tuple[str, Field | str]]:
@@ -67,20 +63,17 @@ def parse_map_option(option: str, headers: Sequence[str], template_tags: Sequenc
     name, equals, header = option.partition("=")
     name, header = name.strip().removeprefix("{{").removesuffix("}}").strip(), header.strip()
     if not equals or not name or not header:
-        raise MappingOptionError(f"--map needs NAME=COLUMN, like --map mobile=Κινητό or --map Firstname=Name (got {option!r})")
+        raise MappingOptionError(i18n.t("recipients.map.shape", option=repr(option)))
     if header not in headers:
         known = ", ".join(f"'{h}'" for h in headers)
-        raise MappingOptionError(f"--map {option}: the file has no column called '{header}' (its columns: {known})")
+        raise MappingOptionError(i18n.t("recipients.map.no_column", option=option, header=header, known=known))
     if name in template_tags:
         return name, header
     for target, names in _FIELD_OPTION_NAMES.items():
         if normalise_header(name) in names:
             return target, header
-    tags = ", ".join(template_tags) or "none"
-    raise MappingOptionError(
-        f"--map {option}: '{name}' is neither mobile, email, id, card nor consent, nor a tag of the template "
-        f"(its tags: {tags})"
-    )
+    tags = ", ".join(template_tags) or i18n.t("recipients.map.no_tags")
+    raise MappingOptionError(i18n.t("recipients.map.unknown_name", option=option, name=name, tags=tags))
 
 
 def apply_map_options(
@@ -102,9 +95,26 @@ _ATTRIBUTES = {
 
 
 # The console's own columns in a rows-to-fix file: recognised on upload again and never sent as payload.
-ROW_HEADER = "Row in your file"
-PROBLEMS_HEADER = "Problems"
-CONSOLE_COLUMNS = (ROW_HEADER, PROBLEMS_HEADER)
+# Written in the reader's language, recognised in every language (a file downloaded in Greek may come back
+# through an English reader).
+def row_header() -> str:
+    return i18n.t("recipients.export.row_header")
+
+
+def problems_header() -> str:
+    return i18n.t("recipients.export.problems_header")
+
+
+def _in_every_language(header) -> frozenset[str]:
+    words = set()
+    for lang in i18n.LANGUAGES:
+        with i18n.language(lang):
+            words.add(header())
+    return frozenset(words)
+
+
+ROW_HEADERS = _in_every_language(row_header)
+CONSOLE_COLUMNS = ROW_HEADERS | _in_every_language(problems_header)
 
 
 def normalise_header(name: str) -> str:
@@ -243,7 +253,7 @@ def detect_mapping(headers: list[str], template_tags: Sequence[str] = ()) -> Col
 
     payload: dict[str, str] = {}
     tag_headers = set(tag_columns.values())
-    console_file = ROW_HEADER in headers  # a rows-to-fix file uploaded again
+    console_file = not ROW_HEADERS.isdisjoint(headers)  # a rows-to-fix file uploaded again
     for header in headers:
         if header in field_headers or header in tag_headers or (console_file and header in CONSOLE_COLUMNS):
             continue

@@ -8,6 +8,7 @@ verdict equals phonenumbers' for every string it accepts (the bench and a proper
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from phonenumbers import PhoneNumberType, ValidationResult
 
+from lib import i18n
 from lib.recipients.problems import countries_phrase, country_name, message
 
 _WHOLE_WITH_ZEROS = re.compile(r"^\+?(\d{6,})[.,]0+$")  # 6936862208.0: Excel's float, lossless
@@ -92,8 +94,15 @@ def _library(text: str, region: str, allowed: Sequence[str]) -> Verdict:
 
 
 def _invalid(code: str, allowed: Sequence[str]) -> Verdict:
-    for_country = f" for {countries_phrase(allowed)}" if allowed else ""
-    return Verdict(None, code, message(code, for_country=for_country))
+    return _invalid_in(code, tuple(allowed), i18n.current())
+
+
+@functools.lru_cache(maxsize=64)
+def _invalid_in(code: str, allowed: tuple[str, ...], lang: str) -> Verdict:
+    """Worded once per language: a column of bad numbers asks for the same few sentences many times."""
+    with i18n.language(lang):
+        for_country = i18n.t("recipients.problem_for_country", countries=countries_phrase(allowed)) if allowed else ""
+        return Verdict(None, code, message(code, for_country=for_country))
 
 
 @dataclass

@@ -1,16 +1,20 @@
-"""Every word a marketer reads about their recipient file lives here: codes, severities, messages, summaries.
+"""What can be wrong with a recipient file, as codes with parameters; the words are in the `recipients` catalog.
 
-Codes are stable (the CLI's JSON and the UI key on them); wording may change. Row numbers are the
-spreadsheet's own (header = row 1, first recipient = row 2) so the reader can find the row in Excel.
+Codes are stable (the CLI's JSON and the UI key on them); wording may change and follows the reader's
+language. Row numbers are the spreadsheet's own (header = row 1, first recipient = row 2) so the reader
+can find the row in Excel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pandas as pd
+
+from lib import i18n
 
 
 class Severity(StrEnum):
@@ -18,134 +22,142 @@ class Severity(StrEnum):
     WARNING = "warning"  # the row is sent; the marketer should know
 
 
+class ProblemCode(StrEnum):
+    MOBILE_MISSING = "mobile.missing"
+    MOBILE_INVALID = "mobile.invalid"
+    MOBILE_TOO_SHORT = "mobile.too_short"
+    MOBILE_TOO_LONG = "mobile.too_long"
+    MOBILE_NOT_MOBILE = "mobile.not_mobile"
+    MOBILE_COUNTRY_NOT_ALLOWED = "mobile.country_not_allowed"
+    MOBILE_EXCEL_REPAIRED = "mobile.excel_repaired"
+    MOBILE_EXCEL_DIGITS_LOST = "mobile.excel_digits_lost"
+    EMAIL_MISSING = "email.missing"
+    EMAIL_INVALID = "email.invalid"
+    UNIQUE_ID_MISSING = "unique_id.missing"
+    UNIQUE_ID_REPEATED = "unique_id.repeated"
+    DESTINATION_REPEATED = "destination.repeated"
+    COLUMN_MISSING = "column.missing"
+    TAG_COLUMN_MISSING = "tag.column_missing"
+    HEADER_BLANK = "header.blank"
+    # A byte that is not UTF-8 in an otherwise UTF-8 file, or a NUL: the cell is not sent rather than guessed.
+    CELL_NOT_TEXT = "cell.not_text"
+    # Marketing consent (lib.rules.consent): unreadable is an error; "no" leaves the row out of marketing sends.
+    CONSENT_UNREADABLE = "consent.unreadable"
+    CONSENT_NO = "consent.no"
+    CONSENT_NOT_CHECKED = "consent.not_checked"
+
+
+PROBLEM = i18n.family("recipients.problem", ProblemCode)
+
+SEVERITIES: dict[ProblemCode, Severity] = {
+    code: Severity.WARNING
+    for code in (ProblemCode.MOBILE_EXCEL_REPAIRED, ProblemCode.DESTINATION_REPEATED, ProblemCode.TAG_COLUMN_MISSING,
+                 ProblemCode.HEADER_BLANK, ProblemCode.CONSENT_NO, ProblemCode.CONSENT_NOT_CHECKED)
+}
+# Every code, its severity (the CLI's JSON and the pages key on the codes).
+MESSAGES: dict[ProblemCode, Severity] = {code: SEVERITIES.get(code, Severity.ERROR) for code in ProblemCode}
+
+
 @dataclass(frozen=True)
 class Problem:
     row: int  # spreadsheet numbering: header = 1, first recipient = 2
     column: str  # the header as the file writes it; "" for a whole row or the whole file
-    code: str
+    code: str  # a ProblemCode
     severity: Severity
-    message: str
+    message: str  # the words, in the language of whoever read the file
+    params: Mapping[str, object] = field(default_factory=dict, compare=False)  # what the words were made from
+
+    @classmethod
+    def of(cls, row: int, column: str, code: str, /, **params: object) -> Problem:
+        """A problem worded from the catalog in the current language; `params` fill its sentence."""
+        return cls(row, column, ProblemCode(code), severity_of(code), message(code, **params), params)
+
+    def reworded(self) -> Problem:
+        """The same problem in the current language (a problem kept across readers, like the reader's notes)."""
+        return Problem.of(self.row, self.column, self.code, **self.params)
 
     def to_json(self) -> dict:
         return {
             "row": self.row,
             "column": self.column,
-            "code": self.code,
+            "code": str(self.code),
             "severity": self.severity.value,
-            "message": self.message,
+            "message": str(self.message),
         }
 
 
 PROBLEM_COLUMNS = ["row", "column", "code", "severity", "message"]
 
-# code -> (severity, message). Messages with {placeholders} are filled per row by the helpers below.
-MESSAGES: dict[str, tuple[Severity, str]] = {
-    "mobile.missing": (Severity.ERROR, "Missing"),
-    "mobile.invalid": (Severity.ERROR, "Not a valid mobile number{for_country}"),
-    "mobile.too_short": (Severity.ERROR, "Mobile number is too short"),
-    "mobile.too_long": (Severity.ERROR, "Mobile number is too long"),
-    "mobile.not_mobile": (Severity.ERROR, "This is a landline number, not a mobile"),
-    "mobile.country_not_allowed": (Severity.ERROR, "Numbers from {country} are not allowed (only {allowed})"),
-    "mobile.excel_repaired": (
-        Severity.WARNING,
-        "Excel changed this number to {raw}; we read it as {repaired}. Format the column as text in Excel next time",
-    ),
-    "mobile.excel_digits_lost": (
-        Severity.ERROR,
-        "Excel cut digits off this number ({raw}): format the column as text in Excel and export the file again",
-    ),
-    "email.missing": (Severity.ERROR, "Missing"),
-    "email.invalid": (Severity.ERROR, "Not a valid email address"),
-    "unique_id.missing": (Severity.ERROR, "Missing"),
-    "unique_id.repeated": (Severity.ERROR, "Same customer id as {rows}"),
-    "destination.repeated": (Severity.WARNING, "Same {what} as row {first}"),
-    "column.missing": (Severity.ERROR, "Your file needs a column for {what} (called, for example, {examples})"),
-    "tag.column_missing": (Severity.WARNING, "Your file needs a column called '{tag}' for the template's {{{{{tag}}}}}"),
-    "header.blank": (Severity.WARNING, "{column} has no name in row 1, so we called it '{column}'"),
-    # A byte that is not UTF-8 in an otherwise UTF-8 file, or a NUL: the cell is not sent rather than guessed.
-    "cell.not_text": (Severity.ERROR, "This cell has a character that is not valid text"),
-    # Marketing consent (lib.rules.consent): unreadable is an error; "no" leaves the row out of marketing sends.
-    "consent.unreadable": (Severity.ERROR, "Marketing consent must be yes or no (found '{found}')"),
-    "consent.no": (Severity.WARNING, "No marketing consent: left out of marketing messages"),
-    "consent.not_checked": (Severity.WARNING, "Consent was not checked: the file has no marketing consent column"),
-}
 
-# Not-a-file sentences, raised as RecipientFileError by the reader.
-FILE_ERRORS: dict[str, str] = {
-    "empty": "The file is empty.",
-    "header_only": "The file has column names but no recipients under them.",
-    "not_spreadsheet": "This file is not a spreadsheet: upload a CSV or an Excel file (.xlsx).",
-    "image": "This file is a picture, not a spreadsheet: upload a CSV or an Excel file (.xlsx).",
-    "pdf": "This file is a PDF, not a spreadsheet: upload a CSV or an Excel file (.xlsx).",
-    "corrupt_workbook": "This Excel file is damaged and cannot be opened: open it in Excel, save it again and upload the new copy.",
-    "zip_bomb": "This Excel file unpacks to far more data than a recipient list can hold, so we did not open it.",
-    "encrypted": "This Excel file is protected with a password: remove the password in Excel and upload it again.",
-    "too_big": "The file is {size}, over the {limit} limit: split it into smaller files.",
-    "too_many_rows": "The file has {rows:,} recipients, more than the {limit:,} we can take at once: split it into smaller files.",
-    "duplicate_headers": "Columns {first} and {second} are both called '{name}': rename one of them and upload again.",
-    "no_sheet": "This Excel file has no sheet called '{sheet}'.",
-    "no_visible_sheet": "This Excel file has no visible sheet with data.",
-    "too_many_columns": "The file has {columns:,} columns, more than the {limit:,} a recipient list can have.",
-    "too_much_text": (
-        "This file holds {size} of text once opened, more than the {limit} a recipient list can hold, "
-        "so we did not open it: split it into smaller files."
-    ),
-    "too_many_cells": (
-        "This file's sheet reaches row {rows:,} and column {column}, {cells:,} cells in all, more than the "
-        "{limit:,} a recipient list can hold, so we did not open it."
-    ),
-    "sparse_sheet": (
-        "This file's sheet reaches row {rows:,} and column {column} with only {filled:,} cells filled: opening "
-        "the empty space in between would take {cells:,} cells, so we did not open it. Delete the far-away "
-        "cells in Excel, or copy your data to a new sheet, and upload it again."
-    ),
-    "too_many_cells_text": (
-        "This file has {cells:,} cells, more than the {limit:,} a recipient list can hold, "
-        "so we did not read it: split it into smaller files."
-    ),
-    "too_many_strings": (
-        "This Excel file holds over {limit:,} different texts, more than a recipient list can hold, "
-        "so we did not open it: split it into smaller files."
-    ),
-}
+class FileError(StrEnum):
+    """Why a file is not a recipient list at all (raised as RecipientFileError by the reader)."""
 
-FIELD_DESCRIPTIONS: dict[str, tuple[str, str]] = {
-    # field -> (what the marketer calls it, example header names)
-    "uniqueId": ("the customer id", "'customer id' or 'κωδικός πελάτη'"),
-    "mobilePhone": ("mobile numbers", "'mobile' or 'κινητό'"),
-    "email": ("email addresses", "'email' or 'e-mail'"),
-    "cardNumber": ("card numbers", "'card number' or 'κάρτα'"),
-    "marketingConsent": ("marketing consent", "'marketing consent' or 'συγκατάθεση'"),
-}
+    EMPTY = "empty"
+    HEADER_ONLY = "header_only"
+    NOT_SPREADSHEET = "not_spreadsheet"
+    IMAGE = "image"
+    PDF = "pdf"
+    CORRUPT_WORKBOOK = "corrupt_workbook"
+    ZIP_BOMB = "zip_bomb"
+    ENCRYPTED = "encrypted"
+    TOO_BIG = "too_big"
+    TOO_MANY_ROWS = "too_many_rows"
+    DUPLICATE_HEADERS = "duplicate_headers"
+    NO_SHEET = "no_sheet"
+    NO_VISIBLE_SHEET = "no_visible_sheet"
+    TOO_MANY_COLUMNS = "too_many_columns"
+    TOO_MUCH_TEXT = "too_much_text"
+    TOO_MANY_CELLS = "too_many_cells"
+    SPARSE_SHEET = "sparse_sheet"
+    TOO_MANY_CELLS_TEXT = "too_many_cells_text"
+    TOO_MANY_STRINGS = "too_many_strings"
 
-COUNTRY_NAMES = {
-    "GR": "Greece",
-    "CY": "Cyprus",
-    "GB": "the United Kingdom",
-    "DE": "Germany",
-    "IT": "Italy",
-    "FR": "France",
-    "ES": "Spain",
-    "BG": "Bulgaria",
-    "AL": "Albania",
-    "RO": "Romania",
-    "TR": "Turkey",
-    "US": "the United States",
-}
+
+FILE_ERROR = i18n.family("recipients.file", FileError)
+FILE_ERRORS = tuple(FileError)
+
+# The fields a file needs a column for, in the marketer's words: recipients.field.<field> and .examples
+FIELDS = ("uniqueId", "mobilePhone", "email", "cardNumber", "marketingConsent")
+FIELD_WORDS = i18n.family("recipients.field", FIELDS)
+FIELD_EXAMPLES = i18n.family("recipients.examples", FIELDS)
 
 
 def severity_of(code: str) -> Severity:
-    return MESSAGES[code][0]
+    return MESSAGES[ProblemCode(code)]
 
 
 def message(code: str, **values: object) -> str:
-    return MESSAGES[code][1].format(**values)
+    """The sentence for a problem code in the current language."""
+    if not values:
+        return _plain_message(ProblemCode(code), i18n.current())
+    return i18n.coded(PROBLEM, ProblemCode(code), **values)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_message(code: ProblemCode, lang: str) -> str:
+    """A sentence without parameters, worded once per language (asked for once per bad cell)."""
+    with i18n.language(lang):
+        return i18n.coded(PROBLEM, code)
+
+
+def file_error(key: str, **values: object) -> i18n.Msg:
+    """A not-a-file sentence, worded when it is shown (str())."""
+    return i18n.Msg(f"{FILE_ERROR}.{FileError(key).value}", **values)
+
+
+def field_words(field_name: str) -> tuple[str, str]:
+    """(what the marketer calls the field, example header names) in the current language."""
+    return i18n.coded(FIELD_WORDS, field_name), i18n.coded(FIELD_EXAMPLES, field_name)
 
 
 def country_name(region: str | None) -> str:
+    """The country's name in the reader's language (CLDR's), with the article English puts before some."""
     if not region:
-        return "another country"
-    return COUNTRY_NAMES.get(region, region)
+        return i18n.t("recipients.country.other")
+    name = i18n.babel_locale().territories.get(region, region)
+    if i18n.current() == "en" and region in ("GB", "US"):
+        return "the " + name
+    return name
 
 
 def countries_phrase(regions: Sequence[str]) -> str:
@@ -153,34 +165,32 @@ def countries_phrase(regions: Sequence[str]) -> str:
 
 
 def join_words(words: Sequence[str], last: str = "and") -> str:
+    """'a, b and c' (last="and") or 'a, b or c' (last="or") in the reader's language."""
     words = list(words)
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + f" {last} " + words[-1]
+    key = "recipients.list.or" if last == "or" else "recipients.list.and"
+    return i18n.t(key, first=", ".join(words[:-1]), last=words[-1])
 
 
 def rows_phrase(rows: Sequence[int], limit: int = 5) -> str:
-    """'row 14', 'rows 14 and 20', 'rows 3, 4, 5, 6, 7 and 2 more'."""
-    rows = list(rows)
+    """'row 14', 'rows 14 and 20', 'rows 3, 4, 5, 6, 7 and 2 more' (row numbers as Excel shows them)."""
+    rows = [str(r) for r in rows]
     if len(rows) == 1:
-        return f"row {rows[0]}"
+        return i18n.t("recipients.row_named", row=rows[0])
     if len(rows) <= limit:
-        return "rows " + join_words([str(r) for r in rows])
-    return "rows " + ", ".join(str(r) for r in rows[:limit]) + f" and {len(rows) - limit} more"
-
-
-def file_error(key: str, **values: object) -> str:
-    return FILE_ERRORS[key].format(**values)
+        return i18n.t("recipients.rows_named", rows=join_words(rows))
+    return i18n.t("recipients.rows_named_more", rows=", ".join(rows[:limit]), more=len(rows) - limit)
 
 
 def human_size(size: int) -> str:
     if size >= 10 * 1024**3:
-        return f"{size / 1024**3:,.0f} GB"
+        return i18n.t("recipients.size.gb", size=round(size / 1024**3))
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.0f} MB"
+        return i18n.t("recipients.size.mb", size=round(size / (1024 * 1024)))
     if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
+        return i18n.t("recipients.size.kb", size=round(size / 1024))
+    return i18n.t("recipients.size.bytes", n=size)
 
 
 def empty_problem_frame() -> pd.DataFrame:
@@ -196,14 +206,15 @@ def empty_problem_frame() -> pd.DataFrame:
 
 
 def problem_frame(rows: Iterable[int] | pd.Index, column: str, code: str, messages: Sequence[str] | str | None = None) -> pd.DataFrame:
-    """Problems of one code for many rows at once; `messages` per row or one for all (default: the code's text)."""
+    """Problems of one code for many rows at once; `messages` per row or one for all (default: the code's
+    sentence without parameters, in the current language)."""
     rows = pd.Index(rows, dtype="int64")
-    text = MESSAGES[code][1] if messages is None else messages
+    text = message(code) if messages is None else messages
     return pd.DataFrame(
         {
             "row": rows.to_numpy(),
             "column": column,
-            "code": code,
+            "code": str(code),
             "severity": severity_of(code).value,
             "message": text if isinstance(text, str) else list(text),
         },
@@ -211,68 +222,56 @@ def problem_frame(rows: Iterable[int] | pd.Index, column: str, code: str, messag
     )  # text columns become str once, after all parts are joined
 
 
-def _rows(n: int) -> str:
-    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+_INVALID_MOBILE = ("mobile.invalid", "mobile.too_short", "mobile.too_long", "mobile.not_mobile")
 
 
-def summary_sentences(problems: pd.DataFrame, channel_destination: str, repeated_id_extra: int = 0) -> list[str]:
-    """Group problems into actionable sentences, most blocking first."""
+def summary_sentences(problems: pd.DataFrame, channel: str, repeated_id_extra: int = 0) -> list[str]:
+    """Group problems into actionable sentences, most blocking first (`channel`: sms or email, whose
+    address a repeated row repeats)."""
     if problems.empty:
         return []
     sentences: list[str] = []
     file_level = problems[problems["column"].eq("") & problems["row"].eq(1)]
     for text in dict.fromkeys(file_level.loc[file_level["severity"].eq("error"), "message"]):
         sentences.append(text)
-    by_code = problems.groupby("code", sort=False)["row"]
-    counts = {code: rows.nunique() for code, rows in by_code}
-    columns = {code: problems.loc[problems["code"].eq(code), "column"].iloc[0] for code in counts}
+    codes = set(problems["code"].unique())
 
     def count(*codes: str) -> int:
         rows = problems.loc[problems["code"].isin(codes), "row"]
         return rows.nunique()
 
     if n := count("unique_id.missing"):
-        sentences.append(f"Enter the missing customer id in {_rows(n)}")
-    if "unique_id.repeated" in counts:
-        word = "id" if repeated_id_extra == 1 else "ids"
-        sentences.append(f"Remove {repeated_id_extra:,} repeated customer {word} (rows that share an id are not sent)")
+        sentences.append(i18n.t("recipients.summary.id_missing", n=n))
+    if "unique_id.repeated" in codes:
+        sentences.append(i18n.t("recipients.summary.id_repeated", n=repeated_id_extra))
     if n := count("cell.not_text"):
-        sentences.append(
-            f"Fix the character that is not valid text in {_rows(n)} (shown as � or missing): they are not sent"
-        )
+        sentences.append(i18n.t("recipients.summary.not_text", n=n))
     if n := count("mobile.missing"):
-        sentences.append(f"Enter the missing mobile number in {_rows(n)}")
+        sentences.append(i18n.t("recipients.summary.mobile_missing", n=n))
     if n := count("mobile.excel_digits_lost"):
-        sentences.append(
-            f"Excel cut digits off the mobile number in {_rows(n)}: format the '{columns['mobile.excel_digits_lost']}' "
-            "column as text in Excel and export the file again"
-        )
-    if n := count("mobile.invalid", "mobile.too_short", "mobile.too_long", "mobile.not_mobile", "mobile.country_not_allowed"):
-        severity = _severity_of_codes(problems, ("mobile.invalid", "mobile.too_short", "mobile.too_long", "mobile.not_mobile"))
-        if severity == "error":
-            sentences.append(f"Fix the mobile number in {_rows(n)}")
+        column = problems.loc[problems["code"].eq("mobile.excel_digits_lost"), "column"].iloc[0]
+        sentences.append(i18n.t("recipients.summary.excel_digits_lost", n=n, column=column))
+    if n := count(*_INVALID_MOBILE, "mobile.country_not_allowed"):
+        if _severity_of_codes(problems, _INVALID_MOBILE) == "error":
+            sentences.append(i18n.t("recipients.summary.mobile_fix", n=n))
         else:
-            sentences.append(f"The mobile number in {_rows(n)} is not valid; it will not be sent")
+            sentences.append(i18n.t("recipients.summary.mobile_not_sent", n=n))
     if n := count("email.missing"):
-        sentences.append(f"Enter the missing email address in {_rows(n)}")
+        sentences.append(i18n.t("recipients.summary.email_missing", n=n))
     if n := count("email.invalid"):
         if _severity_of_codes(problems, ("email.invalid",)) == "error":
-            sentences.append(f"Fix the email address in {_rows(n)}")
+            sentences.append(i18n.t("recipients.summary.email_fix", n=n))
         else:
-            sentences.append(f"The email address in {_rows(n)} is not valid; it will not be sent")
+            sentences.append(i18n.t("recipients.summary.email_not_sent", n=n))
     if n := count("consent.unreadable"):
-        sentences.append(f"Write yes or no in the marketing consent column in {_rows(n)}")
+        sentences.append(i18n.t("recipients.summary.consent_unreadable", n=n))
     if n := count("mobile.excel_repaired"):
-        sentences.append(
-            f"Excel had changed the mobile number in {_rows(n)} into a number like 6.936862208E+09; we read them back. "
-            "Format the column as text in Excel next time"
-        )
+        sentences.append(i18n.t("recipients.summary.excel_repaired", n=n))
     if n := count("destination.repeated"):
-        verb, pronoun = ("repeats", "it gets") if n == 1 else ("repeat", "they get")
-        sentences.append(
-            f"{_rows(n)} {verb} a {channel_destination} already in the file: {pronoun} the message again "
-            "unless you choose to keep only the first"
-        )
+        if channel == "email":
+            sentences.append(i18n.t("recipients.summary.email_repeated", n=n))
+        else:
+            sentences.append(i18n.t("recipients.summary.mobile_repeated", n=n))
     for text in dict.fromkeys(file_level.loc[file_level["severity"].eq("warning"), "message"]):
         sentences.append(text)
     return sentences

@@ -23,8 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from lib import i18n
 from lib.recipients.limits import ReadLimits, TooLarge, check_archive, check_xls
-from lib.recipients.problems import Problem, file_error, human_size, message, severity_of
+from lib.recipients.problems import Problem, file_error, human_size
 
 MAX_FILE_BYTES = 200 * 1024 * 1024  # Streamlit's default upload limit
 MAX_COLUMNS = 500
@@ -42,7 +43,8 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class RecipientFileError(ValueError):
-    """A file that cannot be read as a recipient list at all. str() is one plain sentence."""
+    """A file that cannot be read as a recipient list at all. str() is one plain sentence, in the reader's
+    language when it is shown (the argument is an i18n.Msg)."""
 
 
 @dataclass
@@ -204,7 +206,7 @@ def _cells_not_text(table: Table) -> list[Problem]:
         column = table.data[header]
         mask = column.str.contains(NOT_TEXT[0], regex=False) | column.str.contains(NOT_TEXT[1], regex=False)
         for row in column.index[mask.to_numpy(dtype=bool)]:
-            found.append(Problem(int(row), header, code, severity_of(code), message(code)))
+            found.append(Problem.of(int(row), header, code))
     return found
 
 
@@ -391,7 +393,7 @@ def _refuse_big_xls(data: bytes, limits: ReadLimits) -> None:
         raise RecipientFileError(_too_large_sentence(too_large, limits)) from None
 
 
-def _too_large_sentence(too_large: TooLarge, limits: ReadLimits) -> str:
+def _too_large_sentence(too_large: TooLarge, limits: ReadLimits) -> i18n.Msg:
     size = too_large.size
     if too_large.what == "cells" and size is not None:
         return file_error(
@@ -555,8 +557,9 @@ def _table_from_columns(columns, kind: str, max_rows: int, first_row: int = 1) -
         if not name:
             if pc.all(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(values)), 0)).as_py():
                 continue  # blank trailing (or in-between) column: nothing to read
+            # The name is the column's key in every language (the table is shared); the sentence is worded.
             name = f"Column {_column_letter(i)}"
-            notes.append(Problem(header_at + first_row, name, "header.blank", severity_of("header.blank"), message("header.blank", column=name)))
+            notes.append(Problem.of(header_at + first_row, name, "header.blank", column=name, letter=_column_letter(i)))
         headers.append(name)
         column = values.to_pandas()
         column.index, column.name = index, name

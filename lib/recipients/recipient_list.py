@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from lib import i18n
 from lib.recipients import emails, mobiles
 from lib.recipients.mapping import (
     ColumnMapping,
@@ -28,11 +29,11 @@ from lib.recipients.mapping import (
     tags_missing,
 )
 from lib.recipients.problems import (
-    FIELD_DESCRIPTIONS,
     PROBLEM_COLUMNS,
     Problem,
     Severity,
     empty_problem_frame,
+    field_words,
     message,
     problem_frame,
     rows_phrase,
@@ -45,7 +46,6 @@ from lib.templates import Channel, Template, template_tags
 
 FIELD_COLUMNS = [f.value for f in Field]
 HEADER_ROW = 1
-_DESTINATION_WORDS = {Channel.SMS: "mobile number", Channel.EMAIL: "email address"}
 
 
 @dataclass
@@ -95,7 +95,7 @@ class RecipientList:
         return [Problem(int(r.row), r.column, r.code, Severity(r.severity), r.message) for r in rows.itertuples()]
 
     def summary(self) -> list[str]:
-        return summary_sentences(self.problems, _DESTINATION_WORDS[self.channel], self.repeated_id_extra)
+        return summary_sentences(self.problems, self.channel.value, self.repeated_id_extra)
 
     def valid_frame(self, keep_first_duplicate_destination: bool = False) -> pd.DataFrame:
         """Rows that can be sent, without the `valid` column. With keep_first_duplicate_destination, a
@@ -131,7 +131,9 @@ def load_recipient_list(
     channel = Channel(channel)
     content_hash = hashlib.sha256(data).hexdigest()
     table_key = (content_hash, sheet, settings.max_rows, settings.max_file_text_bytes)
-    key = (*table_key, channel, tuple(template_tags), settings.region, tuple(settings.allowed_countries), mapping)
+    # The problems are worded when the list is checked: a reader of another language gets their own words.
+    key = (*table_key, channel, tuple(template_tags), settings.region, tuple(settings.allowed_countries), mapping,
+           i18n.current())
     with _lock:
         if key in _results:
             _results.move_to_end(key)
@@ -220,7 +222,7 @@ def _check_mapping_headers(mapping: ColumnMapping, headers: list[str]) -> None:
     used = [h for h in (*mapping.fields.values(), *mapping.payload.values()) if h is not None]
     unknown = [h for h in used if h not in known]
     if unknown:
-        raise ValueError(f"The file has no column called '{unknown[0]}'")
+        raise ValueError(i18n.t("recipients.no_such_column", header=unknown[0]))
 
 
 class _Validation:
@@ -286,8 +288,8 @@ class _Validation:
 
     def _file_notes(self) -> None:
         """The reader's notes: file-level warnings, and errors on cells it could not read as text."""
-        for note in self.table.notes:
-            part = problem_frame([note.row], note.column, note.code, [note.message])
+        for note in self.table.notes:  # the table is shared by readers of every language: worded again
+            part = problem_frame([note.row], note.column, note.code, [note.reworded().message])
             self.parts.append(part)
         rows = [note.row for note in self.table.notes if note.severity is Severity.ERROR and note.row > HEADER_ROW]
         if rows:
@@ -295,7 +297,7 @@ class _Validation:
             self.errors[positions[positions >= 0]] = True
 
     def _require_column(self, target: Field) -> None:
-        what, examples = FIELD_DESCRIPTIONS[target.value]
+        what, examples = field_words(target.value)
         self._file_problem("column.missing", message("column.missing", what=what, examples=examples), blocks_all=True)
 
     def _unique_ids(self) -> None:
@@ -315,10 +317,13 @@ class _Validation:
             groups: dict[int, list[int]] = {}
             for code, row in zip(codes[repeated], rows[repeated], strict=True):
                 groups.setdefault(int(code), []).append(int(row))
-            texts = [
-                message("unique_id.repeated", rows=rows_phrase([r for r in groups[int(c)] if r != row]))
-                for c, row in zip(codes[repeated], rows[repeated], strict=True)
-            ]
+            before, _, after = message("unique_id.repeated", rows="\x00").partition("\x00")  # worded once
+            one_before, _, one_after = rows_phrase(["\x00"]).partition("\x00")
+            texts = []
+            for c, row in zip(codes[repeated], rows[repeated], strict=True):
+                others = [r for r in groups[int(c)] if r != row]
+                phrase = f"{one_before}{others[0]}{one_after}" if len(others) == 1 else rows_phrase(others)
+                texts.append(before + phrase + after)
             self._add(repeated, header, "unique_id.repeated", texts)
             self.repeated_id_extra = int(repeated.sum()) - len(groups)
         self.columns[Field.UNIQUE_ID.value] = ids.mask(missing)
@@ -391,13 +396,14 @@ class _Validation:
         if not repeated.any():
             return
         rows = self.index.to_numpy()
-        what = _DESTINATION_WORDS[self.channel]
-        texts = pd.Series(rows[first[repeated]]).astype(str).radd(f"Same {what} as row ").tolist()
+        what = i18n.Msg("recipients.destination.sms" if self.channel is Channel.SMS else "recipients.destination.email")
+        before, _, after = message("destination.repeated", what=what, first="\x00").partition("\x00")
+        texts = pd.Series(rows[first[repeated]]).astype(str).radd(before).add(after).tolist()  # worded once
         self._add(repeated, header, "destination.repeated", texts)
 
     def _missing_tags(self) -> None:
         for tag in self.mapping.missing_tags:
-            self._file_problem("tag.column_missing", message("tag.column_missing", tag=tag))
+            self._file_problem("tag.column_missing", message("tag.column_missing", tag=tag, placeholder="{{" + tag + "}}"))
 
     def _payload(self) -> dict[str, str]:
         payload_columns: dict[str, str] = {}

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.recipients.problems import Problem, Severity, empty_problem_frame, message, problem_frame
+from lib.recipients.problems import Problem, ProblemCode, empty_problem_frame, message, problem_frame
 from lib.templates import Template
 
-CODE_UNREADABLE = "consent.unreadable"  # an error: the row is not sent
-CODE_NO_CONSENT = "consent.no"  # the left-out reason for a marketing template
-CODE_NOT_CHECKED = "consent.not_checked"  # once per marketing send without a consent column
+CODE_UNREADABLE = ProblemCode.CONSENT_UNREADABLE  # an error: the row is not sent
+CODE_NO_CONSENT = ProblemCode.CONSENT_NO  # the left-out reason for a marketing template
+CODE_NOT_CHECKED = ProblemCode.CONSENT_NOT_CHECKED  # once per marketing send without a consent column
 HEADER_ROW = 1
-NO_CONSENT_REASON = message(CODE_NO_CONSENT)  # "No marketing consent: left out of marketing messages"
 
 _YES = ("yes", "y", "ναι", "1", "true", "x")
 _NO = ("no", "n", "όχι", "0", "false", "")
@@ -85,6 +84,11 @@ def reading_of(recipients) -> ConsentReading:
     return ConsentReading(header, recipients.frame["marketingConsent"], problems[problems["code"].eq(CODE_UNREADABLE)])
 
 
+def no_consent_reason() -> str:
+    """Why a row without consent is left out of a marketing send, in the reader's language."""
+    return message(CODE_NO_CONSENT)
+
+
 def _unreadable_message(value: str) -> str:
     shown = value.strip()
     if len(shown) > _SHOWN_VALUE_LIMIT:
@@ -105,4 +109,4 @@ def not_checked_notice(template: Template, reading: ConsentReading) -> Problem |
     """The one file-level warning for a marketing send whose file has no consent column; None otherwise."""
     if not template.is_marketing or reading.checked:
         return None
-    return Problem(HEADER_ROW, "", CODE_NOT_CHECKED, Severity.WARNING, message(CODE_NOT_CHECKED))
+    return Problem.of(HEADER_ROW, "", CODE_NOT_CHECKED)

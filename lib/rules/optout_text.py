@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from lib import i18n
 from lib.templates import Channel, Template
 
 CODE = "optout_text.missing"
@@ -37,7 +38,7 @@ def missing_optout_text(template: Template, optout_text: str | None) -> str | No
 
 
 def missing_message(optout_text: str) -> str:
-    return f"Add the opt-out text '{optout_text.strip()}' to this marketing SMS so people can unsubscribe"
+    return i18n.t("rules.optout_text.missing", text=optout_text.strip())
 
 
 def check_before_send(template: Template, settings) -> str | None:

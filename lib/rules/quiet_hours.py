@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from lib import i18n
 from lib.scheduling import format_when
 from lib.templates import Channel, Template, TemplateKind
 
@@ -57,8 +58,8 @@ class QuietHours:
     def allowed_phrase(self) -> str:
         """'from 09:00 to 21:00', or for a window inside one day 'before 13:00 or from 15:00'."""
         if self.crosses_midnight:
-            return f"from {self.end:%H:%M} to {self.start:%H:%M}"
-        return f"before {self.start:%H:%M} or from {self.end:%H:%M}"
+            return i18n.t("rules.quiet.allowed_between", start=f"{self.end:%H:%M}", end=f"{self.start:%H:%M}")
+        return i18n.t("rules.quiet.allowed_around", start=f"{self.start:%H:%M}", end=f"{self.end:%H:%M}")
 
     def next_allowed(self, when: datetime, tz: ZoneInfo) -> datetime:
         """The first moment at or after `when` outside quiet hours, in `tz` (`when` itself if allowed)."""
@@ -151,18 +152,16 @@ def check(when: datetime | None, template: Template, settings, *, now: datetime 
     following = quiet.next_allowed(local, tz)
     what = _what(template)
     if when is None:
-        reason = (
-            f"It is {local:%H:%M} ({tz.key} time), inside quiet hours ({quiet.describe()}) when {what} are not sent. "
-            f"The earliest it can go out is {format_when(following, tz)}."
-        )
+        reason = i18n.t("rules.quiet.now", time=f"{local:%H:%M}", zone=tz.key, window=quiet.describe(), what=what,
+                        when=format_when(following, tz))
         return QuietHoursVerdict(False, CODE_NOW, reason, following)
-    reason = (
-        f"{format_when(local, tz)} is inside quiet hours ({quiet.describe()}, {tz.key} time) when {what} are not "
-        f"sent: choose a time {quiet.allowed_phrase()}."
-    )
+    reason = i18n.t("rules.quiet.scheduled", when=format_when(local, tz), window=quiet.describe(), zone=tz.key,
+                    what=what, allowed=quiet.allowed_phrase())
     return QuietHoursVerdict(False, CODE_SCHEDULED, reason, following)
 
 
 def _what(template: Template) -> str:
-    kind = "marketing" if template.is_marketing else "service"
-    return f"{kind} {'SMS' if template.channel is Channel.SMS else 'emails'}"
+    """'marketing SMS', 'service emails': what quiet hours hold back."""
+    if template.channel is Channel.SMS:
+        return i18n.t("rules.quiet.what.marketing_sms" if template.is_marketing else "rules.quiet.what.service_sms")
+    return i18n.t("rules.quiet.what.marketing_email" if template.is_marketing else "rules.quiet.what.service_email")

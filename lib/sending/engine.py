@@ -35,6 +35,12 @@ each answer means is decided in lib.messaging.client, see its docstring):
   platform's message and the send CONTINUES with the next chunk.
 `request_resume` queues the pending and rejected chunks of a send again; `resume` does that and
 posts them here.
+
+Words (issue 13): every sentence comes from the `sending` catalog. What the sender writes into the
+store for later readers (a chunk's note) is a catalog key and its parameters (lib.sending.notes),
+rendered when read; the send keeps its submitter's language, and its chunks are posted in it, so the
+platform's own error texts come back in words the submitter reads. Headlines and results are
+rendered in the reader's language when they are read (`outcome`, `progress`).
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ from decimal import Decimal
 
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from lib import audit
+from lib import audit, i18n
+from lib.history.refused import platform_refusals
 from lib.history.store import (
     ChunkRecord,
     ClaimTaken,
@@ -74,16 +81,16 @@ from lib.messaging.errors import (
     PlatformUnreachable,
     RequestRejected,
 )
-from lib.messaging.models import Recipient, SendResult
+from lib.messaging.models import DRAFT, Recipient, SendResult
+from lib.sending import notes
 from lib.sending.gate import AdmitEveryone, ChunkGate
 from lib.sending.journal import ResultJournal, journal_path_for
 from lib.sending.manifest import SendManifest
-from lib.sending.status import ChunkStatus
+from lib.sending.status import CHUNK_STATUS_WORDS, ChunkStatus, LowerLabel
 from lib.templates import Channel
 
 log = logging.getLogger(__name__)
 
-DRAFT = 1  # the platform's sendStatusId of a dispatch just created
 SEND_LEASE = timedelta(seconds=10)  # a send is taken over this long after its poster died
 RECORD_RETRY_SECONDS = 10.0  # how long a POST's result is retried against a locked or full database
 FOLLOW_POLL_SECONDS = 0.5
@@ -97,7 +104,14 @@ def local_owner_id() -> str:
 
 
 class SendError(RuntimeError):
-    """A send or resume that cannot start; str() is a sentence for the marketer."""
+    """A send or resume that cannot start; str() is a sentence for the marketer, in the reader's language."""
+
+    def __init__(self, message: i18n.Msg | str):
+        super().__init__(message.key if isinstance(message, i18n.Msg) else message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class ResultNotRecorded(SendError):
@@ -106,12 +120,12 @@ class ResultNotRecorded(SendError):
 
     def __init__(self, entry: dict, journal_path, cause: Exception):
         dispatch = entry.get("dispatch_id")
-        said = f"dispatch {dispatch}" if dispatch else f"its result ({entry['status']})"
+        where = {"seq": str(entry["seq"]), "send": str(entry["send_id"]), "cause": _cause(cause), "path": str(journal_path)}
         super().__init__(
-            f"Chunk {entry['seq']} of send #{entry['send_id']} was answered ({said}) but the history database "
-            f"could not record it ({_cause(cause)}). The answer was saved to {journal_path} and will be "
-            "written to the database at the next start. Nothing more is sent until then."
-        )
+            i18n.Msg("sending.error.not_recorded_dispatch", dispatch=str(dispatch), **where) if dispatch
+            else i18n.Msg("sending.error.not_recorded", status=i18n.Msg(f"{CHUNK_STATUS_WORDS}.{entry['status']}"),
+                          **where)
+        )  # fmt: skip
         self.entry = entry
         self.dispatch_id = dispatch
         self.journal_path = journal_path
@@ -126,7 +140,7 @@ class DuplicateSend(SendError):
     """This manifest already has a send (or is being sent right now). Naming that send in
     `submit(..., resend_of=previous_send_id)` is the explicit override."""
 
-    def __init__(self, message: str, previous: SendRecord):
+    def __init__(self, message: i18n.Msg | str, previous: SendRecord):
         super().__init__(message)
         self.previous = previous
         self.previous_send_id = previous.id
@@ -142,7 +156,7 @@ class ChunkProgress:
     status: ChunkStatus
     recipient_count: int
     dispatch_id: int | None = None
-    error: str | None = None
+    error: str | None = None  # in the language of whoever reports it
     chunks_done: int = 0  # chunks finished in this run, this one included once it has a result
     recipients_accepted: int = 0  # totalRecipientsSent so far in this run
 
@@ -152,7 +166,7 @@ class InvalidRecipient:
     unique_id: str
     row_number: int | None  # None when the personal data was already purged
     destination: str
-    reason: str
+    reason: str  # in the reader's language (rendered when the result is read)
 
 
 @dataclass(frozen=True)
@@ -167,7 +181,7 @@ class ChunkResult:
     recipients: tuple[StoredRecipient, ...]
     total_recipients_sent: int | None
     invalids: tuple[InvalidRecipient, ...]
-    error: str | None
+    error: str | None  # the chunk's note in the reader's language (lib.sending.notes)
     attempts: int
 
     @property
@@ -362,7 +376,7 @@ class SendEngine:
         worker, with `review` (what the sender saw; lib.approvals). `created_by`: the person
         submitting it (default: this engine's operator)."""
         if not manifest.recipients:
-            raise SendError("There is no one to send to: the list has no recipients")
+            raise SendError(i18n.Msg("sending.error.no_recipients"))
         claim = self._claim(manifest, resend_of, is_test)
         chunks = [[_new_recipient(r) for r in chunk] for chunk in manifest.chunks(self.batch_size)]
         try:
@@ -387,6 +401,7 @@ class SendEngine:
                 awaiting_approval=awaiting_approval,
                 review=review,
                 template_version=manifest.template_version,
+                language=i18n.current(),  # the worker posts it in its submitter's language
             )
         except ClaimTaken as taken:
             previous = self._send_record(taken.holder_send_id)
@@ -423,14 +438,16 @@ class SendEngine:
         Unknown chunks stay as they are: only `decide_unknown` moves them."""
         detail = self._detail(send_id)
         if detail.send.queue_state in APPROVAL_HELD_STATES:
-            raise SendError(f"Send #{send_id} cannot be resumed: " + (
-                "it waits for approval by another approver." if detail.send.queue_state == "awaiting"
-                else f"it was {detail.send.queue_state} before approval and sent nothing; submit it again instead."))
+            raise SendError({
+                "awaiting": i18n.Msg("sending.error.resume_awaiting", send=str(send_id)),
+                "rejected": i18n.Msg("sending.error.resume_rejected", send=str(send_id)),
+                "expired": i18n.Msg("sending.error.resume_expired", send=str(send_id)),
+            }[detail.send.queue_state])
         again = 0
         for chunk in detail.chunks:
             if chunk.status is ChunkStatus.REJECTED:
                 again += self.store.move_chunk(
-                    chunk.id, expected=ChunkStatus.REJECTED, new=ChunkStatus.PENDING, error_message=None
+                    chunk.id, expected=ChunkStatus.REJECTED, new=ChunkStatus.PENDING, **notes.stored(None)
                 )
             elif chunk.status is ChunkStatus.PENDING:
                 again += 1
@@ -451,30 +468,27 @@ class SendEngine:
         'marked_not_sent': they checked and it did not: it is queued again.
         'resend_at_risk': they accept that its recipients may get it twice: it is queued again."""
         if decision not in DECISIONS:
-            raise SendError(f"Choose one of: {', '.join(DECISIONS)}")
+            raise SendError(i18n.Msg("sending.error.choose_decision", choices=", ".join(DECISIONS)))
         if not (decided_by or "").strip():
-            raise SendError("Say who decides: the decision is recorded with a name")
+            raise SendError(i18n.Msg("sending.error.who_decides"))
         detail = self._detail(send_id)
         chunk = next((c for c in detail.chunks if c.seq == chunk_seq), None)
         if chunk is None:
-            raise SendError(f"Send #{send_id} has no chunk {chunk_seq}")
+            raise SendError(i18n.Msg("sending.error.no_chunk", send=str(send_id), seq=str(chunk_seq)))
         if chunk.status is not ChunkStatus.UNKNOWN:
-            raise SendError(f"Chunk {chunk_seq} of send #{send_id} is {chunk.status.label.lower()!r}, not in doubt")
+            raise SendError(i18n.Msg("sending.error.not_in_doubt", send=str(send_id), seq=str(chunk_seq),
+                                     status=LowerLabel(chunk.status)))  # fmt: skip
         new = ChunkStatus.MARKED_SENT if decision == "marked_sent" else ChunkStatus.PENDING
         record = {"decision": decision, "decided_by": decided_by.strip(), "note": note}
-        message = {
-            "marked_sent": f"Marked as sent by {decided_by.strip()}",
-            "marked_not_sent": None,
-            "resend_at_risk": None,
-        }[decision]
+        message = i18n.Msg("sending.note.marked_sent", by=decided_by.strip()) if decision == "marked_sent" else None
         details = {"send": send_id, "part": chunk_seq, "decision": decision, "note": note}
         moved = self.store.move_chunk(
-            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, error_message=message,
+            chunk.id, expected=ChunkStatus.UNKNOWN, new=new, override=True, decision=record, **notes.stored(message),
             audit=lambda conn: audit.record(conn, decided_by.strip(), audit.AuditAction.SEND_DECISION,
                                             ("chunk", chunk.id), details),
         )
         if not moved:
-            raise SendError(f"Chunk {chunk_seq} of send #{send_id} changed meanwhile; look at it again")
+            raise SendError(i18n.Msg("sending.error.changed_meanwhile", send=str(send_id), seq=str(chunk_seq)))
         log.info("send #%s chunk %s: %s by %s", send_id, chunk_seq, decision, decided_by)
         if new is ChunkStatus.PENDING:
             self.store.requeue_send(send_id)
@@ -560,6 +574,11 @@ class SendEngine:
             log.error("send #%s: %s", claim.send_id, exc)
             return True
         run = _Run(send_id=claim.send_id, chunk_count=len(detail.chunks), on_progress=on_progress, owner=claim.owner)
+        # Posted in the language of the person who submitted it: the platform answers its errors in it.
+        with i18n.language(detail.send.language or i18n.current()):
+            return self._post_chunks(claim, detail, todo, run, stop)
+
+    def _post_chunks(self, claim: SendClaim, detail, todo, run: _Run, stop) -> bool:
         for chunk in todo:
             if stop is not None and stop.is_set():
                 return False
@@ -671,7 +690,7 @@ class SendEngine:
         results = tuple(
             ChunkResult(
                 seq=c.seq, chunk_id=c.id, status=c.status, dispatch_id=c.dispatch_id, recipient_count=c.recipient_count,
-                recipients=(), total_recipients_sent=c.total_recipients_sent, invalids=(), error=c.error_message,
+                recipients=(), total_recipients_sent=c.total_recipients_sent, invalids=(), error=notes.chunk_note(c),
                 attempts=c.attempts,
             )  # fmt: skip
             for c in detail.chunks
@@ -708,7 +727,7 @@ class SendEngine:
     def _detail(self, send_id: int):
         detail = self.store.get_send(send_id)
         if detail is None:
-            raise SendError(f"There is no send #{send_id}")
+            raise SendError(i18n.Msg("sending.error.no_send", send=str(send_id)))
         return detail
 
     def _check_recipients_stored(self, detail, todo=None) -> None:
@@ -716,10 +735,7 @@ class SendEngine:
             else todo  # fmt: skip
         stored = self.store.stored_recipient_counts([c.id for c in todo])
         if any(stored[c.id] != c.recipient_count for c in todo):
-            raise SendError(
-                f"The recipients of send #{detail.send.id} were deleted after the retention period, so its unsent "
-                "chunks cannot be sent from here. Upload the file again to send to them."
-            )
+            raise SendError(i18n.Msg("sending.error.recipients_purged", send=str(detail.send.id)))
 
     def _claim(self, manifest: SendManifest, resend_of: int | None, is_test: bool) -> str:
         if is_test:  # a test to the marketer's own phone may be repeated; it is never a campaign
@@ -728,11 +744,9 @@ class SendEngine:
             return manifest.hash
         previous = self.store.get_send(resend_of)
         if previous is None:
-            raise SendError(f"There is no send #{resend_of} to send again")
+            raise SendError(i18n.Msg("sending.error.no_send_to_resend", send=str(resend_of)))
         if previous.send.manifest_hash != manifest.hash:
-            raise SendError(
-                f"Send #{resend_of} was a different list, template or schedule, so this is not a resend of it"
-            )
+            raise SendError(i18n.Msg("sending.error.not_a_resend", send=str(resend_of)))
         return f"{manifest.hash}:resend-of:{resend_of}"
 
     def _send_record(self, send_id: int) -> SendRecord:
@@ -740,32 +754,20 @@ class SendEngine:
         assert detail is not None  # it holds a claim, so it exists
         return detail.send
 
-    def describe_previous(self, previous: SendRecord) -> str:
-        """Why a manifest with this earlier send is refused, naming it (the DuplicateSend message)."""
-        when = _when(previous.created_at, self.tz)
-        who = f"send #{previous.id}, by {previous.created_by}"
+    def describe_previous(self, previous: SendRecord) -> i18n.Msg:
+        """Why a manifest with this earlier send is refused, naming it (the DuplicateSend message);
+        str() of it is the sentence in the reader's language."""
+        said = {"when": _When(previous.created_at, self.tz), "send": str(previous.id), "by": previous.created_by}
         state = previous.state
         if state in ("accepted", "partial"):
             reached = previous.recipient_counts.get(ChunkStatus.ACCEPTED, 0)
-            return (
-                f"This list and template were already sent on {when} ({who}, {reached:,} recipients"
-                f"{'' if state == 'accepted' else ' so far'}). Sending it again would message the same "
-                f"people twice. To do it anyway, confirm a resend of send #{previous.id}."
-            )
+            key = "sending.previous.sent" if state == "accepted" else "sending.previous.sent_so_far"
+            return i18n.Msg(key, n=reached, **said)
         if previous.queue_state == "awaiting":
-            return (
-                f"This list and template were already submitted on {when} ({who}) and wait for approval by "
-                "another approver: nothing needs submitting again."
-            )
+            return i18n.Msg("sending.previous.awaiting", **said)
         if state == "unknown":
-            return (
-                f"This list and template were already submitted on {when} ({who}) and it is not known "
-                f"whether it went out. Check send #{previous.id} on the Dispatches page before sending again."
-            )
-        return (
-            f"This list and template were already submitted on {when} ({who}) and may still be going out "
-            f"(another tab or person). Open send #{previous.id} to resume it instead of starting again."
-        )
+            return i18n.Msg("sending.previous.unknown", **said)
+        return i18n.Msg("sending.previous.in_progress", **said)
 
     def _post_chunk(self, send: SendRecord, chunk, members: Sequence[StoredRecipient], run: _Run) -> bool:
         """Post one chunk; returns False when the send must stop here."""
@@ -792,7 +794,7 @@ class SendEngine:
             return self._record_failure(send, chunk, status, exc, run, keep_going=False)
         except Exception as exc:  # a bug must not leave the chunk looking unsent: it may have gone out
             log.exception("send #%s chunk %s: unexpected error while posting", send.id, chunk.seq)
-            message = f"An unexpected problem interrupted this chunk ({type(exc).__name__}); it may have gone out"
+            message = i18n.Msg("sending.note.unexpected", error=type(exc).__name__)
             return self._record_failure(send, chunk, ChunkStatus.UNKNOWN, PlatformError(message), run, keep_going=False)
         self._record_accepted(send, chunk, result, run)
         return True
@@ -821,7 +823,7 @@ class SendEngine:
             "invalid_recipients": result.invalid_recipients if add_up else None,
             "invalid_json": _invalid_json(result) if add_up else None,
             "platform_answer": None if add_up else result.platform_answer,
-            "error_message": None if add_up else _figures_note(result, chunk.recipient_count),
+            **notes.stored(None if add_up else _figures_note(result, chunk.recipient_count)),
         }
         self._write_result(send, chunk, ChunkStatus.ACCEPTED, fields, dispatch, now, run)
         run.accepted += sent
@@ -831,7 +833,8 @@ class SendEngine:
     def _record_failure(
         self, send: SendRecord, chunk, status: ChunkStatus, exc: PlatformError, run: _Run, *, keep_going: bool
     ) -> bool:
-        self._write_result(send, chunk, status, {"error_message": str(exc)}, None, utcnow(), run)
+        # The note keeps the sentence's key and parameters (the platform's words as it wrote them).
+        self._write_result(send, chunk, status, notes.stored(exc.message), None, utcnow(), run)
         run.done += 1
         run.report(chunk.seq, status, chunk.recipient_count, error=str(exc))
         return keep_going
@@ -875,45 +878,14 @@ class SendEngine:
             recipients=members,
             total_recipients_sent=chunk.total_recipients_sent,
             invalids=tuple(self._reconcile_invalids(chunk)) if chunk.invalid_json else (),
-            error=chunk.error_message,
+            error=notes.chunk_note(chunk),
             attempts=chunk.attempts,
         )
 
     def _reconcile_invalids(self, chunk) -> list[InvalidRecipient]:
-        """The platform's invalids, traced back to spreadsheet rows: mobiles by uniqueId, emails by address."""
-        said = chunk.platform_invalids
-        mobiles = said.get("invalidMobiles") or []
-        emails = [str(e) for e in said.get("invalidEmails") or []]
-        found = self.store.find_chunk_recipients(
-            chunk.id, unique_ids=[str(m.get("uniqueId", "")) for m in mobiles], destinations=emails
-        )
-        by_id = {r.unique_id: r for r in found}
-        by_address: dict[str, list[StoredRecipient]] = {}
-        for r in found:
-            by_address.setdefault(r.destination.lower(), []).append(r)
-        out = []
-        for m in mobiles:
-            match = by_id.get(str(m.get("uniqueId", "")))
-            out.append(
-                InvalidRecipient(
-                    unique_id=str(m.get("uniqueId", "")),
-                    row_number=match.row_number if match else None,
-                    destination=str(m.get("mobile") or (match.destination if match else "")),
-                    reason="The platform refused this mobile number",
-                )
-            )
-        for email in emails:
-            matches = by_address.get(email.lower()) or [None]
-            for match in matches:
-                out.append(
-                    InvalidRecipient(
-                        unique_id=match.unique_id if match else "",
-                        row_number=match.row_number if match else None,
-                        destination=email,
-                        reason="The platform refused this email address",
-                    )
-                )
-        return sorted(out, key=lambda i: (i.row_number is None, i.row_number or 0))
+        """The platform's invalids, traced back to spreadsheet rows by the one rule the Dispatches page uses."""
+        return [InvalidRecipient(r.unique_id, r.row_number, r.destination, reason=r.refusal.reason)
+                for r in platform_refusals(self.store, chunk.id, chunk.platform_invalids)]
 
 
 @dataclass
@@ -964,12 +936,9 @@ def _invalid_json(result: SendResult) -> str | None:
     )
 
 
-def _figures_note(result: SendResult, posted: int) -> str:
-    return (
-        f"The platform took these {_plural(posted, 'recipient')} as dispatch {result.dispatch}, but its own "
-        f"figures do not add up ({result.inconsistency}); its answer is kept as it came and its figures are "
-        "not counted"
-    )
+def _figures_note(result: SendResult, posted: int) -> i18n.Msg:
+    return i18n.Msg("sending.note.figures", n=posted, dispatch=str(result.dispatch),
+                    problems=notes.Joined(result.problems))  # fmt: skip
 
 
 def _totals(submitted: int, chunks: Sequence[ChunkResult]) -> SendTotals:
@@ -990,36 +959,39 @@ def _totals(submitted: int, chunks: Sequence[ChunkResult]) -> SendTotals:
     )
 
 
-def _when(moment: datetime, tz: tzinfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local.day} {local:%b} at {local:%H:%M}"
+class _When:
+    """A moment as a sentence says it (`1 Dec at 10:02`), in the language of the sentence holding it."""
+
+    def __init__(self, moment: datetime, tz: tzinfo):
+        self.local = moment.astimezone(tz)
+
+    def __str__(self) -> str:
+        return i18n.t("sending.when", date=i18n.date_text(self.local, "short"), time=i18n.time_text(self.local))
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
-def _rows(recipients: Sequence[StoredRecipient], limit: int = 4) -> str:
-    """Row numbers as compact ranges: 'rows 2–1001 and 1003–1500'."""
+def _rows(recipients: Sequence[StoredRecipient], limit: int = 4) -> i18n.Msg | None:
+    """Row numbers as compact ranges: 'rows 2–1001, 1003–1500'."""
     numbers = sorted(r.row_number for r in recipients)
     if not numbers:
-        return ""
+        return None
     ranges: list[tuple[int, int]] = []
     for n in numbers:
         if ranges and n == ranges[-1][1] + 1:
             ranges[-1] = (ranges[-1][0], n)
         else:
             ranges.append((n, n))
-    parts = [f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:limit]]
-    more = " and others" if len(ranges) > limit else ""
-    word = "row" if len(numbers) == 1 else "rows"
-    return f"{word} {', '.join(parts)}{more}"
+    parts = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges[:limit])  # row numbers: no separators
+    if len(ranges) > limit:
+        return i18n.Msg("sending.rows_and_others", ranges=parts)
+    # One row or a list of them (not a count: the catalog's plurals are chosen by a number shown).
+    return i18n.Msg("sending.row", ranges=parts) if len(numbers) == 1 else i18n.Msg("sending.rows", ranges=parts)
 
 
 def _headline(
     send: SendRecord, chunks: Sequence[ChunkResult], totals: SendTotals, tz: tzinfo, unit: str = "chunks"
 ) -> str:
-    """One paragraph on what happened; `unit` names the pieces (the command line says chunks, pages say parts)."""
+    """One paragraph on what happened, in the reader's language; `unit` names the pieces (the command
+    line says chunks, pages say parts)."""
     n = len(chunks)
     accepted = [c for c in chunks if c.status is ChunkStatus.ACCEPTED]
     uncertain = [c for c in chunks if c.may_have_gone_out]
@@ -1027,52 +999,62 @@ def _headline(
     pending = [c for c in chunks if c.status is ChunkStatus.PENDING]
     marked = [c for c in chunks if c.status is ChunkStatus.MARKED_SENT]
     left_out = [c for c in chunks if c.status is ChunkStatus.LEFT_OUT]
-    when = f"for {_when(send.schedule_at, tz)} " if send.schedule_at else ""
-    verb = "Scheduled" if send.schedule_at else "Sent"
+
+    # "of 3 chunks": each sentence below says how many of them ("1 of 3 chunks ..."), chosen by that n.
+    of = i18n.Msg("sending.headline.of_parts" if unit == "parts" else "sending.headline.of_chunks", n=n)
+
+    def recipients(count: int) -> i18n.Msg:  # "2 recipients" on its own
+        return i18n.Msg("common.recipients", n=count)
+
+    def to_recipients(count: int) -> i18n.Msg:  # "sent to 2 recipients" (Greek: the accusative)
+        return i18n.Msg("sending.to_recipients", n=count)
+
     refused = (
-        f"; the platform refused {_plural(totals.platform_invalid, 'recipient')} as invalid"
-        if totals.platform_invalid
-        else ""
+        i18n.Msg("sending.headline.refused_invalid", n=totals.platform_invalid) if totals.platform_invalid else ""
     )
     odd = [str(c.dispatch_id) for c in accepted if c.error]  # figures that did not add up (_record_accepted)
-    flagged = (
-        f" The platform's own figures for {'dispatch' if len(odd) == 1 else 'dispatches'} {', '.join(odd)} do not "
-        "add up: check them with the platform."
-        if odd
-        else ""
-    )
+    flagged = [i18n.t("sending.headline.figures_flagged_one" if len(odd) == 1 else "sending.headline.figures_flagged",
+                      dispatches=", ".join(odd))] if odd else []  # fmt: skip
     if len(accepted) == n:
-        return f"{verb} {when}to {_plural(totals.accepted, 'recipient')} in {_plural(n, 'dispatch', 'dispatches')}{refused}.{flagged}"
+        said = {"recipients": to_recipients(totals.accepted), "dispatches": i18n.Msg("sending.dispatches", n=n),
+                "refused": refused}  # fmt: skip
+        if send.schedule_at:
+            first = i18n.t("sending.headline.scheduled", when=_When(send.schedule_at, tz), **said)
+        else:
+            first = i18n.t("sending.headline.sent", **said)
+        return " ".join([first, *flagged])
     sentences = []
     if uncertain:
         people = [r for c in uncertain for r in c.recipients]
-        rows = f" ({_rows(people)})" if people else ""
+        rows = _rows(people)
+        said = {"of": of, "recipients": i18n.Msg("sending.headline.may_have_received", n=totals.unknown)}
         sentences.append(
-            f"{len(uncertain)} of {n} {unit} may or may not have gone out: {_plural(totals.unknown, 'recipient')}{rows}. "
-            "Check the Dispatches page before sending to them again."
-        )
+            i18n.t("sending.headline.uncertain_rows", n=len(uncertain), rows=rows, **said) if rows
+            else i18n.t("sending.headline.uncertain", n=len(uncertain), **said)
+        )  # fmt: skip
     if accepted:
-        sentences.append(f"{len(accepted)} of {n} {unit} went out to {_plural(totals.accepted, 'recipient')}{refused}.")
+        sentences.append(i18n.t("sending.headline.went_out", n=len(accepted), of=of,
+                                recipients=to_recipients(totals.accepted), refused=refused))  # fmt: skip
     if marked:
-        sentences.append(
-            f"{len(marked)} of {n} {unit} ({_plural(totals.marked_sent, 'recipient')}) were marked as sent "
-            "after checking with the platform."
-        )
+        sentences.append(i18n.t("sending.headline.marked", n=len(marked), of=of,
+                                recipients=recipients(totals.marked_sent)))  # fmt: skip
     if left_out:
-        sentences.append(f"{len(left_out)} of {n} {unit} had everyone left out, so they were not sent.")
+        sentences.append(i18n.t("sending.headline.left_out", n=len(left_out), of=of))
     if rejected:
-        sentences.append(f"{len(rejected)} of {n} {unit} were refused by the platform: {rejected[0].error}.")
+        sentences.append(i18n.t("sending.headline.rejected", n=len(rejected), of=of, error=rejected[0].error))
+    held = send.not_before is not None and send.not_before > utcnow()
     if pending:
-        why = next((c.error for c in pending if c.error), None)
-        if send.not_before is not None and send.not_before > utcnow():
-            why = f"quiet hours: they go out on {_when(send.not_before, tz)}"
-        because = f" ({why})" if why else ""
+        why: object = next((c.error for c in pending if c.error), None)
+        if held:
+            why = i18n.Msg("sending.headline.quiet_hours", when=_When(send.not_before, tz))
+        said = {"of": of, "recipients": recipients(totals.pending)}
         sentences.append(
-            f"{len(pending)} of {n} {unit} ({_plural(totals.pending, 'recipient')}) were not sent yet{because}."
-        )
-    if rejected or (pending and not (send.not_before and send.not_before > utcnow())):
-        sentences.append(f"Resume send #{send.id} to send what did not go out.")
-    return " ".join(s.replace("..", ".") for s in sentences) + flagged
+            i18n.t("sending.headline.pending_because", n=len(pending), why=why, **said) if why
+            else i18n.t("sending.headline.pending", n=len(pending), **said)
+        )  # fmt: skip
+    if rejected or (pending and not held):
+        sentences.append(i18n.t("sending.headline.resume", send=str(send.id)))
+    return " ".join([*(s.replace("..", ".") for s in sentences), *flagged])
 
 
 # ---- writing a POST's result (directly, or later from the journal) -------------------------------

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from lib import i18n
 from lib.personalization import preview
 from lib.templates import Channel, Template
 
@@ -33,7 +34,15 @@ DESTINATION_COLUMN = {Channel.SMS: "mobilePhone", Channel.EMAIL: "email"}
 
 
 class ManifestError(ValueError):
-    """The recipients cannot be made into a send as they are; str() names rows and columns."""
+    """The recipients cannot be made into a send as they are; str() names rows and columns, in the
+    reader's language."""
+
+    def __init__(self, message: i18n.Msg | str):
+        super().__init__(message.key if isinstance(message, i18n.Msg) else message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +108,7 @@ def make_manifest(
         raise ValueError("schedule_at must be timezone-aware")
     recipients = tuple(recipients)
     if not recipients:
-        raise ManifestError("There is no one to send to: the list has no valid recipients")
+        raise ManifestError(i18n.Msg("sending.manifest.no_recipients"))
     _check_unique_ids(recipients)
     return SendManifest(
         template_id=template.id,
@@ -147,7 +156,7 @@ def build_manifest(
     missing_columns = [c for c in ("uniqueId", destination_column) if c not in valid_frame.columns]
     missing_columns += [f"{{{{{k}}}}}" for k in keys if sources[k] not in valid_frame.columns and k not in given]
     if missing_columns:
-        raise ManifestError("The list has no column for " + _and([_quote(c) for c in missing_columns]))
+        raise ManifestError(i18n.Msg("sending.manifest.no_column", columns=_And([_quote(c) for c in missing_columns])))
 
     present = {key: valid_frame[src] for key, src in sources.items() if src in valid_frame.columns}
     values = pd.DataFrame(present, index=valid_frame.index)
@@ -157,10 +166,11 @@ def build_manifest(
 
     # Whole columns at a time: a million-row list must not cost a Python loop of checks per cell.
     rows = valid_frame.index.to_numpy()
-    problems = [f"row {r} has no uniqueId" for r in rows[_blank(valid_frame["uniqueId"])]]
-    problems += [f"row {r} has no {destination_column}" for r in rows[_blank(valid_frame[destination_column])]]
+    problems = [i18n.Msg("sending.manifest.row_no_unique_id", row=str(r)) for r in rows[_blank(valid_frame["uniqueId"])]]
+    problems += [i18n.Msg("sending.manifest.row_no_destination", row=str(r), column=destination_column)
+                 for r in rows[_blank(valid_frame[destination_column])]]  # fmt: skip
     if problems:
-        raise ManifestError(_sentence("Cannot send", problems))
+        raise ManifestError(_sentence(i18n.Msg("sending.manifest.cannot_send"), problems))
     incomplete = missing.to_numpy(dtype=bool).any(axis=1) if keys else np.zeros(len(rows), dtype=bool)
     excluded = [
         (int(r), preview.missing_value_message([k for k, gap in zip(keys, gaps, strict=True) if gap]))
@@ -168,9 +178,8 @@ def build_manifest(
     ]
     keep = ~incomplete
     if not keep.any() and excluded:
-        raise ManifestError(
-            _sentence("No row can be sent: every row is missing a value", [f"row {r}: {m}" for r, m in excluded])
-        )
+        raise ManifestError(_sentence(i18n.Msg("sending.manifest.no_row"),
+                                      [i18n.Msg("sending.manifest.row_missing", row=str(r), message=m) for r, m in excluded]))
     kept = valid_frame.loc[keep]
     ids = _texts(kept["uniqueId"])
     destinations = _texts(kept[destination_column])
@@ -207,21 +216,39 @@ def _check_unique_ids(recipients: Sequence[ManifestRecipient]) -> None:
         for r in recipients:
             if r.unique_id in repeated:
                 rows_by_id.setdefault(r.unique_id, []).append(r.row_number)
-        described = [f"uniqueId {uid!r} is in rows {_and(rows)}" for uid, rows in rows_by_id.items()]
-        raise ManifestError(_sentence("Each recipient needs its own uniqueId", described, total=len(described)))
+        described = [i18n.Msg("sending.manifest.unique_rows", id=uid, rows=_And(rows)) for uid, rows in rows_by_id.items()]
+        raise ManifestError(_sentence(i18n.Msg("sending.manifest.unique_ids"), described, total=len(described)))
 
 
 def _quote(name: str) -> str:
     return f"'{name}'"
 
 
-def _and(items: Sequence[object]) -> str:
-    numbers = [str(n) for n in items]
-    return numbers[0] if len(numbers) == 1 else ", ".join(numbers[:-1]) + " and " + numbers[-1]
+class _And:
+    """'2, 3 and 6' in the language of the sentence holding it (row numbers: no thousands separator)."""
+
+    def __init__(self, items: Sequence[object]):
+        self.items = [str(n) for n in items]
+
+    def __str__(self) -> str:
+        if len(self.items) == 1:
+            return self.items[0]
+        return i18n.t("sending.manifest.and", first=", ".join(self.items[:-1]), last=self.items[-1])
 
 
-def _sentence(lead: str, problems: list[str], total: int | None = None) -> str:
+class _Problems:
+    """Problems joined into one list, in the language of the sentence holding them."""
+
+    def __init__(self, problems: Sequence[i18n.Msg]):
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        return "; ".join(str(p) for p in self.problems)
+
+
+def _sentence(lead: i18n.Msg, problems: list[i18n.Msg], total: int | None = None) -> i18n.Msg:
     shown = problems[:MAX_PROBLEMS_LISTED]
     more = (total or len(problems)) - len(shown)
-    tail = f" (and {more} more)" if more > 0 else ""
-    return f"{lead}: " + "; ".join(shown) + tail + "."
+    if more > 0:
+        return i18n.Msg("sending.manifest.problems_more", lead=lead, problems=_Problems(shown), n=more)
+    return i18n.Msg("sending.manifest.problems", lead=lead, problems=_Problems(shown))

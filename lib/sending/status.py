@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from lib import i18n
+
 
 class ChunkStatus(StrEnum):
     PENDING = "pending"  # written, not yet posted
@@ -31,18 +33,12 @@ class ChunkStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        """What a person reads for this status, in the current language (never compared by code)."""
+        return i18n.coded(CHUNK_STATUS_WORDS, self)
 
 
-_LABELS = {
-    ChunkStatus.PENDING: "Not sent yet",
-    ChunkStatus.POSTING: "Being sent",
-    ChunkStatus.ACCEPTED: "Sent",
-    ChunkStatus.REJECTED: "Refused by the platform",
-    ChunkStatus.UNKNOWN: "May or may not have gone out",
-    ChunkStatus.MARKED_SENT: "Marked as sent",
-    ChunkStatus.LEFT_OUT: "Everyone left out",
-}
+# A chunk's status as a person reads it: `sending.chunk_status.<status>`.
+CHUNK_STATUS_WORDS = i18n.family("sending.chunk_status", ChunkStatus)
 
 _ALLOWED: dict[ChunkStatus, frozenset[ChunkStatus]] = {
     ChunkStatus.PENDING: frozenset({ChunkStatus.POSTING, ChunkStatus.LEFT_OUT}),
@@ -58,24 +54,37 @@ _ALLOWED: dict[ChunkStatus, frozenset[ChunkStatus]] = {
 # What a recorded decision (or the journal's recorded answer) may do with an unknown chunk.
 _OVERRIDES = frozenset({ChunkStatus.MARKED_SENT, ChunkStatus.PENDING, ChunkStatus.ACCEPTED})
 
+# Why a move is refused: the catalog key of the reason (`sending.transition.<reason>`).
 _REFUSALS: dict[tuple[ChunkStatus, ChunkStatus], str] = {
-    (ChunkStatus.UNKNOWN, ChunkStatus.POSTING): (
-        "This chunk may already have gone out; sending it again needs an explicit decision to risk a duplicate"
-    ),
-    (ChunkStatus.UNKNOWN, ChunkStatus.PENDING): (
-        "This chunk may already have gone out; sending it again needs an explicit decision to risk a duplicate"
-    ),
-    (ChunkStatus.UNKNOWN, ChunkStatus.MARKED_SENT): "only a person who checked with the platform can record that",
+    (ChunkStatus.UNKNOWN, ChunkStatus.POSTING): "sending.transition.may_have_gone_out",
+    (ChunkStatus.UNKNOWN, ChunkStatus.PENDING): "sending.transition.may_have_gone_out",
+    (ChunkStatus.UNKNOWN, ChunkStatus.MARKED_SENT): "sending.transition.person_only",
 }
 
 
 class IllegalTransition(ValueError):
-    """A status move the rules refuse. str() is a plain sentence."""
+    """A status move the rules refuse. str() is a plain sentence in the reader's language."""
 
     def __init__(self, current: ChunkStatus, new: ChunkStatus, reason: str):
-        super().__init__(f"A chunk cannot go from {current.label.lower()!r} to {new.label.lower()!r}: {reason}")
         self.current = current
         self.new = new
+        self.reason = reason  # the catalog key of why
+        self.message = i18n.Msg("sending.transition.refused", current=LowerLabel(current),
+                                new=LowerLabel(new), reason=i18n.Msg(reason))  # fmt: skip
+        super().__init__(reason)
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class LowerLabel:
+    """A status's words in lower case, rendered in the language of the sentence that holds it."""
+
+    def __init__(self, status: ChunkStatus):
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.status.label.lower()
 
 
 def allowed_moves(current: ChunkStatus | str, *, override: bool = False) -> frozenset[ChunkStatus]:
@@ -97,9 +106,9 @@ def transition(current: ChunkStatus | str, new: ChunkStatus | str, *, override: 
     if new in allowed_moves(current, override=override):
         return new
     if current is ChunkStatus.ACCEPTED:
-        reason = "it was already accepted by the platform and is final"
+        reason = "sending.transition.final"
     elif current == new:
-        reason = "it is already in that status"
+        reason = "sending.transition.same"
     else:
-        reason = _REFUSALS.get((current, new), "that move is not allowed")
+        reason = _REFUSALS.get((current, new), "sending.transition.not_allowed")
     raise IllegalTransition(current, new, reason)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from lib import i18n
 from lib.settings import Settings
 
 
@@ -30,7 +31,7 @@ class AccessConfigError(RuntimeError):
     """The console must not start like this; str() says what to set."""
 
 
-OPEN_WARNING = "Anyone who can open this page can send"
+OPEN_WARNING = i18n.Msg("team.open_warning")
 
 
 def access_mode(settings: Settings, provider_configured: bool) -> AccessMode:
@@ -40,14 +41,9 @@ def access_mode(settings: Settings, provider_configured: bool) -> AccessMode:
     if provider_configured:
         return AccessMode.SIGN_IN
     if not settings.uses_sandbox:
-        raise AccessConfigError(
-            "a live platform needs sign-in. Configure a sign-in provider in the [auth] section of "
-            ".streamlit/secrets.toml, or set CONSOLE_AUTH=off to let anyone who can open the console send."
-        )
+        raise AccessConfigError(i18n.Msg("team.access.live_needs_sign_in"))
     if settings.auth == "on":
-        raise AccessConfigError(
-            "CONSOLE_AUTH=on but no sign-in provider is configured in the [auth] section of .streamlit/secrets.toml."
-        )
+        raise AccessConfigError(i18n.Msg("team.access.no_provider"))
     return AccessMode.LOCAL
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from lib import audit
+from lib import audit, i18n
 from lib.audit import AuditAction
 from lib.history import schema as s
 from lib.history.store import HistoryStore
@@ -43,7 +43,8 @@ def normalise_email(raw: str) -> str:
     email = (raw or "").strip().lower()
     local, _, domain = email.partition("@")
     if not local or "." not in domain or any(c.isspace() for c in email) or email.count("@") != 1:
-        raise TeamError(f"{raw.strip()!r} is not an email address" if raw and raw.strip() else "Give an email address")
+        raise TeamError(i18n.Msg("team.error.not_an_email", value=raw.strip()) if raw and raw.strip()
+                        else i18n.Msg("team.error.no_email"))
     return email
 
 
@@ -51,7 +52,8 @@ def _role(raw: Role | str) -> Role:
     try:
         return Role(str(raw).strip().lower())
     except ValueError:
-        raise TeamError(f"The role must be one of {', '.join(r.value for r in Role)}, not {raw!r}") from None
+        roles = ", ".join(r.value for r in Role)  # the codes the command line takes
+        raise TeamError(i18n.Msg("team.error.unknown_role", roles=roles, value=str(raw))) from None
 
 
 def _member(row) -> Member:
@@ -113,11 +115,12 @@ def add_member(store: HistoryStore, actor: Person, email: str, name: str, role: 
     require(actor, Action.MANAGE_TEAM)
     email, role, name = normalise_email(email), _role(role), (name or "").strip()
     if not name:
-        raise TeamError("Give the person's name, as the team will see it")
+        raise TeamError(i18n.Msg("team.error.no_name"))
     with store.write() as conn:
         existing = _get(conn, email)
         if existing is not None and existing.active:
-            raise TeamError(f"{existing.name} <{email}> is already in the team, as {existing.role.value}")
+            raise TeamError(i18n.Msg("team.error.already_in", name=existing.name, email=email,
+                                     role=existing.role.in_sentence))
         now = datetime.now(UTC)
         values = {"name": name, "role": role.value, "active": True, "added_by": actor.actor, "added_at": now}
         if existing is None:
@@ -132,7 +135,7 @@ def add_member(store: HistoryStore, actor: Person, email: str, name: str, role: 
 def _active_member(conn: Connection, email: str) -> Member:
     member = _get(conn, normalise_email(email))
     if member is None or not member.active:
-        raise TeamError(f"{email.strip()} is not in the team")
+        raise TeamError(i18n.Msg("team.error.not_in_team", email=email.strip()))
     return member
 
 
@@ -144,7 +147,7 @@ def change_role(store: HistoryStore, actor: Person, email: str, role: Role | str
         if member.role is role:
             return member
         if member.role is Role.ADMIN and not _other_active_admins(conn, member.email):
-            raise TeamError(f"{member.name} is the team's only admin: make someone else admin first")
+            raise TeamError(i18n.Msg("team.error.only_admin", name=member.name))
         conn.execute(update(s.people).where(s.people.c.email == member.email).values(role=role.value))
         audit.record(conn, actor.actor, AuditAction.TEAM_CHANGE, ("person", member.email),
                      {"before": {"role": member.role.value}, "after": {"role": role.value}})
@@ -156,7 +159,7 @@ def remove_member(store: HistoryStore, actor: Person, email: str) -> Member:
     with store.write() as conn:
         member = _active_member(conn, email)
         if member.role is Role.ADMIN and not _other_active_admins(conn, member.email):
-            raise TeamError(f"{member.name} is the team's only admin: make someone else admin first")
+            raise TeamError(i18n.Msg("team.error.only_admin", name=member.name))
         conn.execute(update(s.people).where(s.people.c.email == member.email).values(active=False))
         audit.record(conn, actor.actor, AuditAction.TEAM_REMOVE, ("person", member.email),
                      {"name": member.name, "role": member.role.value})

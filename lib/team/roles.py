@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lib import i18n
+
 
 class Role(StrEnum):
     VIEWER = "viewer"
@@ -25,19 +27,23 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        """The role's name as a heading or a table cell shows it ("Sender")."""
+        return i18n.coded(ROLE_LABEL, self)
+
+    @property
+    def in_sentence(self) -> i18n.Msg:
+        """The role's name inside a sentence ("Sam (sender) may not …")."""
+        return i18n.Msg(f"{ROLE_IN_SENTENCE}.{self.value}")
 
     @property
     def description(self) -> str:
-        return ROLE_DESCRIPTIONS[self]
+        """What the role may do, completing "<role>: …"."""
+        return i18n.coded(ROLE_ABOUT, self)
 
 
-ROLE_DESCRIPTIONS = {
-    Role.VIEWER: "sees Dispatches, charts and exports",
-    Role.SENDER: "also composes, test-sends to themselves and submits sends",
-    Role.APPROVER: "also approves or rejects others' sends and reads the audit trail",
-    Role.ADMIN: "everything: also templates, the do-not-contact list, the team and settings",
-}
+ROLE_LABEL = i18n.family("team.role", Role)
+ROLE_IN_SENTENCE = i18n.family("team.role_in_sentence", Role)
+ROLE_ABOUT = i18n.family("team.role_about", Role)
 
 
 class Action(StrEnum):
@@ -57,27 +63,12 @@ class Action(StrEnum):
     VIEW_SETTINGS = "view_settings"
 
     @property
-    def phrase(self) -> str:
+    def phrase(self) -> i18n.Msg:
         """Completes "may not …" in a refusal."""
-        return PHRASES[self]
+        return i18n.Msg(f"{ACTION_PHRASE}.{self.value}")
 
 
-PHRASES = {
-    Action.VIEW_DISPATCHES: "see the dispatches",
-    Action.EXPORT: "export the history",
-    Action.VIEW_TEMPLATES: "see the templates",
-    Action.COMPOSE: "compose a campaign",
-    Action.TEST_SEND: "send a test message",
-    Action.SUBMIT_SEND: "send a campaign",
-    Action.RESUME_SEND: "resume a send",
-    Action.DECIDE_UNKNOWN: "record whether an uncertain part was sent",
-    Action.APPROVE_SEND: "approve or reject a send",
-    Action.VIEW_AUDIT: "read the audit trail",
-    Action.MANAGE_TEMPLATES: "change the templates",
-    Action.MANAGE_OPTOUTS: "change the do-not-contact list",
-    Action.MANAGE_TEAM: "manage the team",
-    Action.VIEW_SETTINGS: "see the console's settings",
-}
+ACTION_PHRASE = i18n.family("team.may", Action)
 
 _EVERYONE = frozenset(Role)
 _SENDERS = frozenset({Role.SENDER, Role.APPROVER, Role.ADMIN})
@@ -127,7 +118,7 @@ class Person:
 
     @property
     def role_label(self) -> str:
-        return "Every role (no sign-in)" if self.local else self.role.label
+        return i18n.t("team.role_every") if self.local else self.role.label
 
 
 def local_person(operator: str) -> Person:
@@ -141,9 +132,8 @@ class NotAllowed(PermissionError):
     def __init__(self, person: Person, action: Action):
         self.person = person
         self.action = Action(action)
-        super().__init__(
-            f"{person.name} ({person.role.label.lower()}) may not {self.action.phrase}: ask an admin of the team."
-        )
+        super().__init__(i18n.Msg("team.not_allowed", name=person.name, role=person.role.in_sentence,
+                                  action=self.action.phrase))
 
 
 def can(person: Person, action: Action | str) -> bool:
