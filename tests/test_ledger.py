@@ -362,7 +362,9 @@ def test_a_database_from_before_the_ledger_gets_its_tables(tmp_path):
     with store.engine.begin() as conn:  # as revision 0006 left it: no ledger tables, nor what came after them
         for table in (schema.preferences, schema.approvals, schema.send_reviews, *reversed(schema.LEDGER_TABLES)):
             table.drop(conn)
-        conn.exec_driver_sql("ALTER TABLE sends DROP COLUMN not_before")
+        for table, column in (("sends", "not_before"), ("sends", "language"), ("chunks", "error_code"),
+                              ("chunks", "error_params")):  # 0009 and 0011
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
         command.stamp(alembic_config(conn), "0006")
     store.engine.dispose()
     store = open_store(url, shared=False)
