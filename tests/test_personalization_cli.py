@@ -38,7 +38,7 @@ def test_first_row_and_summary_as_text(capsys, recipients):
     assert "Row 2 · C1" in out
     assert "| Happy birthday Μαρία! Show this SMS at the till for 20% off until 28/09/2026." in out
     assert "UCS-2 · 77 characters · 2 parts" in out
-    assert "4 recipients in the file, 3 valid; 2 messages can be sent; 1 row without a value for every tag" in out
+    assert "4 recipients in the file, 3 valid; 2 can be sent; 1 row without a value for every tag" in out
     assert "--gsm-safe-greek would save 2 parts." in out
 
 
