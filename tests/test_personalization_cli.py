@@ -89,7 +89,7 @@ def test_an_invalid_recipient_row_says_why_it_is_not_sent(capsys, recipients):
     [
         (["--template", "999"], "There is no template 999 in the catalog"),
         (["--template", "73", "--row", "9"], "There is no recipient on row 9: rows go from 2 to 5"),
-        (["--template", "73", "--unique-id", "nobody"], "No recipient has uniqueId 'nobody'"),
+        (["--template", "73", "--unique-id", "nobody"], "No recipient has customer id 'nobody'"),
         (
             ["--template", "73", "--default", "Surname=X"],
             "Template 73 has no tag {{Surname}}; its tags are {{Firstname}}, {{expirationDate}}",
