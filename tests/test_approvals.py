@@ -292,7 +292,7 @@ def test_what_the_approver_and_the_sender_read_in_greek(store):
             "Απορρίφθηκε: Λάθος λίστα"  # the approver's own words, as written
         with pytest.raises(approvals.OwnSend) as caught:
             approvals.approve(store, awaiting_send(store, manifest_hash="c" * 64), SAM_APPROVES, "c" * 64, now=T0)
-        assert str(caught.value) == "Κανείς δεν εγκρίνει τη δική του αποστολή: πρέπει να αποφασίσει άλλος εγκρίνων."
+        assert str(caught.value) == "Κανείς δεν εγκρίνει τη δική του αποστολή: πρέπει να αποφασίσει άλλος εγκριτής."
     # The same refusal read later on the English console
     assert str(caught.value) == "Nobody approves their own send: another approver must decide on it."
 

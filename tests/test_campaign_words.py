@@ -130,7 +130,7 @@ def test_the_channel_is_named_once_in_a_templates_label(name, channel, label):
 @pytest.mark.parametrize(("tags", "sentence"), [
     ((), None),
     (("Firstname",), "Choose which column fills {{Firstname}}"),
-    (("Firstname", "points"), "Choose which column fills {{Firstname}} and {{points}}"),
+    (("Firstname", "points"), "Choose which columns fill {{Firstname}} and {{points}}"),
 ])
 def test_a_tag_without_a_column_is_one_sentence(tags, sentence):
     said = missing_tag_sentence(tags)

@@ -47,7 +47,7 @@ def recipients(tmp_path) -> Path:
 def test_check_speaks_greek_with_lang_el_and_greek_numbers(console, recipients):
     done = console("check", str(recipients), "--channel", "sms", "--lang", "el")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("list.csv: 1.235 παραλήπτες, 1.234 μπορούν να σταλούν, 1 όχι, 0 με προειδοποιήσεις")
+    assert done.stdout.startswith("list.csv: 1.235 παραλήπτες· μπορούν να σταλούν: 1.234, δεν μπορούν: 1, με προειδοποιήσεις: 0")
     assert "Στήλες: " in done.stdout and "γραμμή " in done.stdout
     english = console("check", str(recipients), "--channel", "sms")
     assert english.stdout.startswith("list.csv: 1,235 recipients, 1,234 can be sent, 1 cannot, 0 with warnings")
@@ -55,7 +55,7 @@ def test_check_speaks_greek_with_lang_el_and_greek_numbers(console, recipients):
 
 def test_console_language_chooses_greek_and_lang_overrides_it(console, recipients):
     greek = console("check", str(recipients), "--channel", "sms", env={"CONSOLE_LANGUAGE": "el"})
-    assert greek.returncode == 0 and "1.234 μπορούν να σταλούν" in greek.stdout
+    assert greek.returncode == 0 and "μπορούν να σταλούν: 1.234" in greek.stdout
     english = console("--lang", "en", "check", str(recipients), "--channel", "sms", env={"CONSOLE_LANGUAGE": "el"})
     assert "1,234 can be sent" in english.stdout
 

@@ -25,7 +25,7 @@ from lib.history.vocabulary import Outcome as O
         (S.UNKNOWN, "Αβέβαιο"),
         (S.REJECTED, "Απορρίφθηκε"),
         (S.NOT_SENT, "Δεν στάλθηκε"),
-        (S.AWAITING_APPROVAL, "Αναμένει έγκριση"),
+        (S.AWAITING_APPROVAL, "Σε αναμονή έγκρισης"),
         (S.WAITING, "Περιμένει τον αποστολέα"),
     ],
 )
@@ -44,7 +44,7 @@ def test_status_labels_in_greek(status, greek):
         ({S.ERROR: 1, S.QUEUED: 1_200}, False, "1.201 παρτίδες: 1 με σφάλμα, 1.200 στην ουρά"),
         ({S.QUEUED: 2, S.NOT_SENT: 1}, False, "2 παρτίδες: στην ουρά · 1 μέρος δεν στάλθηκε"),
         ({S.QUEUED: 2, S.NOT_SENT: 3}, True, "2 παρτίδες: στην ουρά · 3 μέρη περιμένουν τον αποστολέα"),
-        ({S.UNKNOWN: 1}, False, "1 μέρος μπορεί να στάλθηκε ή να μη στάλθηκε"),
+        ({S.UNKNOWN: 1}, False, "1 μέρος αβέβαιο (μπορεί να στάλθηκε ή όχι)"),
         ({}, False, "Δεν στάλθηκε τίποτα"),
     ],
 )

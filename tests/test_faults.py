@@ -155,7 +155,7 @@ def test_a_redirect_to_a_get_is_not_followed(proxy):
 
 # ---- the engine: what a marketer sees, counted in the sandbox's records ------------------------------
 
-MAYBE = "1 of 3 chunks may or may not have gone out: 2 recipients (rows 4–5)."
+MAYBE = "1 of 3 parts may or may not have gone out: 2 recipients (rows 4–5)."
 ENGINE_ROWS = [
     # (fault, rewrite, chunk statuses after the send, chunk 2's people in the sandbox, statuses after a resume)
     pytest.param(Fault.REDIRECT_307, None, "AUP", 0, "AUA", id="307 redirect"),
@@ -198,9 +198,9 @@ def test_a_send_through_each_fault_stops_where_a_marketer_can_act_and_never_post
         assert outcome.headline.startswith(MAYBE) and outcome.has_unknown
         assert [r.unique_id for r in outcome.uncertain_recipients] == ["CUST2", "CUST3"]
     elif middle.status is ChunkStatus.REJECTED:
-        assert "1 of 3 chunks were refused by the platform" in outcome.headline
+        assert "1 of 3 parts was refused by the platform" in outcome.headline
     else:
-        assert "2 of 3 chunks (4 recipients) were not sent yet" in outcome.headline
+        assert "2 of 3 parts (4 recipients) were not sent yet" in outcome.headline
     assert outcome.chunks[2].status is ChunkStatus.PENDING  # the send stopped
     delivered = sandbox_deliveries(sandbox)
     assert delivered == {"CUST0": 1, "CUST1": 1} | ({"CUST2": 1, "CUST3": 1} if reached else {})

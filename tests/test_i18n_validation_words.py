@@ -60,7 +60,7 @@ def test_a_recipient_files_problems_are_said_in_the_readers_language_and_keep_th
         (2, "Ίδιος κωδικός πελάτη με τη γραμμή 3"),
         (3, "Ίδιος κωδικός πελάτη με τη γραμμή 2"),
         (3, "Είναι σταθερό τηλέφωνο, όχι κινητό"),
-        (3, "Η συγκατάθεση για μηνύματα marketing πρέπει να είναι ναι ή όχι (βρέθηκε «maybe»)"),
+        (3, "Η συγκατάθεση για προωθητικά μηνύματα πρέπει να είναι ναι ή όχι (βρέθηκε «maybe»)"),
         (4, "Ίδιο κινητό με τη γραμμή 2"),
         (5, "Λείπει"),
         (5, "Λείπει"),
@@ -113,7 +113,7 @@ DEC_1_1002 = datetime(2026, 12, 1, 8, 2, tzinfo=UTC)  # 10:02 in Athens
     ("opted_out_after_upload", {}, "Opted out after the list was uploaded",
      "Ζήτησε να μη λαμβάνει μηνύματα αφού ανέβηκε η λίστα"),
     ("no_consent", {}, "No marketing consent: left out of marketing messages",
-     "Χωρίς συγκατάθεση για μηνύματα marketing: εξαιρείται από τα μηνύματα marketing"),
+     "Χωρίς συγκατάθεση για προωθητικά μηνύματα: εξαιρείται από τα προωθητικά μηνύματα"),
     ("frequency_cap", {"count": 1, "cap_days": 1}, "Already got 1 message in the last 1 day",
      "Έχει ήδη λάβει 1 μήνυμα την τελευταία 1 ημέρα"),
     ("frequency_cap", {"count": 2, "cap_days": 7}, "Already got 2 messages in the last 7 days",
@@ -162,7 +162,7 @@ def test_a_problem_serialises_as_plain_strings():
     record = problem.to_json()
     assert list(record) == PROBLEM_COLUMNS
     assert record["code"] == "consent.not_checked" and type(record["code"]) is str
-    assert record["message"] == "Η συγκατάθεση δεν ελέγχθηκε: το αρχείο δεν έχει στήλη συγκατάθεσης για μηνύματα marketing"
+    assert record["message"] == "Η συγκατάθεση δεν ελέγχθηκε: το αρχείο δεν έχει στήλη συγκατάθεσης για προωθητικά μηνύματα"
     assert json.loads(json.dumps(record)) == record
 
 

@@ -90,7 +90,7 @@ def test_the_page_in_greek(waiting, monkeypatch):
     assert [t.value for t in at.title] == ["Εγκρίσεις"]
     shown = text(at)
     for expected in ("**Υποβλήθηκε από:** sam@example.com", "**Παραλήπτες που θα το λάβουν:** 2",
-                     "**Κανάλι:** SMS, διαφημιστικό μήνυμα", "**Τμήματα SMS (εκτιμώμενο κόστος):** 2 (0.10)"):
+                     "**Κανάλι:** SMS, προωθητικό μήνυμα", "**Τμήματα SMS (εκτιμώμενο κόστος):** 2 (0.10)"):
         assert expected in shown, expected
     at.checkbox(key=f"approve_ok_{send_id}").check().run()
     at.button(key=f"approve_{send_id}").click().run()

@@ -411,5 +411,5 @@ def test_gsm_safe_greek_is_not_offered_on_a_greek_text_and_the_page_says_why(app
 
 def test_a_missing_column_is_not_also_counted_as_empty_values(app_env):  # noqa: F811
     at = compose(template_index=1)  # 72 needs cardNumber and points: the file has neither column
-    assert at.error[0].value.startswith("Choose which column fills {{cardNumber}} and {{points}}")
+    assert at.error[0].value.startswith("Choose which columns fill {{cardNumber}} and {{points}}")
     assert not any("no value for {{cardNumber}}" in m.value for m in at.markdown)  # said once, above

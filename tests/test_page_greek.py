@@ -84,7 +84,7 @@ def test_home_and_its_sidebar_are_in_greek(greek):
     assert english_in(words) == []
     assert "Κονσόλα καμπανιών" in words and "Ρυθμίσεις σε ισχύ" in words
     links = [link.proto.label for link in at.get("page_link")]
-    assert {"Αρχική", "Σύνταξη", "Παρτίδες", "Πρότυπα", "Μην επικοινωνείτε", "Ομάδα"} <= set(links)
+    assert {"Αρχική", "Σύνταξη", "Ιστορικό αποστολών", "Πρότυπα", "Μην επικοινωνείτε", "Ομάδα"} <= set(links)
     settings = next(m.value for m in at.markdown if "Εκτιμώμενη τιμή ανά τμήμα SMS" in m.value)
     assert "0,05\xa0€" in settings  # Greek money: decimal comma, euro after the amount
 
@@ -113,7 +113,7 @@ def test_templates_is_in_greek(greek):
     # The template kind's name is the template catalog's (lib) word.
     words = page_words(at, skip_keys=("template_kind",))
     assert english_in(words) == []
-    assert list(at.dataframe[0].value.columns) == ["Κωδικός", "Όνομα", "Κανάλι", "Είδος", "Πεδία"]
+    assert list(at.dataframe[0].value.columns) == ["Κωδικός", "Όνομα", "Κανάλι", "Είδος", "Ετικέτες"]
     assert at.button(key="template_save").label == "Αποθήκευση προτύπου"
 
 

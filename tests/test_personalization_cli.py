@@ -38,7 +38,7 @@ def test_first_row_and_summary_as_text(capsys, recipients):
     assert "Row 2 · C1" in out
     assert "| Happy birthday Μαρία! Show this SMS at the till for 20% off until 28/09/2026." in out
     assert "UCS-2 · 77 characters · 2 parts" in out
-    assert "4 recipients in the file, 3 valid; 2 messages can be sent; 1 row without a value for every tag" in out
+    assert "4 recipients in the file, 3 valid; 2 can be sent; 1 row without a value for every tag" in out
     assert "--gsm-safe-greek would save 2 parts." in out
 
 
@@ -89,7 +89,7 @@ def test_an_invalid_recipient_row_says_why_it_is_not_sent(capsys, recipients):
     [
         (["--template", "999"], "There is no template 999 in the catalog"),
         (["--template", "73", "--row", "9"], "There is no recipient on row 9: rows go from 2 to 5"),
-        (["--template", "73", "--unique-id", "nobody"], "No recipient has uniqueId 'nobody'"),
+        (["--template", "73", "--unique-id", "nobody"], "No recipient has customer id 'nobody'"),
         (
             ["--template", "73", "--default", "Surname=X"],
             "Template 73 has no tag {{Surname}}; its tags are {{Firstname}}, {{expirationDate}}",

@@ -309,7 +309,7 @@ def test_preview_row_json_for_an_email_escapes_the_body_only():
         (None, "C3", 4, None),
         (None, None, 2, None),
         (9, None, None, "There is no recipient on row 9: rows go from 2 to 4"),
-        (None, "nobody", None, "No recipient has uniqueId 'nobody'"),
+        (None, "nobody", None, "No recipient has customer id 'nobody'"),
     ],
 )
 def test_rows_are_found_by_spreadsheet_number_or_unique_id(row, unique_id, found, error):

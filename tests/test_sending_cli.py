@@ -75,7 +75,7 @@ def test_send_prints_summary_progress_and_dispatch_ids(env, monkeypatch, csv, ca
     assert "Recipients: 3 will receive it; 1 excluded" in out
     assert "SMS parts:  3, estimated cost €0.15" in out  # money in the reader's format
     assert f"THE REAL PLATFORM at {env['MESSAGING_API_URL']}" in out  # not the embedded sandbox: say so loudly
-    assert "chunk 1/2 (2 recipients): sent, dispatch" in out and "chunk 2/2 (1 recipient): sent" in out
+    assert "part 1/2 (2 recipients): sent, dispatch" in out and "part 2/2 (1 recipient): sent" in out
     assert "Sent to 3 recipients in 2 dispatches." in out
     assert "Send #1; dispatch ids: " in out
 
@@ -96,7 +96,7 @@ def test_including_those_who_received_it_still_needs_the_earlier_send_named(env,
     argv = (csv(), "--template", "71", "--yes", "--include-already-received", "--resend-of", "1")
     assert run(env, monkeypatch, *argv) == 0
     out = capsys.readouterr().out
-    assert "RESEND:" in out and "SEND AGAIN: 2 who already received it get it again" in out
+    assert "RESEND:" in out and "SEND AGAIN: 2 who already received it will get it again" in out
 
 
 def test_answering_no_sends_nothing(env, monkeypatch, csv, capsys):
@@ -144,7 +144,7 @@ def test_an_unknown_outcome_exits_5_and_resume_sends_the_rest(env, monkeypatch, 
     monkeypatch.undo()
     assert run(env, monkeypatch, "--resume", "1", "--yes") == 5  # chunk 1 stays unknown
     out = capsys.readouterr().out
-    assert "chunk 2/2 (1 recipient): sent" in out and "chunk 1/2" not in out
+    assert "part 2/2 (1 recipient): sent" in out and "part 1/2" not in out
 
 
 def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_path):
@@ -222,7 +222,7 @@ def test_with_a_worker_running_send_queues_and_follows_it_printing_the_same_prog
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Send #1 is queued for the worker (1 worker running); following it." in out
-    assert "chunk 1/2 (2 recipients): sent, dispatch" in out and "chunk 2/2 (1 recipient): sent" in out
+    assert "part 1/2 (2 recipients): sent, dispatch" in out and "part 2/2 (1 recipient): sent" in out
     assert "Sent to 3 recipients in 2 dispatches." in out
     send = open_store(env["DATABASE_URL"]).get_send(1).send
     assert send.queue_state == "done" and send.lease_owner is None
@@ -233,7 +233,7 @@ def test_with_a_worker_running_send_queues_and_follows_it_printing_the_same_prog
 def test_without_a_worker_send_posts_in_its_own_process(env, monkeypatch, csv, capsys, sandbox):
     code = run(env, monkeypatch, csv(), "--template", "71", "--default", "voucherAmount=20 €", "--yes")
     out = capsys.readouterr().out
-    assert code == 0 and "queued for the worker" not in out and "chunk 2/2 (1 recipient): sent" in out
+    assert code == 0 and "queued for the worker" not in out and "part 2/2 (1 recipient): sent" in out
     assert open_store(env["DATABASE_URL"]).get_send(1).send.queue_state == "done"
 
 
@@ -249,9 +249,9 @@ def test_a_person_resolves_an_unknown_chunk_from_the_command_line(env, monkeypat
     assert run(env, monkeypatch, "--resolve", "1", "--chunk", "1", "--as", "sent") == 2
     assert "--by YOUR-NAME" in capsys.readouterr().err
     code = run(env, monkeypatch, "--resolve", "1", "--chunk", "1", "--as", "sent", "--by", "eleni", "--note", "seen")
-    assert code == 0 and "Chunk 1 of send #1 recorded as sent (decided by eleni)." in capsys.readouterr().out
+    assert code == 0 and "Part 1 of send #1 recorded as sent (decided by eleni)." in capsys.readouterr().out
     assert run(env, monkeypatch, "--resume", "1", "--yes") == 0  # the rest goes out; nothing is in doubt any more
     out = capsys.readouterr().out
-    assert "chunk 2/2 (1 recipient): sent" in out and "chunk 1/2" not in out
+    assert "part 2/2 (1 recipient): sent" in out and "part 1/2" not in out
     decisions = open_store(env["DATABASE_URL"]).chunk_decisions(1)
     assert [(d["seq"], d["decision"], d["decided_by"], d["note"]) for d in decisions] == [(1, "marked_sent", "eleni", "seen")]

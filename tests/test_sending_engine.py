@@ -225,7 +225,7 @@ def test_a_read_timeout_leaves_the_chunk_unknown_stops_and_resume_never_resends_
     assert [c.status for c in outcome.chunks] == ["unknown", "pending", "pending"]
     assert outcome.has_unknown and outcome.can_resume
     assert [r.unique_id for r in outcome.uncertain_recipients] == ["CUST0", "CUST1"]
-    assert outcome.headline.startswith("1 of 3 chunks may or may not have gone out: 2 recipients (rows 2–3).")
+    assert outcome.headline.startswith("1 of 3 parts may or may not have gone out: 2 recipients (rows 2–3).")
     assert (outcome.totals.unknown, outcome.totals.pending) == (2, 3)
 
     sandbox.set_knobs(response_delay_seconds=0)
@@ -264,7 +264,7 @@ def test_a_chunk_the_platform_refuses_is_rejected_and_the_next_chunks_still_go(s
     outcome = make_engine(store, client).submit(broken)
     assert [c.status for c in outcome.chunks] == ["accepted", "rejected", "accepted"]
     assert "The platform refused the request" in outcome.chunks[1].error
-    assert "1 of 3 chunks were refused by the platform" in outcome.headline
+    assert "1 of 3 parts was refused by the platform" in outcome.headline
     assert [r.row_number for r in outcome.chunks[1].recipients] == [4, 5]
 
 
@@ -337,10 +337,10 @@ def test_a_chunk_left_posting_is_reported_unknown_and_not_resent(store, client, 
         )
     shown = engine.outcome(1)
     assert shown.totals.unknown == 2 and shown.has_unknown
-    assert shown.headline.startswith("1 of 2 chunks may or may not have gone out: 2 recipients (rows 4–5).")
+    assert shown.headline.startswith("1 of 2 parts may or may not have gone out: 2 recipients (rows 4–5).")
     resumed = engine.resume(1)
     assert [c.status for c in resumed.chunks] == ["accepted", "unknown"]
-    assert "stopped while this chunk was being sent" in resumed.chunks[1].error
+    assert "stopped while this part was being sent" in resumed.chunks[1].error
     outbox = settled_outbox(sandbox, client, resumed.dispatch_ids)
     assert sorted(outbox) == expected_messages(m)[:2]
 
@@ -471,28 +471,28 @@ def _headline_in(lang, chunks, unit="chunks", **send):
     ("chunks", "greek", "english"),
     [
         ([_chunk(1, "accepted", 1, sent=1)],
-         "Στάλθηκε σε 1 παραλήπτη με 1 παρτίδα.", "Sent to 1 recipient in 1 dispatch."),
+         "Στάλθηκε σε 1 παραλήπτη, σε 1 παρτίδα.", "Sent to 1 recipient in 1 dispatch."),
         ([_chunk(1, "accepted", 2, sent=2)],
-         "Στάλθηκε σε 2 παραλήπτες με 1 παρτίδα.", "Sent to 2 recipients in 1 dispatch."),
+         "Στάλθηκε σε 2 παραλήπτες, σε 1 παρτίδα.", "Sent to 2 recipients in 1 dispatch."),
         ([_chunk(1, "accepted", 2, sent=1)],
-         "Στάλθηκε σε 1 παραλήπτη με 1 παρτίδα· η πλατφόρμα απέρριψε 1 παραλήπτη ως μη έγκυρο.",
+         "Στάλθηκε σε 1 παραλήπτη, σε 1 παρτίδα· η πλατφόρμα απέρριψε 1 παραλήπτη ως μη έγκυρο.",
          "Sent to 1 recipient in 1 dispatch; the platform refused 1 recipient as invalid."),
         ([_chunk(1, "unknown", 1, rows=(2,)), _chunk(2, "pending", 1)],
-         "Για 1 από 2 παρτίδες δεν είναι γνωστό αν στάλθηκε: 1 παραλήπτης μπορεί να το έλαβε ή να μην το έλαβε "
-         "(γραμμή 2). Ελέγξτε τη σελίδα «Αποστολές» πριν τους ξαναστείλετε. 1 από 2 παρτίδες (1 παραλήπτης) "
+         "Για 1 από 2 μέρη δεν είναι γνωστό αν στάλθηκε: 1 παραλήπτης μπορεί να το έλαβε ή να μην το έλαβε "
+         "(γραμμή 2). Ελέγξτε τη σελίδα «Ιστορικό αποστολών» πριν τους ξαναστείλετε. 1 από 2 μέρη (1 παραλήπτης) "
          "δεν στάλθηκε ακόμη. Συνεχίστε την αποστολή #7 για να σταλεί ό,τι δεν στάλθηκε.",
-         "1 of 2 chunks may or may not have gone out: 1 recipient (row 2). Check the Dispatches page before "
-         "sending to them again. 1 of 2 chunks (1 recipient) were not sent yet. Resume send #7 to send what did "
+         "1 of 2 parts may or may not have gone out: 1 recipient (row 2). Check the Dispatches page before "
+         "sending to them again. 1 of 2 parts (1 recipient) was not sent yet. Resume send #7 to send what did "
          "not go out."),
         ([_chunk(1, "unknown", 2, rows=(2, 3)), _chunk(2, "unknown", 2, rows=(5, 6))],
-         "Για 2 από 2 παρτίδες δεν είναι γνωστό αν στάλθηκαν: 4 παραλήπτες μπορεί να το έλαβαν ή να μην το έλαβαν "
-         "(γραμμές 2–3, 5–6). Ελέγξτε τη σελίδα «Αποστολές» πριν τους ξαναστείλετε.",
-         "2 of 2 chunks may or may not have gone out: 4 recipients (rows 2–3, 5–6). Check the Dispatches page "
+         "Για 2 από 2 μέρη δεν είναι γνωστό αν στάλθηκαν: 4 παραλήπτες μπορεί να το έλαβαν ή να μην το έλαβαν "
+         "(γραμμές 2–3, 5–6). Ελέγξτε τη σελίδα «Ιστορικό αποστολών» πριν τους ξαναστείλετε.",
+         "2 of 2 parts may or may not have gone out: 4 recipients (rows 2–3, 5–6). Check the Dispatches page "
          "before sending to them again."),
         ([_chunk(1, "accepted", 2, sent=2), _chunk(2, "rejected", 1, error="Η πλατφόρμα απέρριψε το αίτημα")],
-         "1 από 2 παρτίδες στάλθηκε σε 2 παραλήπτες. 1 από 2 παρτίδες απορρίφθηκε από την πλατφόρμα: "
+         "1 από 2 μέρη στάλθηκε σε 2 παραλήπτες. 1 από 2 μέρη απορρίφθηκε από την πλατφόρμα: "
          "Η πλατφόρμα απέρριψε το αίτημα. Συνεχίστε την αποστολή #7 για να σταλεί ό,τι δεν στάλθηκε.",
-         "1 of 2 chunks went out to 2 recipients. 1 of 2 chunks were refused by the platform: Η πλατφόρμα "
+         "1 of 2 parts went out to 2 recipients. 1 of 2 parts was refused by the platform: Η πλατφόρμα "
          "απέρριψε το αίτημα. Resume send #7 to send what did not go out."),
     ],
 )  # fmt: skip
@@ -504,24 +504,24 @@ def test_the_headline_in_greek_and_english(chunks, greek, english):
 def test_a_scheduled_send_says_when_in_greek():
     at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)  # 10:00 in Athens
     chunks = [_chunk(1, "accepted", 1, sent=1)]
-    assert _headline_in("el", chunks, schedule_at=at) == "Προγραμματίστηκε για 3 Δεκ στις 10:00, σε 1 παραλήπτη με 1 παρτίδα."
+    assert _headline_in("el", chunks, schedule_at=at) == "Προγραμματίστηκε για 3 Δεκ στις 10:00, σε 1 παραλήπτη, σε 1 παρτίδα."
     assert _headline_in("en", chunks, schedule_at=at) == "Scheduled for 3 Dec at 10:00 to 1 recipient in 1 dispatch."
 
 
 def test_a_page_reads_parts_where_the_command_line_reads_chunks():
     chunks = [_chunk(1, "left_out", 2), _chunk(2, "accepted", 1, sent=1)]
     assert _headline_in("el", chunks, unit="parts") == (
-        "1 από 2 παρτίδες στάλθηκε σε 1 παραλήπτη. Σε 1 από 2 παρτίδες εξαιρέθηκαν όλοι, οπότε δεν στάλθηκε."
+        "1 από 2 μέρη στάλθηκε σε 1 παραλήπτη. Σε 1 από 2 μέρη εξαιρέθηκαν όλοι οι παραλήπτες, οπότε δεν στάλθηκε."
     )
     assert _headline_in("en", chunks, unit="parts") == (
-        "1 of 2 parts went out to 1 recipient. 1 of 2 parts had everyone left out, so they were not sent."
+        "1 of 2 parts went out to 1 recipient. 1 of 2 parts had everyone left out, so it was not sent."
     )
 
 
 def test_a_send_submitted_and_read_in_greek_says_so_in_greek(store, client):
     with i18n.language("el"):
         outcome = make_engine(store, client).submit(manifest(1))
-    assert outcome.headline == "Στάλθηκε σε 1 παραλήπτη με 1 παρτίδα."
+    assert outcome.headline == "Στάλθηκε σε 1 παραλήπτη, σε 1 παρτίδα."
     with i18n.language("en"):  # the same send read on the English console
         assert make_engine(store, client).outcome(outcome.send_id).headline == "Sent to 1 recipient in 1 dispatch."
 

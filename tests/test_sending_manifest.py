@@ -106,7 +106,7 @@ def test_a_missing_column_is_named():
 
 
 def test_duplicate_unique_ids_are_refused_naming_both_rows():
-    with pytest.raises(ManifestError, match=r"uniqueId 'C1' is in rows 3 and 6"):
+    with pytest.raises(ManifestError, match=r"customer id 'C1' is in rows 3 and 6"):
         build(frame(uniqueId=["C0", "C1", "C2", "C3", "C1"]))
 
 
@@ -162,5 +162,5 @@ def test_a_refused_list_is_explained_in_greek():
     with pytest.raises(ManifestError) as caught:
         build(frame(uniqueId=["C0", "C1", "C2", "C3", "C1"]))
     with i18n.language("el"):
-        assert str(caught.value) == "Κάθε παραλήπτης χρειάζεται δικό του uniqueId: το uniqueId «C1» υπάρχει στις γραμμές 3 και 6."
-    assert str(caught.value) == "Each recipient needs its own uniqueId: uniqueId 'C1' is in rows 3 and 6."
+        assert str(caught.value) == "Κάθε παραλήπτης χρειάζεται δικό του κωδικό πελάτη: ο κωδικός πελάτη «C1» υπάρχει στις γραμμές 3 και 6."
+    assert str(caught.value) == "Each recipient needs its own customer id: customer id 'C1' is in rows 3 and 6."

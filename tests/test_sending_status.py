@@ -74,7 +74,7 @@ def test_refusals_are_plain_sentences(current, new, says):
 
 @pytest.mark.parametrize(
     ("status", "greek"),
-    [(ChunkStatus.PENDING, "Δεν στάλθηκε ακόμη"), (ChunkStatus.UNKNOWN, "Μπορεί να στάλθηκε ή να μη στάλθηκε"),
+    [(ChunkStatus.PENDING, "Δεν στάλθηκε ακόμη"), (ChunkStatus.UNKNOWN, "Αβέβαιο: μπορεί να στάλθηκε ή όχι"),
      (ChunkStatus.ACCEPTED, "Στάλθηκε"), (ChunkStatus.LEFT_OUT, "Εξαιρέθηκαν όλοι")],
 )
 def test_statuses_in_greek(status, greek):
@@ -87,6 +87,6 @@ def test_a_refused_move_in_greek():
         transition(ChunkStatus.UNKNOWN, ChunkStatus.POSTING)
     with i18n.language("el"):
         assert str(caught.value) == (
-            "Μια παρτίδα δεν μπορεί να περάσει από «μπορεί να στάλθηκε ή να μη στάλθηκε» σε «αποστέλλεται»: "
-            "Αυτή η παρτίδα μπορεί να έχει ήδη σταλεί· για να σταλεί ξανά χρειάζεται ρητή απόφαση ότι αναλαμβάνετε "
-            "τον κίνδυνο διπλού μηνύματος")
+            "Ένα μέρος δεν μπορεί να περάσει από «αβέβαιο: μπορεί να στάλθηκε ή όχι» σε «αποστέλλεται»: "
+            "Αυτό το μέρος μπορεί να έχει ήδη σταλεί· για να σταλεί ξανά χρειάζεται ρητή απόφαση ότι αναλαμβάνετε "
+            "τον κίνδυνο να λάβουν κάποιοι το μήνυμα δύο φορές")

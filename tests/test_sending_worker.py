@@ -202,7 +202,7 @@ def test_a_dead_workers_send_is_taken_over_posting_becomes_unknown_and_pending_g
         assert worker.run_once() == send_id
         outcome = worker.engine.outcome(send_id)
     assert [c.status for c in outcome.chunks] == ["unknown", "accepted", "accepted"]
-    assert "stopped while this chunk was being sent" in outcome.chunks[0].error
+    assert "stopped while this part was being sent" in outcome.chunks[0].error
     assert outcome.finished and not outcome.running
     received = sandbox_received(sandbox)
     assert sorted(received) == [f"S0_{i:06d}" for i in range(2, 6)]  # chunk 1 was never posted again
@@ -251,7 +251,7 @@ def test_mark_as_sent_is_final_recorded_with_the_name_and_the_rest_can_be_resume
         assert Worker(lambda: engine, refresh_every=None).run_once() == send_id
         outcome = engine.outcome(send_id)
     assert [c.status for c in outcome.chunks] == ["marked_sent", "accepted"] and outcome.complete
-    assert "1 of 2 chunks (2 recipients) were marked as sent after checking with the platform." in outcome.headline
+    assert "1 of 2 parts (2 recipients) was marked as sent after checking with the platform." in outcome.headline
     [decision] = store.chunk_decisions(send_id)
     assert (decision["seq"], decision["decision"], decision["decided_by"], decision["note"]) == (
         1, "marked_sent", "eleni", "seen on the platform",
@@ -281,7 +281,7 @@ def test_mark_as_not_sent_or_resend_queues_the_chunk_again(unknown_send, sandbox
         (1, "forget_it", "eleni", "Choose one of"),
         (1, "marked_sent", "  ", "Say who decides"),
         (2, "marked_sent", "eleni", "not in doubt"),
-        (9, "marked_sent", "eleni", "has no chunk 9"),
+        (9, "marked_sent", "eleni", "has no part 9"),
     ],
 )
 def test_decisions_that_cannot_be_recorded_are_refused_in_a_sentence(unknown_send, sandbox, seq, decision, who, says):
@@ -507,4 +507,4 @@ def test_a_chunks_note_is_read_in_the_readers_language_with_the_platforms_words_
             [chunk] = engine.outcome(send_id).chunks
             headline = engine.outcome(send_id).headline
     assert chunk.error.startswith("The platform refused the request: Το πεδίο scheduleDate δεν είναι έγκυρο")
-    assert headline.startswith("1 of 1 chunks were refused by the platform: The platform refused the request: Το πεδίο")
+    assert headline.startswith("1 of 1 part was refused by the platform: The platform refused the request: Το πεδίο")
