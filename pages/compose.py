@@ -382,7 +382,7 @@ engine = rt.engine()
 # ---- 5. Test send -----------------------------------------------------------------------------
 step(5, t("compose.step.test"))
 with st.container(border=True):
-    left, right = st.columns([2, 1])
+    left, right = st.columns([2, 1], vertical_alignment="bottom")  # a label on two lines keeps the fields level
     own = left.text_input(t("compose.test.own_mobile") if template.channel == Channel.SMS else t("compose.test.own_email"),
                           key="compose_own_address")
     test_row = right.selectbox(t("compose.test.row"), list(campaign.sendable_rows[:1000]), key="compose_test_row")
