@@ -147,7 +147,7 @@ def live_status() -> None:
     st.session_state["dispatches_live_shown"] = shown
     health = r.refresh_health(rt.store)
     with st.container(border=True, key="live-panel"):
-        head, button = st.columns([3, 1], vertical_alignment="center")
+        head, button = st.columns([2, 1], vertical_alignment="center")
         head.subheader(i18n.t("dispatches.live.title"))
         if button.button(i18n.t("dispatches.live.refresh"), key="refresh-now", icon=":material/refresh:"):
             r.request_refresh(rt.store)
@@ -164,7 +164,7 @@ def live_status() -> None:
         if not live:
             st.write(i18n.t("dispatches.live.nothing"))
         for send in live:
-            text, action = st.columns([6, 1], vertical_alignment="center")
+            text, action = st.columns([4, 1], vertical_alignment="center")
             text.html(_live_row(send))
             if action.button(i18n.t("dispatches.live.details"), key=f"live-detail-{send.send_id}"):
                 st.session_state["dispatches_open_send"] = send.send_id
@@ -480,12 +480,12 @@ with sends_tab:
             selection_mode="single-row",
             key="sends-table",
             column_config={
-                Column.SEND: st.column_config.NumberColumn(format="#%d", width=56),
+                Column.SEND: st.column_config.NumberColumn(format="#%d", width=74),
                 Column.CREATED: when_column(format="DD/MM/YY HH:mm", width=105),
                 Column.TEMPLATE: st.column_config.TextColumn(width=115),
                 Column.RECIPIENTS: st.column_config.NumberColumn(format="localized", width=80),
                 Column.PROGRESS: st.column_config.TextColumn(
-                    i18n.t("dispatches.column.status"), width=160, help=i18n.t("dispatches.table.progress_help")),
+                    i18n.t("dispatches.column.status"), width=142, help=i18n.t("dispatches.table.progress_help")),
             },
         )
         chosen_rows = selection.selection.rows if selection else []
