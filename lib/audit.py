@@ -208,13 +208,37 @@ def actors(conn: Connection) -> list[str]:
     return list(conn.execute(select(s.audit_events.c.actor).distinct().order_by(s.audit_events.c.actor)).scalars())
 
 
+# Who the trail names for what the sender (the worker process) did on its own, e.g. posting a part.
+SENDER_ACTOR = "console sender"
+
+# The details' keys a reader meets most, named in their language; any other key is shown as recorded.
+DETAIL_KEYS = (
+    "accepted", "dispatch_ids", "may_have_gone_out", "not_sent", "worker", "awaiting_approval", "channel",
+    "estimated_cost", "estimated_parts", "include_already_received", "file_name", "size_bytes", "name", "role",
+    "entries", "kind", "source", "reason", "left_out_by_rule", "template_id", "template_name",
+    "template_version", "manifest_hash", "total_recipients", "excluded_recipients", "recipient_count",
+    "schedule_at", "is_test", "decision", "before", "after", "added_by", "note", "status",
+)
+DETAIL_WORDS = i18n.family("audit.detail", DETAIL_KEYS)
+
+
 def describe_details(details: dict) -> str:
-    """One readable line for a table cell: `key: value; key: value`."""
+    """One readable line for a table cell: `key: value; key: value`, in the reader's language."""
     parts = []
     for key, value in details.items():
-        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-        parts.append(f"{key.replace('_', ' ')}: {shown}")
+        if isinstance(value, bool):
+            shown = i18n.t("audit.value.yes") if value else i18n.t("audit.value.no")
+        else:
+            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+        name = i18n.coded(DETAIL_WORDS, key) if key in DETAIL_KEYS else key.replace("_", " ")
+        parts.append(f"{name}: {shown}")
     return "; ".join(parts)
+
+
+def _person_words(ev: AuditEvent) -> str:
+    if ev.actor == SENDER_ACTOR:
+        return i18n.t("audit.actor.sender")
+    return f"{ev.actor_name} <{ev.actor}>" if ev.actor_name else ev.actor
 
 
 def events_table(events: list[AuditEvent], tz=UTC) -> list[dict]:
@@ -222,7 +246,7 @@ def events_table(events: list[AuditEvent], tz=UTC) -> list[dict]:
     return [
         {
             "When": ev.at.astimezone(tz),
-            "Person": f"{ev.actor_name} <{ev.actor}>" if ev.actor_name else ev.actor,
+            "Person": _person_words(ev),
             "Action": ev.action_label,
             "Object": " ".join(x for x in (object_words(ev.object_type), ev.object_id) if x),
             "Details": describe_details(ev.details),

@@ -47,13 +47,13 @@ else:
     key = "audit.page.count_more" if len(events) > ROWS_SHOWN else "audit.page.count"
     st.write(i18n.t(key, n=len(table)))
     # Widths that fit the main column at 1024 px (ui.FITS_1024); the details wrap on up to three lines.
-    st.dataframe(table, hide_index=True, width="stretch", row_height=ui.WRAPPED_ROW_HEIGHT,
-                 column_config={headings["When"]: st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm:ss",
-                                                                                  width=110),
+    shown = table.assign(**{headings["When"]: [i18n.datetime_text(at, seconds=True) for at in table[headings["When"]]]})
+    st.dataframe(shown, hide_index=True, width="stretch", row_height=ui.WRAPPED_ROW_HEIGHT,
+                 column_config={headings["When"]: st.column_config.TextColumn(width=150),
                                 headings["Person"]: st.column_config.TextColumn(width=110),
                                 headings["Action"]: st.column_config.TextColumn(width=100),
                                 headings["Object"]: st.column_config.TextColumn(width=70),
-                                headings["Details"]: st.column_config.TextColumn(width=ui.FITS_1024 - 390)})
+                                headings["Details"]: st.column_config.TextColumn(width=ui.FITS_1024 - 430)})
     stem = f"audit-{start:%Y%m%d}-{end:%Y%m%d}"
     left, right = st.columns(2)
     left.download_button(i18n.t("audit.page.download_csv"), exports.to_csv_bytes(table, tz), f"{stem}.csv", "text/csv",

@@ -62,6 +62,6 @@ with st.container(border=True):
     st.markdown("\n".join(f"- {line}" for line in [
         t("home.settings.region", region=s.region, countries=", ".join(s.allowed_countries)),
         t("home.settings.timezone", timezone=s.timezone),
-        t("home.settings.batch", batch=s.batch_size, language=s.language),
+        t("home.settings.batch", batch=s.batch_size, language=i18n.LANGUAGES[i18n.current()]),
         t("home.settings.price", price=i18n.money(s.sms_part_price, s.currency)),
     ]))

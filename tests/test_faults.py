@@ -247,5 +247,5 @@ def test_the_home_page_check_says_a_redirecting_address_is_wrong(proxy):
     with proxy_client(proxy) as client:
         status = client.check_connection()
     assert (status.reachable, status.authenticated, status.ok) == (True, None, False)
-    assert "does not follow redirects" in status.message and "MESSAGING_API_URL" in status.message
+    assert "does not follow redirects" in str(status.message) and "MESSAGING_API_URL" in str(status.message)
     assert proxy.forwarded["GET"] == 0

@@ -103,7 +103,7 @@ class ConnectionStatus:
 
     reachable: bool
     authenticated: bool | None  # None: could not tell
-    message: str  # in the language of the page that asked
+    message: i18n.Msg | str  # put into words by the page that shows it, in its reader's language
 
     @property
     def ok(self) -> bool:
@@ -248,20 +248,20 @@ class MessagingClient:
         try:
             response = self._request("GET", "/api/Dispatches/0", read_timeout=min(self.read_timeout, 10.0))
         except PlatformUnreachable as exc:
-            return ConnectionStatus(False, None, str(exc))
+            return ConnectionStatus(False, None, exc.message)
         except OutcomeUnknown:
-            return ConnectionStatus(False, None, i18n.t("messaging.connection.no_answer", where=where))
+            return ConnectionStatus(False, None, i18n.Msg("messaging.connection.no_answer", where=where))
         status = response.status_code
         if status in (401, 403):
-            return ConnectionStatus(True, False, str(AuthenticationError(self.user, http_status=status)))
+            return ConnectionStatus(True, False, AuthenticationError(self.user, http_status=status).message)
         if 300 <= status < 400:  # never followed: a send there would be answered by whatever redirects
             return ConnectionStatus(
-                True, None, i18n.t("messaging.connection.redirected", where=where, status=_status_text(response))
+                True, None, i18n.Msg("messaging.connection.redirected", where=where, status=_status_text(response))
             )
         if status < 500 and _json_body(response) is not None:
-            return ConnectionStatus(True, True, i18n.t("messaging.connection.ok", where=where, user=self.user))
+            return ConnectionStatus(True, True, i18n.Msg("messaging.connection.ok", where=where, user=self.user))
         return ConnectionStatus(
-            True, None, i18n.t("messaging.connection.answered", where=where, status=_status_text(response))
+            True, None, i18n.Msg("messaging.connection.answered", where=where, status=_status_text(response))
         )
 
     def ping(self) -> bool:

@@ -560,7 +560,7 @@ class SendEngine:
             "worker": claim.owner,
         }  # fmt: skip
         with self.store.write() as conn:
-            audit.record(conn, "console sender", audit.AuditAction.SEND_POSTED, ("send", claim.send_id), details)
+            audit.record(conn, audit.SENDER_ACTOR, audit.AuditAction.SEND_POSTED, ("send", claim.send_id), details)
 
     def _post_pending(self, claim: SendClaim, on_progress: ProgressCallback | None, stop) -> bool:
         detail = self._detail(claim.send_id)
