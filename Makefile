@@ -1,6 +1,7 @@
 # Two commands do the job on a fresh Debian machine with Python 3.11:
 #   make run   install, then serve the console: sandbox (unless MESSAGING_API_URL is set), worker and app
 #   make test  install everything (Chromium and PostgreSQL included), then lint and run every test
+#              (two pytest-xdist workers; tests/conftest.py groups what must not overlap)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -57,7 +58,7 @@ lint: install-dev
 
 test: install-dev chromium postgresql
 	$(PY) -m ruff check .
-	CI=$${CI:-1} $(PY) -m pytest -q
+	CI=$${CI:-1} $(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: install-dev
 	$(PY) bench/run_all.py

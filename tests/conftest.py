@@ -81,3 +81,27 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield server.create_database(name)
         close_all_stores()
         server.drop_database(name)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its hook would otherwise run first)
+def pytest_collection_modifyitems(config, items):
+    """Order and group the run for `pytest -n 2 --dist loadgroup` (the Makefile's way; harmless without xdist).
+
+    - `slow` tests (kill -9 rounds, dripped answers) start first, so that the longest ones do not run
+      alone at the end while the other worker idles.
+    - Every browser test is in one group, so one worker runs them one after another as before: one
+      Chromium and one console at a time, never two competing for the CPU.
+    - A test whose module starts something once for all its tests (a module-scoped fixture) stays on
+      one worker with the rest of its module, so it is started once, not once per worker.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise as collected
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            continue
+        definitions = getattr(item, "_fixtureinfo", None)
+        scopes = {d.scope for defs in (definitions.name2fixturedefs.values() if definitions else ()) for d in defs}
+        if "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
