@@ -1,6 +1,7 @@
 # Two commands do the job on a fresh Debian machine with Python 3.11:
 #   make run   install, then serve the console: sandbox (unless MESSAGING_API_URL is set), worker and app
 #   make test  install everything (Chromium and PostgreSQL included), then lint and run every test
+#              (one process; `make test TEST_WORKERS=2` runs pytest-xdist workers, not yet reliable: see README)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,6 +9,8 @@ PORT   ?= 8501
 # Loopback only unless HOST is given: a console that can send to every customer stays off the network by default.
 HOST   ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
+# Empty: pytest in one process. A number: that many pytest-xdist workers (tests/conftest.py groups what must not overlap).
+TEST_WORKERS ?=
 
 .PHONY: run test lint bench install install-dev chromium postgresql migrate clean
 
@@ -57,7 +60,7 @@ lint: install-dev
 
 test: install-dev chromium postgresql
 	$(PY) -m ruff check .
-	CI=$${CI:-1} $(PY) -m pytest -q
+	CI=$${CI:-1} $(PY) -m pytest -q $(if $(TEST_WORKERS),-n $(TEST_WORKERS) --dist loadgroup)
 
 bench: install-dev
 	$(PY) bench/run_all.py

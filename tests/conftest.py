@@ -81,11 +81,39 @@ def postgres():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> Iterator[str]:
     """The history store's URL on SQLite and on a fresh PostgreSQL database: store tests run on both.
-    Stores opened on it are closed afterwards (PostgreSQL would otherwise run out of connections)."""
+    Stores opened on it are closed afterwards (PostgreSQL would otherwise run out of connections), and
+    the PostgreSQL database is dropped (hundreds of them left behind take minutes to delete at the end)."""
     from lib.history.store import close_all_stores
 
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'console.db'}"
+        close_all_stores()
     else:
-        yield request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
-    close_all_stores()
+        server, name = request.getfixturevalue("postgres"), f"t_{uuid.uuid4().hex[:12]}"
+        yield server.create_database(name)
+        close_all_stores()
+        server.drop_database(name)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its hook would otherwise run first)
+def pytest_collection_modifyitems(config, items):
+    """Order and group the run for `pytest -n 2 --dist loadgroup` (the Makefile's way; harmless without xdist).
+
+    - `slow` tests (kill -9 rounds, dripped answers) start first, so that the longest ones do not run
+      alone at the end while the other worker idles.
+    - Every browser test is in one group, so one worker runs them one after another as before: one
+      Chromium and one console at a time, never two competing for the CPU.
+    - A test whose module starts something once for all its tests (a module-scoped fixture) stays on
+      one worker with the rest of its module, so it is started once, not once per worker.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: otherwise as collected
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+            continue
+        definitions = getattr(item, "_fixtureinfo", None)
+        scopes = {d.scope for defs in (definitions.name2fixturedefs.values() if definitions else ()) for d in defs}
+        if "module" in scopes:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))

@@ -61,7 +61,10 @@ def _refresh_until_final(store, client, timeout=10.0):
     poll(done, timeout, "every dispatch to reach a final status", interval=0.1)
 
 
-def test_lifecycle_draft_pending_queued_is_recorded_as_snapshots(store, client):
+def test_lifecycle_draft_pending_queued_is_recorded_as_snapshots(store, client, sandbox):
+    # Pending lasts one step: 1 s, not the fixture's 0.2 s, so that a refresh round slowed by a busy
+    # machine (two test workers, PostgreSQL) still sees it between Draft and Queued.
+    sandbox.set_knobs(step_seconds=1.0)
     send_id = record_send(store, client, destinations=mobiles(3))
     [dispatch_id] = _dispatch_ids(store, send_id)
     _refresh_until_final(store, client)
