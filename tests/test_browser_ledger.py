@@ -95,6 +95,6 @@ def test_compose_counts_who_already_received_it_and_who_opted_out_and_sends_to_t
     for width in (1024, 1440):  # opened at each width: a table keeps the width it was first drawn at
         page.set_viewport_size({"width": width, "height": 1000})
         open_page(page, console_app.url, "Do not contact")
-        page.get_by_text("replied STOP").wait_for()
+        page.get_by_test_id("stDataFrame").first.wait_for()  # the list (its cells are drawn on a canvas)
         wait_for_app_idle(page)
         screenshot(page, f"ledger-do-not-contact-{width}")
