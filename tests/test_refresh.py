@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from lib import i18n
 from lib.history import schema as s
 from lib.history.refresh import (
     PAGE_DOWN_INTERVAL,
@@ -171,7 +172,7 @@ def test_platform_down_keeps_history_and_says_why(store, client, sandbox):
     sandbox.stop()
 
     report = refresh_pending(store, client, only_due=False)
-    assert not report.ok and "Could not reach the platform" in report.problem
+    assert not report.ok and "Could not reach the platform" in str(report.problem)
     assert report.asked == 0
     after = _row(store, dispatch_id)
     assert after["send_status_id"] == before["send_status_id"] and after["last_refreshed_at"] == before["last_refreshed_at"]
@@ -180,6 +181,9 @@ def test_platform_down_keeps_history_and_says_why(store, client, sandbox):
     banner = health.banner(datetime.now(UTC))
     assert health.failing and "Statuses were last refreshed" in banner and "Not refreshing now" in banner
     assert "Could not reach the platform" in banner
+    with i18n.language("el"):  # written by the sender in English, read by a Greek marketer in Greek
+        greek = refresh_health(store).banner(datetime.now(UTC))
+    assert "Δεν ήταν δυνατή η επικοινωνία με την πλατφόρμα" in greek and "Could not" not in greek
 
 
 def test_wrong_credentials_are_reported_once(store, client, sandbox):

@@ -42,6 +42,7 @@ from lib.messaging import (
     PlatformServerError,
     PlatformUnreachable,
 )
+from lib.sending import notes
 
 DEFAULT_WORKERS = 8  # requests' connection pool keeps 10 per host; stay under it
 
@@ -161,7 +162,7 @@ class RefreshReport:
     failed: dict[int, str] = field(default_factory=dict)
     skipped_not_due: int = 0
     still_pending: int = 0
-    problem: str | None = None
+    problem: i18n.Msg | str | None = None  # put into words when read
     seconds: float = 0.0
 
     @property
@@ -254,13 +255,32 @@ def _fetch_all(client: MessagingClient, dispatch_ids: list[int], workers: int) -
     return results
 
 
-def _platform_problem(results: dict[int, Dispatch | PlatformError]) -> str | None:
+def _platform_problem(results: dict[int, Dispatch | PlatformError]) -> i18n.Msg | str | None:
     """A sentence when nothing could be refreshed because of the platform, else None."""
     down = [r for r in results.values() if isinstance(r, PLATFORM_DOWN_ERRORS)]
     reached = [r for r in results.values() if isinstance(r, Dispatch | NotFoundError)]
     if down and not reached:
-        return str(down[0])
+        return down[0].message
     return None
+
+
+def _problem_for_meta(problem: i18n.Msg | str | None) -> str:
+    """The worker writes the problem; a page reads it later in its reader's language: kept as a code."""
+    if isinstance(problem, i18n.Msg):
+        return json.dumps(notes.stored(problem), ensure_ascii=False)
+    return problem or ""
+
+
+def _problem_from_meta(raw: str | None) -> i18n.Msg | str | None:
+    if not raw:
+        return None
+    try:
+        kept = json.loads(raw) if raw.startswith("{") else None
+    except ValueError:
+        kept = None
+    if not isinstance(kept, dict):
+        return raw  # a sentence written before problems were kept as codes
+    return notes.note(kept.get("error_message"), kept.get("error_code"), kept.get("error_params"))
 
 
 META_REFRESH_REQUESTED = "refresh_requested_at"
@@ -293,7 +313,7 @@ def _record_round(store: HistoryStore, report: RefreshReport, now: datetime, *, 
             set_meta(conn, _meta_key(store, META_LAST_REFRESH_AT), stamp)
             set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), "")
         else:
-            set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), report.problem or "")
+            set_meta(conn, _meta_key(store, META_LAST_REFRESH_ERROR), _problem_for_meta(report.problem))
 
 
 def _mark_asked(conn: Connection, keys: Iterable[tuple[str, int]], now: datetime) -> None:
@@ -413,7 +433,7 @@ def track_dispatch(
 class RefreshHealth:
     last_refresh_at: datetime | None
     last_attempt_at: datetime | None
-    problem: str | None
+    problem: i18n.Msg | str | None  # put into words when read
 
     @property
     def failing(self) -> bool:
@@ -453,4 +473,5 @@ def refresh_health(store: HistoryStore) -> RefreshHealth:
         raw = rows.get(key)
         return datetime.fromisoformat(raw) if raw else None
 
-    return RefreshHealth(stamp(META_LAST_REFRESH_AT), stamp(META_LAST_ATTEMPT_AT), rows.get(META_LAST_REFRESH_ERROR) or None)
+    return RefreshHealth(stamp(META_LAST_REFRESH_AT), stamp(META_LAST_ATTEMPT_AT),
+                         _problem_from_meta(rows.get(META_LAST_REFRESH_ERROR)))
