@@ -88,7 +88,7 @@ def draw_table(frame: pd.DataFrame, column_config: dict | None = None, headers: 
         if series.isna().any() or (series.dtype == object and series.eq("").any()):
             out[column] = _text(series, column)
             if column in config and not isinstance(config[column], str):
-                config[column] = st.column_config.TextColumn(width="medium")
+                config[column] = st.column_config.TextColumn(width=config[column].get("width") or "medium")
     names = {c: (headers or {}).get(c) or (header(c) if c in set(Column) else str(c)) for c in out.columns}
     out = out.rename(columns=names)
     config = {names.get(c, c): v for c, v in config.items()}
@@ -352,7 +352,7 @@ def draw_detail(dispatch_id: int) -> None:
             refused = refused[refused[RefusedColumn.DISPATCH] == dispatch_id]
             if not refused.empty:
                 st.markdown(f"**{i18n.t('dispatches.detail.refused', n=len(refused))}**")
-                draw_refused(refused)
+                draw_refused(refused, one_dispatch=True)
             for step in q.next_steps(rt.store, detail.send["id"]):
                 st.warning(step, icon=":material/priority_high:")
         with st.expander(i18n.t("dispatches.detail.fields"), expanded=False):
@@ -368,9 +368,21 @@ def draw_detail(dispatch_id: int) -> None:
                 st.write(i18n.t("dispatches.detail.not_asked"))
 
 
-def draw_refused(refused: pd.DataFrame) -> None:
+REFUSED_WIDTHS = {RefusedColumn.ROW: 80, RefusedColumn.CUSTOMER_ID: 90, RefusedColumn.DESTINATION: 120,
+                  RefusedColumn.PART: 50, RefusedColumn.DISPATCH: 70}
+
+
+def draw_refused(refused: pd.DataFrame, one_dispatch: bool = False) -> None:
+    """Who the platform refused and why; the reason wraps in the width left at 1024 px, never out of sight."""
+    if one_dispatch:  # its part and dispatch are the ones the reader opened
+        refused = refused.drop(columns=[RefusedColumn.PART, RefusedColumn.DISPATCH])
     headed = refused_headed(refused)
-    draw_table(refused, headers=dict(zip(refused.columns, headed.columns, strict=True)))
+    widths = {c: w for c, w in REFUSED_WIDTHS.items() if c in refused.columns}
+    config = {c: st.column_config.Column(width=w) for c, w in widths.items()}
+    # Drawn inside the send's bordered panel: 20 px narrower than the main column.
+    config[RefusedColumn.REASON] = st.column_config.TextColumn(width=ui.FITS_1024 - 25 - sum(widths.values()))
+    draw_table(refused, config, headers=dict(zip(refused.columns, headed.columns, strict=True)),
+               row_height=ui.WRAPPED_ROW_HEIGHT)
 
 
 def draw_left_out(send_id: int) -> None:

@@ -23,6 +23,7 @@ from tests.support_browser import (  # noqa: F401
     wait_until,
 )
 from tests.support_dispatches import mobiles, record_send
+from tests.test_browser_walk_greek import TABLES_SIDEWAYS
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +172,7 @@ def test_sends_fit_1024_px_open_to_their_dispatches_and_charts_read_well(console
         _open_first_send(page)
         assert "3 dispatches: " in page.get_by_test_id("send-rollup").inner_text()
         screenshot(page, f"dispatches-send-open-{width}")
+        assert page.evaluate(TABLES_SIDEWAYS) == [], f"a table of the open send scrolls sideways at {width} px"
         _tick_first_row(page, page.locator(".st-key-send-detail [data-testid=stDataFrame]").first)
         page.get_by_test_id("detail-heading").wait_for(timeout=15_000)
         wait_for_app_idle(page)
