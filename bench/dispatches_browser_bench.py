@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import requests  # noqa: E402
 from dispatches_bench import seed  # noqa: E402
-from sqlalchemy import func, insert, select, update  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, update  # noqa: E402
 
 from lib.history import schema as s  # noqa: E402
 from lib.history.store import close_all_stores, open_store  # noqa: E402
@@ -96,12 +96,13 @@ def stop_console(process: subprocess.Popen) -> None:
 
 def add_send(database_url: str) -> None:
     """One more send (a copy of the newest): the store's data version changes, as after any real send."""
-    store = open_store(database_url, shared=False)
-    with store.write() as conn:
+    engine = create_engine(database_url)  # not open_store: it would migrate the older console's copy
+    with engine.begin() as conn:
         newest = conn.execute(select(s.sends).order_by(s.sends.c.id.desc()).limit(1)).mappings().one()
         next_id = conn.execute(select(func.max(s.sends.c.id))).scalar_one() + 1
         conn.execute(insert(s.sends), [{**newest, "id": next_id, "manifest_hash": f"{next_id:064x}",
                                         "claim": f"{next_id:064x}", "created_at": datetime.now(UTC)}])  # fmt: skip
+    engine.dispose()
 
 
 def visit(browser, url: str) -> float:
@@ -134,6 +135,14 @@ def copy_database(source: Path, target: Path) -> str:
     with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     return f"sqlite:///{target}"
+
+
+def stamp_for(code_dir: Path, database: Path) -> None:
+    """An older console refuses a history newer than its own migrations: the copy it reads is stamped with
+    its newest revision (the later revisions only add tables and nullable columns it never reads)."""
+    revisions = sorted(p.name.split("_")[0] for p in (code_dir / "lib/history/migrations/versions").glob("0*.py"))
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (revisions[-1],))
 
 
 def export_ref(ref: str, target: Path) -> Path:
@@ -171,6 +180,8 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             for index, (label, code_dir) in enumerate(consoles):
                 own_url = copy_database(work / "history.db", work / f"history-{index}.db")  # each console its own
+                if code_dir != ROOT:
+                    stamp_for(code_dir, work / f"history-{index}.db")
                 process, url = start_console(code_dir, own_url, work, label.split(":")[0].replace(" ", "-"))
                 try:
                     figures = measure(browser, url, own_url, args.visits)
