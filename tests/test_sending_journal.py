@@ -159,7 +159,7 @@ def test_the_command_line_exits_5_printing_the_dispatch_id_and_the_next_start_re
     assert code == 5 and f"Dispatch id: {dispatch_id}." in err and "results-journal.jsonl" in err
     code = send_cli.main(["--resume", "1", "--yes"])  # its start replays the journal first
     out = capsys.readouterr().out
-    assert code == 0 and "chunk 2/2 (2 recipients): sent" in out and "chunk 1/2" not in out
+    assert code == 0 and "part 2/2 (2 recipients): sent" in out and "part 1/2" not in out
     assert str(dispatch_id) in out
     received = sandbox_received(sandbox)
     assert len(received) == 4 and set(received.values()) == {1}

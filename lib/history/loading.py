@@ -212,7 +212,7 @@ def load_history(
                 s.chunks.c.attempts,
             ).where(s.chunks.c.send_id.in_(selected)),
         )
-        _word_chunk_notes(chunks)
+        chunks = _word_chunk_notes(chunks)
         owned = _frame(
             conn, select(*_dispatch_columns()).where(s.dispatches.c.send_id.in_(selected)), DISPATCH_TIME_COLUMNS
         )
@@ -227,7 +227,7 @@ def load_history(
     return history
 
 
-def _word_chunk_notes(chunks: pd.DataFrame) -> None:
+def _word_chunk_notes(chunks: pd.DataFrame) -> pd.DataFrame:
     """The sender stores its notes as codes (lib.sending.notes): put those into the reader's words."""
     coded = chunks["error_code"].notna()
     if coded.any():
@@ -235,7 +235,7 @@ def _word_chunk_notes(chunks: pd.DataFrame) -> None:
             note_text(m, c, p) for m, c, p in chunks.loc[coded, ["error_message", "error_code", "error_params"]].itertuples(
                 index=False, name=None)
         ]
-    chunks.drop(columns=["error_code", "error_params"], inplace=True)
+    return chunks.drop(columns=["error_code", "error_params"])
 
 
 def history_version(store: HistoryStore) -> tuple:
