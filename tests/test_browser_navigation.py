@@ -11,6 +11,7 @@ from tests.support_browser import (  # noqa: F401
     sidebar_link,
     sidebar_titles,
     wait_for_app_idle,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -22,8 +23,8 @@ def test_first_page_after_a_server_start_has_the_apps_navigation(console_app, br
     page.goto(f"{console_app.url}/dispatches")  # the server's very first request, straight to a page
     wait_for_app_idle(page)
     page.get_by_role("heading", name="Dispatches").first.wait_for()
-    page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink").last.wait_for()  # drawn in the same run
-    assert sidebar_titles(page) == APP_PAGES
+    # The links are drawn in the same run, one element at a time: wait until all of them are there.
+    wait_until(lambda: sidebar_titles(page) == APP_PAGES, 15, f"the sidebar to list {APP_PAGES}")
     assert page.get_by_test_id("stSidebarNav").count() == 0, "Streamlit's pages/ folder list is shown"
     assert page.get_by_test_id("sandbox-badge").count() == 1
     screenshot(page, "navigation-first-request")
