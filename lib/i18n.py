@@ -17,7 +17,7 @@ from __future__ import annotations
 import gettext
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
@@ -30,7 +30,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal
 
 log = logging.getLogger(__name__)
 
@@ -239,13 +239,6 @@ def _format(value: Any, lang: str) -> str:
     return str(value)
 
 
-def render(value: Any) -> str:
-    """A Msg, a string or None as the reader sees it ("—" for nothing)."""
-    if value is None:
-        return "—"
-    return str(value)
-
-
 # --- numbers, money, dates -------------------------------------------------------------------------------
 
 
@@ -256,11 +249,6 @@ def number(value: int | float | Decimal, decimals: int | None = None, *, lang: s
         return format_decimal(value, locale=locale)
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     return format_decimal(value, format=pattern, locale=locale, decimal_quantization=True)
-
-
-def percent(fraction: float, *, lang: str | None = None) -> str:
-    """0.25 -> `25%`."""
-    return format_percent(fraction, locale=_locale(lang or current()))
 
 
 def money(amount: Decimal | float | int, currency: str = "EUR", *, lang: str | None = None) -> str:
@@ -287,13 +275,3 @@ def datetime_text(value: datetime, *, seconds: bool = False, year: bool = True, 
 
 def time_text(value: time | datetime, *, seconds: bool = False, lang: str | None = None) -> str:
     return format_time(value, "HH:mm:ss" if seconds else "HH:mm", locale=_locale(lang or current()))
-
-
-def plural_category(n: int, *, lang: str | None = None) -> str:
-    """Babel's CLDR plural category (`one`, `other`) of `n` in the language."""
-    return _locale(lang or current()).plural_form(abs(n))
-
-
-def words_for(values: Mapping[str, Any]) -> dict[str, str]:
-    """Every Msg among `values` rendered; other values untouched (a row of a table, a JSON record)."""
-    return {name: str(value) if isinstance(value, Msg) else value for name, value in values.items()}
