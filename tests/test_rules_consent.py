@@ -100,13 +100,14 @@ def test_a_file_without_a_consent_column_is_not_checked_and_says_so_for_marketin
     assert not_checked_notice(ORDER, reading_of(recipients)) is None
 
 
-def test_a_million_row_column_is_read_in_well_under_a_tenth_of_a_second():
+def test_a_million_row_column_is_read_many_times_faster_than_row_by_row():
+    """The figure itself is bench/consent_bench.py's; here only the order of magnitude, which holds on a
+    busy machine too (an absolute bound failed under load)."""
     cells = np.random.default_rng(9).choice(["yes", "No", " ΝΑΙ ", "όχι", "", "x", "1", "TRUE"], 1_000_000)
     series = pd.Series(cells, index=pd.RangeIndex(2, 1_000_002), dtype="str")
     best = min(_timed(lambda: read_consent(series, "consent")) for _ in range(3))
-    assert best < 0.1, f"{best:.3f} s"
-    naive = _timed(lambda: [read_value(v) for v in cells[:100_000]]) * 10
-    assert best < naive  # per-row reading, extrapolated to 1M, is the baseline this beats
+    naive = _timed(lambda: [read_value(v) for v in cells[:100_000]]) * 10  # per-row, extrapolated to 1M
+    assert best * 5 < naive, f"{best:.3f} s against {naive:.3f} s row by row"
 
 
 def _timed(work) -> float:

@@ -41,6 +41,7 @@ def start_worker(url: str, sandbox) -> subprocess.Popen:
 # once on two cores starve each other's workers and sandboxes past the timeout.
 @pytest.mark.slow
 @pytest.mark.xdist_group("kill-9")
+@pytest.mark.timeout(600)  # 21 worker starts and lease expiries: about 110 s on a busy 2-core machine
 def test_kill_9_at_random_points_then_takeover_loses_nobody_and_sends_nobody_twice(database_url, sandbox):
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
