@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from lib.history import schema
-from lib.history.migrate import MIGRATIONS_DIR, head_revision
+from lib.history.migrate import MIGRATIONS_DIR, NEWEST_REVISION, head_revision
 from lib.history.store import StoreError, close_all_stores, open_store
 from lib.templates import Channel, Template, TemplateKind
 
@@ -213,3 +213,8 @@ def test_migrate_names_the_database_without_its_password(postgres):
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "named_db" in out and "s3cret-pw" not in out + err
+
+
+def test_the_newest_revision_read_from_file_names_is_alembics_head():
+    """A current database is recognised without Alembic by the newest file name; it must be Alembic's head."""
+    assert NEWEST_REVISION == head_revision()

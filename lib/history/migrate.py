@@ -18,20 +18,23 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from lib import i18n
 from lib.history import schema as s
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BASELINE_REVISION = "0001"  # the schema of hand-written schema_version 1
 HAND_WRITTEN_VERSIONS = (1, 2, 3)  # schema_version values before Alembic; all upgrade from 0001
 MIGRATION_LOCK_KEY = 0x43434D4947  # any constant 64-bit number: "CCMIG"; advisory locks are per database
+# The newest revision, read from the file names (NNNN_message.py, as `new_revision` names them): every
+# process opens the store, and a current database must not cost Alembic's import and script scan.
+NEWEST_REVISION = max(p.name[:4] for p in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 class MigrationRefused(RuntimeError):
@@ -47,6 +50,8 @@ class MigrationReport:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration, built here so no alembic.ini is needed."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
@@ -54,11 +59,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def migrate(engine: Engine) -> MigrationReport:
     """Create or upgrade the schema in one locked transaction. Raises MigrationRefused."""
+    if _is_current(engine):
+        return MigrationReport(NEWEST_REVISION, NEWEST_REVISION, "already current")
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # a table rebuild drops and renames tables that others reference
@@ -77,7 +86,19 @@ def migrate(engine: Engine) -> MigrationReport:
                 conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
+def _is_current(engine: Engine) -> bool:
+    """Already at the newest revision (read without the lock: a concurrent migration can only reach it too)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [NEWEST_REVISION]
+
+
 def _migrate_locked(conn: Connection) -> MigrationReport:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = alembic_config(conn)
     head = ScriptDirectory.from_config(config).get_current_head()
     tables = set(inspect(conn).get_table_names()) - {"sqlite_sequence"}
@@ -104,6 +125,8 @@ def _migrate_locked(conn: Connection) -> MigrationReport:
 
 
 def _known_revisions(config: Config) -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
 
 
@@ -113,6 +136,7 @@ def new_revision(message: str) -> Path:
     it before committing (autogenerate misses renames, data moves and server defaults)."""
     import tempfile
 
+    from alembic import command
     from sqlalchemy import create_engine
 
     with tempfile.TemporaryDirectory() as scratch:

@@ -27,7 +27,6 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -482,6 +481,8 @@ class HistoryStore:
 
     def version(self) -> str | None:
         """The Alembic revision the database is at."""
+        from alembic.runtime.migration import MigrationContext  # Alembic is loaded only when asked
+
         with self.read() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
