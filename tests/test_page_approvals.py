@@ -47,7 +47,7 @@ def test_an_approver_sees_what_the_sender_saw_and_approves_after_confirming(wait
     assert not at.exception
     shown = text(at)
     for expected in ("**Submitted by:** sam@example.com", "**Recipients who will receive it:** 2",
-                     "**Left out:** 1 (1 opted out)", "**SMS parts (estimated cost):** 2 (0.10)",
+                     "**Left out:** 1 (1 opted out)", "**SMS parts (estimated cost):** 2 (€0.10)",
                      "**Manifest:** " + "a" * 64, "Row 3: Longest message: 150 characters"):
         assert expected in shown, expected
     assert [c.value for c in at.code] == ["Your voucher V1 is worth 10 €. Use it in any store before 31/12/2026."]
@@ -90,7 +90,7 @@ def test_the_page_in_greek(waiting, monkeypatch):
     assert [t.value for t in at.title] == ["Εγκρίσεις"]
     shown = text(at)
     for expected in ("**Υποβλήθηκε από:** sam@example.com", "**Παραλήπτες που θα το λάβουν:** 2",
-                     "**Κανάλι:** SMS, προωθητικό μήνυμα", "**Τμήματα SMS (εκτιμώμενο κόστος):** 2 (0.10)"):
+                     "**Κανάλι:** SMS, προωθητικό μήνυμα", "**Τμήματα SMS (εκτιμώμενο κόστος):** 2 (0,10\xa0€)"):
         assert expected in shown, expected
     at.checkbox(key=f"approve_ok_{send_id}").check().run()
     at.button(key=f"approve_{send_id}").click().run()
