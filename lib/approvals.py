@@ -92,11 +92,11 @@ def send_summary(*, template, manifest, left_out: dict[str, int], excluded: int,
         "schedule_at": None if manifest.schedule_at is None else manifest.schedule_at.isoformat(),
         "platform": platform,
         "manifest_hash": manifest.hash,
-        "riskiest": [_stored_risky(r) for r in riskiest],
+        "riskiest": [stored_risky(r) for r in riskiest],
     }
 
 
-def _stored_risky(risky) -> dict:
+def stored_risky(risky) -> dict:
     """A row worth a look: why, as catalog keys and parameters the approver reads in their language;
     `why` keeps the English words for readers of `approvals --json` (and of the database by hand)."""
     with i18n.language("en"):

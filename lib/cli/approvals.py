@@ -17,10 +17,10 @@ import sys
 from collections.abc import Callable
 
 from lib import approvals, i18n
-from lib.personalization.preview import reasons_text
 from lib.cli.options import add_language_option, json_text
 from lib.cli.team import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _Stop, acting_person
 from lib.history.store import HistoryStore, StoreError
+from lib.personalization.preview import reasons_text
 from lib.runtime import open_console_store
 from lib.settings import Settings, SettingsError, load_settings
 from lib.team.people import TeamError
