@@ -233,9 +233,10 @@ VALUE_CODES = (
     "not_approved_in_time",  # reason (lib.approvals.NOT_APPROVED_IN_TIME)
     "both", "mobile", "email", "customer",  # channel of a do-not-contact entry, kind of entry (lib.ledger.optout)
     "console", "command line", "Do not contact page",  # source of a do-not-contact entry
+    "sandbox",  # platform of a sandbox send (a live one is its address)
 )  # fmt: skip
 VALUE_WORDS = i18n.family("audit.value", [code.lower().replace(" ", "_") for code in VALUE_CODES])
-CODED_KEYS = frozenset({"decision", "reason", "role", "channel", "kind", "source"})
+CODED_KEYS = frozenset({"decision", "reason", "role", "channel", "kind", "source", "platform"})
 # Trail rows written before the expiry's reason was a code hold these words.
 _OLD_WORDS = {"not approved before its time": "not_approved_in_time"}
 _IMPORT_SOURCE = "import: "  # a do-not-contact file's entries: "import: <file name>"
