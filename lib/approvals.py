@@ -127,7 +127,7 @@ def summary_lines(review: SendReview, tz, currency: str = "EUR") -> list[tuple[s
     left_out = i18n.number(s.get("left_out", 0))
     if s.get("left_out_by_rule"):
         left_out = i18n.t("approvals.summary.left_out_by_rule", count=left_out,
-                          rules="; ".join(wording.summary(s["left_out_by_rule"])))  # fmt: skip
+                          rules=i18n.t("common.separator").join(wording.summary(s["left_out_by_rule"])))  # fmt: skip
     lines = [
         (i18n.t("approvals.summary.send"), f"#{review.send.id}"),
         (i18n.t("approvals.summary.submitted_by"), i18n.t("approvals.summary.who_when", who=review.submitted_by,

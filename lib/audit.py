@@ -252,7 +252,7 @@ class _Reading:
 
 def describe_details(details: dict, tz=UTC, currency: str | None = None) -> str:
     """One readable line for a table cell: `key: value; key: value`, in the reader's language."""
-    return _pairs(details, _Reading(tz, currency), i18n.t("audit.details.separator"))
+    return _pairs(details, _Reading(tz, currency), i18n.t("common.separator"))
 
 
 def _pairs(details: Mapping, reading: _Reading, separator: str) -> str:

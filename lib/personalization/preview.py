@@ -331,9 +331,8 @@ class RiskyRow:
 
 
 def reasons_text(reasons: Iterable[i18n.Msg | str]) -> str:
-    """A row's reasons as one line in the reader's language (Greek separates them with '·': ';' is its
-    question mark)."""
-    return i18n.t("personalization.reasons_separator").join(map(str, reasons))
+    """A row's reasons as one line in the reader's language."""
+    return i18n.t("common.separator").join(map(str, reasons))
 
 
 def stored_reason(reason: i18n.Msg) -> dict:
