@@ -72,9 +72,10 @@ class Character:
         friendly = _FRIENDLY.get(self.char)
         if friendly:
             return i18n.coded(FRIENDLY_NAMES, friendly)
+        kind = i18n.coded(CLASS_WORDS, character_class(self.char))
         if i18n.current() == UNICODE_NAMES_LANGUAGE:
-            return unicodedata.name(self.char, "").capitalize() or i18n.t("personalization.char_unnamed")
-        return i18n.coded(CLASS_WORDS, character_class(self.char))
+            return unicodedata.name(self.char, "").capitalize() or kind  # control characters have no name
+        return kind
 
     def visible(self) -> bool:
         return self.char.isprintable() and not self.char.isspace() and unicodedata.category(self.char) != "Cf"
