@@ -242,44 +242,58 @@ _OLD_WORDS = {"not approved before its time": "not_approved_in_time"}
 _IMPORT_SOURCE = "import: "  # a do-not-contact file's entries: "import: <file name>"
 
 
-@dataclass(frozen=True)
-class _Reading:
-    """How the reader reads amounts and times: the console's time zone and the account's currency."""
+class _DetailsReader:
+    """Puts a trail's details into the reader's words, amounts in the account's currency and times in the
+    console's zone. It remembers the words of each key and plain value it met: the rows of one table repeat
+    them, and the Audit page reads up to 5,000 rows."""
 
-    tz: object = UTC
-    currency: str | None = None
+    def __init__(self, tz=UTC, currency: str | None = None):
+        self.tz, self.currency = tz, currency
+        self.separator, self.list_separator = i18n.t("common.separator"), i18n.t("audit.details.list_separator")
+        self._keys: dict[str, str] = {}
+        self._values: dict[tuple, str] = {}
+
+    def line(self, details: Mapping, separator: str | None = None) -> str:
+        return (separator or self.separator).join(f"{self._key(key)}: {self.value(key, value)}"
+                                                  for key, value in details.items())  # fmt: skip
+
+    def _key(self, key: str) -> str:
+        if key not in self._keys:
+            self._keys[key] = i18n.coded(DETAIL_WORDS, key) if key in DETAIL_KEYS else key.replace("_", " ")
+        return self._keys[key]
+
+    def value(self, key: str, value) -> str:
+        if isinstance(value, Mapping | list | tuple):
+            return self._collection(key, value)
+        seen = (key, type(value), value)  # the type too: True and 1 are equal keys of a dict
+        if seen not in self._values:
+            self._values[seen] = self._scalar(key, value)
+        return self._values[seen]
+
+    def _collection(self, key: str, value) -> str:
+        if not value:
+            return i18n.t("audit.value.none")
+        if key == "left_out_by_rule" and isinstance(value, Mapping):
+            from lib.ledger import wording  # lib.ledger writes this trail: imported when read
+
+            return self.list_separator.join(map(str, wording.summary(value))) or i18n.t("audit.value.none")
+        if isinstance(value, Mapping):  # a role before and after, a template's snapshot
+            return f"({self.line(value, self.list_separator)})"
+        return self.list_separator.join(self.value(key, v) for v in value)
+
+    def _scalar(self, key: str, value) -> str:
+        if value is None or value == "":
+            return i18n.t("audit.value.none")
+        if isinstance(value, bool):
+            return i18n.t("audit.value.yes") if value else i18n.t("audit.value.no")
+        if key in CODED_KEYS:
+            return _coded_words(key, str(value))
+        return _plain_words(key, value, self.tz, self.currency)
 
 
 def describe_details(details: dict, tz=UTC, currency: str | None = None) -> str:
     """One readable line for a table cell: `key: value; key: value`, in the reader's language."""
-    return _pairs(details, _Reading(tz, currency), i18n.t("common.separator"))
-
-
-def _pairs(details: Mapping, reading: _Reading, separator: str) -> str:
-    return separator.join(i18n.t("audit.details.pair", key=_key_words(key), value=_value_words(key, value, reading))
-                          for key, value in details.items())  # fmt: skip
-
-
-def _key_words(key: str) -> str:
-    return i18n.coded(DETAIL_WORDS, key) if key in DETAIL_KEYS else key.replace("_", " ")
-
-
-def _value_words(key: str, value, reading: _Reading) -> str:
-    if value is None or value == "" or value == [] or value == {}:
-        return i18n.t("audit.value.none")
-    if isinstance(value, bool):
-        return i18n.t("audit.value.yes") if value else i18n.t("audit.value.no")
-    if key == "left_out_by_rule" and isinstance(value, Mapping):
-        from lib.ledger import wording  # lib.ledger writes this trail: imported when read
-
-        return i18n.t("audit.details.list_separator").join(map(str, wording.summary(value))) or i18n.t("audit.value.none")
-    if isinstance(value, Mapping):
-        return i18n.t("audit.details.nested", pairs=_pairs(value, reading, i18n.t("audit.details.list_separator")))
-    if isinstance(value, list | tuple):
-        return i18n.t("audit.details.list_separator").join(_value_words(key, v, reading) for v in value)
-    if key in CODED_KEYS:
-        return _coded_words(key, str(value))
-    return _plain_words(key, value, reading)
+    return _DetailsReader(tz, currency).line(details)
 
 
 def _coded_words(key: str, value: str) -> str:
@@ -300,20 +314,20 @@ def _coded_words(key: str, value: str) -> str:
     return value  # free text: a rejection's reason, as the approver wrote it
 
 
-def _plain_words(key: str, value, reading: _Reading) -> str:
+def _plain_words(key: str, value, tz, currency: str | None) -> str:
     if key == "schedule_at":
         try:
-            return i18n.datetime_text(datetime.fromisoformat(str(value)).astimezone(reading.tz))
+            return i18n.datetime_text(datetime.fromisoformat(str(value)).astimezone(tz))
         except ValueError:
             return str(value)
     if key == "issued_at" and isinstance(value, int | float):
-        return i18n.datetime_text(datetime.fromtimestamp(value, reading.tz), seconds=True)
+        return i18n.datetime_text(datetime.fromtimestamp(value, tz), seconds=True)
     if key == "estimated_cost":
         try:
             amount = Decimal(str(value))
         except ArithmeticError:
             return str(value)
-        return i18n.money(amount, reading.currency) if reading.currency else i18n.number(amount)
+        return i18n.money(amount, currency) if currency else i18n.number(amount)
     if isinstance(value, int) and key in _COUNTS:
         return i18n.number(value)
     return str(value)
@@ -339,13 +353,14 @@ def _person_words(ev: AuditEvent) -> str:
 
 def events_table(events: list[AuditEvent], tz=UTC, currency: str | None = None) -> list[dict]:
     """Rows for the page, the CSV/XLSX export and `python -m lib audit`; amounts in `currency` when given."""
+    reader = _DetailsReader(tz, currency)
     return [
         {
             "When": ev.at.astimezone(tz),
             "Person": _person_words(ev),
             "Action": ev.action_label,
             "Object": " ".join(x for x in (object_words(ev.object_type), ev.object_id) if x),
-            "Details": describe_details(ev.details, tz, currency),
+            "Details": reader.line(ev.details),
         }
         for ev in events
     ]
