@@ -20,6 +20,7 @@ BENCHES = [
     ("bench_sandbox.py", [], []),
     ("ledger_bench.py", [], ["--rows", "50000", "--ledger", "250000", "--optouts", "5000", "--sample", "1000"]),
     ("hostile_files_bench.py", [], ["--rows", "20000"]),
+    ("audit_table_bench.py", [], []),
     ("worker_bench.py", [], ["--quick"]),
     ("compose_result_bench.py", [], ["--recipients", "100000"]),
     ("consent_bench.py", [], ["--rows", "100000"]),

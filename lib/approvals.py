@@ -25,13 +25,15 @@ from decimal import Decimal
 
 from lib import audit, i18n
 from lib.history.store import APPROVAL_AWAITING, HistoryStore, SendRecord, SendReview, utcnow
+from lib.personalization.preview import reason_from_stored, stored_reason
 from lib.personalization.render import render_row
 from lib.scheduling import format_when
 from lib.settings import Settings
 from lib.team.roles import Action, Person, require
 from lib.templates import Channel, Template, TemplateKind
 
-EXPIRED_BY = "console"  # decided_by of an expiry: nobody decided, the time passed
+EXPIRED_BY = audit.CONSOLE_ACTOR  # decided_by of an expiry: nobody decided, the time passed
+NOT_APPROVED_IN_TIME = "not_approved_in_time"  # the reason of an expiry: a code, put into words when read
 REJECTED, EXPIRED = "rejected", "expired"
 # sends.queue_state of a send in approval; what Dispatches and the command line say comes from the catalog.
 APPROVAL_STATES = (APPROVAL_AWAITING, REJECTED, EXPIRED)
@@ -90,11 +92,29 @@ def send_summary(*, template, manifest, left_out: dict[str, int], excluded: int,
         "schedule_at": None if manifest.schedule_at is None else manifest.schedule_at.isoformat(),
         "platform": platform,
         "manifest_hash": manifest.hash,
-        "riskiest": [{"row": int(r.row), "why": list(r.reasons)} for r in riskiest],
+        "riskiest": [stored_risky(r) for r in riskiest],
     }
 
 
-def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
+def stored_risky(risky) -> dict:
+    """A row worth a look: why, as catalog keys and parameters the approver reads in their language;
+    `why` keeps the English words for readers of `approvals --json` (and of the database by hand)."""
+    with i18n.language("en"):
+        english = [str(reason) for reason in risky.reasons]
+    return {"row": int(risky.row), "reasons": [stored_reason(reason) for reason in risky.reasons], "why": english}
+
+
+def risky_reasons(picked: dict) -> list[i18n.Msg | str]:
+    """Why a stored row was picked, to be read in the reader's language; a summary stored before the
+    reasons had codes (or a damaged one) keeps its words."""
+    try:
+        return [reason_from_stored(reason) for reason in picked["reasons"]]
+    except (KeyError, TypeError, AttributeError):
+        return list(picked.get("why", []))
+
+
+
+def summary_lines(review: SendReview, tz, currency: str = "EUR") -> list[tuple[str, str]]:
     """(label, value) pairs for the Approvals page and `python -m lib approvals`: what the sender saw."""
     from lib.ledger import wording
 
@@ -107,7 +127,7 @@ def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
     left_out = i18n.number(s.get("left_out", 0))
     if s.get("left_out_by_rule"):
         left_out = i18n.t("approvals.summary.left_out_by_rule", count=left_out,
-                          rules="; ".join(wording.summary(s["left_out_by_rule"])))  # fmt: skip
+                          rules=i18n.t("common.separator").join(wording.summary(s["left_out_by_rule"])))  # fmt: skip
     lines = [
         (i18n.t("approvals.summary.send"), f"#{review.send.id}"),
         (i18n.t("approvals.summary.submitted_by"), i18n.t("approvals.summary.who_when", who=review.submitted_by,
@@ -121,8 +141,10 @@ def summary_lines(review: SendReview, tz) -> list[tuple[str, str]]:
         (i18n.t("approvals.summary.platform"), str(s.get("platform"))),
     ]  # fmt: skip
     if s.get("parts") is not None:
+        cost = s.get("estimated_cost")
+        cost = "—" if cost is None else i18n.money(Decimal(str(cost)), currency)
         lines.append((i18n.t("approvals.summary.parts"), i18n.t("approvals.summary.parts_cost", parts=s["parts"],
-                                                                cost=str(s.get("estimated_cost")))))  # fmt: skip
+                                                                cost=cost)))  # fmt: skip
     lines.append((i18n.t("approvals.summary.manifest"), str(s.get("manifest_hash"))))
     return lines
 
@@ -182,7 +204,7 @@ def _record(store: HistoryStore, review: SendReview, decision: str, by: str, rea
 
 
 def _expire(store: HistoryStore, review: SendReview, now: datetime) -> bool:
-    return _record(store, review, EXPIRED, EXPIRED_BY, "not approved before its time", now)
+    return _record(store, review, EXPIRED, EXPIRED_BY, NOT_APPROVED_IN_TIME, now)
 
 
 def approve(store: HistoryStore, send_id: int, approver: Person, seen_manifest_hash: str,
@@ -270,9 +292,9 @@ def submit_for_approval(engine, manifest, submitter: Person, *, template, campai
                           review=review)
 
 
-def riskiest_messages(store: HistoryStore, review, template: Template | None) -> list[tuple[int, str, str]]:
-    """(row, why, the message as it will read) for the rows the sender's preview picked as worth a look,
-    rendered from the send's own stored payloads: the approver reads exactly what goes out."""
+def riskiest_messages(store: HistoryStore, review, template: Template | None) -> list[tuple[int, list, str]]:
+    """(row, why (`risky_reasons`), the message as it will read) for the rows the sender's preview picked
+    as worth a look, rendered from the send's own stored payloads: the approver reads exactly what goes out."""
     picked = review.summary.get("riskiest", [])
     stored = {r.row_number: r for r in store.recipients_at_rows(review.send.id, [p["row"] for p in picked])}
     out = []
@@ -282,5 +304,5 @@ def riskiest_messages(store: HistoryStore, review, template: Template | None) ->
             text = render_row(template, recipient.payload).plain_text if recipient and template else ""
         except KeyError:  # the template was edited since: its tags no longer match what was sent
             text = ""
-        out.append((int(p["row"]), "; ".join(p["why"]), text))
+        out.append((int(p["row"]), risky_reasons(p), text))
     return out

@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import Connection, insert, or_, select
@@ -55,7 +56,7 @@ class AuditAction(StrEnum):
 
 ACTION_WORDS = i18n.family("audit.action", AuditAction)
 # The types of object an event is about (record's `object`), named in the reader's language.
-OBJECT_TYPES = ("send", "chunk", "template", "person", "file", "do_not_contact", "do_not_contact_import")
+OBJECT_TYPES = ("send", "chunk", "template", "catalog", "person", "file", "do_not_contact", "do_not_contact_import")
 OBJECT_WORDS = i18n.family("audit.object", OBJECT_TYPES)
 # The columns of `events_table` (stable keys, also read by `python -m lib audit`); their headings: column_words().
 EVENT_COLUMNS = ("When", "Person", "Action", "Object", "Details")
@@ -210,46 +211,156 @@ def actors(conn: Connection) -> list[str]:
 
 # Who the trail names for what the sender (the worker process) did on its own, e.g. posting a part.
 SENDER_ACTOR = "console sender"
+# Who the trail names for what the console decided by itself, e.g. a send expired unapproved (lib.approvals).
+CONSOLE_ACTOR = "console"
 
-# The details' keys a reader meets most, named in their language; any other key is shown as recorded.
+# Every key a detail of the trail holds (at any depth: a template's snapshot, a role before and after),
+# named in the reader's language; a key the trail does not know is shown as recorded.
 DETAIL_KEYS = (
     "accepted", "dispatch_ids", "may_have_gone_out", "not_sent", "worker", "awaiting_approval", "channel",
-    "estimated_cost", "estimated_parts", "include_already_received", "file_name", "size_bytes", "name", "role",
-    "entries", "kind", "source", "reason", "left_out_by_rule", "template_id", "template_name",
-    "template_version", "manifest_hash", "total_recipients", "excluded_recipients", "recipient_count",
-    "schedule_at", "is_test", "decision", "before", "after", "added_by", "note", "status",
-)
+    "estimated_cost", "estimated_parts", "include_already_received", "file_name", "size_bytes", "sha256", "name",
+    "role", "returned", "issued_at", "entries", "entry_ids", "already_listed", "rows_with_problems", "kind",
+    "source", "reason", "left_out", "left_out_by_rule", "template_id", "template_name", "template_version",
+    "manifest_hash", "total_recipients", "excluded_recipients", "recipient_count", "schedule_at", "is_test",
+    "is_sandbox", "platform", "resend_of", "submitted_by", "decision", "before", "after", "added", "changed",
+    "removed", "added_by", "note", "status", "send", "part", "parts", "id", "subject", "body",
+)  # fmt: skip
 DETAIL_WORDS = i18n.family("audit.detail", DETAIL_KEYS)
+# Values recorded as codes, put into words by the key holding them (roles, channels and kinds of templates
+# are named by their own enums). A reason is free text except the expiry's code.
+VALUE_CODES = (
+    "approved", "rejected", "expired", "marked_sent", "marked_not_sent", "resend_at_risk",  # decision
+    "not_approved_in_time",  # reason (lib.approvals.NOT_APPROVED_IN_TIME)
+    "both", "mobile", "email", "customer",  # channel of a do-not-contact entry, kind of entry (lib.ledger.optout)
+    "console", "command line", "Do not contact page",  # source of a do-not-contact entry
+    "sandbox",  # platform of a sandbox send (a live one is its address)
+)  # fmt: skip
+VALUE_WORDS = i18n.family("audit.value", [code.lower().replace(" ", "_") for code in VALUE_CODES])
+CODED_KEYS = frozenset({"decision", "reason", "role", "channel", "kind", "source", "platform"})
+# Trail rows written before the expiry's reason was a code hold these words.
+_OLD_WORDS = {"not approved before its time": "not_approved_in_time"}
+_IMPORT_SOURCE = "import: "  # a do-not-contact file's entries: "import: <file name>"
 
 
-def describe_details(details: dict) -> str:
-    """One readable line for a table cell: `key: value; key: value`, in the reader's language."""
-    parts = []
-    for key, value in details.items():
+class _DetailsReader:
+    """Puts a trail's details into the reader's words, amounts in the account's currency and times in the
+    console's zone. It remembers the words of each key and plain value it met: the rows of one table repeat
+    them, and the Audit page reads up to 5,000 rows."""
+
+    def __init__(self, tz=UTC, currency: str | None = None):
+        self.tz, self.currency = tz, currency
+        self.separator, self.list_separator = i18n.t("common.separator"), i18n.t("audit.details.list_separator")
+        self._keys: dict[str, str] = {}
+        self._values: dict[tuple, str] = {}
+
+    def line(self, details: Mapping, separator: str | None = None) -> str:
+        return (separator or self.separator).join(f"{self._key(key)}: {self.value(key, value)}"
+                                                  for key, value in details.items())  # fmt: skip
+
+    def _key(self, key: str) -> str:
+        if key not in self._keys:
+            self._keys[key] = i18n.coded(DETAIL_WORDS, key) if key in DETAIL_KEYS else key.replace("_", " ")
+        return self._keys[key]
+
+    def value(self, key: str, value) -> str:
+        if isinstance(value, Mapping | list | tuple):
+            return self._collection(key, value)
+        seen = (key, type(value), value)  # the type too: True and 1 are equal keys of a dict
+        if seen not in self._values:
+            self._values[seen] = self._scalar(key, value)
+        return self._values[seen]
+
+    def _collection(self, key: str, value) -> str:
+        if not value:
+            return i18n.t("audit.value.none")
+        if key == "left_out_by_rule" and isinstance(value, Mapping):
+            from lib.ledger import wording  # lib.ledger writes this trail: imported when read
+
+            return self.list_separator.join(map(str, wording.summary(value))) or i18n.t("audit.value.none")
+        if isinstance(value, Mapping):  # a role before and after, a template's snapshot
+            return f"({self.line(value, self.list_separator)})"
+        return self.list_separator.join(self.value(key, v) for v in value)
+
+    def _scalar(self, key: str, value) -> str:
+        if value is None or value == "":
+            return i18n.t("audit.value.none")
         if isinstance(value, bool):
-            shown = i18n.t("audit.value.yes") if value else i18n.t("audit.value.no")
-        else:
-            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-        name = i18n.coded(DETAIL_WORDS, key) if key in DETAIL_KEYS else key.replace("_", " ")
-        parts.append(f"{name}: {shown}")
-    return "; ".join(parts)
+            return i18n.t("audit.value.yes") if value else i18n.t("audit.value.no")
+        if key in CODED_KEYS:
+            return _coded_words(key, str(value))
+        return _plain_words(key, value, self.tz, self.currency)
+
+
+def describe_details(details: dict, tz=UTC, currency: str | None = None) -> str:
+    """One readable line for a table cell: `key: value; key: value`, in the reader's language."""
+    return _DetailsReader(tz, currency).line(details)
+
+
+def _coded_words(key: str, value: str) -> str:
+    from lib.team.roles import Role  # lib.team writes this trail: imported when read
+    from lib.templates import Channel, TemplateKind
+
+    code = _OLD_WORDS.get(value, value)
+    if key == "role" and code in set(Role):
+        return Role(code).label
+    if key == "channel" and code in set(Channel):
+        return Channel(code).label
+    if key == "kind" and code in set(TemplateKind):
+        return TemplateKind(code).label
+    if key == "source" and code.startswith(_IMPORT_SOURCE):
+        return i18n.t("audit.value.import", file=code.removeprefix(_IMPORT_SOURCE))
+    if code in VALUE_CODES:
+        return i18n.coded(VALUE_WORDS, code.lower().replace(" ", "_"))
+    return value  # free text: a rejection's reason, as the approver wrote it
+
+
+def _plain_words(key: str, value, tz, currency: str | None) -> str:
+    if key == "schedule_at":
+        try:
+            return i18n.datetime_text(datetime.fromisoformat(str(value)).astimezone(tz))
+        except ValueError:
+            return str(value)
+    if key == "issued_at" and isinstance(value, int | float):
+        return i18n.datetime_text(datetime.fromtimestamp(value, tz), seconds=True)
+    if key == "estimated_cost":
+        try:
+            amount = Decimal(str(value))
+        except ArithmeticError:
+            return str(value)
+        return i18n.money(amount, currency) if currency else i18n.number(amount)
+    if isinstance(value, int) and key in _COUNTS:
+        return i18n.number(value)
+    return str(value)
+
+
+# Numbers that are amounts (grouped as the language writes them); ids and part numbers are shown as recorded.
+_COUNTS = frozenset({"accepted", "may_have_gone_out", "not_sent", "estimated_parts", "size_bytes", "entries",
+                     "already_listed", "rows_with_problems", "left_out", "total_recipients", "excluded_recipients",
+                     "recipient_count", "parts", "include_already_received"})  # fmt: skip
 
 
 def _person_words(ev: AuditEvent) -> str:
+    from lib.team.people import BOOTSTRAP_ACTOR  # lib.team writes this trail: imported when read
+
     if ev.actor == SENDER_ACTOR:
         return i18n.t("audit.actor.sender")
+    if ev.actor == CONSOLE_ACTOR:
+        return i18n.t("audit.actor.console")
+    if ev.actor == BOOTSTRAP_ACTOR:
+        return i18n.t("audit.actor.settings", name=BOOTSTRAP_ACTOR)
     return f"{ev.actor_name} <{ev.actor}>" if ev.actor_name else ev.actor
 
 
-def events_table(events: list[AuditEvent], tz=UTC) -> list[dict]:
-    """Rows for the page, the CSV/XLSX export and `python -m lib audit`."""
+def events_table(events: list[AuditEvent], tz=UTC, currency: str | None = None) -> list[dict]:
+    """Rows for the page, the CSV/XLSX export and `python -m lib audit`; amounts in `currency` when given."""
+    reader = _DetailsReader(tz, currency)
     return [
         {
             "When": ev.at.astimezone(tz),
             "Person": _person_words(ev),
             "Action": ev.action_label,
             "Object": " ".join(x for x in (object_words(ev.object_type), ev.object_id) if x),
-            "Details": describe_details(ev.details),
+            "Details": reader.line(ev.details),
         }
         for ev in events
     ]

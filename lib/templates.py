@@ -103,6 +103,15 @@ class Template:
         return cls(id=template_id, name=name, channel=channel, body=body, subject=subject, kind=kind)
 
 
+def parse_catalog_file(data: bytes) -> list[Template]:
+    """Templates from a catalog file as uploaded or read (UTF-8, with or without a byte order mark)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:  # Python's own sentence is English and names a byte offset
+        raise CatalogError(i18n.t("templates.error.not_utf8")) from None
+    return parse_catalog(text)
+
+
 def parse_catalog(text: str) -> list[Template]:
     """Templates from catalog JSON text; ids must be unique."""
     try:

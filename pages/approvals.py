@@ -9,6 +9,7 @@ import streamlit as st
 
 import ui
 from lib import approvals, i18n
+from lib.personalization.preview import reasons_text
 from lib.team import Action, NotAllowed
 
 person = ui.require_action(Action.APPROVE_SEND)
@@ -44,14 +45,14 @@ for review in waiting:
     with st.container(border=True, key=f"approval-{send_id}"):
         st.subheader(i18n.t("approvals.page.heading", send=str(send_id),
                             template=review.summary.get("template_name", review.send.template_name)))
-        lines = approvals.summary_lines(review, tz)[1:]  # the first, "Send #N", is the heading
+        lines = approvals.summary_lines(review, tz, rt.settings.currency)[1:]  # the first, "Send #N", is the heading
         st.markdown("\n".join(f"- **{label}:** {ui.escape(value)}" for label, value in lines))
         template = next((t for t in templates if t.id == review.send.template_id), None)
         risky = approvals.riskiest_messages(rt.store, review, template)
         if risky:
             st.markdown(i18n.t("approvals.page.rows_worth_a_look"))
             for row, why, message in risky:
-                st.markdown(i18n.t("approvals.page.row_why", row=str(row), why=ui.escape(why)))
+                st.markdown(i18n.t("approvals.page.row_why", row=str(row), why=ui.escape(reasons_text(why))))
                 if message:
                     st.code(message, language=None, wrap_lines=True)
         if not approvals.may_decide(review, person):

@@ -39,7 +39,7 @@ with rt.store.read() as conn:
         limit=ROWS_SHOWN + 1,
     )
 headings = audit.column_words()
-table = pd.DataFrame(audit.events_table(events[:ROWS_SHOWN], tz), columns=list(audit.EVENT_COLUMNS))
+table = pd.DataFrame(audit.events_table(events[:ROWS_SHOWN], tz, rt.settings.currency), columns=list(audit.EVENT_COLUMNS))
 table = table.rename(columns=headings)
 if not events:
     st.info(i18n.t("audit.page.nothing"))

@@ -39,6 +39,7 @@ from lib.personalization.preview import (
     gsm_greek_advice,
     gsm_greek_changes,
     parts_per_recipient,
+    reasons_text,
     shorter_parts_sentence,
 )
 from lib.personalization.render import html_to_text, safe_preview_html
@@ -294,7 +295,7 @@ with risky_tab:
         show_message(int(campaign.sendable_rows[0]))
     for risky in riskiest:
         with st.container(border=True):
-            st.caption(t("compose.riskiest.why", reasons="; ".join(map(str, risky.reasons))))
+            st.caption(t("compose.riskiest.why", reasons=reasons_text(risky.reasons)))
             show_message(risky.row)
 FIND_BY = {"row": "compose.find.row", "customer": "compose.find.customer"}
 row_column, reason_column = EXCLUDED_COLUMNS[0], EXCLUDED_COLUMNS[2]

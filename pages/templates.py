@@ -13,7 +13,7 @@ from lib.templates import (
     catalog_refusals,
     dump_catalog,
     merge_catalog,
-    parse_catalog,
+    parse_catalog_file,
     template_from_form,
     template_tags,
 )
@@ -137,8 +137,8 @@ with exchange_tab:
     upload = st.file_uploader(t("templates_page.import.file"), type=["json"], key="import_catalog")
     if upload is not None:
         try:
-            imported = parse_catalog(upload.getvalue().decode("utf-8-sig"))
-        except (CatalogError, UnicodeDecodeError) as exc:
+            imported = parse_catalog_file(upload.getvalue())
+        except CatalogError as exc:
             st.error(t("templates_page.import.unreadable", reason=str(exc)))
             st.stop()
         # The same rule as saving one template: a marketing SMS must carry the opt-out text.

@@ -160,8 +160,9 @@ def test_a_scheduled_send_not_approved_before_its_time_expires(store, schedule, 
     assert approvals.expire_overdue(store, now) == ([send_id] if expired else [])
     assert state(store, send_id) == ("expired" if expired else "awaiting")
     if expired:
-        assert decisions(store, send_id) == [("expired", approvals.EXPIRED_BY, "not approved before its time", HASH)]
-        assert audit_rows(store) == [("console", "send_expire", str(send_id), "not approved before its time")]
+        # the reason is a code, read in the reader's language (tests/test_i18n_stored_words.py)
+        assert decisions(store, send_id) == [("expired", approvals.EXPIRED_BY, "not_approved_in_time", HASH)]
+        assert audit_rows(store) == [("console", "send_expire", str(send_id), "not_approved_in_time")]
         assert approvals.state_label(store.get_send(send_id).send) == "Expired"
         assert approvals.expire_overdue(store, now) == []  # once
 

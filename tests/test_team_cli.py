@@ -82,3 +82,10 @@ def test_without_sign_in_the_operator_is_the_local_person(live, capsys, monkeypa
     assert code == EXIT_OK
     code, out, _ = run(capsys, "audit", "--json")
     assert [e["actor"] for e in json.loads(out)] == ["nobody@example.com"]  # no CONSOLE_ADMINS bootstrap either
+
+
+def test_the_team_list_names_roles_in_the_readers_language(live, capsys):
+    run(capsys, "team", "add", "sam@example.com", "--name", "Sam Sender", "--role", "approver", "--as", "ann@example.com")
+    code, out, _ = run(capsys, "team", "list", "--as", "ann@example.com", "--lang", "el")
+    sam = next(line for line in out.splitlines() if line.startswith("sam@example.com"))
+    assert code == EXIT_OK and "Εγκριτής" in sam and "approver" not in sam

@@ -108,3 +108,16 @@ def test_shipped_templates_have_sensible_kinds():
     kinds = {t.id: t.kind.value for t in load_catalog()}
     # Vouchers, birthday offers and sales are marketing; the member welcome with the points balance is service.
     assert kinds == {71: "marketing", 72: "service", 73: "marketing", 81: "marketing"}
+
+
+def test_a_catalog_file_that_is_not_utf8_is_refused_in_the_readers_language():
+    """Greek Excel users save as Windows-1253: Python's own sentence would be English and name a byte."""
+    from lib import i18n
+    from lib.templates import parse_catalog_file
+
+    greek_codepage = '[{"id": 1, "name": "Προσφορά", "channel": "sms", "body": "Γεια"}]'.encode("cp1253")
+    with i18n.language("el"), pytest.raises(CatalogError) as refused:
+        parse_catalog_file(greek_codepage)
+    assert str(refused.value) == ("Το αρχείο δεν είναι κείμενο UTF-8: αποθηκεύστε το ως JSON σε κωδικοποίηση UTF-8 "
+                                  "και εισαγάγετέ το ξανά")
+    assert [t.name for t in parse_catalog_file(b"\xef\xbb\xbf" + greek_codepage.decode("cp1253").encode())] == ["Προσφορά"]

@@ -20,6 +20,7 @@ from lib import approvals, i18n
 from lib.cli.options import add_language_option, json_text
 from lib.cli.team import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, _Stop, acting_person
 from lib.history.store import HistoryStore, StoreError
+from lib.personalization.preview import reasons_text
 from lib.runtime import open_console_store
 from lib.settings import Settings, SettingsError, load_settings
 from lib.team.people import TeamError
@@ -57,11 +58,11 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def _print_review(review, settings: Settings) -> None:
-    for label, value in approvals.summary_lines(review, settings.tz):
+    for label, value in approvals.summary_lines(review, settings.tz, settings.currency):
         print(f"{str(label) + ':':<32} {value}")
     for risky in review.summary.get("riskiest", [])[:5]:
         print(f"{i18n.t('cli.approvals.worth_a_look'):<32} "
-              + i18n.t("cli.approvals.risky_row", row=str(risky["row"]), why="; ".join(map(str, risky["why"]))))
+              + i18n.t("cli.approvals.risky_row", row=str(risky["row"]), why=reasons_text(approvals.risky_reasons(risky))))
 
 
 def _list(args, settings: Settings, store: HistoryStore) -> int:

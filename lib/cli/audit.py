@@ -55,7 +55,7 @@ def _audit(args, settings: Settings, store: HistoryStore) -> int:
                            "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
                            "details": e.details} for e in events], indent=2))
         return EXIT_OK
-    for row in audit.events_table(events, settings.tz):
+    for row in audit.events_table(events, settings.tz, settings.currency):
         when = i18n.datetime_text(row["When"], seconds=True)
         print(f"{when}  {row['Person']}  {row['Action']}  {row['Object']}  {row['Details']}")
     print(i18n.t("cli.audit.count", n=len(events)))

@@ -88,7 +88,7 @@ def _print_members(store: HistoryStore, as_json: bool) -> None:
         return
     for m in members:
         state = i18n.t("cli.team.active") if m.active else i18n.t("cli.team.removed")
-        print(f"{m.email:<32} {m.name:<24} {m.role.value:<9} {state}")
+        print(f"{m.email:<32} {m.name:<24} {m.role.label:<14} {state}")  # the role in words; --json: its code
     print(i18n.t("cli.team.count", n=sum(m.active for m in members)))
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from lib import i18n
 from lib.cli.options import add_language_option, json_text
 from lib.settings import SettingsError, get_settings
-from lib.templates import CatalogError, Template, dump_catalog, merge_catalog, parse_catalog, template_tags
+from lib.templates import CatalogError, Template, dump_catalog, merge_catalog, parse_catalog_file, template_tags
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED = 0, 2, 77
 
@@ -110,7 +110,7 @@ def _run(args, catalog) -> int:
             raise _Refused(i18n.t("cli.template.missing_known", id=str(args.id), known=known))
         print(json_text(template.to_json(), indent=2) if args.json else _text(template))
     elif args.command == "import":
-        imported = parse_catalog(Path(args.file).read_text(encoding="utf-8-sig"))
+        imported = parse_catalog_file(Path(args.file).read_bytes())
         if args.replace:
             catalog.replace_all(imported)
             print(i18n.t("cli.templates.replaced", n=len(imported), file=Path(args.file).name))

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from lib import i18n
 from lib.personalization import segments
+from lib.personalization.characters import Character
 from lib.personalization.greek import gsm_safe_greek
 from lib.personalization.render import RenderedMessage, render_row
 from lib.personalization.sms import GSM7, UCS2, non_gsm7_characters, sms_metrics
@@ -45,6 +46,9 @@ __all__ = [
     "preview_row_json",
     "render_row",
     "riskiest_rows",
+    "reasons_text",
+    "stored_reason",
+    "reason_from_stored",
     "summary_json",
     "tag_values",
     "template_tags",
@@ -323,7 +327,38 @@ def list_metrics(
 @dataclass(frozen=True)
 class RiskyRow:
     row: int
-    reasons: list[str]
+    reasons: list[i18n.Msg]  # why it was picked: put into words by whoever reads it, in their language
+
+
+def reasons_text(reasons: Iterable[i18n.Msg | str]) -> str:
+    """A row's reasons as one line in the reader's language."""
+    return i18n.t("common.separator").join(map(str, reasons))
+
+
+def stored_reason(reason: i18n.Msg) -> dict:
+    """A reason as JSON data, kept with a send that waits for approval: its catalog key and parameters,
+    so the approver reads it in their own language (`reason_from_stored`)."""
+    return {"key": reason.key, "params": {name: _stored(value) for name, value in reason.params.items()}}
+
+
+def reason_from_stored(data: Mapping) -> i18n.Msg:
+    return i18n.Msg(data["key"], **{name: _restored(value) for name, value in (data.get("params") or {}).items()})
+
+
+def _stored(value):
+    if isinstance(value, i18n.Msg):
+        return {"msg": stored_reason(value)}
+    if isinstance(value, Character):
+        return {"char": value.char}
+    return value
+
+
+def _restored(value):
+    if isinstance(value, Mapping) and "msg" in value:
+        return reason_from_stored(value["msg"])
+    if isinstance(value, Mapping) and "char" in value:
+        return Character(value["char"])
+    return value
 
 
 _UNUSUAL = (
@@ -333,21 +368,6 @@ _UNUSUAL = (
 _EDGE_SPACE = "^\\s|\\s$"
 # A value that looks like markup or script: a tag, an HTML entity, a javascript: URL or an event handler.
 _MARKUP = "(?i)<\\s*[a-z!/?]|&#?[a-z0-9]+;|javascript\\s*:|\\bon[a-z]+\\s*="
-_FRIENDLY_NAMES = {"\u00a0": "nbsp", "\u200b": "zwsp", "\ufeff": "bom"}
-FRIENDLY_NAMES = i18n.family("personalization.char", _FRIENDLY_NAMES.values())
-
-
-def describe_character(char: str) -> str:
-    """'ά' (Greek small letter alpha with tonos); an invisible one with its code point too, since that is
-    the only way to find it in Excel: a zero-width space (U+200B)."""
-    friendly = _FRIENDLY_NAMES.get(char)
-    # Unicode's own names are English only: a Greek reader still finds the character by its code point.
-    name = i18n.coded(FRIENDLY_NAMES, friendly) if friendly else unicodedata.name(char, "").capitalize()
-    name = name or i18n.t("personalization.char_unnamed")
-    shown = char if char.isprintable() and not char.isspace() and unicodedata.category(char) != "Cf" else ""
-    if shown:
-        return i18n.t("personalization.char_shown", char=repr(shown), name=name)
-    return i18n.t("personalization.char_invisible", name=name, code=f"U+{ord(char):04X}")
 
 
 def _matching_rows(column: pd.Series, pattern: str) -> np.ndarray:
@@ -370,8 +390,8 @@ def _first_rows_per_character(column: pd.Series, pattern: str, limit: int = 5) -
     return ranked[:limit]
 
 
-def _rows_note(count: int) -> str:
-    return "" if count <= 1 else i18n.t("personalization.rows_note", n=count)
+def _rows_note(count: int) -> i18n.Msg | str:
+    return "" if count <= 1 else i18n.Msg("personalization.rows_note", n=count)
 
 
 def _pick_markup(tag: str, column: pd.Series, pick) -> None:
@@ -382,42 +402,42 @@ def _pick_markup(tag: str, column: pd.Series, pick) -> None:
         first = int(np.flatnonzero(marked)[0])
         value = column.iloc[first]
         shown = value if len(value) <= 40 else value[:39] + "…"
-        pick(first, i18n.t("personalization.risk.markup", tag=_tag(tag), value=repr(shown)) + _rows_note(int(marked.sum())))
+        pick(first, i18n.Msg("personalization.risk.markup", tag=_tag(tag), value=repr(shown), rows=_rows_note(int(marked.sum()))))
 
 
 def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics, limit: int = 10) -> list[RiskyRow]:
     """The rows most worth a look before sending, each with why it was picked, most urgent first."""
-    picks: dict[int, list[str]] = {}
+    picks: dict[int, list[i18n.Msg]] = {}
 
-    def pick(position: int, reason: str) -> None:
+    def pick(position: int, reason: i18n.Msg) -> None:
         picks.setdefault(int(metrics.rows.index[position]), []).append(reason)
 
     for tag in metrics.missing.columns:
         flags = metrics.missing[tag].to_numpy(dtype=bool)
         if flags.any():
-            pick(int(np.flatnonzero(flags)[0]), missing_value_message([tag]) + _rows_note(int(flags.sum())))
+            pick(int(np.flatnonzero(flags)[0]), i18n.Msg("personalization.risk.missing", tag=_tag(tag),
+                                                        rows=_rows_note(int(flags.sum()))))
     for tag in metrics.defaults_used.columns:
         flags = metrics.defaults_used[tag].to_numpy(dtype=bool)
         if flags.any():
             default = metrics.defaults.get(tag, "")
             pick(
                 int(np.flatnonzero(flags)[0]),
-                i18n.t("personalization.risk.default", tag=_tag(tag), value=repr(default)) + _rows_note(int(flags.sum())),
+                i18n.Msg("personalization.risk.default", tag=_tag(tag), value=repr(default), rows=_rows_note(int(flags.sum()))),
             )
     if metrics.channel is Channel.SMS and metrics.sendable:
         parts = metrics.rows["parts"].to_numpy(dtype=np.int64, na_value=-1)
         characters = metrics.rows["characters"].to_numpy(dtype=np.int64, na_value=-1)
         most = int(parts.argmax())
         if parts[most] > 1:
-            pick(most, i18n.t("personalization.risk.most_parts", parts=i18n.t("common.sms_parts", n=int(parts[most])),
-                              n=int(characters[most])))
+            pick(most, i18n.Msg("personalization.risk.most_parts", parts=i18n.Msg("common.sms_parts", n=int(parts[most])),
+                                n=int(characters[most])))
         longest = int(characters.argmax())
-        pick(longest, i18n.t("personalization.risk.longest", n=int(characters[longest])))
+        pick(longest, i18n.Msg("personalization.risk.longest", n=int(characters[longest])))
         if metrics.template_is_gsm7 and len(metrics.ucs2_rows):
             counts = metrics.ucs2_rows.value_counts()
             for row, char in metrics.ucs2_rows.drop_duplicates().items():
-                reason = (i18n.t("personalization.risk.ucs2", character=describe_character(char))
-                          + _rows_note(int(counts[char])))
+                reason = i18n.Msg("personalization.risk.ucs2", character=Character(char), rows=_rows_note(int(counts[char])))
                 picks.setdefault(int(row), []).append(reason)
     for tag in metrics.missing.columns:
         column = values[tag].astype("str") if tag in values.columns else None
@@ -427,10 +447,10 @@ def riskiest_rows(template: Template, values: pd.DataFrame, metrics: ListMetrics
         if spaced.any():
             first = int(np.flatnonzero(spaced)[0])
             value = column.iloc[first]
-            pick(first, i18n.t("personalization.risk.space", tag=_tag(tag), value=repr(value)) + _rows_note(int(spaced.sum())))
+            pick(first, i18n.Msg("personalization.risk.space", tag=_tag(tag), value=repr(value), rows=_rows_note(int(spaced.sum()))))
         for position, char, count in _first_rows_per_character(column, _UNUSUAL):
-            pick(position, i18n.t("personalization.risk.contains", tag=_tag(tag), character=describe_character(char))
-                 + _rows_note(count))
+            pick(position, i18n.Msg("personalization.risk.contains", tag=_tag(tag), character=Character(char),
+                                    rows=_rows_note(count)))
         if metrics.channel is Channel.EMAIL:
             _pick_markup(tag, column, pick)
     return [RiskyRow(row=row, reasons=reasons) for row, reasons in list(picks.items())[:limit]]
