@@ -217,4 +217,4 @@ def test_migrate_names_the_database_without_its_password(postgres):
 
 def test_the_newest_revision_read_from_file_names_is_alembics_head():
     """A current database is recognised without Alembic by the newest file name; it must be Alembic's head."""
-    assert NEWEST_REVISION == head_revision()
+    assert head_revision() == NEWEST_REVISION
