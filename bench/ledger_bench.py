@@ -203,7 +203,7 @@ def main(argv: list[str]) -> int:
         _, queries = timed("rules: queries + joins, next check of the same list (the page)",
                            lambda: ledger.check(people, ctx), "(statuses and opt-outs read fresh)")
         _, later = timed("rules, a new list checked later in the same process", lambda: ledger.check_list(
-            valid, "sms", "mobilePhone", ctx), "(recent sends' keys kept)")
+            valid, "sms", "mobilePhone", ctx), "(the window's grouped keys kept)")
         counts = verdict.counts(False)
         print(f"  left out: {counts}")
         print(f"  => the rules add {first:.3f} s to a first `check` in a fresh process (without: {plain:.3f} s), "

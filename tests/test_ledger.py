@@ -545,3 +545,29 @@ def test_a_list_keyed_on_two_threads_gets_each_columns_own_keys(console):
             assert (people[f"{column}_m1"].iloc[i], people[f"{column}_m2"].iloc[i]) == match.key(text)
     assert dict(verdict.left_out["rule"].items()) == {
         2: Rule.ALREADY_RECEIVED, 4: Rule.OPTED_OUT}
+
+
+def test_a_later_check_in_the_same_process_sees_what_changed_in_the_ledger(console):
+    """The last window's grouped keys are kept between checks: a status that changes, a gate left-out
+    and a new send each change the answer of the next check by the same ledger."""
+    first = backdated_send(console, [person("C001")], days_ago=5)
+    recipients = load_recipient_list(BASE.encode(), "list.csv", channel=Channel.SMS,
+                                     template_tags=template_tags(PROMO), settings=console.settings)
+    valid = recipients.valid_frame()
+    ctx = console.ledger.context(PROMO.id, "sms", True, console.now)
+
+    def left_out() -> dict:
+        return dict(console.ledger.check_list(valid, "sms", "mobilePhone", ctx)[1].left_out["rule"].items())
+
+    assert left_out() == left_out() == {2: Rule.ALREADY_RECEIVED}
+    with console.store.write() as conn:
+        conn.execute(update(schema.chunks).where(schema.chunks.c.send_id == first).values(status="failed"))
+    assert left_out() == {}
+    with console.store.write() as conn:
+        conn.execute(update(schema.chunks).where(schema.chunks.c.send_id == first).values(status="unknown"))
+    assert left_out() == {2: Rule.ALREADY_RECEIVED}
+    chunk = console.store.get_send(first).chunks[0]
+    console.ledger.record_left_out(first, chunk.id, [1], [Rule.OPTED_OUT_AFTER_UPLOAD.value])
+    assert left_out() == {}
+    backdated_send(console, [person("C002", "+306936862209", 3)], days_ago=2)
+    assert left_out() == {3: Rule.ALREADY_RECEIVED}
