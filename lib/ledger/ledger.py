@@ -123,16 +123,23 @@ class Ledger:
     def check_list(self, frame: pd.DataFrame, channel: str, destination_column: str, ctx: RuleContext,
                    extra: Sequence[pd.DataFrame] = ()) -> tuple[pd.DataFrame, LedgerCheck]:
         """`people()` and `check()` in one: the do-not-contact list and the ledger's entries are read
-        while the list is hashed (the same answer as the two calls, sooner)."""
+        while the list is hashed, each on its own thread (the same answer as the two calls, sooner:
+        the two columns hash in a fraction of the reading's time, which then has both cores)."""
         cap = ctx.frequency_cap if ctx.marketing else None
 
         def read() -> tuple:
             return self.opt_out_matches(ctx.channel), self._window(ctx, cap)
 
+        def read_both() -> tuple:
+            with ThreadPoolExecutor(1) as pool:
+                listed = pool.submit(self.opt_out_matches, ctx.channel)
+                window = self._window(ctx, cap)
+                return listed.result(), window
+
         if not self._threads_may_read():
             people = self.people(frame, channel, destination_column)
             return people, self._check_matched(people, ctx, extra, Rule.OPTED_OUT, read())
-        people, done = self._people(frame, channel, destination_column, read)
+        people, done = self._people(frame, channel, destination_column, read_both)
         return people, self._check_matched(people, ctx, extra, Rule.OPTED_OUT, done)
 
     def _threads_may_read(self) -> bool:
@@ -674,18 +681,22 @@ class _Grouped:
 
 
 def _grouped(entries: dict) -> dict[str, _Grouped] | None:
-    """The entries grouped per column (None: no entries). Made once per window (`Ledger._window`)."""
+    """The entries grouped per column (None: no entries), the two columns on two threads (numpy's
+    sorts and gathers let go of the GIL). Made once per window (`Ledger._window`)."""
     if not len(entries["slot"]):
         return None
-    grouped = {}
-    for column in ("dest", "uid"):
+
+    def group(column: str) -> _Grouped:
         table = _Table(entries[f"{column}_m1"], entries[f"{column}_m2"])
         slots = entries["slot"][table.order]  # the entries' sends, in the table's order (ascending send ids)
         receipt_slots = np.where(entries["receipt"][slots], slots, -1)
         counted = entries["counted"][slots]
-        grouped[column] = _Grouped(table, np.maximum.reduceat(receipt_slots, table.starts),
-                                   np.add.reduceat(counted, table.starts), receipt_slots, counted, entries["sends"])
-    return grouped
+        return _Grouped(table, np.maximum.reduceat(receipt_slots, table.starts),
+                        np.add.reduceat(counted, table.starts), receipt_slots, counted, entries["sends"])
+
+    with ThreadPoolExecutor(1) as pool:
+        uid = pool.submit(group, "uid")
+        return {"dest": group("dest"), "uid": uid.result()}
 
 
 def _per_row(grouped: _Grouped, probes: _Probes) -> tuple[np.ndarray, np.ndarray]:
