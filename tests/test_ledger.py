@@ -527,10 +527,10 @@ def test_keys_sharing_their_high_bits_are_still_sorted_exactly():
         assert np.array_equal(keys.view(np.uint64)[order], ordered)
 
 
-def test_a_large_list_checked_with_a_second_process_gets_the_same_answer(console, monkeypatch):
-    """`check` hashes a large list's customer ids in a forked child while a thread reads the ledger:
-    the same keys and the same people left out as in one process."""
-    import lib.ledger.keys as keys
+def test_a_list_keyed_on_two_threads_gets_each_columns_own_keys(console):
+    """`check` hashes the customer ids on a second thread while the destinations are hashed and a third
+    reads the ledger: every row gets its own column's keys, and the right people are left out."""
+    from lib.ledger.keys import uid_texts
 
     backdated_send(console, [person("C001")], days_ago=5)
     OptOutList(console.ledger).add("C003", customer_id=True, reason="STOP", added_by="maria")
@@ -538,13 +538,36 @@ def test_a_large_list_checked_with_a_second_process_gets_the_same_answer(console
                                      template_tags=template_tags(PROMO), settings=console.settings)
     valid = recipients.valid_frame()
     ctx = console.ledger.context(PROMO.id, "sms", True, console.now)
-    alone, verdict = console.ledger.check_list(valid, "sms", "mobilePhone", ctx)
-    forks, fork = [], keys.os.fork
-    monkeypatch.setattr(keys, "PARALLEL_MIN", 1)
-    monkeypatch.setattr(keys, "_may_fork", lambda: True)  # whatever threads earlier tests left running
-    monkeypatch.setattr(keys.os, "fork", lambda: forks.append(1) or fork())
-    forked, again = console.ledger.check_list(valid, "sms", "mobilePhone", ctx)
-    assert forks == [1]
-    assert forked.equals(alone)
-    assert dict(again.left_out["rule"].items()) == dict(verdict.left_out["rule"].items()) == {
+    people, verdict = console.ledger.check_list(valid, "sms", "mobilePhone", ctx)
+    match = console.ledger.keys.match
+    for column, texts in (("dest", valid["mobilePhone"]), ("uid", uid_texts(valid["uniqueId"]))):
+        for i, text in enumerate(texts):  # one value at a time, on this thread
+            assert (people[f"{column}_m1"].iloc[i], people[f"{column}_m2"].iloc[i]) == match.key(text)
+    assert dict(verdict.left_out["rule"].items()) == {
         2: Rule.ALREADY_RECEIVED, 4: Rule.OPTED_OUT}
+
+
+def test_a_later_check_in_the_same_process_sees_what_changed_in_the_ledger(console):
+    """The last window's grouped keys are kept between checks: a status that changes, a gate left-out
+    and a new send each change the answer of the next check by the same ledger."""
+    first = backdated_send(console, [person("C001")], days_ago=5)
+    recipients = load_recipient_list(BASE.encode(), "list.csv", channel=Channel.SMS,
+                                     template_tags=template_tags(PROMO), settings=console.settings)
+    valid = recipients.valid_frame()
+    ctx = console.ledger.context(PROMO.id, "sms", True, console.now)
+
+    def left_out() -> dict:
+        return dict(console.ledger.check_list(valid, "sms", "mobilePhone", ctx)[1].left_out["rule"].items())
+
+    assert left_out() == left_out() == {2: Rule.ALREADY_RECEIVED}
+    with console.store.write() as conn:
+        conn.execute(update(schema.chunks).where(schema.chunks.c.send_id == first).values(status="failed"))
+    assert left_out() == {}
+    with console.store.write() as conn:
+        conn.execute(update(schema.chunks).where(schema.chunks.c.send_id == first).values(status="unknown"))
+    assert left_out() == {2: Rule.ALREADY_RECEIVED}
+    chunk = console.store.get_send(first).chunks[0]
+    console.ledger.record_left_out(first, chunk.id, [1], [Rule.OPTED_OUT_AFTER_UPLOAD.value])
+    assert left_out() == {}
+    backdated_send(console, [person("C002", "+306936862209", 3)], days_ago=2)
+    assert left_out() == {3: Rule.ALREADY_RECEIVED}

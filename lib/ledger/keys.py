@@ -6,9 +6,10 @@ match needs two different people to collide in 64 bits (about 1 in 3 million for
 5M ledger), and a collision only ever leaves someone out, never sends twice.
 
 Match keys (`MatchKeys`): beside the HMAC, every ledger entry keeps two keyed 64-bit SipHash-2-4 values
-of the same normalised text (pandas' vectorised C hasher, `pd.util.hash_array`, with 16-byte keys
-derived from the secret). The rules join a whole list on these: a million values hash in about a
-tenth of a second, where HMAC costs a microsecond each in Python. SipHash is a keyed PRF, so without
+of the same normalised text (the values of pandas' `pd.util.hash_array` with 16-byte keys derived
+from the secret, computed in numpy straight from arrow's buffers by lib.ledger.siphash). The rules
+join a whole list on these: a million values hash in about a tenth of a second, where HMAC costs a
+microsecond each in Python. SipHash is a keyed PRF, so without
 the secret nobody can make two values collide; a candidate found on the first value is confirmed by
 the second (128 bits together), so a collision in one 64-bit value never leaves anyone out. The HMAC
 stays the ledger's record (the issue requires it) and is computed once per send, when it is recorded.
@@ -42,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from lib.history.store import HistoryStore
+from lib.ledger.siphash import siphash
 from lib.recipients import emails, mobiles
 
 try:  # CPython's own SHA-256: a lower per-call cost than OpenSSL's for the short values keyed here
@@ -160,13 +162,14 @@ def in_child(work: Callable[[], bytes]) -> Callable[[], bytes | None]:
 
 
 class MatchKeys:
-    """Two keyed 64-bit SipHash-2-4 values per text, in C over whole columns: what the rules join on.
-    Each 16-byte SipHash key is derived from the installation secret (HMAC of a label); pandas takes
-    it as a 16-character ASCII string, so each byte keeps 7 bits (112 key bits per hash)."""
+    """Two keyed 64-bit SipHash-2-4 values per text, over whole columns: what the rules join on. Each
+    16-byte SipHash key is derived from the installation secret (HMAC of a label); pandas took it as
+    a 16-character ASCII string, so each byte keeps 7 bits (112 key bits per hash). The values are
+    pandas' `hash_array` ones (what the ledger stores), computed by lib.ledger.siphash from arrow."""
 
     def __init__(self, secret: bytes):
         self._hash_keys = tuple(
-            "".join(chr(b & 0x7F) for b in hmac.digest(secret, label, "sha256")[:16])
+            bytes(b & 0x7F for b in hmac.digest(secret, label, "sha256")[:16])
             for label in (b"ledger match key 1", b"ledger match key 2"))
 
     def __repr__(self) -> str:
@@ -181,9 +184,7 @@ class MatchKeys:
         text = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else pa.array(
             texts if isinstance(texts, pd.Series) else list(texts), type=pa.string(), from_pandas=True)
         present = pc.fill_null(pc.greater(pc.binary_length(text), 0), False).to_numpy(zero_copy_only=False)
-        values = pc.fill_null(text, "").to_numpy(zero_copy_only=False)
-        first, second = (pd.util.hash_array(values, encoding="utf8", hash_key=k, categorize=False).view(np.int64)
-                         for k in self._hash_keys)
+        first, second = siphash(text, self._hash_keys).view(np.int64)
         first[present & (first == NO_KEY)] = 1
         first[~present] = NO_KEY
         second[~present] = NO_KEY
@@ -196,23 +197,17 @@ class MatchKeys:
     def people(self, destinations: pd.Series, unique_ids: pd.Series,
                meanwhile: Callable[[], object] | None = None) -> tuple[dict[str, np.ndarray], object]:
         """Both match keys of each normalised destination (dest_m1, dest_m2) and of each raw customer id
-        (uid_m1, uid_m2; normalised here, as uid_texts does), and what `meanwhile` returned. A large
-        list's ids are done by a forked child, and `meanwhile` (reading the database: the driver lets
-        go of the GIL) runs in a thread started after the fork, while the destinations are hashed here."""
-        def ids() -> bytes:
-            return b"".join(k.astype("<i8").tobytes() for k in self.keys(_uid_arrow(unique_ids)))
-
-        n = len(destinations)
-        child = in_child(ids) if n >= PARALLEL_MIN and _may_fork() else None
-        with ThreadPoolExecutor(1) as pool:  # started after the fork: the child never inherits a thread
+        (uid_m1, uid_m2; normalised here, as uid_texts does), and what `meanwhile` returned. The ids
+        are hashed on a second thread while the destinations are hashed here (numpy lets go of the
+        GIL in each step, so the two use both cores), and `meanwhile` (reading the database: the
+        driver lets go of it too) runs on a third."""
+        with ThreadPoolExecutor(2 if meanwhile is None else 3) as pool:
             other = pool.submit(meanwhile) if meanwhile is not None else None
+            ids = pool.submit(lambda: self.keys(_uid_arrow(unique_ids)))
             dest = self.keys(destinations)
-            packed = child() if child is not None else None
-            if packed is None or len(packed) != 16 * n:
-                packed = ids()
+            uid = ids.result()
             result = other.result() if other is not None else None
-        uid = np.frombuffer(packed, dtype="<i8").astype(np.int64)
-        return {"dest_m1": dest[0], "dest_m2": dest[1], "uid_m1": uid[:n], "uid_m2": uid[n:]}, result
+        return {"dest_m1": dest[0], "dest_m2": dest[1], "uid_m1": uid[0], "uid_m2": uid[1]}, result
 
 
 PARALLEL_MIN = 200_000  # below this, forking costs more than the second core saves
