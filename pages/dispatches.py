@@ -112,6 +112,7 @@ st.caption(i18n.t("dispatches.caption", zone=rt.settings.timezone))
 # The page never asks the platform itself: the worker refreshes statuses (and picks up "Refresh now").
 
 LIVE_EVERY = timedelta(seconds=2)
+VIEW_KEY = "dispatches-view"  # the open tab (its label), below the filters and KPIs
 
 
 def _live_row(send: q.LiveSend) -> str:
@@ -168,6 +169,7 @@ def live_status() -> None:
             text.html(_live_row(send))
             if action.button(i18n.t("dispatches.live.details"), key=f"live-detail-{send.send_id}"):
                 st.session_state["dispatches_open_send"] = send.send_id
+                st.session_state[VIEW_KEY] = i18n.t("dispatches.tab.sends")  # where the send opens
                 st.rerun(scope="app")
 
 
@@ -227,40 +229,59 @@ flt = q.HistoryFilter(
 @st.cache_resource(max_entries=16, ttl=timedelta(minutes=10), show_spinner=False)
 def load_page_data(database_url: str, filter_key: tuple, version: tuple, names_key: tuple, tz_name: str,
                    language: str) -> dict:  # fmt: skip
-    """The history and everything drawn from it, rebuilt only when the filters, the data (`version`) or the
-    reader's language change: clicking around the page does not re-read 20k rows each time."""
+    """The history and its KPIs, rebuilt only when the filters, the data (`version`) or the reader's language
+    change: clicking around the page does not re-read 20k rows each time. The charts and the export are
+    built apart (load_figures, load_export), when their tab is opened: most visits never open them."""
+    with i18n.language(language):
+        history = q.load_history(rt.store, q.HistoryFilter(*filter_key), tz, dict(names_key))
+        return {"history": history, "kpis": q.kpis(history)}
+
+
+@st.cache_resource(max_entries=16, ttl=timedelta(minutes=10), show_spinner=False)
+def load_figures(database_url: str, filter_key: tuple, version: tuple, names_key: tuple, tz_name: str,
+                 language: str) -> dict:  # fmt: skip
+    """The Charts tab's four history charts, cached under the same key as the history they draw."""
+    history = load_page_data(database_url, filter_key, version, names_key, tz_name, language)["history"]
     with i18n.language(language):
         chosen = q.HistoryFilter(*filter_key)
-        history = q.load_history(rt.store, chosen, tz, dict(names_key))
         narrowed = chosen.search or chosen.statuses or chosen.template_ids or chosen.channels
         period = (i18n.t("dispatches.period.range", start=i18n.date_text(chosen.start, "short"), end=i18n.date_text(chosen.end))
                   if chosen.start and chosen.end else i18n.t("dispatches.period.chosen"))  # fmt: skip
         no_sends = i18n.t("dispatches.empty.sends_filtered") if narrowed else i18n.t("dispatches.empty.sends", period=period)
         return {
-            "history": history,
-            "kpis": q.kpis(history),
-            "export": q.export_table(history),
-            "figures": {
-                "recipients": charts.recipients_per_day(q.recipients_by_outcome(history), no_sends),
-                "per-send": charts.outcomes_per_send(q.outcomes_by_send(history), no_sends),
-                "dispatches": charts.dispatches_per_day(
-                    q.dispatches_by_status(history),
-                    i18n.t("dispatches.empty.dispatches_filtered") if narrowed
-                    else i18n.t("dispatches.empty.dispatches", period=period),
-                ),
-                "invalid": charts.invalid_share_over_time(
-                    q.invalid_share(history),
-                    i18n.t("dispatches.empty.sends_filtered") if narrowed
-                    else i18n.t("dispatches.empty.recipients", period=period),
-                ),
-            },
+            "recipients": charts.recipients_per_day(q.recipients_by_outcome(history), no_sends),
+            "per-send": charts.outcomes_per_send(q.outcomes_by_send(history), no_sends),
+            "dispatches": charts.dispatches_per_day(
+                q.dispatches_by_status(history),
+                i18n.t("dispatches.empty.dispatches_filtered") if narrowed
+                else i18n.t("dispatches.empty.dispatches", period=period),
+            ),
+            "invalid": charts.invalid_share_over_time(
+                q.invalid_share(history),
+                i18n.t("dispatches.empty.sends_filtered") if narrowed
+                else i18n.t("dispatches.empty.recipients", period=period),
+            ),
         }
 
 
-def page_data(chosen: q.HistoryFilter, language: str | None = None) -> dict:
+@st.cache_resource(max_entries=16, ttl=timedelta(minutes=10), show_spinner=False)
+def load_export(database_url: str, filter_key: tuple, version: tuple, names_key: tuple, tz_name: str,
+                language: str) -> pd.DataFrame:  # fmt: skip
+    """The Download tab's rows (one per part), cached under the same key as the history they come from."""
+    history = load_page_data(database_url, filter_key, version, names_key, tz_name, language)["history"]
+    with i18n.language(language):
+        return q.export_table(history)
+
+
+def cache_key(chosen: q.HistoryFilter, language: str | None = None) -> tuple:
+    """What the cached history, charts and export are keyed by (the data version is read once per run)."""
     names = {t.id: t.name for t in rt.templates()}
-    return load_page_data(rt.store.url, dataclasses.astuple(chosen), q.history_version(rt.store),
-                          tuple(sorted(names.items())), rt.settings.timezone, language or i18n.current())  # fmt: skip
+    return (rt.store.url, dataclasses.astuple(chosen), q.history_version(rt.store), tuple(sorted(names.items())),
+            rt.settings.timezone, language or i18n.current())  # fmt: skip
+
+
+def page_data(chosen: q.HistoryFilter, language: str | None = None) -> dict:
+    return load_page_data(*cache_key(chosen, language))
 
 
 def default_filter() -> q.HistoryFilter:
@@ -275,7 +296,8 @@ def default_view_keeper(database_url: str, language: str) -> ViewKeeper:
     return ViewKeeper(lambda: page_data(default_filter(), language), name=f"dispatches-default-view-{language}")
 
 
-data = page_data(flt)
+history_key = cache_key(flt)
+data = load_page_data(*history_key)
 default_view_keeper(rt.store.url, i18n.current()).visited()
 history = data["history"]
 if history.search_note:
@@ -467,12 +489,7 @@ def draw_send(send_id: int) -> None:
 
 # ---- the table, charts, tracking, downloads -------------------------------------------------------
 
-sends_tab, charts_tab, track_tab, download_tab = st.tabs([
-    i18n.t("dispatches.tab.sends"), i18n.t("dispatches.tab.charts"), i18n.t("dispatches.tab.track"),
-    i18n.t("dispatches.tab.download"),
-])  # fmt: skip
-
-with sends_tab:
+def draw_sends_view() -> None:
     sends = history.sends
     if sends.empty:
         st.write(i18n.t("dispatches.table.none") if not history.searched else "")
@@ -522,17 +539,19 @@ with sends_tab:
     if detail_id := st.session_state.get("dispatches_detail"):
         draw_detail(int(detail_id))
 
-with charts_tab:
+
+def draw_charts_view() -> None:
     now = datetime.now(UTC)
     figures = {
-        **data["figures"],
+        **load_figures(*history_key),
         "upcoming": charts.upcoming_schedule(q.upcoming(rt.store, now, flt, template_names), now, tz),
     }
-    for key, figure in figures.items():
-        with st.container(key=f"chart-{key}"):
-            st.plotly_chart(figure, config=PLOTLY_CONFIG, theme=None, key=f"chart-{key}-figure")
+    for name, figure in figures.items():
+        with st.container(key=f"chart-{name}"):
+            st.plotly_chart(figure, config=PLOTLY_CONFIG, theme=None, key=f"chart-{name}-figure")
 
-with track_tab:
+
+def draw_track_view() -> None:
     st.write(i18n.t("dispatches.track.intro"))
     with st.form("track-form", clear_on_submit=False):
         typed = st.text_input(i18n.t("dispatches.track.number"), placeholder="180249", key="track-id")
@@ -550,11 +569,13 @@ with track_tab:
         dispatch_id, status = flash
         st.success(i18n.t("dispatches.track.done", dispatch=str(dispatch_id), status=DispatchStatus(status).label))
 
-with download_tab:
+
+def draw_download_view() -> None:
     st.write(i18n.t("dispatches.download.intro"))
-    rows = data["export"]
+    rows = load_export(*history_key)
     stem = f"dispatches-{start:%Y%m%d}-{end:%Y%m%d}"
     csv_col, xlsx_col = st.columns(2)
+    # The files are written when clicked (a callable), not on every visit to the tab.
     csv_col.download_button(
         i18n.t("dispatches.download.csv", n=len(rows)), lambda: exports.to_csv_bytes(rows, tz, rt.settings.csv_delimiter),
         f"{stem}.csv", "text/csv", icon=":material/download:",
@@ -566,3 +587,14 @@ with download_tab:
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         icon=":material/download:",
     )
+
+
+# Only the open tab is drawn (tabs that keep state; a click on another reruns the page). Drawing all four
+# sent the Charts tab's figures with every visit, and the browser loaded and ran Plotly's 4.7 MB script
+# before the page was idle, for a tab most visits never open.
+VIEWS = {"dispatches.tab.sends": draw_sends_view, "dispatches.tab.charts": draw_charts_view,
+         "dispatches.tab.track": draw_track_view, "dispatches.tab.download": draw_download_view}
+for tab, draw in zip(st.tabs([i18n.t(v) for v in VIEWS], key=VIEW_KEY, on_change="rerun"), VIEWS.values(), strict=True):
+    if tab.open:
+        with tab:
+            draw()

@@ -46,6 +46,14 @@ def _app() -> AppTest:
     return at
 
 
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    """Click a tab: only the open one is drawn (the tabs keep their state under the key "dispatches-view")."""
+    at.session_state["dispatches-view"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -108,7 +116,7 @@ def test_search_with_no_match_says_so(two_sends):
 
 
 def test_track_unknown_dispatch_says_it_is_not_on_the_platform(runtime):
-    at = _app()
+    at = _open_tab(_app(), "Track a dispatch")
     at.text_input(key="track-id").set_value("180249")
     at.button(key="track-submit").click().run()
     assert [e.value for e in at.error] == ["No dispatch 180249 on the platform"]
@@ -116,7 +124,7 @@ def test_track_unknown_dispatch_says_it_is_not_on_the_platform(runtime):
 
 def test_track_a_dispatch_made_elsewhere(runtime, client):
     result = client.send_messages(SMS_TEMPLATE, [Recipient(unique_id="X", mobile_phone="6936862208")])
-    at = _app()
+    at = _open_tab(_app(), "Track a dispatch")
     at.text_input(key="track-id").set_value(f" {result.dispatch} ")
     at.button(key="track-submit").click().run()
     assert not at.error
@@ -264,3 +272,31 @@ def test_the_page_in_greek(two_sends, monkeypatch):
     assert all(progress.startswith("1 παρτίδα: ") for progress in table["Πρόοδος"])  # its status may still move
     assert [t.label for t in at.tabs] == ["Αποστολές", "Γραφήματα", "Παρακολούθηση παρτίδας", "Λήψη"]
     assert not any("Sends" in str(m.label) for m in at.metric)
+
+
+def test_only_the_open_tab_is_drawn_so_a_visit_sends_no_charts(runtime, two_sends):
+    at = _app()
+    assert _sends(at) == [two_sends["email"], two_sends["sms"]]
+    assert not at.get("plotly_chart"), "the Charts tab's figures went to a browser that did not open it"
+    assert not at.get("download_button") and not any(t.key == "track-id" for t in at.text_input)
+
+    _open_tab(at, "Charts")
+    assert len(at.get("plotly_chart")) == 5  # recipients, per send, dispatches, invalid share, upcoming
+    assert not at.dataframe, "the Sends table is drawn only in its own tab"
+    _open_tab(at, "Download")
+    assert [b.proto.label for b in at.get("download_button")] == ["Download CSV (2 rows)", "Download Excel (2 rows)"]
+    _open_tab(at, "Sends")
+    assert _sends(at) == [two_sends["email"], two_sends["sms"]] and not at.get("plotly_chart")
+
+
+def test_details_in_the_live_panel_open_the_send_in_the_sends_tab_from_any_tab(runtime, two_sends):
+    from lib.history import schema as s
+
+    with runtime.store.write() as conn:  # still moving: the send is listed in the live panel
+        conn.execute(s.dispatches.update().where(s.dispatches.c.send_id == two_sends["sms"])
+                     .values(is_final=False, send_status_id=2))
+    at = _open_tab(_app(), "Charts")
+    at.button(key=f"live-detail-{two_sends['sms']}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["dispatches-view"] == "Sends"
+    assert any(h.value == f"Send #{two_sends['sms']}" for h in at.subheader)
