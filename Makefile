@@ -60,7 +60,7 @@ lint: install-dev
 
 test: install-dev chromium postgresql
 	$(PY) -m ruff check .
-	CI=$${CI:-1} $(PY) -m pytest -q $(if $(TEST_WORKERS),-n $(TEST_WORKERS) --dist loadgroup)
+	CI=$${CI:-1} $(PY) -m pytest -q --durations=25 $(if $(TEST_WORKERS),-n $(TEST_WORKERS) --dist loadgroup)
 
 bench: install-dev
 	$(PY) bench/run_all.py
