@@ -8,7 +8,6 @@ codes, `--json` keys) does not change at all.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lib.cli import LanguageError, take_language
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 1234  # four digits: 1.234 in Greek, 1,234 in English
@@ -24,7 +24,7 @@ ROWS = 1234  # four digits: 1.234 in Greek, 1,234 in English
 @pytest.fixture
 def console(tmp_path):
     """Run `python -m lib ARGS` with the console's default settings and a store of its own."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_URL"))}
+    base = subprocess_env("MESSAGING_API_", "CONSOLE_", "DATABASE_URL")
     base.update(CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"), DATABASE_URL=f"sqlite:///{tmp_path / 'console.db'}",
                 CONSOLE_QUIET_HOURS="off")
 
