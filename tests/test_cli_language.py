@@ -133,3 +133,13 @@ def test_templates_from_the_sandbox_catalog_are_counted_in_greek(console):
     assert done.returncode == 0, done.stderr
     count = len(json.loads(console("templates", "list", "--json").stdout))
     assert done.stdout.splitlines()[-1] == f"{count} πρότυπα"
+
+
+def test_a_file_that_cannot_be_opened_is_one_sentence_in_the_readers_language(console, tmp_path):
+    missing = tmp_path / "λείπει.json"
+    done = console("templates", "import", str(missing), "--lang", "el")
+    assert done.returncode == 2 and done.stderr == f"Δεν υπάρχει το αρχείο {missing}\n"
+    folder = console("optout", "import", str(tmp_path), "--lang", "el")
+    assert folder.returncode == 2 and folder.stderr == f"Το {tmp_path} είναι φάκελος, όχι αρχείο\n"
+    english = console("optout", "import", str(tmp_path / "stop.csv"))
+    assert english.returncode == 2 and english.stderr == f"There is no file {tmp_path / 'stop.csv'}\n"

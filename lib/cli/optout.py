@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from lib import i18n
-from lib.cli.options import add_language_option
+from lib.cli.options import add_language_option, problem_words
 from lib.history.store import open_store
 from lib.ledger.ledger import Ledger
 from lib.ledger.optout import CHANNEL_WORDS, OptOutError, OptOutList, Source, source_words
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
         optouts = OptOutList(Ledger(open_store(settings.database_url), settings))
         return _run(args, optouts, settings.operator)
     except (_Refused, OptOutError, RecipientFileError, SettingsError, OSError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(problem_words(exc), file=sys.stderr)
         return 2
 
 
