@@ -64,7 +64,7 @@ def test_import_is_refused_for_someone_the_team_does_not_know(console, tmp_path)
     ("args", "message"),
     [
         (["templates", "show", "999"], "There is no template 999"),
-        (["templates", "import", "/nonexistent.json"], "No such file"),
+        (["templates", "import", "/nonexistent.json"], "There is no file /nonexistent.json"),
         (["templates", "frobnicate"], "invalid choice"),
         (["templates"], "required"),
     ],
