@@ -232,14 +232,12 @@ VALUE_CODES = (
     "approved", "rejected", "expired", "marked_sent", "marked_not_sent", "resend_at_risk",  # decision
     "not_approved_in_time",  # reason (lib.approvals.NOT_APPROVED_IN_TIME)
     "both", "mobile", "email", "customer",  # channel of a do-not-contact entry, kind of entry (lib.ledger.optout)
-    "console", "command line", "Do not contact page",  # source of a do-not-contact entry
     "sandbox",  # platform of a sandbox send (a live one is its address)
 )  # fmt: skip
 VALUE_WORDS = i18n.family("audit.value", [code.lower().replace(" ", "_") for code in VALUE_CODES])
 CODED_KEYS = frozenset({"decision", "reason", "role", "channel", "kind", "source", "platform"})
 # Trail rows written before the expiry's reason was a code hold these words.
 _OLD_WORDS = {"not approved before its time": "not_approved_in_time"}
-_IMPORT_SOURCE = "import: "  # a do-not-contact file's entries: "import: <file name>"
 
 
 class _DetailsReader:
@@ -307,8 +305,10 @@ def _coded_words(key: str, value: str) -> str:
         return Channel(code).label
     if key == "kind" and code in set(TemplateKind):
         return TemplateKind(code).label
-    if key == "source" and code.startswith(_IMPORT_SOURCE):
-        return i18n.t("audit.value.import", file=code.removeprefix(_IMPORT_SOURCE))
+    if key == "source":  # of a do-not-contact entry: lib.ledger.optout's codes (or its older words)
+        from lib.ledger.optout import source_words
+
+        return source_words(code)
     if code in VALUE_CODES:
         return i18n.coded(VALUE_WORDS, code.lower().replace(" ", "_"))
     return value  # free text: a rejection's reason, as the approver wrote it

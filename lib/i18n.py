@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 # Each language names itself, so a reader who cannot read the current one still finds theirs.
 LANGUAGES: dict[str, str] = {"el": "Ελληνικά", "en": "English"}
-FALLBACK = "en"
+FALLBACK = "en"  # the words of a key that lacks them in the reader's language
+DEFAULT = "el"  # the console's users are Greek marketers: Greek unless CONSOLE_LANGUAGE says otherwise
 
 _current: ContextVar[str | None] = ContextVar("console_language", default=None)
 
@@ -50,9 +51,9 @@ class CatalogError(Exception):
 
 
 def default_language() -> str:
-    """CONSOLE_LANGUAGE when it names a language we have (settings refuse any other at start), else English."""
+    """CONSOLE_LANGUAGE when it names a language we have (settings refuse any other at start), else Greek."""
     raw = (os.environ.get("CONSOLE_LANGUAGE") or "").strip().lower()
-    return raw if raw in LANGUAGES else FALLBACK
+    return raw if raw in LANGUAGES else DEFAULT
 
 
 def current() -> str:

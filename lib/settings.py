@@ -69,7 +69,7 @@ class Settings:
     allowed_countries: tuple[str, ...] = ("GR",)
     timezone: str = "Europe/Athens"
     batch_size: int = 1000
-    language: str = "en"
+    language: str = i18n.DEFAULT
     sms_part_price: Decimal = Decimal("0.05")
     currency: str = "EUR"  # ISO code of the account's currency; every amount is shown in it (lib.money)
     # A live send to more recipients than this asks for the count to be typed before it goes (Compose).
@@ -264,7 +264,7 @@ def load_settings(env: dict[str, str] | None = None, secrets_path: Path | None =
     if (raw := get("CONSOLE_BATCH_SIZE")) is not None:
         values["batch_size"] = _int("CONSOLE_BATCH_SIZE", raw, 1)
     if (raw := get("CONSOLE_LANGUAGE")) is not None:
-        if raw.strip().lower() not in ("en", "el"):
+        if raw.strip().lower() not in i18n.LANGUAGES:
             raise SettingsError(i18n.t("settings.language", name="CONSOLE_LANGUAGE", value=repr(raw)))
         values["language"] = raw.strip().lower()
     if (raw := get("CONSOLE_SMS_PART_PRICE")) is not None:

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from lib import i18n
 from lib.i18n import t
-from lib.ledger.optout import OptOutError, OptOutList
+from lib.ledger.optout import OptOutError, OptOutList, Source
 from lib.recipients import RecipientFileError
 from lib.team import Action
 
@@ -36,7 +36,7 @@ with add_tab, st.form("dnc_add", clear_on_submit=True):
     is_customer = st.checkbox(t("do_not_contact.add.is_customer"), key="dnc_is_customer")
     if st.form_submit_button(t("do_not_contact.add.button"), key="dnc_add"):
         try:
-            entry = optouts.add(value, channel=channel, reason=reason, source="Do not contact page",
+            entry = optouts.add(value, channel=channel, reason=reason, source=Source.PAGE,
                                 added_by=operator, customer_id=is_customer)
         except OptOutError as exc:
             st.error(str(exc))

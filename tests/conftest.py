@@ -51,16 +51,26 @@ def quiet_hours_off_unless_tested(monkeypatch):
     monkeypatch.setenv("CONSOLE_QUIET_HOURS", "off")
 
 
+def subprocess_env(*without: str) -> dict[str, str]:
+    """The environment for a process a test starts: this one's, minus the variables starting with `without`
+    (a platform, a database, the console's settings the test sets itself), in English like the test (the
+    console's own default is Greek)."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(without)}, "CONSOLE_LANGUAGE": "en"}
+
+
 @pytest.fixture(autouse=True)
-def english_unless_tested(monkeypatch):
+def english_unless_tested():
     """Tests read English words unless they choose a language themselves (the i18n tests do); a language
-    set by one test (a page run in this thread) never leaks into the next."""
+    set by one test (a page run in this thread) never leaks into the next. The variable is in os.environ,
+    so a process started with it inherits it; one started with an environment of its own gets
+    `subprocess_env()`. Its own MonkeyPatch: a test's `monkeypatch.undo()` must not turn it Greek."""
     from lib import i18n
 
-    monkeypatch.setenv("CONSOLE_LANGUAGE", "en")
-    i18n.use(None)
-    yield
-    i18n.use(None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CONSOLE_LANGUAGE", "en")
+        i18n.use(None)
+        yield
+        i18n.use(None)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import subprocess_env
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -71,7 +73,7 @@ def _healthy(url: str) -> bool:
 def console_app(tmp_path_factory) -> Iterator[ConsoleApp]:
     work = tmp_path_factory.mktemp("console")
     port, sandbox_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_URL"))}
+    env = subprocess_env("MESSAGING_API_", "CONSOLE_", "DATABASE_URL")
     env.update(
         DATABASE_URL=f"sqlite:///{work / 'console.db'}",
         CONSOLE_SANDBOX_PORT=str(sandbox_port),

@@ -12,7 +12,7 @@ from pathlib import Path
 from lib import approvals, audit, i18n
 from lib.history.store import close_all_stores, open_store
 from lib.ledger import Ledger
-from lib.ledger.optout import OptOutList
+from lib.ledger.optout import OptOutList, Source
 from lib.runtime import StoreCatalog
 from lib.sending.status import ChunkStatus
 from lib.settings import load_settings
@@ -71,8 +71,8 @@ def record_every_kind_of_event(store, sandbox_url: str, settings) -> None:
     approvals.expire_overdue(store, T0 + timedelta(hours=2))
 
     optouts = OptOutList(Ledger(store, settings).install())
-    optouts.add("6936862101", reason="STOP", added_by="ada@example.com", source="command line")
-    optouts.add("6936862102", channel="sms", added_by="ada@example.com", source="Do not contact page")
+    optouts.add("6936862101", reason="STOP", added_by="ada@example.com", source=Source.COMMAND_LINE)
+    optouts.add("6936862102", channel="sms", added_by="ada@example.com", source=Source.PAGE)
     optouts.import_file(b"mobile\n6936862103\n", "διαγραφές.csv", added_by="ada@example.com")
     optouts.remove("6936862101", reason="Ζήτησε να ξαναλαμβάνει", removed_by="ada@example.com")
 

@@ -17,7 +17,7 @@ import pytest
 from lib.history.store import close_all_stores, open_store
 from lib.team import add_member, bootstrap_admins, team_person
 from lib.templates import load_catalog
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER, subprocess_env
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, TestUser
 from tests.support_browser import (
     CHROMIUM,
@@ -73,7 +73,7 @@ def live_app(tmp_path, sandbox):
             f'[auth]\nredirect_uri = "{url}/oauth2callback"\ncookie_secret = "a-test-cookie-secret-that-is-long-enough"\n'
             f'client_id = "{CLIENT_ID}"\nclient_secret = "{CLIENT_SECRET}"\nserver_metadata_url = "{provider.metadata_url}"\n'
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
+        env = subprocess_env("MESSAGING_API_", "CONSOLE_")
         env.update(DATABASE_URL=database_url, MESSAGING_API_URL=sandbox.url, MESSAGING_API_USER=SANDBOX_USER,
                    MESSAGING_API_PASSWORD=SANDBOX_PASSWORD, CONSOLE_ADMINS="ann@example.com",
                    CONSOLE_QUIET_HOURS="off", CONSOLE_OPERATOR="worker")

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from lib.messaging.client import MessagingClient
+from tests.conftest import subprocess_env
 from tests.support_browser import (  # noqa: F401
     browser_page,
     choose,
@@ -77,7 +78,6 @@ def test_compose_flow_sends_once_even_on_double_click(console_app, browser_page)
 def live_console(tmp_path_factory):
     """The console started against a platform that is not its own sandbox (a sandbox on its own port, as a
     live platform would be), sign-in off, asking for the count above 2 recipients; its catalog set up first."""
-    import os
     import signal
     import subprocess
     import sys
@@ -88,7 +88,7 @@ def live_console(tmp_path_factory):
     work = tmp_path_factory.mktemp("live")
     config = SandboxConfig(port=0, user="demo", password="live-secret", data_dir=work / "platform", step_seconds=0.5)
     with run_sandbox_in_thread(config) as platform:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_URL"))}
+        env = subprocess_env("MESSAGING_API_", "CONSOLE_", "DATABASE_URL")
         env.update(DATABASE_URL=f"sqlite:///{work / 'console.db'}", MESSAGING_API_URL=platform.url,
                    MESSAGING_API_USER="demo", MESSAGING_API_PASSWORD="live-secret", CONSOLE_AUTH="off",
                    CONSOLE_OPERATOR="browser-test", CONSOLE_QUIET_HOURS="off", CONSOLE_CONFIRM_ABOVE="2")

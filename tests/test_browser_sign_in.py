@@ -4,7 +4,6 @@ only their pages, signs out; someone not in the team sees one sentence."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -12,6 +11,7 @@ import pytest
 
 from lib.history.store import close_all_stores, open_store
 from lib.team import add_member, bootstrap_admins, team_person
+from tests.conftest import subprocess_env
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider, TestUser
 from tests.support_browser import (  # noqa: F401
     ROOT,
@@ -55,7 +55,7 @@ def signed_app(tmp_path_factory):
             f'client_secret = "{CLIENT_SECRET}"\n'
             f'server_metadata_url = "{provider.metadata_url}"\n'
         )
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
+        env = subprocess_env("MESSAGING_API_", "CONSOLE_")
         env.update(DATABASE_URL=database_url, CONSOLE_SANDBOX_PORT=str(free_port()),
                    CONSOLE_SANDBOX_DIR=str(work / "sandbox"), CONSOLE_ADMINS="ann@example.com")
         log_path = work / "streamlit.log"

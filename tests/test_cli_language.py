@@ -8,7 +8,6 @@ codes, `--json` keys) does not change at all.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lib.cli import LanguageError, take_language
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 1234  # four digits: 1.234 in Greek, 1,234 in English
@@ -24,7 +24,7 @@ ROWS = 1234  # four digits: 1.234 in Greek, 1,234 in English
 @pytest.fixture
 def console(tmp_path):
     """Run `python -m lib ARGS` with the console's default settings and a store of its own."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_URL"))}
+    base = subprocess_env("MESSAGING_API_", "CONSOLE_", "DATABASE_URL")
     base.update(CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"), DATABASE_URL=f"sqlite:///{tmp_path / 'console.db'}",
                 CONSOLE_QUIET_HOURS="off")
 
@@ -133,3 +133,13 @@ def test_templates_from_the_sandbox_catalog_are_counted_in_greek(console):
     assert done.returncode == 0, done.stderr
     count = len(json.loads(console("templates", "list", "--json").stdout))
     assert done.stdout.splitlines()[-1] == f"{count} πρότυπα"
+
+
+def test_a_file_that_cannot_be_opened_is_one_sentence_in_the_readers_language(console, tmp_path):
+    missing = tmp_path / "λείπει.json"
+    done = console("templates", "import", str(missing), "--lang", "el")
+    assert done.returncode == 2 and done.stderr == f"Δεν υπάρχει το αρχείο {missing}\n"
+    folder = console("optout", "import", str(tmp_path), "--lang", "el")
+    assert folder.returncode == 2 and folder.stderr == f"Το {tmp_path} είναι φάκελος, όχι αρχείο\n"
+    english = console("optout", "import", str(tmp_path / "stop.csv"))
+    assert english.returncode == 2 and english.stderr == f"There is no file {tmp_path / 'stop.csv'}\n"

@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.history.store import StoreError, close_all_stores, open_store
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER, subprocess_env
 from tests.support_app import app_env, page_path  # noqa: F401
 from tests.test_history_store import new_send
 
@@ -170,7 +170,7 @@ def test_the_command_line_says_one_sentence_and_sends_nothing(tmp_path, sandbox,
     (make or a_real_database)(path)
     recipients = tmp_path / "list.csv"
     recipients.write_text(LIST, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
+    env = subprocess_env("MESSAGING_", "CONSOLE_", "DATABASE_URL")
     env.update(
         DATABASE_URL=f"sqlite:///{path}", CONSOLE_DB_BUSY_TIMEOUT="0.3", CONSOLE_QUIET_HOURS="off", MESSAGING_API_URL=sandbox.url,
         MESSAGING_API_USER=SANDBOX_USER, MESSAGING_API_PASSWORD=SANDBOX_PASSWORD,

@@ -218,3 +218,20 @@ def test_migrate_names_the_database_without_its_password(postgres):
 def test_the_newest_revision_read_from_file_names_is_alembics_head():
     """A current database is recognised without Alembic by the newest file name; it must be Alembic's head."""
     assert head_revision() == NEWEST_REVISION
+
+
+def test_migrate_says_what_it_did_in_the_readers_language(tmp_path):
+    database = tmp_path / "console.db"
+
+    def migrate(language: str) -> str:
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+        done = subprocess.run([sys.executable, "-m", "lib", "--lang", language, "migrate"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    head = head_revision()
+    assert migrate("el") == (f"Βάση ιστορικού: {database}\n"
+                             f"Σχήμα: αναθεώρηση {head} (δημιουργήθηκε· βρέθηκε κενή βάση)\n")
+    assert migrate("en") == (f"History database: {database}\n"
+                             f"Schema: revision {head} (already current; found revision {head})\n")

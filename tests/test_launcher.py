@@ -14,6 +14,7 @@ import requests
 
 from lib.history.store import open_store
 from lib.sandbox.embedded import running_sandbox_url
+from tests.conftest import subprocess_env
 from tests.support_browser import ROOT, free_port, wait_until
 
 
@@ -28,7 +29,7 @@ def _healthy(url: str) -> bool:
 def test_run_starts_sandbox_worker_and_app_and_ctrl_c_stops_them_all(tmp_path):
     port = free_port()
     database_url = f"sqlite:///{tmp_path / 'console.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_URL"))}
+    env = subprocess_env("MESSAGING_API_", "CONSOLE_", "DATABASE_URL")
     env.update(DATABASE_URL=database_url, CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"), CONSOLE_OPERATOR="launcher")
     with open(tmp_path / "run.log", "wb") as log:
         launcher = subprocess.Popen(

@@ -9,8 +9,10 @@ import pytest
 
 import lib.cli.check as check_cli
 import lib.cli.optout as optout_cli
+from lib import i18n
 from lib.history.store import NewRecipient, close_all_stores, open_store
 from lib.ledger import Ledger
+from lib.ledger.optout import OptOutList
 from lib.recipients import clear_cache
 from lib.settings import load_settings
 
@@ -42,9 +44,37 @@ def test_optout_add_import_remove_list_export(settings, tmp_path, capsys):
     assert "maria@example.gr" in listed and "+306931112233" not in listed.split("taken off")[-1]
     assert optout_cli.main(["export"]) == 0
     exported = capsys.readouterr().out.splitlines()
-    assert exported[0].startswith("Channel;Kind;Value") and exported[1].startswith("both;Email;maria@example.gr")  # Excel's own delimiter, like every export
+    assert exported[0].startswith("Channel;Kind;Value") and exported[1].startswith("SMS and email;Email;maria@example.gr;unsubscribed;file import: stop.csv;maria;")  # Excel's own delimiter, like every export
     assert optout_cli.main(["add", "12345"]) == 2
     assert "Not a mobile number or an email address" in capsys.readouterr().err
+
+
+def test_optout_list_and_export_name_channel_and_source_in_the_readers_language(settings, tmp_path, capsys):
+    with i18n.language("el"):
+        assert optout_cli.main(["add", "6931112233", "--channel", "sms"]) == 0
+        file = tmp_path / "διαγραφές.csv"
+        file.write_text("email\nmaria@example.gr\n", encoding="utf-8")
+        assert optout_cli.main(["import", str(file), "--channel", "email"]) == 0
+        # Rows written before sources were codes hold English words: read the same way.
+        optouts = OptOutList(Ledger(open_store(settings.database_url), settings))
+        optouts.add("6931112244", source="command line", added_by="maria")
+        optouts.add("6931112255", source="import: παλιά.csv", added_by="maria")
+        capsys.readouterr()
+        assert optout_cli.main(["export"]) == 0
+        exported = capsys.readouterr().out.splitlines()
+        assert optout_cli.main(["list"]) == 0
+        listed = capsys.readouterr().out
+    # (a mobile's leading + is kept from Excel's formulas by a quote, as in every export)
+    assert exported[0] == "Κανάλι;Είδος;Τιμή;Αιτία;Προέλευση;Προστέθηκε από;Προστέθηκε στις"
+    by_value = {line.split(";")[2]: line.split(";")[:5] for line in exported[1:]}
+    assert by_value == {
+        "'+306931112233": ["SMS", "Κινητό", "'+306931112233", "", "η γραμμή εντολών"],
+        "maria@example.gr": ["Email", "Email", "maria@example.gr", "", "εισαγωγή αρχείου: διαγραφές.csv"],
+        "'+306931112244": ["SMS και email", "Κινητό", "'+306931112244", "", "η γραμμή εντολών"],
+        "'+306931112255": ["SMS και email", "Κινητό", "'+306931112255", "", "εισαγωγή αρχείου: παλιά.csv"],
+    }
+    assert "both" not in listed and "sms" not in listed and "command" not in listed and "import:" not in listed
+    assert "SMS και email" in listed and "εισαγωγή αρχείου: διαγραφές.csv" in listed
 
 
 def test_check_json_has_a_left_out_section_by_rule(settings, tmp_path, capsys):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,14 @@ from sqlalchemy import select
 
 from lib.history import schema as s
 from lib.history.store import open_store
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER, subprocess_env
 from tests.support_dispatches import poll, record_send
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_", "DATABASE_"))}
+    full_env = subprocess_env("MESSAGING_API_", "CONSOLE_", "DATABASE_")
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "lib", "refresh", *args], cwd=ROOT, env=full_env, capture_output=True, text=True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ from lib.history.store import close_all_stores, open_store
 from lib.messaging.client import MessagingClient
 from lib.settings import load_settings
 from lib.templates import load_catalog
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER, subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "uniqueId,mobilePhone,voucherCode,voucherAmount,expirationDate\n"
@@ -150,7 +149,7 @@ def test_an_unknown_outcome_exits_5_and_resume_sends_the_rest(env, monkeypatch, 
 def test_the_command_runs_on_the_embedded_sandbox_when_no_platform_is_set(tmp_path):
     path = tmp_path / "list.csv"
     path.write_text(HEADER + GOOD_ROWS, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
+    env = subprocess_env("MESSAGING_", "CONSOLE_", "DATABASE_URL")
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'h.db'}",
         CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"),

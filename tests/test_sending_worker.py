@@ -25,7 +25,7 @@ from lib.sending.engine import DuplicateSend, SendError
 from lib.sending.manifest import make_manifest
 from lib.sending.status import ChunkStatus
 from lib.sending.worker import Worker
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER, subprocess_env
 from tests.support_worker import PROMO, big_manifest, make_engine, new_client, sandbox_received, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,7 @@ def test_two_worker_threads_drain_the_queue_and_post_every_send_once(database_ur
 
 
 def worker_process(url, sandbox, *extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
+    env = subprocess_env("MESSAGING_", "CONSOLE_", "DATABASE_URL")
     env.update(
         DATABASE_URL=url, MESSAGING_API_URL=sandbox.url, MESSAGING_API_USER=SANDBOX_USER,
         MESSAGING_API_PASSWORD=SANDBOX_PASSWORD, CONSOLE_BATCH_SIZE="3",

@@ -17,7 +17,7 @@ import pytest
 
 from lib.history.store import close_all_stores, open_store
 from lib.sending.status import ChunkStatus
-from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER
+from tests.conftest import SANDBOX_PASSWORD, SANDBOX_USER, subprocess_env
 from tests.support_worker import big_manifest, make_engine, new_client, sandbox_received, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ KILLS = int(os.environ.get("CONSOLE_KILL_POINTS") or (20 if os.environ.get("CI")
 
 
 def start_worker(url: str, sandbox) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_", "CONSOLE_", "DATABASE_URL"))}
+    env = subprocess_env("MESSAGING_", "CONSOLE_", "DATABASE_URL")
     env.update(
         DATABASE_URL=url, MESSAGING_API_URL=sandbox.url, MESSAGING_API_USER=SANDBOX_USER,
         MESSAGING_API_PASSWORD=SANDBOX_PASSWORD,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def console(tmp_path):
     """Run `python -m lib ARGS` against a sandbox catalog and store of its own."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("MESSAGING_API_", "CONSOLE_"))}
+    base = subprocess_env("MESSAGING_API_", "CONSOLE_")
     base.update(CONSOLE_SANDBOX_DIR=str(tmp_path / "sandbox"), DATABASE_URL=f"sqlite:///{tmp_path / 'console.db'}")
 
     def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -63,7 +64,7 @@ def test_import_is_refused_for_someone_the_team_does_not_know(console, tmp_path)
     ("args", "message"),
     [
         (["templates", "show", "999"], "There is no template 999"),
-        (["templates", "import", "/nonexistent.json"], "No such file"),
+        (["templates", "import", "/nonexistent.json"], "There is no file /nonexistent.json"),
         (["templates", "frobnicate"], "invalid choice"),
         (["templates"], "required"),
     ],

@@ -2,7 +2,7 @@
 
 Each command module has `main(argv) -> exit code`; `migrate` is lib.history.migrate's own. The reader's
 language is chosen here, once, before the command does anything: `--lang el|en` anywhere on the line (it
-is a global option, taken out before the command reads its own), else CONSOLE_LANGUAGE, else English.
+is a global option, taken out before the command reads its own), else CONSOLE_LANGUAGE, else Greek.
 Every sentence a command prints, its `--help` and argparse's own words (lib.cli.options) follow it; exit
 codes and the keys of `--json` output never do.
 """

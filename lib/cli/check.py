@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from lib import i18n
-from lib.cli.options import add_language_option, add_map_option, json_text
+from lib.cli.options import add_language_option, add_map_option, json_text, problem_words
 from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
 from lib.recipients.recipient_list import RecipientList, load_with_map_options
@@ -115,7 +115,7 @@ def main(argv: list[str]) -> int:
             map_options=args.map,
         )
     except (_Refused, RecipientFileError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
-        print(f"{args.file if 'args' in locals() else 'check'}: {exc}" if isinstance(exc, RecipientFileError) else str(exc), file=sys.stderr)
+        print(f"{args.file if 'args' in locals() else 'check'}: {exc}" if isinstance(exc, RecipientFileError) else problem_words(exc), file=sys.stderr)
         return EXIT_USAGE
     try:
         rules = left_out(result, template, settings)

@@ -82,3 +82,19 @@ def _words(value: Any) -> Any:
     if isinstance(value, i18n.Msg):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def problem_words(exc: BaseException) -> str:
+    """What a command prints for `exc`: our own errors are sentences already; Python's file errors
+    (`[Errno 2] No such file or directory: 'x.csv'`) are English and name an errno, so they become one
+    sentence naming the file and what is wrong with it."""
+    if not isinstance(exc, OSError) or exc.filename is None:
+        return str(exc)
+    file = str(exc.filename)
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):
+        return i18n.t("cli.file.missing", file=file)
+    if isinstance(exc, IsADirectoryError):
+        return i18n.t("cli.file_problem.folder", file=file)
+    if isinstance(exc, PermissionError):
+        return i18n.t("cli.file_problem.not_readable", file=file)
+    return i18n.t("cli.file_problem.other", file=file, reason=exc.strerror or str(exc))

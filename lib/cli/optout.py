@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 from lib import i18n
-from lib.cli.options import add_language_option
+from lib.cli.options import add_language_option, problem_words
 from lib.history.store import open_store
 from lib.ledger.ledger import Ledger
-from lib.ledger.optout import OptOutError, OptOutList
+from lib.ledger.optout import CHANNEL_WORDS, OptOutError, OptOutList, Source, source_words
 from lib.recipients import RecipientFileError
 from lib.settings import SettingsError, get_settings
 
@@ -65,13 +65,13 @@ def main(argv: list[str]) -> int:
         optouts = OptOutList(Ledger(open_store(settings.database_url), settings))
         return _run(args, optouts, settings.operator)
     except (_Refused, OptOutError, RecipientFileError, SettingsError, OSError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(problem_words(exc), file=sys.stderr)
         return 2
 
 
 def _run(args, optouts: OptOutList, operator: str) -> int:
     if args.action == "add":
-        entry = optouts.add(args.value, channel=args.channel, reason=args.reason, source="command line",
+        entry = optouts.add(args.value, channel=args.channel, reason=args.reason, source=Source.COMMAND_LINE,
                             added_by=operator, customer_id=args.customer_id)
         print(i18n.t("cli.optout.added", value=entry.value, channel=_channel_words(entry.channel)))
         return 0
@@ -90,7 +90,8 @@ def _run(args, optouts: OptOutList, operator: str) -> int:
         for e in entries:
             removed = ("  " + i18n.t("cli.optout.removed_entry", when=i18n.date_text(e.removed_at), by=e.removed_by,
                                      reason=e.removed_reason)) if e.removed_at else ""
-            print(f"{e.value:<32} {e.channel:<5} {e.reason or '-':<24} {e.source} · {e.added_by} · "
+            print(f"{e.value:<32} {i18n.coded(CHANNEL_WORDS, e.channel):<13} {e.reason or '-':<24} "
+                  f"{source_words(e.source)} · {e.added_by} · "
                   f"{i18n.datetime_text(e.added_at)}{removed}")
         print(i18n.t("cli.optout.count", n=len(entries)))
         return 0

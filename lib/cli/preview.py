@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib import i18n
-from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option, json_text
+from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option, json_text, problem_words
 from lib.personalization.preview import (
     ListMetrics,
     find_row,
@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
         else:
             picks = [(find_row(view, args.row, args.unique_id), [])]
     except (_Refused, LookupError, SettingsError, CatalogError, TemplateSyntaxError, OSError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(problem_words(exc), file=sys.stderr)
         return 2
     refusal = _refusal(template)
     previews = []

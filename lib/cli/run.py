@@ -64,7 +64,8 @@ def main(argv: list[str]) -> int:
         children.append(subprocess.Popen(_python("worker"), cwd=ROOT))
         app = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", args.host, "--server.port", str(args.port)]  # fmt: skip
-        children.append(subprocess.Popen(app, cwd=ROOT))
+        # The app's first language for each reader is the one this command speaks (`run --lang en`).
+        children.append(subprocess.Popen(app, cwd=ROOT, env={**os.environ, "CONSOLE_LANGUAGE": i18n.current()}))
         print(i18n.t("cli.run.serving", url=f"http://{args.host}:{args.port}"), flush=True)
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)

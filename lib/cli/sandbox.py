@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from lib import i18n
-from lib.cli.options import add_language_option
+from lib.cli.options import add_language_option, problem_words
 from lib.sandbox.embedded import publish_address, withdraw_address
 from lib.sandbox.server import Sandbox, SandboxConfig, ServerThread, build_sandbox
 from lib.templates import SHIPPED_CATALOG, CatalogError, load_catalog
@@ -60,7 +60,7 @@ def main(argv: list[str]) -> int:
     try:
         load_catalog(config.templates_path)  # a broken catalog would turn every send into "template not found"
     except (OSError, CatalogError) as exc:
-        print(i18n.t("cli.sandbox.catalog_unreadable", file=str(config.templates_path), reason=exc), file=sys.stderr)
+        print(i18n.t("cli.sandbox.catalog_unreadable", file=str(config.templates_path), reason=problem_words(exc)), file=sys.stderr)
         return 1
     sandbox = build_sandbox(config)
     try:

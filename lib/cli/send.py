@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lib import approvals, i18n
-from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option
+from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option, problem_words
 from lib.runtime import ConsoleRuntime, start_runtime
 from lib.sending.engine import (
     WORKER_LIVE_WITHIN,
@@ -263,8 +263,10 @@ def _manifest(args, settings: Settings, template: Template, schedule_at, default
         raise _Stop(i18n.t("cli.file.missing", file=args.file), EXIT_USAGE)
     try:
         recipients = load_for_template(path, template, settings, args.sheet, args.map)
-    except (RecipientFileError, OSError) as exc:
+    except RecipientFileError as exc:
         raise _Stop(f"{path.name}: {exc}", EXIT_USAGE) from None
+    except OSError as exc:
+        raise _Stop(problem_words(exc), EXIT_USAGE) from None
     unfilled = [t for t in recipients.mapping.missing_tags if not defaults.get(t)]
     if unfilled:
         names = ", ".join(f"{{{{{t}}}}}" for t in unfilled)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from lib import i18n
-from lib.cli.options import add_language_option, json_text
+from lib.cli.options import add_language_option, json_text, problem_words
 from lib.settings import SettingsError, get_settings
 from lib.templates import CatalogError, Template, dump_catalog, merge_catalog, parse_catalog_file, template_tags
 
@@ -73,7 +73,7 @@ def main(argv: list[str]) -> int:
         print(str(exc) if isinstance(exc, _NotInTeam) else i18n.t("cli.refused", reason=exc), file=sys.stderr)
         return EXIT_REFUSED
     except (_Refused, CatalogError, SettingsError, OSError, UnicodeDecodeError) as exc:
-        print(str(exc), file=sys.stderr)
+        print(problem_words(exc), file=sys.stderr)
         return EXIT_USAGE
 
 

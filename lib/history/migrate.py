@@ -41,11 +41,16 @@ class MigrationRefused(RuntimeError):
     """The database cannot be brought to this version's schema; str() is a sentence for the user."""
 
 
+ACTIONS = ("created", "upgraded", "already_current")
+ACTION_WORDS = i18n.family("history.migrate.action", ACTIONS)
+OLD_VERSION = "schema_version "  # MigrationReport.before of a database from before Alembic: "schema_version 3"
+
+
 @dataclass(frozen=True)
 class MigrationReport:
     before: str | None  # the revision found (None: an empty database; "schema_version 1" before Alembic)
     after: str  # the revision now
-    action: str  # "created", "upgraded", "already current"
+    action: str  # one of ACTIONS
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -67,7 +72,7 @@ def head_revision() -> str:
 def migrate(engine: Engine) -> MigrationReport:
     """Create or upgrade the schema in one locked transaction. Raises MigrationRefused."""
     if _is_current(engine):
-        return MigrationReport(NEWEST_REVISION, NEWEST_REVISION, "already current")
+        return MigrationReport(NEWEST_REVISION, NEWEST_REVISION, "already_current")
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:  # a table rebuild drops and renames tables that others reference
@@ -105,7 +110,7 @@ def _migrate_locked(conn: Connection) -> MigrationReport:
     if "alembic_version" in tables:
         current = MigrationContext.configure(conn).get_current_revision()
         if current == head:
-            return MigrationReport(current, head, "already current")
+            return MigrationReport(current, head, "already_current")
         if current not in _known_revisions(config):
             raise MigrationRefused(i18n.Msg("history.migrate.newer", revision=str(current)))
         command.upgrade(config, "head")
@@ -116,7 +121,7 @@ def _migrate_locked(conn: Connection) -> MigrationReport:
             raise MigrationRefused(i18n.Msg("history.migrate.unknown_version", versions=str(versions)))
         command.stamp(config, BASELINE_REVISION)
         command.upgrade(config, "head")
-        return MigrationReport(f"schema_version {versions[0]}", head, "upgraded")
+        return MigrationReport(f"{OLD_VERSION}{versions[0]}", head, "upgraded")
     if tables:
         raise MigrationRefused(i18n.Msg("history.migrate.foreign", tables=", ".join(sorted(tables)[:3])))
     s.metadata.create_all(conn)
@@ -155,18 +160,16 @@ def main(argv: list[str]) -> int:
     """`python -m lib migrate`: create or upgrade the configured database and say which and where."""
     import argparse
 
+    from lib.cli.options import add_language_option
     from lib.history.store import StoreError, describe_database, open_store
     from lib.settings import SettingsError, load_settings
 
-    parser = argparse.ArgumentParser(
-        prog="python -m lib migrate", description="Create or upgrade the history database (safe to run twice)."
-    )
-    parser.add_argument(
-        "--new-revision", metavar="MESSAGE", help="for developers: write the next migration from schema.py's changes"
-    )
+    parser = argparse.ArgumentParser(prog="python -m lib migrate", description=i18n.t("history.migrate.about"))
+    parser.add_argument("--new-revision", metavar="MESSAGE", help=i18n.t("history.migrate.option.new_revision"))
+    add_language_option(parser)
     args = parser.parse_args(argv)
     if args.new_revision:
-        print(f"Wrote {new_revision(args.new_revision)}: read it, fix what autogenerate cannot know, then test")
+        print(i18n.t("history.migrate.wrote", file=str(new_revision(args.new_revision))))
         return 0
     try:
         settings = load_settings()
@@ -176,7 +179,15 @@ def main(argv: list[str]) -> int:
         return 2
     report = store.last_migration
     store.engine.dispose()
-    before = "an empty database" if report.before is None else f"revision {report.before}"
-    print(f"History database: {describe_database(settings.database_url)}")
-    print(f"Schema: revision {report.after} ({report.action}; found {before})")
+    print(i18n.t("history.migrate.database", database=describe_database(settings.database_url)))
+    print(i18n.t("history.migrate.schema", revision=report.after, action=i18n.coded(ACTION_WORDS, report.action),
+                 found=_found_words(report.before)))
     return 0
+
+
+def _found_words(before: str | None) -> str:
+    if before is None:
+        return i18n.t("history.migrate.found.empty")
+    if before.startswith(OLD_VERSION):
+        return i18n.t("history.migrate.found.old_version", version=before.removeprefix(OLD_VERSION))
+    return i18n.t("history.migrate.found.revision", revision=before)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import pandas as pd
 from sqlalchemy import func, insert, or_, select, update
@@ -24,11 +25,38 @@ from lib.recipients import detect_mapping, emails, mobiles
 from lib.recipients.reading import read_table
 
 CHANNELS = ("sms", "email", "both")
+CHANNEL_WORDS = i18n.family("rules.optout.channel", CHANNELS)  # the Channel column of the export and the list
 _KEYS = ("key", "match1", "match2")  # columns of keys, never part of an entry as shown
 KINDS = ("mobile", "email", "customer")
 KIND_WORDS = i18n.family("rules.optout.kind", KINDS)  # the Kind column of the export
 _REASON_HEADERS = ("reason", "αιτία", "λόγος")
 _CHANNEL_HEADERS = ("channel", "κανάλι")
+
+
+class Source(StrEnum):
+    """Where an entry came from, stored as its code; an import is stored `import:<file name>`."""
+
+    CONSOLE = "console"  # lib called without saying (tests, scripts)
+    PAGE = "page"
+    COMMAND_LINE = "command_line"
+    IMPORT = "import"
+
+
+SOURCE_WORDS = i18n.family("rules.optout.source", Source)
+_OLD_SOURCES = {"Do not contact page": Source.PAGE, "command line": Source.COMMAND_LINE}  # rows stored as words
+
+
+def imported_from(filename: str) -> str:
+    return f"{Source.IMPORT}:{filename}"
+
+
+def source_words(source: str) -> str:
+    """Where an entry came from, in the reader's language; rows written before sources were codes hold
+    English words ("command line", "import: list.csv"), read the same way; any other text is shown as is."""
+    code, _, filename = str(_OLD_SOURCES.get(source, source)).partition(":")
+    if code == Source.IMPORT:
+        return i18n.coded(SOURCE_WORDS, code, file=filename.removeprefix(" "))
+    return i18n.coded(SOURCE_WORDS, code) if code in set(Source) and not filename else source
 
 
 def _keyed_text(kind: str, value: str) -> str | None:
@@ -100,10 +128,10 @@ class OptOutList:
         except ValueError as exc:
             raise OptOutError(i18n.t("rules.optout.not_destination", problem=str(exc))) from None
 
-    def add(self, raw: str, *, channel: str = "both", reason: str = "", source: str = "console",
+    def add(self, raw: str, *, channel: str = "both", reason: str = "", source: Source = Source.CONSOLE,
             added_by: str, customer_id: bool = False, now: datetime | None = None) -> OptOutEntry:
         kind, value = self.parse(raw, customer_id=customer_id)
-        rows = self._new_rows([(kind, value, _channel(channel), reason)], source, added_by, now or utcnow())
+        rows = self._new_rows([(kind, value, _channel(channel), reason)], str(source), added_by, now or utcnow())
         with self.store.write() as conn:
             listed = self._listed(conn)
             fresh = [row for row in rows if (row["key"], row["channel"]) not in listed]
@@ -111,7 +139,7 @@ class OptOutList:
                 ids = [conn.execute(insert(s.do_not_contact).values(row)).inserted_primary_key[0] for row in fresh]
                 # The trail names the entry and where it came from, never the number or address itself.
                 audit.record(conn, added_by, AuditAction.OPTOUT_ADD, ("do_not_contact", ids[0]),
-                             {"entries": len(ids), "channel": rows[0]["channel"], "kind": kind, "source": source})
+                             {"entries": len(ids), "channel": rows[0]["channel"], "kind": kind, "source": str(source)})
         entry = self.find(value)
         return entry[0]
 
@@ -168,7 +196,8 @@ class OptOutList:
                    i18n.t("rules.optout.column.value"), i18n.t("rules.optout.column.reason"),
                    i18n.t("rules.optout.column.source"), i18n.t("rules.optout.column.added_by"),
                    i18n.t("rules.optout.column.added_at")]
-        rows = [[e.channel, i18n.coded(KIND_WORDS, e.kind), e.value, e.reason, e.source, e.added_by,
+        rows = [[i18n.coded(CHANNEL_WORDS, e.channel), i18n.coded(KIND_WORDS, e.kind), e.value, e.reason,
+                 source_words(e.source), e.added_by,
                  e.added_at.isoformat(timespec="minutes")] for e in self.entries()]
         return exports.to_csv_bytes(pd.DataFrame(rows, columns=headers, dtype=object))
 
@@ -208,7 +237,7 @@ class OptOutList:
                 continue
             wanted.append((row, kind, value, chosen, str(reasons.get(row, reason) or reason)))
         wanted = [w for w in wanted if w[0] not in bad_rows]  # a row with any bad cell is not half-added
-        new_rows = self._new_rows([w[1:] for w in wanted], f"import: {filename}", added_by, now or utcnow())
+        new_rows = self._new_rows([w[1:] for w in wanted], imported_from(filename), added_by, now or utcnow())
         with self.store.write() as conn:  # ONE transaction: all the good rows, or nothing
             listed = self._listed(conn)
             fresh, seen = [], set()
@@ -221,7 +250,7 @@ class OptOutList:
                 conn.execute(insert(s.do_not_contact), fresh)
             audit.record(conn, added_by, AuditAction.OPTOUT_ADD, ("do_not_contact_import", filename), {
                 "entries": len(fresh), "already_listed": len(new_rows) - len(fresh), "rows_with_problems":
-                len({p[0] for p in problems}), "source": f"import: {filename}"})
+                len({p[0] for p in problems}), "source": imported_from(filename)})
         problems.sort(key=lambda p: p[0])
         return ImportReport(len(fresh), len(new_rows) - len(fresh), problems)
 
