@@ -59,6 +59,16 @@ def subprocess_env(*without: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def no_view_kept_past_its_test():
+    """A Dispatches page run by a test starts a thread keeping its view ready for 15 minutes (one per
+    store); dozens of them in the one pytest process each built every second and slowed every later test."""
+    yield
+    from lib.history import warming
+
+    warming.stop_all()
+
+
+@pytest.fixture(autouse=True)
 def english_unless_tested():
     """Tests read English words unless they choose a language themselves (the i18n tests do); a language
     set by one test (a page run in this thread) never leaks into the next. The variable is in os.environ,

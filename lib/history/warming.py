@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 WARM_EVERY = 1.0  # seconds between builds (a cache hit: one small query for the data version)
 IDLE_AFTER = 15 * 60  # seconds without a visit before the thread stops
+_KEEPERS: list[ViewKeeper] = []  # every keeper made in this process (`stop_all`)
 
 
 class ViewKeeper:
@@ -33,6 +34,7 @@ class ViewKeeper:
         self.last_visit = clock()
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        _KEEPERS.append(self)
 
     def visited(self) -> None:
         """A person opened the view: keep it ready, starting the thread if it is not running."""
@@ -54,3 +56,11 @@ class ViewKeeper:
             except Exception:  # noqa: BLE001 (store gone or busy: the page reads it itself when opened)
                 log.warning("%s: stopped keeping the view ready", self.name, exc_info=True)
                 return
+
+
+def stop_all() -> None:
+    """Let every keeper's thread end after its current pause; the next visit starts it again. For a
+    process that opens many stores one after another (the tests), where threads kept for stores nobody
+    will visit again would each build every second until their idle time ran out."""
+    for keeper in _KEEPERS:
+        keeper.last_visit = float("-inf")  # as if nobody had ever visited: the loop ends
