@@ -224,6 +224,12 @@ def preview_campaign(
     return CampaignPreview(template, recipients, choices, candidates, values, metrics, rules, people, tz)
 
 
+def read_rules_ahead(template: Template, ledger: Ledger) -> None:
+    """Let the ledger read what the rules for `template` join against while the list is being read
+    (`Ledger.read_ahead`): call it before loading the file."""
+    ledger.read_ahead(template.id, template.channel, is_marketing_kind(template_kind(template)))
+
+
 def check_rules(
     template: Template, recipients: RecipientList, keep_first_duplicate: bool, ledger: Ledger, *,
     now: datetime | None = None, extra_rules: Sequence[pd.DataFrame] = (),

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from lib import i18n
-from lib.cli.options import add_language_option, add_map_option, json_text, problem_words
+from lib.cli.options import add_language_option, add_map_option, json_text, ledger_reading_ahead, problem_words
 from lib.personalization.tags import TemplateSyntaxError
 from lib.recipients.reading import RecipientFileError
 from lib.recipients.recipient_list import RecipientList, load_with_map_options
@@ -69,7 +69,7 @@ def template_tags_for(template_id: int, channel: Channel) -> tuple[str, ...]:
     return tags_of(template_for(template_id, channel))
 
 
-def left_out(result: RecipientList, template, settings) -> dict:
+def left_out(result: RecipientList, template, settings, ledger=None) -> dict:
     """The rules' verdict on the valid rows, from the same campaign the Compose page and `send` use:
     {"total", "byRule": {rule: n}, "rows": [{"row", "rule", "message"}]}. Without a template only the
     do-not-contact list applies (the other rules are about a template)."""
@@ -77,7 +77,7 @@ def left_out(result: RecipientList, template, settings) -> dict:
     from lib.history.store import open_store
     from lib.ledger import Ledger, wording
 
-    ledger = Ledger(open_store(settings.database_url), settings)
+    ledger = ledger or Ledger(open_store(settings.database_url), settings)
     if template is not None:
         campaign = preview_campaign(template, result, CampaignChoices(), settings.sms_part_price, ledger)
         frame, counts = campaign.rules_left_out, campaign.left_out_counts
@@ -88,7 +88,8 @@ def left_out(result: RecipientList, template, settings) -> dict:
         frame = ledger.opted_out(people, result.channel)
         counts = {str(k): int(v) for k, v in frame["rule"].value_counts().items()}
         reasons = wording.reasons(frame, settings.tz)
-    rows = [{"row": int(row), "rule": str(rule), "message": reasons[row]} for row, rule in frame["rule"].items()]
+    rows = [{"row": row, "rule": rule, "message": message} for row, rule, message in zip(
+        frame.index.tolist(), frame["rule"].astype(str).tolist(), reasons.reindex(frame.index).tolist(), strict=True)]
     return {"total": len(frame), "byRule": counts, "rows": rows}
 
 
@@ -109,6 +110,7 @@ def main(argv: list[str]) -> int:
         path = Path(args.file)
         if not path.is_file():
             raise _Refused(i18n.t("cli.file.missing", file=args.file))
+        ledger = ledger_reading_ahead(template, settings) if template is not None else None
         data = path.read_bytes()
         result = load_with_map_options(
             data, path.name, channel=channel, template_tags=tags, settings=settings, sheet=args.sheet,
@@ -118,7 +120,7 @@ def main(argv: list[str]) -> int:
         print(f"{args.file if 'args' in locals() else 'check'}: {exc}" if isinstance(exc, RecipientFileError) else problem_words(exc), file=sys.stderr)
         return EXIT_USAGE
     try:
-        rules = left_out(result, template, settings)
+        rules = left_out(result, template, settings, ledger)
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE

@@ -98,3 +98,14 @@ def problem_words(exc: BaseException) -> str:
     if isinstance(exc, PermissionError):
         return i18n.t("cli.file_problem.not_readable", file=file)
     return i18n.t("cli.file_problem.other", file=file, reason=exc.strerror or str(exc))
+
+
+def ledger_reading_ahead(template, settings):
+    """The ledger for `template`'s rules, already reading what they join against while the file is read."""
+    from lib.campaign import read_rules_ahead
+    from lib.history.store import open_store
+    from lib.ledger import Ledger
+
+    ledger = Ledger(open_store(settings.database_url), settings)
+    read_rules_ahead(template, ledger)
+    return ledger

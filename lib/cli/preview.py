@@ -19,7 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from lib import i18n
-from lib.cli.options import add_gsm_safe_greek_option, add_language_option, add_map_option, json_text, problem_words
+from lib.cli.options import (
+    add_gsm_safe_greek_option,
+    add_language_option,
+    add_map_option,
+    json_text,
+    ledger_reading_ahead,
+    problem_words,
+)
 from lib.personalization.preview import (
     ListMetrics,
     find_row,
@@ -67,14 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _rules(recipients, template: Template, include_already_received: bool):
+def _rules(recipients, template: Template, include_already_received: bool, ledger):
     """(rows the rules leave out, their counts by rule, why per row): the same campaign check as send."""
     from lib.campaign import CampaignChoices, preview_campaign
-    from lib.history.store import open_store
-    from lib.ledger import Ledger
 
     settings = get_settings()
-    ledger = Ledger(open_store(settings.database_url), settings)
     choices = CampaignChoices(include_already_received=include_already_received)
     campaign = preview_campaign(template, recipients, choices, settings.sms_part_price, ledger)
     return campaign.rules_left_out.index, campaign.left_out_counts, campaign.rule_reasons()
@@ -132,9 +136,10 @@ def main(argv: list[str]) -> int:
         template = _template(args.template)
         defaults = _defaults(args.default, template)
         price = get_settings().sms_part_price
+        ledger = ledger_reading_ahead(template, get_settings())
         view, recipients = _load(Path(args.file), template, args.sheet, args.map)
         sendable = view.loc[recipients.frame["valid"].to_numpy(dtype=bool)]
-        ruled, left_out, why = _rules(recipients, template, args.include_already_received)
+        ruled, left_out, why = _rules(recipients, template, args.include_already_received, ledger)
         sendable = sendable.drop(index=ruled)
         metrics = list_metrics(
             template, sendable.drop(columns=ADDRESS_COLUMNS, errors="ignore"), defaults, args.gsm_safe_greek, price

@@ -133,6 +133,10 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
     schedule_at = _schedule(args.schedule, settings)
     _refuse_if_ruled_out(template, settings, schedule_at)
     defaults = _defaults(args.default)
+    if platform.ledger is not None:
+        from lib.campaign import read_rules_ahead
+
+        read_rules_ahead(template, platform.ledger)
     campaign, manifest = _manifest(args, settings, template, schedule_at, defaults, platform.ledger)
     engine = platform.engine()
     previous = [s for s in engine.find_previous_sends(manifest) if not s.is_test]

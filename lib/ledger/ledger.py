@@ -22,6 +22,7 @@ way; ledger entries from before revision 0012 are joined on HMAC keys with the s
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Callable, Sequence
@@ -98,11 +99,36 @@ class Ledger:
         self._send_matches: dict[int, dict] = {}  # send id -> its match keys (and HMAC keys of older chunks)
         self._grouped: dict[tuple, tuple] = {}  # the last window read -> its entries grouped (`_Grouped`)
         self._lock = threading.Lock()
+        self._reading_ahead: threading.Thread | None = None
 
     def install(self) -> Ledger:
         """Record every send from now on (idempotent: one writer per store)."""
         self.store.send_writers["ledger"] = self._write_send
         return self
+
+    def read_ahead(self, template_id: int, channel: str, marketing: bool) -> None:
+        """Start reading and grouping the ledger entries a check of this template joins against, on a
+        thread, while the caller reads and validates the list: that work runs on one core and leaves
+        the other idle, and these entries do not depend on the list. The check then finds them
+        grouped (`_window` keys its grouping by the window's state, so a send or status change in
+        between is read again, never missed). A failure here is left to the check, which reads again
+        and reports it."""
+        if not self._threads_may_read():
+            return
+        ctx = self.context(template_id, channel, marketing)
+
+        def read() -> None:
+            with contextlib.suppress(Exception):  # the check reads again and says what is wrong
+                self._window(ctx, ctx.frequency_cap if ctx.marketing else None)
+
+        self._reading_ahead = threading.Thread(target=read, name="ledger-read-ahead", daemon=True)
+        self._reading_ahead.start()
+
+    def _wait_for_read_ahead(self) -> None:
+        """Let a read ahead finish before the check reads: two reads of the same entries would compete."""
+        if self._reading_ahead is not None:
+            self._reading_ahead.join()
+            self._reading_ahead = None
 
     # ---- keys ------------------------------------------------------------------------------
 
@@ -133,6 +159,7 @@ class Ledger:
         def read_both() -> tuple:
             with ThreadPoolExecutor(1) as pool:
                 listed = pool.submit(self.opt_out_matches, ctx.channel)
+                self._wait_for_read_ahead()
                 window = self._window(ctx, cap)
                 return listed.result(), window
 
@@ -217,6 +244,7 @@ class Ledger:
         with ThreadPoolExecutor(2) as pool:
             if read is None and self._threads_may_read():  # (check_list read them already)
                 reading = pool.submit(self.opt_out_matches, ctx.channel)
+                self._wait_for_read_ahead()
                 window = self._window(ctx, cap)
                 read = (reading.result(), window)
             elif read is None:
