@@ -8,7 +8,7 @@ the console talks HTTP to it exactly as it would to the real platform.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from lib.history.store import SANDBOX_PLATFORM, HistoryStore, SendRecord, open_store, platform_key, utcnow
 from lib.ledger import Ledger, template_kind
@@ -146,10 +146,13 @@ def start_runtime(settings: Settings, *, platform_url: str | None = None) -> Con
     else:
         platform_url = settings.api_url
     client = MessagingClient.from_settings(settings, base_url=platform_url)
-    # Recipients' personal data older than the retention period is purged at every start.
-    store.purge_personal_data(utcnow(), settings.retention_days)
     runtime = ConsoleRuntime(settings, platform_url, store, client, sandbox)
     runtime.ledger = open_ledger(store, settings, runtime.templates)
+    # Recipients' personal data older than the retention period is purged at every start, once the
+    # ledger's keys of those chunks are made (the ledger keeps them instead of the people).
+    now = utcnow()
+    runtime.ledger.complete_keys(sent_before=now - timedelta(days=settings.retention_days))
+    store.purge_personal_data(now, settings.retention_days)
     return runtime
 
 

@@ -341,6 +341,42 @@ def test_purge_deletes_the_people_but_the_hashed_ledger_still_works(console):
     assert rules_for(console) == {2: Rule.ALREADY_RECEIVED, 3: Rule.ALREADY_RECEIVED, 4: Rule.OPTED_OUT}
 
 
+def test_the_purge_keeps_a_chunks_people_until_the_ledger_has_made_their_keys(console, sandbox):
+    """A send recorded from a check carries match keys; its HMAC record is made from the chunk's people
+    afterwards, so the purge must not delete them first."""
+    console.send(BASE, defaults={"voucherCode": "X"})
+    later = utcnow() + timedelta(days=2)
+    assert console.store.purge_personal_data(later, retention_days=1) == 0  # their keys are not made yet
+    assert console.ledger.complete_keys(sent_before=later - timedelta(days=1)) == 2  # its two parts, as a start does
+    assert console.store.purge_personal_data(later, retention_days=1) == 3
+    assert rules_for(console) == {2: Rule.ALREADY_RECEIVED, 3: Rule.ALREADY_RECEIVED, 4: Rule.ALREADY_RECEIVED}
+
+
+def test_an_idle_worker_makes_the_ledger_keys_of_a_recorded_send(console, sandbox):
+    import threading
+
+    from support_worker import wait_for
+
+    from lib.sending.worker import Worker
+
+    def unkeyed() -> int:
+        with console.store.read() as conn:
+            return len(conn.execute(select(schema.ledger_chunks.c.id).where(
+                schema.ledger_chunks.c.dest_keys.is_(None))).all())
+
+    console.send(BASE, defaults={"voucherCode": "X"})
+    assert unkeyed() == 2
+    stop = threading.Event()
+    worker = Worker(lambda: console.engine, refresh_every=None, ledger=console.ledger, poll_seconds=0.05)
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: unkeyed() == 0, 30, "the worker to make the ledger's keys")
+    finally:
+        stop.set()
+        thread.join(30)
+
+
 def test_the_secret_is_made_once_and_never_shown(console, tmp_path):
     from lib.ledger.keys import SECRET_META_KEY
 
@@ -493,9 +529,16 @@ def test_a_recorded_send_keeps_the_hmac_of_each_person_and_their_match_keys(cons
 
     _, outcome = console.send(BASE, defaults={"voucherCode": "X"})
     secret = bytes.fromhex(console.store.get_meta(SECRET_META_KEY))
-    with console.store.read() as conn:
-        kept = conn.execute(select(schema.ledger_chunks).where(schema.ledger_chunks.c.chunk_id.is_not(None))
-                            .order_by(schema.ledger_chunks.c.chunk_id)).mappings().all()
+
+    def kept_chunks():
+        with console.store.read() as conn:
+            return conn.execute(select(schema.ledger_chunks).where(schema.ledger_chunks.c.chunk_id.is_not(None))
+                                .order_by(schema.ledger_chunks.c.chunk_id)).mappings().all()
+
+    # Recorded from a check: the match keys it made, the HMAC record made afterwards from the recipients.
+    assert [r["dest_keys"] for r in kept_chunks()] == [None, None] and console.ledger.complete_keys() == 2
+    assert console.ledger.complete_keys() == 0  # made once
+    kept = kept_chunks()
 
     def hmac_key(text):
         return int.from_bytes(hmac.digest(secret, text.encode(), "sha256")[:8], "little", signed=True)

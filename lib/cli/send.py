@@ -174,6 +174,8 @@ def _send(args, settings: Settings, platform: ConsoleRuntime, ask: Callable[[str
             outcome = engine.follow(send_id, on_progress=_print_progress)
         else:  # no worker: post it here, with the same code a worker runs (claiming only this send)
             outcome = engine.run_send(send_id, on_progress=_print_progress)
+            if platform.ledger is not None:  # the ledger's record, as an idle worker would make it
+                platform.ledger.complete_keys()
     except DuplicateSend as exc:
         raise _Stop(i18n.t("cli.refused", reason=exc), EXIT_DUPLICATE) from None
     except ResultNotRecorded as exc:

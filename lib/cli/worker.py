@@ -73,6 +73,7 @@ def main(argv: list[str]) -> int:
             lambda: runtime.engine(lease=lease),
             poll_seconds=args.poll,
             refresh_every=None if args.no_refresh else args.refresh_every,
+            ledger=runtime.ledger,
         )
         worker.run_forever(stop)
     except ResultNotRecorded as exc:

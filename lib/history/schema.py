@@ -277,11 +277,13 @@ ledger_chunks = Table(
     Column("left_out", String(32), nullable=True),  # lib.ledger.rules.Rule code when chunk_id is NULL
     Column("members", Integer, nullable=False),
     Column("row_numbers", LargeBinary, nullable=False),  # int64 each, as the spreadsheet numbers them
-    Column("dest_keys", LargeBinary, nullable=False),
-    Column("uid_keys", LargeBinary, nullable=False),
-    # Match keys (revision 0010): per member two keyed 64-bit SipHash-2-4 values of the same texts,
+    # HMAC keys, the record kept after the purge. NULL (revision 0013) until made from the chunk's
+    # recipients after the send is recorded (lib.ledger.ledger.Ledger.complete_keys; the purge waits).
+    Column("dest_keys", LargeBinary, nullable=True),
+    Column("uid_keys", LargeBinary, nullable=True),
+    # Match keys (revision 0012): per member two keyed 64-bit SipHash-2-4 values of the same texts,
     # packed as little-endian int64 pairs (16 bytes a member). The rules join a whole list on these
-    # (lib.ledger.keys.MatchKeys); NULL in rows written before 0010, which are read by their HMAC keys.
+    # (lib.ledger.keys.MatchKeys); NULL in rows written before 0012, which are read by their HMAC keys.
     Column("dest_match", LargeBinary, nullable=True),
     Column("uid_match", LargeBinary, nullable=True),
     Index("ix_ledger_chunks_send", "send_id"),

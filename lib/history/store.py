@@ -1062,8 +1062,12 @@ class HistoryStore:
 
             retention_days = get_settings().retention_days
         cutoff = now - timedelta(days=retention_days)
+        # A chunk whose ledger HMAC keys are not made yet keeps its recipients: they are made from them.
+        unkeyed = select(s.ledger_chunks.c.chunk_id).where(
+            s.ledger_chunks.c.dest_keys.is_(None), s.ledger_chunks.c.chunk_id.is_not(None))
         old_chunks = (
-            select(s.chunks.c.id).join(s.sends, s.sends.c.id == s.chunks.c.send_id).where(s.sends.c.created_at < cutoff)
+            select(s.chunks.c.id).join(s.sends, s.sends.c.id == s.chunks.c.send_id)
+            .where(s.sends.c.created_at < cutoff, s.chunks.c.id.not_in(unkeyed))
         )
         with self.write() as conn:
             deleted = conn.execute(s.chunk_recipients.delete().where(s.chunk_recipients.c.chunk_id.in_(old_chunks)))

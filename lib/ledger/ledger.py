@@ -12,12 +12,20 @@ left-outs in three small queries; the recent sends' keys once per process (they 
 the last window's entries grouped by key once until a send, a status or a gate left-out changes it.
 All joins with the list's keys are whole-column numpy/pandas operations. Nothing queries per row.
 
-Two ways in (decision, for the speed target of issue 9): a whole list (`people()`, `check_list()`) is
-keyed and joined by its match keys (lib.ledger.keys.MatchKeys), sorted and searched in C; its HMAC
-keys are made only when a send is recorded (`stage()`). The gate's chunk (`member_keys()`, a thousand
-people) is keyed by HMAC and looked up in each send's sorted keys, as before. Frequency-cap counts
-are per column (destination against destinations, customer id against customer ids) on the list's
-way; ledger entries from before revision 0012 are joined on HMAC keys with the same code.
+Two ways in, one join (decision, for the speed targets of issue 9): a whole list (`people()`,
+`check_list()`) is keyed by its match keys (lib.ledger.keys.MatchKeys) and joined against the
+window's entries grouped and sorted; the gate's chunk (`member_keys()`, a thousand people) finds its
+people's entries in each send's keys sorted once per process, and the same join runs on those
+few. Frequency-cap counts are per column (destination against destinations, customer id against
+customer ids). Ledger entries from before revision 0012 have HMAC keys only and are joined on them
+with the same code.
+
+HMAC keys, the ledger's record (decision): recording a send from a check writes the match keys the
+check made (all the rules need) and HMAC keys only for the rows the rules left out; the members'
+HMAC keys are made afterwards from the chunk's recipients (`complete_keys`: the worker when idle,
+a send posted without a worker when done, every start before the purge, which keeps a chunk's
+recipients until then). HMAC costs about a microsecond a value in Python, so a million recipients'
+keys would add seconds to the send itself.
 """
 
 from __future__ import annotations
@@ -32,7 +40,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from lib.history import schema as s
 from lib.history.store import HistoryStore, NewRecipient, utcnow
@@ -95,7 +103,6 @@ class Ledger:
         self.keys = LedgerKeys.for_store(store)
         self.kind_of = kind_of or (lambda _template_id: None)
         self._staged: dict[str, Staged] = {}
-        self._send_keys: dict[int, dict] = {}  # send id -> its ledger keys (immutable once written)
         self._send_matches: dict[int, dict] = {}  # send id -> its match keys (and HMAC keys of older chunks)
         self._grouped: dict[tuple, tuple] = {}  # the last window read -> its entries grouped (`_Grouped`)
         self._lock = threading.Lock()
@@ -184,17 +191,15 @@ class Ledger:
         both = self.keys.keys(texts)  # both columns in one call: a large list is split once between two processes
         return people.assign(dest_key=both[:len(people)], uid_key=both[len(people):])
 
-    def member_keys(self, channel: str, members: Sequence, *, match: bool = False) -> pd.DataFrame:
-        """HMAC keys of stored or new recipients (anything with destination and unique_id); with
-        `match`, their match keys too (what a recorded send keeps)."""
+    def member_keys(self, channel: str, members: Sequence) -> pd.DataFrame:
+        """HMAC and match keys (KEY_COLUMNS) of stored or new recipients (anything with destination and
+        unique_id): the gate's chunk, a send recorded without a check."""
         dest_texts = destination_texts(channel, pd.Series([m.destination for m in members], dtype="object"))
-        ids = pd.Series([m.unique_id for m in members], dtype="object")
-        uid = uid_texts(ids)
+        uid = uid_texts(pd.Series([m.unique_id for m in members], dtype="object"))
         keys = pd.DataFrame({"dest_key": self.keys.keys(dest_texts), "uid_key": self.keys.keys(uid)})
-        if match:
-            for prefix, texts in (("dest", dest_texts), ("uid", uid)):
-                keys[f"{prefix}_m1"], keys[f"{prefix}_m2"] = self.keys.match.keys(texts)
-        return keys
+        for prefix, texts in (("dest", dest_texts), ("uid", uid)):
+            keys[f"{prefix}_m1"], keys[f"{prefix}_m2"] = self.keys.match.keys(texts)
+        return keys[KEY_COLUMNS]
 
     # ---- the rules ---------------------------------------------------------------------------
 
@@ -208,26 +213,15 @@ class Ledger:
 
     def check(self, people: pd.DataFrame, ctx: RuleContext, extra: Sequence[pd.DataFrame] = (),
               opt_out_rule: Rule = Rule.OPTED_OUT) -> LedgerCheck:
-        """Every rule against `people` (index row; match keys from `people()`, or HMAC keys dest_key,
-        uid_key from `member_keys()`, the gate's few). `extra`: results of rules computed elsewhere
-        (consent), in the same shape (lib.ledger.rules)."""
-        if MATCH_COLUMNS[0] in people.columns:
-            return self._check_matched(people, ctx, extra, opt_out_rule)
-        parts = [r.opted_out(people, self.opt_out_keys(ctx.channel, people), opt_out_rule), *extra]
-        cap = ctx.frequency_cap if ctx.marketing else None
-        recent = self.recent(ctx, max(ctx.repeat_days, cap.days if cap is not None else 0), people)
-        if cap is not None:
-            parts.append(r.frequency_capped(people, self.cap_counts(ctx, cap, recent), cap.messages))
-        receipts = self.receipts(ctx, recent)
-        parts.append(r.already_received(people, receipts, self.send_times(receipts["send_id"].unique())))
-        return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
+        """Every rule against `people` (index row; match keys from `people()`, or all KEY_COLUMNS from
+        `member_keys()`: the gate's few, looked up instead of joined against the whole window).
+        `extra`: results of rules computed elsewhere (consent), in the same shape (lib.ledger.rules)."""
+        return self._check_matched(people, ctx, extra, opt_out_rule)
 
     # ---- the rules on a whole list: joins on match keys ----------------------------------------
 
     def opted_out(self, people: pd.DataFrame, channel: str, rule: Rule = Rule.OPTED_OUT) -> pd.DataFrame:
         """The do-not-contact rule alone (`check` without a template)."""
-        if MATCH_COLUMNS[0] not in people.columns:
-            return r.opted_out(people, self.opt_out_keys(channel, people), rule)
         listed = self.opt_out_matches(channel)
         return r.rule_result(people.index.to_numpy()[_listed_rows(people, listed)], rule)
 
@@ -242,7 +236,9 @@ class Ledger:
         rows = people.index.to_numpy()
         cap = ctx.frequency_cap if ctx.marketing else None
         with ThreadPoolExecutor(2) as pool:
-            if read is None and self._threads_may_read():  # (check_list read them already)
+            if read is None and _few(people):  # the gate's chunk: its people's entries only
+                read = (self.opt_out_matches(ctx.channel, people), self._window(ctx, cap, people))
+            elif read is None and self._threads_may_read():  # (check_list read them already)
                 reading = pool.submit(self.opt_out_matches, ctx.channel)
                 self._wait_for_read_ahead()
                 window = self._window(ctx, cap)
@@ -283,7 +279,7 @@ class Ledger:
             parts.append(r.rule_result(rows[received], Rule.ALREADY_RECEIVED, latest[received], at))
         return LedgerCheck(r.combine(parts), cap.days if cap is not None else None)
 
-    def _window(self, ctx: RuleContext, cap) -> tuple[dict | None, dict | None, pd.Series]:
+    def _window(self, ctx: RuleContext, cap, people: pd.DataFrame | None = None) -> tuple[dict | None, dict | None, pd.Series]:
         """The ledger entries that count against a list: members of this channel's real sends (not
         the excluded one) in chunks that went out or may have, not left out by the gate, of this
         template within the repeat window (`receipt`) or, with a cap, of a marketing template within
@@ -291,7 +287,8 @@ class Ledger:
         keys, entries without them: their HMAC keys as `*_m1`; each grouped by key per column,
         `_Grouped`, or None when there are none; send id -> created_at in UTC). The grouping of the
         last window is kept: a later check of the same window (nothing sent, no status changed since)
-        only looks the list up."""
+        only looks the list up. With `people` (a few, with all KEY_COLUMNS: the gate's chunk), only
+        their entries, found in each send's keys sorted once per process, and nothing kept."""
         sends, c, g, ls = s.sends, s.chunks, s.ledger_left_out, s.ledger_sends
         repeat_since = r.window_start(ctx.now, ctx.repeat_days)
         cap_since = r.window_start(ctx.now, cap.days) if cap is not None else None
@@ -317,6 +314,11 @@ class Ledger:
         times = pd.Series(pd.to_datetime([row[2] for row in found], utc=True), index=[int(row[0]) for row in found])
         gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
         went_out = sorted(cid for cid, status in statuses.items() if status in r.RECEIVED_STATUSES)
+        if people is not None:
+            blocks = {kind: [self._send_matches[i][kind] for i in ids] for kind in ("match", "hmac")}
+            return (*(_grouped(_entries(blocks[kind], ids, wanted, statuses, gated_codes,
+                                        [_entries_of(block, people, suffix) for block in blocks[kind]]))
+                      for kind, suffix in (("match", "_m1"), ("hmac", "_key"))), times)
         state = (tuple((i, *wanted[i]) for i in ids), tuple(went_out), np.sort(gated_codes).tobytes())
         with self._lock:
             grouped = self._grouped.get(state)
@@ -353,11 +355,16 @@ class Ledger:
             for send_id, parts in blocks.items():
                 self._send_matches[send_id] = {"match": _block(parts["match"], 2), "hmac": _block(parts["hmac"], 1)}
 
-    def opt_out_matches(self, channel: str) -> np.ndarray:
-        """(n, 2) int64 match keys of the do-not-contact list for this channel. Entries added before
-        match keys existed get theirs from their kept value here (as `_key` normalises it)."""
+    def opt_out_matches(self, channel: str, people: pd.DataFrame | None = None) -> np.ndarray:
+        """(n, 2) int64 match keys of the do-not-contact list for this channel; with `people` (a few, with
+        their HMAC keys: the gate's chunk), only the entries of those people, found through the key
+        index. Entries added before match keys existed get theirs from their kept value here (as `_key`
+        normalises it)."""
         d = s.do_not_contact
         on = [d.c.removed_at.is_(None), d.c.channel.in_([str(channel), "both"])]
+        if people is not None:
+            keys = np.unique(np.concatenate([people["dest_key"].to_numpy(), people["uid_key"].to_numpy()]))
+            on.append(d.c.key.in_(keys.tolist()))
         keys = _frame(self.store, select(d.c.match1, d.c.match2).where(*on, d.c.match1.is_not(None)),
                       ["match1", "match2"]).to_numpy()
         with self.store.read() as conn:
@@ -366,117 +373,6 @@ class Ledger:
             texts = [uid_text(value) if kind == "customer" else value for kind, value in old]
             keys = np.vstack([keys, np.column_stack(self.keys.match.keys(texts))])
         return keys
-
-    def receipts(self, ctx: RuleContext, recent: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Who received (or may have received) this template on this channel within the repeat window."""
-        recent = self.recent(ctx, ctx.repeat_days) if recent is None else recent
-        since = _ns(r.window_start(ctx.now, ctx.repeat_days))
-        mine = recent[(recent["template_id"].to_numpy() == ctx.template_id) & (recent["at_ns"].to_numpy() >= since)]
-        return mine[["dest_key", "uid_key", "send_id"]].reset_index(drop=True)
-
-    def cap_counts(self, ctx: RuleContext, cap, recent: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Keys (destination or customer id) with `cap.messages` or more marketing messages on this
-        channel in the last `cap.days` days, across all templates."""
-        recent = self.recent(ctx, cap.days) if recent is None else recent
-        since = _ns(r.window_start(ctx.now, cap.days))
-        counted = recent[recent["is_marketing"].to_numpy() & (recent["at_ns"].to_numpy() >= since)]
-        parts = []
-        for column in ("dest_key", "uid_key"):
-            keys, counts = np.unique(counted[column].to_numpy(), return_counts=True)
-            at_cap = counts >= cap.messages
-            parts.append(pd.DataFrame({"key": keys[at_cap], "count": counts[at_cap]}))
-        return pd.concat(parts, ignore_index=True)
-
-    def recent(self, ctx: RuleContext, days: int, people: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Every ledger entry on this channel within `days` that counts as received (real sends, not
-        left out, in a chunk that went out or may have): dest_key, uid_key, send_id, template_id,
-        is_marketing, at. A send's keys never change once written, so they are read from the
-        database once per process and kept (`_send_keys`); what can change — chunk statuses and the
-        gate's left-outs — is read fresh every time, in two small queries. With `people`, only entries
-        of those people are kept (the gate's thousand members need not build a million-row frame)."""
-        sends, c, g = s.sends, s.chunks, s.ledger_left_out
-        conditions = [sends.c.channel == ctx.channel, sends.c.is_test.is_(False),
-                      sends.c.created_at >= r.window_start(ctx.now, days)]
-        if ctx.exclude_send_id is not None:
-            conditions.append(sends.c.id != ctx.exclude_send_id)
-        with self.store.read() as conn:
-            found = conn.execute(select(sends.c.id, sends.c.template_id, sends.c.created_at).where(*conditions)).all()
-            ids = [int(row[0]) for row in found]
-            statuses = conn.execute(select(c.c.id, c.c.status).where(c.c.send_id.in_(ids))).all() if ids else []
-            gated = conn.execute(select(g.c.chunk_id, g.c.position).where(g.c.send_id.in_(ids))).all() if ids else []
-            self._load_send_keys(conn, [i for i in ids if i not in self._send_keys])
-        went_out = np.array([cid for cid, status in statuses if status in r.RECEIVED_STATUSES], dtype=np.int64)
-        gated_codes = np.array([cid * _POSITIONS + pos for cid, pos in gated], dtype=np.int64)
-        few = people is not None and len(people) <= _FEW_PEOPLE  # the gate: look them up, do not scan
-        parts = []
-        for send_id, template_id, created_at in found:
-            keys = self._send_keys.get(int(send_id))
-            if keys is None or not len(keys["dest_key"]):
-                continue
-            if few:
-                entries = np.union1d(_lookup(keys, "dest_key", people["dest_key"].to_numpy()),
-                                     _lookup(keys, "uid_key", people["uid_key"].to_numpy()))
-            else:
-                entries = np.arange(len(keys["dest_key"]))
-            keep = np.isin(keys["chunk_id"][entries], went_out)
-            if len(gated_codes):
-                keep &= ~np.isin(keys["chunk_id"][entries] * _POSITIONS + keys["position"][entries], gated_codes)
-            entries = entries[keep]
-            n = len(entries)
-            parts.append(pd.DataFrame({
-                "dest_key": keys["dest_key"][entries], "uid_key": keys["uid_key"][entries],
-                "send_id": np.full(n, send_id, dtype=np.int64), "template_id": np.full(n, template_id, dtype=np.int64),
-                "is_marketing": np.full(n, keys["is_marketing"], dtype=bool),
-                "at_ns": np.full(n, _ns(created_at), dtype=np.int64),
-            }))
-        if not parts:
-            return pd.DataFrame({"dest_key": np.zeros(0, np.int64), "uid_key": np.zeros(0, np.int64),
-                                 "send_id": np.zeros(0, np.int64), "template_id": np.zeros(0, np.int64),
-                                 "is_marketing": np.zeros(0, bool), "at_ns": np.zeros(0, np.int64)})
-        return pd.concat(parts, ignore_index=True)
-
-    def _load_send_keys(self, conn: Connection, send_ids: list[int]) -> None:
-        """The keys of sends not read yet, in one query (members of chunks only: rows left out at
-        validation never count). Packed arrays: a million keys are a thousand rows."""
-        if not send_ids:
-            return
-        lc, ls = s.ledger_chunks, s.ledger_sends
-        marketing = dict(conn.execute(select(ls.c.send_id, ls.c.is_marketing).where(ls.c.send_id.in_(send_ids))).all())
-        query = select(lc.c.send_id, lc.c.chunk_id, lc.c.members, lc.c.dest_keys, lc.c.uid_keys).where(
-            lc.c.send_id.in_(send_ids), lc.c.chunk_id.is_not(None)).order_by(lc.c.send_id, lc.c.chunk_id)
-        blocks: dict[int, list] = {send_id: [] for send_id in send_ids}
-        for send_id, chunk_id, members, dest, uid in conn.execute(query):
-            blocks[int(send_id)].append((int(chunk_id), int(members), bytes(dest), bytes(uid)))
-        with self._lock:
-            if sum(len(k["dest_key"]) for k in self._send_keys.values()) > _KEY_CACHE_ROWS:
-                self._send_keys.clear()
-            for send_id, chunks in blocks.items():
-                self._send_keys[send_id] = {
-                    "dest_key": _unpack(b"".join(c[2] for c in chunks)),
-                    "uid_key": _unpack(b"".join(c[3] for c in chunks)),
-                    "chunk_id": np.concatenate([np.full(c[1], c[0], np.int64) for c in chunks] or [_EMPTY]),
-                    "position": np.concatenate([np.arange(1, c[1] + 1, dtype=np.int64) for c in chunks] or [_EMPTY]),
-                    "is_marketing": bool(marketing.get(send_id, True)),
-                }
-
-    def opt_out_keys(self, channel: str, people: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Keys on the do-not-contact list for this channel; for a few people (the gate's chunk), only
-        theirs, through the key index, instead of the whole list."""
-        d = s.do_not_contact
-        query = select(d.c.key).where(d.c.removed_at.is_(None), d.c.channel.in_([str(channel), "both"]))
-        if people is not None and len(people) <= _FEW_PEOPLE:
-            keys = np.unique(np.concatenate([people["dest_key"].to_numpy(), people["uid_key"].to_numpy()]))
-            query = query.where(d.c.key.in_(keys.tolist()))
-        return _frame(self.store, query, ["key"])
-
-    def send_times(self, send_ids) -> pd.DataFrame:
-        ids = [int(i) for i in send_ids]
-        if not ids:
-            return pd.DataFrame({"created_at": pd.Series(dtype="datetime64[us, UTC]")})
-        with self.store.read() as conn:
-            rows = conn.execute(select(s.sends.c.id, s.sends.c.created_at).where(s.sends.c.id.in_(ids))).all()
-        return pd.DataFrame({"created_at": pd.to_datetime([t for _, t in rows], utc=True)},
-                            index=[i for i, _ in rows])
 
     def send_is_marketing(self, send_id: int) -> bool | None:
         """Whether the send was recorded as marketing (its template's kind when it was made)."""
@@ -505,14 +401,16 @@ class Ledger:
 
     def stage(self, manifest_hash: str, left_out: pd.DataFrame, people: pd.DataFrame, *,
               include_already_received: int | None, marketing: bool) -> None:
-        """Hold the check's left-out rows (and the override) for the send of this manifest. The list's
-        HMAC keys are made here, once, for the ledger's record (the check joined on match keys)."""
-        people = self.with_hmac(people) if MATCH_COLUMNS[0] in people.columns else people
-        columns = [c for c in KEY_COLUMNS if c in people.columns]
-        keys = people[columns].reindex(left_out.index, fill_value=0)  # stays int64: no float detour
+        """Hold the check's left-out rows (and the override) for the send of this manifest. HMAC keys
+        (the ledger's record) are made here only for the rows the rules left out: they never reach a
+        chunk, so nothing could key them later. The members' follow once the send is recorded
+        (`complete_keys`): the send itself needs only the match keys the check already made."""
+        left = self.with_hmac(people.loc[people.index.intersection(left_out.index)])
+        keys = left[KEY_COLUMNS].reindex(left_out.index, fill_value=0)  # stays int64: no float detour
         keyed = pd.concat([left_out[["rule"]], keys], axis=1)
+        members = people[[c for c in KEY_COLUMNS if c in people.columns]]
         with self._lock:
-            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, people[columns])
+            self._staged[manifest_hash] = Staged(keyed, include_already_received, marketing, members)
 
     def _write_send(self, conn: Connection, send: dict, written: list[tuple[int, Sequence[NewRecipient]]]) -> None:
         staged = None if send["is_test"] else self._staged.pop(send["manifest_hash"], None)
@@ -542,19 +440,47 @@ class Ledger:
             ))
 
     def _keys_for(self, channel: str, members: Sequence, people: pd.DataFrame | None) -> pd.DataFrame:
-        """Members' HMAC and match keys (KEY_COLUMNS): from the check's own keys by spreadsheet row when
-        it staged them (a row is one person in one list), hashing only the members it did not key."""
-        if people is None or not len(members) or any(c not in people.columns for c in KEY_COLUMNS):
-            return self.member_keys(channel, members, match=True)[KEY_COLUMNS]
+        """Members' keys: from the check's own keys by spreadsheet row when it staged them (a row is one
+        person in one list; match keys only, unless it had HMAC keys too), hashing only the members it
+        did not key; without a check, all KEY_COLUMNS."""
+        if people is None or not len(members) or any(c not in people.columns for c in MATCH_COLUMNS):
+            return self.member_keys(channel, members)
+        columns = [c for c in KEY_COLUMNS if c in people.columns]
         rows = np.fromiter((m.row_number for m in members), dtype=np.int64, count=len(members))
         where = people.index.get_indexer(rows)
         found = where >= 0
-        keys = np.zeros((len(members), len(KEY_COLUMNS)), dtype=np.int64)
-        keys[found] = people[KEY_COLUMNS].to_numpy(dtype=np.int64)[where[found]]
+        keys = np.zeros((len(members), len(columns)), dtype=np.int64)
+        keys[found] = people[columns].to_numpy(dtype=np.int64)[where[found]]
         if not found.all():
-            rest = self.member_keys(channel, [m for m, ok in zip(members, found, strict=True) if not ok], match=True)
-            keys[~found] = rest[KEY_COLUMNS].to_numpy(dtype=np.int64)
-        return pd.DataFrame(keys, columns=KEY_COLUMNS)
+            rest = self.member_keys(channel, [m for m, ok in zip(members, found, strict=True) if not ok])
+            keys[~found] = rest[columns].to_numpy(dtype=np.int64)
+        return pd.DataFrame(keys, columns=columns)
+
+    def complete_keys(self, chunks: int | None = None, sent_before: datetime | None = None) -> int:
+        """Make the HMAC keys of chunk members recorded without them (a send recorded from a check: see
+        `stage`), from the chunk's recipients, in posting order. The worker calls this when idle, a
+        send posted without a worker when it is done, and every start for chunks the purge is about
+        to reach (which keeps a chunk's recipients until its keys are made). At most `chunks` chunks;
+        with `sent_before`, only chunks of sends made before then. Returns how many were keyed."""
+        lc = s.ledger_chunks
+        query = select(lc.c.id, lc.c.chunk_id, lc.c.members, s.sends.c.channel).join(
+            s.sends, s.sends.c.id == lc.c.send_id).where(lc.c.dest_keys.is_(None), lc.c.chunk_id.is_not(None))
+        if sent_before is not None:
+            query = query.where(s.sends.c.created_at < sent_before)
+        with self.store.read() as conn:
+            pending = conn.execute(query.order_by(lc.c.id).limit(chunks)).all()
+        keyed = 0
+        for row_id, chunk_id, members, channel in pending:
+            recipients = self.store.chunk_recipients(chunk_id)
+            if len(recipients) != members:  # nothing to key them from (cannot happen while the purge waits)
+                continue
+            keys = self.member_keys(channel, recipients)
+            with self.store.write() as conn:
+                conn.execute(update(lc).where(lc.c.id == row_id, lc.c.dest_keys.is_(None)).values(
+                    dest_keys=keys["dest_key"].to_numpy(dtype="<i8").tobytes(),
+                    uid_keys=keys["uid_key"].to_numpy(dtype="<i8").tobytes()))
+            keyed += 1
+        return keyed
 
     def record_left_out(self, send_id: int, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
         """The gate's record: these members of a chunk were left out right before its POST."""
@@ -591,25 +517,33 @@ def _block(chunks: list[tuple[int, int, bytes, bytes]], width: int) -> dict:
             "members": np.array([c[1] for c in chunks], dtype=np.int64), "dest": keys(2), "uid": keys(3)}
 
 
-def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: dict, gated_codes: np.ndarray) -> dict:
+def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: dict, gated_codes: np.ndarray,
+             only: list[np.ndarray] | None = None) -> dict:
     """The entries of these sends (ascending ids) that count (chunk went out or may have, not gated),
     concatenated: `{column}_m1`/`_m2` keys and `slot`, the position of the entry's send in `sends`;
-    per send, whether its entries are receipts (`receipt`) and/or count against the cap (`counted`)."""
+    per send, whether its entries are receipts (`receipt`) and/or count against the cap (`counted`).
+    `only`: per block, the entries to consider (ascending positions in the block); None: all of them."""
     out: dict[str, list] = {k: [] for k in ("dest_m1", "dest_m2", "uid_m1", "uid_m2", "slot")}
     for slot, block in enumerate(blocks):
         if not len(block["chunks"]):
             continue
         went_out = np.array([statuses.get(int(cid)) in r.RECEIVED_STATUSES for cid in block["chunks"]])
-        keep = np.repeat(went_out, block["members"])
+        if only is None:
+            considered, chunk_of = None, np.repeat(np.arange(len(block["chunks"])), block["members"])
+            keep = went_out[chunk_of]
+        else:
+            considered = only[slot]
+            chunk_of = np.searchsorted(np.cumsum(block["members"]), considered, side="right")
+            keep = went_out[chunk_of]
         if len(gated_codes):
-            chunk_ids = np.repeat(block["chunks"], block["members"])
-            ends = np.cumsum(block["members"])
-            positions = np.arange(1, len(chunk_ids) + 1) - np.repeat(ends - block["members"], block["members"])
-            keep &= ~np.isin(chunk_ids * _POSITIONS + positions, gated_codes)
+            first_entry = np.cumsum(block["members"]) - block["members"]
+            entry = np.arange(len(chunk_of)) if considered is None else considered
+            positions = entry - first_entry[chunk_of] + 1
+            keep &= ~np.isin(block["chunks"][chunk_of] * _POSITIONS + positions, gated_codes)
+        picked = (slice(None) if keep.all() else keep) if considered is None else considered[keep]
         n = int(keep.sum())
-        everyone = n == len(keep)
         for column in ("dest", "uid"):
-            keys = block[column] if everyone else block[column][keep]
+            keys = block[column][picked]
             out[f"{column}_m1"].append(keys[:, 0])
             out[f"{column}_m2"].append(keys[:, 1] if keys.shape[1] > 1 else np.zeros(n, np.int64))
         out["slot"].append(np.full(n, slot, np.int32))
@@ -618,6 +552,23 @@ def _entries(blocks: list[dict], send_ids: list[int], wanted: dict, statuses: di
     entries["receipt"] = np.array([wanted[i][0] for i in send_ids], dtype=bool)
     entries["counted"] = np.array([wanted[i][1] for i in send_ids], dtype=np.int64)
     return entries
+
+
+def _entries_of(block: dict, people: pd.DataFrame, suffix: str) -> np.ndarray:
+    """Positions in a send's block of the entries whose first key is one of these people's (`suffix`
+    "_m1": match keys; "_key": HMAC keys, for blocks from before match keys), by binary search in the
+    block's keys sorted the first time (a thousand look-ups instead of a scan of the whole send)."""
+    found = []
+    for column in ("dest", "uid"):
+        if f"{column}_first" not in block:
+            block[f"{column}_first"] = np.ascontiguousarray(block[column][:, 0])
+        found.append(_lookup(block, f"{column}_first", people[f"{column}{suffix}"].to_numpy(dtype=np.int64)))
+    return np.union1d(*found)
+
+
+def _few(people: pd.DataFrame) -> bool:
+    """A few people with all their keys (the gate's chunk): looked up, not joined against the whole window."""
+    return len(people) <= _FEW_PEOPLE and all(c in people.columns for c in KEY_COLUMNS)
 
 
 def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -777,9 +728,10 @@ def _probes(people: pd.DataFrame, suffix: tuple[str, str] = ("_m1", "_m2")) -> d
 def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
     """Positions in a send's cached `column` holding any of `wanted`, by binary search in a sorted copy
     made the first time (a thousand look-ups instead of a scan of the whole send)."""
-    if f"{column}_order" not in keys:
+    if f"{column}_sorted" not in keys:  # set last: another thread reading meanwhile finds both or neither
         order = np.argsort(keys[column], kind="stable")
-        keys[f"{column}_order"], keys[f"{column}_sorted"] = order, keys[column][order]
+        keys[f"{column}_order"] = order
+        keys[f"{column}_sorted"] = keys[column][order]
     ordered = keys[f"{column}_sorted"]
     left, right = np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
     counts = right - left
@@ -790,9 +742,9 @@ def _lookup(keys: dict, column: str, wanted: np.ndarray) -> np.ndarray:
 
 
 def _arrays(keys: pd.DataFrame) -> dict[str, np.ndarray]:
-    """A frame's keys as the arrays ledger_chunks packs: HMAC keys, and match keys as (first, second)
-    pairs when the frame has them (each a little-endian int64 array, sliced per chunk)."""
-    out = {column: keys[column].to_numpy(dtype="<i8") for column in ("dest_key", "uid_key")}
+    """A frame's keys as the arrays ledger_chunks packs: HMAC keys and match keys as (first, second)
+    pairs, each when the frame has them (a little-endian int64 array, sliced per chunk)."""
+    out = {column: keys[column].to_numpy(dtype="<i8") for column in ("dest_key", "uid_key") if column in keys.columns}
     for column in ("dest", "uid"):
         if f"{column}_m1" in keys.columns:
             out[f"{column}_match"] = np.column_stack([keys[f"{column}_m1"].to_numpy(dtype="<i8"),
@@ -801,7 +753,7 @@ def _arrays(keys: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, keys: dict[str, np.ndarray]) -> dict:
-    """One ledger_chunks row (match keys NULL when `keys` has none)."""
+    """One ledger_chunks row (HMAC or match keys NULL when `keys` has none)."""
     def packed(column: str) -> bytes | None:
         return keys[column].tobytes() if column in keys else None
 
@@ -810,16 +762,7 @@ def _packed(send_id: int, chunk_id: int | None, rule: str | None, rows, keys: di
             "uid_keys": packed("uid_key"), "dest_match": packed("dest_match"), "uid_match": packed("uid_match")}
 
 
-def _unpack(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype="<i8").astype(np.int64)
-
-
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def _ns(moment: datetime) -> int:
-    """An aware datetime as integer nanoseconds since the epoch (window checks on whole columns)."""
-    return pd.Timestamp(moment).value
 
 
 def _frame(store: HistoryStore, query, columns: list[str]) -> pd.DataFrame:

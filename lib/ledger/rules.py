@@ -19,8 +19,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lib.ledger.keys import NO_KEY
-
 
 class Rule(StrEnum):
     OPTED_OUT = "opted_out"  # on the do-not-contact list when the list was checked
@@ -90,44 +88,6 @@ def _utc_times(at, n: int) -> pd.Series:
     """UTC datetimes without a per-element Python loop (a million NaT are not a million objects)."""
     naive = np.full(n, np.datetime64("NaT", "us")) if at is None else np.asarray(at, dtype="datetime64[us]")
     return pd.DatetimeIndex(naive).tz_localize("UTC")  # UTC wall times as given: stays vectorised
-
-
-def opted_out(people: pd.DataFrame, entries: pd.DataFrame, rule: Rule = Rule.OPTED_OUT) -> pd.DataFrame:
-    """Rows whose destination or customer id is on the do-not-contact list (entries: key column)."""
-    if entries.empty or people.empty:
-        return empty_left_out()
-    listed = entries["key"].to_numpy(dtype=np.int64)
-    hit = np.isin(people["dest_key"].to_numpy(), listed) | np.isin(people["uid_key"].to_numpy(), listed)
-    hit &= people["dest_key"].to_numpy() != NO_KEY
-    return rule_result(people.index.to_numpy()[hit], rule)
-
-
-def already_received(people: pd.DataFrame, receipts: pd.DataFrame, sends: pd.DataFrame) -> pd.DataFrame:
-    """Rows matching an earlier receipt by destination OR customer id, with that earlier send (the
-    latest when several). receipts: dest_key, uid_key, send_id; sends: index id -> created_at."""
-    if receipts.empty or people.empty:
-        return empty_left_out()
-    latest_by = {}
-    for column in ("dest_key", "uid_key"):
-        latest = receipts.groupby(column, sort=False)["send_id"].max()
-        latest_by[column] = people[column].map(latest)
-    send_id = pd.concat(latest_by.values(), axis=1).max(axis=1)
-    send_id = send_id[send_id.notna()].astype("int64")
-    if send_id.empty:
-        return empty_left_out()
-    at = sends["created_at"].reindex(send_id.to_numpy()).dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    return rule_result(send_id.index.to_numpy(), Rule.ALREADY_RECEIVED, send_id.to_numpy(), at)
-
-
-def frequency_capped(people: pd.DataFrame, counts: pd.DataFrame, cap_messages: int) -> pd.DataFrame:
-    """Rows whose destination or customer id already got `cap_messages` or more in the window.
-    counts: key, count (people at or over the cap only: the query filters)."""
-    if counts.empty or people.empty:
-        return empty_left_out()
-    by_key = counts.groupby("key")["count"].max()
-    got = pd.concat([people["dest_key"].map(by_key), people["uid_key"].map(by_key)], axis=1).max(axis=1)
-    got = got[got.notna() & (got >= cap_messages)].astype("int64")
-    return rule_result(got.index.to_numpy(), Rule.FREQUENCY_CAP, count=got.to_numpy())
 
 
 def combine(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
