@@ -352,6 +352,17 @@ def test_the_purge_keeps_a_chunks_people_until_the_ledger_has_made_their_keys(co
     assert rules_for(console) == {2: Rule.ALREADY_RECEIVED, 3: Rule.ALREADY_RECEIVED, 4: Rule.ALREADY_RECEIVED}
 
 
+def test_a_check_after_reading_ahead_still_sees_a_send_made_meanwhile(console):
+    """`check` reads the ledger ahead while the file is read; a send recorded in between still counts."""
+    console.ledger.read_ahead(71, "sms", True)
+    console.ledger._wait_for_read_ahead()
+    assert rules_for(console) == {}
+    console.ledger.read_ahead(71, "sms", True)
+    console.ledger._wait_for_read_ahead()
+    backdated_send(console, [person("C002", "+306936862209", 3)], days_ago=1)
+    assert rules_for(console) == {3: Rule.ALREADY_RECEIVED}
+
+
 def test_an_idle_worker_makes_the_ledger_keys_of_a_recorded_send(console, sandbox):
     import threading
 
