@@ -462,25 +462,32 @@ class Ledger:
         send posted without a worker when it is done, and every start for chunks the purge is about
         to reach (which keeps a chunk's recipients until its keys are made). At most `chunks` chunks;
         with `sent_before`, only chunks of sends made before then. Returns how many were keyed."""
-        lc = s.ledger_chunks
+        lc, cr = s.ledger_chunks, s.chunk_recipients
         query = select(lc.c.id, lc.c.chunk_id, lc.c.members, s.sends.c.channel).join(
             s.sends, s.sends.c.id == lc.c.send_id).where(lc.c.dest_keys.is_(None), lc.c.chunk_id.is_not(None))
         if sent_before is not None:
             query = query.where(s.sends.c.created_at < sent_before)
         with self.store.read() as conn:
             pending = conn.execute(query.order_by(lc.c.id).limit(chunks)).all()
-        keyed = 0
+            people = _raw_rows(conn, select(cr.c.chunk_id, cr.c.destination, cr.c.unique_id).where(
+                cr.c.chunk_id.in_([p.chunk_id for p in pending])).order_by(cr.c.chunk_id, cr.c.position)) \
+                if pending else []
+        by_chunk = {chunk_id: list(rows) for chunk_id, rows in itertools.groupby(people, key=lambda row: row[0])}
+        keyed = {}
         for row_id, chunk_id, members, channel in pending:
-            recipients = self.store.chunk_recipients(chunk_id)
-            if len(recipients) != members:  # nothing to key them from (cannot happen while the purge waits)
+            rows = by_chunk.get(chunk_id, [])
+            if len(rows) != members:  # nothing to key them from (cannot happen while the purge waits)
                 continue
-            keys = self.member_keys(channel, recipients)
+            dest = destination_texts(channel, pd.Series([row[1] for row in rows], dtype="object"))
+            uid = uid_texts(pd.Series([row[2] for row in rows], dtype="object"))
+            both = self.keys.keys(dest.tolist() + uid.tolist())
+            keyed[row_id] = {"dest_keys": both[:members].astype("<i8").tobytes(),
+                             "uid_keys": both[members:].astype("<i8").tobytes()}
+        if keyed:
             with self.store.write() as conn:
-                conn.execute(update(lc).where(lc.c.id == row_id, lc.c.dest_keys.is_(None)).values(
-                    dest_keys=keys["dest_key"].to_numpy(dtype="<i8").tobytes(),
-                    uid_keys=keys["uid_key"].to_numpy(dtype="<i8").tobytes()))
-            keyed += 1
-        return keyed
+                for row_id, values in keyed.items():
+                    conn.execute(update(lc).where(lc.c.id == row_id, lc.c.dest_keys.is_(None)).values(**values))
+        return len(keyed)
 
     def record_left_out(self, send_id: int, chunk_id: int, positions: Sequence[int], rules: Sequence[str]) -> None:
         """The gate's record: these members of a chunk were left out right before its POST."""
