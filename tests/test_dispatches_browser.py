@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from lib.history.store import open_store
 from lib.messaging import MessagingClient
@@ -121,9 +122,15 @@ def test_a_part_in_doubt_is_decided_on_the_send_detail_with_a_confirmation(conso
     wait_for_app_idle(page)
     row = page.locator(f'[data-testid="live-send-{send_id}"][data-status="unknown"]')
     row.wait_for(timeout=10_000)
-    page.locator(f".st-key-live-detail-{send_id} button").click()
-    wait_for_app_idle(page)
     panel = page.locator(f".st-key-send-{send_id}-decide-1")
+    for _ in range(3):  # a click landing while the live panel redraws itself (every 2 s) can be lost on a busy machine
+        page.locator(f".st-key-live-detail-{send_id} button").click()
+        wait_for_app_idle(page)
+        try:
+            panel.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
     panel.get_by_text("Mark as sent", exact=True).click()
     wait_for_app_idle(page)
     for width in (1024, 1440):
