@@ -73,7 +73,7 @@ def _list(args, settings: Settings, store: HistoryStore) -> int:
         print(json_text([{"send_id": r.send.id, "submitted_by": r.submitted_by,
                            "submitted_at": r.submitted_at.isoformat(), "manifest_hash": r.send.manifest_hash,
                            "you_may_decide": approvals.may_decide(r, person), "summary": r.summary}
-                          for r in waiting], indent=2))
+                          for r in waiting], indent=True))
         return EXIT_OK
     for review in waiting:
         _print_review(review, settings)

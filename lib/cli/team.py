@@ -84,7 +84,7 @@ def _print_members(store: HistoryStore, as_json: bool) -> None:
     if as_json:
         print(json_text([{"email": m.email, "name": m.name, "role": m.role.value, "active": m.active,
                            "added_by": m.added_by, "added_at": m.added_at.isoformat()} for m in members],
-                          ensure_ascii=True, indent=2))
+                          indent=True))
         return
     for m in members:
         state = i18n.t("cli.team.active") if m.active else i18n.t("cli.team.removed")

@@ -108,7 +108,7 @@ def _run(args, catalog) -> int:
         if template is None:
             known = ", ".join(str(t.id) for t in templates) or i18n.t("cli.none")
             raise _Refused(i18n.t("cli.template.missing_known", id=str(args.id), known=known))
-        print(json_text(template.to_json(), indent=2) if args.json else _text(template))
+        print(json_text(template.to_json(), indent=True) if args.json else _text(template))
     elif args.command == "import":
         imported = parse_catalog_file(Path(args.file).read_bytes())
         if args.replace:
