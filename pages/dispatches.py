@@ -296,6 +296,11 @@ def default_view_keeper(database_url: str, language: str) -> ViewKeeper:
     return ViewKeeper(lambda: page_data(default_filter(), language), name=f"dispatches-default-view-{language}")
 
 
+# Always the data of the store's current version, never an older one "while the new one is built"
+# (stale-while-revalidate): a person who opens the page right after a send would see KPIs and a table
+# without it while the live panel above already lists it. Waiting is short instead: the keeper notices
+# a change within half a second and builds it in ~0.3 s, most often before this script even starts
+# (the browser needs about a second to load the page first); at worst this run waits for the rest.
 history_key = cache_key(flt)
 data = load_page_data(*history_key)
 default_view_keeper(rt.store.url, i18n.current()).visited()
