@@ -513,15 +513,16 @@ def draw_sends_view() -> None:
             on_select="rerun",
             selection_mode="single-row",
             key="sends-table",
-            # Each header whole at 1024 px in Greek, the longer language ("Δημιουργήθηκε" 94 px, "Παραλήπτες"
-            # 76 px, with 8 px of padding on either side); the template's names give up what that takes.
+            # At 1024 px in Greek, the longer language: "Δημιουργήθηκε" (94 px) and "Παραλήπτες" (76 px) with
+            # their 8 px of padding either side, "Promo code (SMS)" (107 px) and "2 παρτίδες: στην ουρά"
+            # (130 px) whole; the status stretches into the ~7 px the table has left (checked on screenshots).
             column_config={
-                Column.SEND: st.column_config.NumberColumn(format="#%d", width=74),
-                Column.CREATED: when_column(format="DD/MM/YY HH:mm", width=112),
-                Column.TEMPLATE: st.column_config.TextColumn(width=100),
-                Column.RECIPIENTS: st.column_config.NumberColumn(format="localized", width=92),
+                Column.SEND: st.column_config.NumberColumn(format="#%d", width=70),
+                Column.CREATED: when_column(format="DD/MM/YY HH:mm", width=108),
+                Column.TEMPLATE: st.column_config.TextColumn(width=114),
+                Column.RECIPIENTS: st.column_config.NumberColumn(format="localized", width=90),
                 Column.PROGRESS: st.column_config.TextColumn(
-                    i18n.t("dispatches.column.status"), width=138, help=i18n.t("dispatches.table.progress_help")),
+                    i18n.t("dispatches.column.status"), width=134, help=i18n.t("dispatches.table.progress_help")),
             },
         )
         chosen_rows = selection.selection.rows if selection else []
