@@ -147,7 +147,7 @@ def copy_database(source: Path, target: Path) -> str:
 
 def stamp_for(code_dir: Path, database: Path) -> None:
     """An older console refuses a history newer than its own migrations: the copy it reads is stamped with
-    its newest revision (the later revisions only add tables and nullable columns it never reads)."""
+    its newest revision (the later revisions only add tables, nullable columns it never reads, and indexes)."""
     revisions = sorted(p.name.split("_")[0] for p in (code_dir / "lib/history/migrations/versions").glob("0*.py"))
     with contextlib.closing(sqlite3.connect(database)) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = ?", (revisions[-1],))
