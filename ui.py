@@ -222,8 +222,8 @@ _long_lived_frozen = False
 
 
 def freeze_long_lived_objects() -> None:
-    """Once per process, after the first run has imported everything: Python's full garbage collection
-    stops walking the ~160,000 objects of the imported modules (Streamlit, pandas, Plotly, lib), which
+    """Once per process, before the first page reads any data: Python's full garbage collection stops
+    walking the ~160,000 objects of the modules imported by then (Streamlit, pandas, Plotly, lib), which
     live as long as the process. Each full collection took 0.1 s and more on them, holding the GIL
     while a page was being served; a history being read (20,000 rows) set off one or two. Objects made
     later are collected as before, and a frozen object is still freed when nothing refers to it."""

@@ -256,7 +256,7 @@ def history_version(store: HistoryStore) -> tuple:
     status (the newest part update), a dispatch tracked or changing status.
 
     Cheap: every figure is read from an index (revision 0013), never from the rows themselves (a
-    dispatch row holds the platform's whole answer); the page's background keeper asks every second."""
+    dispatch row holds the platform's whole answer); the page's background keeper asks twice a second."""
     c, d = s.chunks.c, s.dispatches.c
     with store.read() as conn:
         sends = tuple(conn.execute(select(func.count(), func.max(s.sends.c.id))).one())
