@@ -43,4 +43,5 @@ allowed = [page for action, page in PAGES if action is None or can(person, actio
 navigation = st.navigation(allowed, position="hidden")
 ui.sidebar_navigation(allowed, links)
 ui.mark_shell_drawn()
+ui.freeze_long_lived_objects()  # before the page's data is read: only the imports are long-lived for sure
 navigation.run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import html
 from datetime import datetime
 
@@ -215,6 +216,22 @@ def audited_catalog(rt: ConsoleRuntime, person: Person) -> AuditedCatalog:
 
 def mark_shell_drawn() -> None:
     st.session_state["_shell_drawn"] = True
+
+
+_long_lived_frozen = False
+
+
+def freeze_long_lived_objects() -> None:
+    """Once per process, before the first page reads any data: Python's full garbage collection stops
+    walking the ~160,000 objects of the modules imported by then (Streamlit, pandas, Plotly, lib), which
+    live as long as the process. Each full collection took 0.1 s and more on them, holding the GIL
+    while a page was being served; a history being read (20,000 rows) set off one or two. Objects made
+    later are collected as before, and a frozen object is still freed when nothing refers to it."""
+    global _long_lived_frozen
+    if not _long_lived_frozen:
+        _long_lived_frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 def platform_banner(rt: ConsoleRuntime) -> None:

@@ -348,3 +348,21 @@ def test_live_sends_lists_queued_sends_one_row_each_and_tests_only_when_asked(st
     assert (row.send_id, row.status, row.parts_done, row.parts_total, row.rollup) == (
         queued, q.WAITING, 0, 3, "no dispatch yet")  # fmt: skip
     assert [s.send_id for s in q.live_sends(store, now, {}, include_tests=True)] == [test, queued]
+
+
+def test_the_data_version_changes_when_an_approver_decides(store):
+    """The page's cache key: a send an approver rejects reads "Rejected by the approver" at once, although
+    none of its parts or dispatches changed (only the send's queue state did)."""
+    from lib.history.store import NewRecipient
+
+    people = [NewRecipient("C0", 2, "+306930000000", None, ())]
+    send_id = store.create_send(
+        manifest_hash="a" * 64, claim="a" * 64, template_id=SMS_TEMPLATE, template_name="Promo", channel="sms",
+        schedule_at=None, created_by="sam@example.com", platform_url="https://platform.example.com", is_sandbox=False,
+        is_test=False, resend_of=None, excluded_recipients=0, estimated_parts=1, estimated_cost=None, batch_size=2,
+        chunks=[people], queued=True, awaiting_approval=True, review={},
+    )  # fmt: skip
+    before = q.history_version(store)
+    assert store.decide_approval(send_id, manifest_hash="a" * 64, decision="rejected", decided_by="ann@example.com",
+                                 reason=None, now=datetime.now(UTC))  # fmt: skip
+    assert q.history_version(store) != before

@@ -412,6 +412,9 @@ def test_a_database_from_before_the_ledger_gets_its_tables(tmp_path):
         for table, column in (("sends", "not_before"), ("sends", "language"), ("chunks", "error_code"),
                               ("chunks", "error_params")):  # 0009 and 0011
             conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        for index in ("ix_chunks_status", "ix_chunks_updated_at", "ix_dispatches_last_changed_at",
+                      "ix_dispatches_first_seen_status"):  # 0014
+            conn.exec_driver_sql(f"DROP INDEX {index}")
         command.stamp(alembic_config(conn), "0006")
     store.engine.dispose()
     store = open_store(url, shared=False)

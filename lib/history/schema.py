@@ -124,6 +124,8 @@ chunks = Table(
     Column("platform_answer", Text, nullable=True),
     UniqueConstraint("send_id", "seq", name="uq_chunks_send_seq"),
     Index("ix_chunks_send_id", "send_id"),
+    Index("ix_chunks_status", "status"),  # parts in doubt, for the live panel (revision 0014)
+    Index("ix_chunks_updated_at", "updated_at"),  # the newest part update, for the page's data version (0014)
 )
 
 chunk_recipients = Table(
@@ -168,6 +170,9 @@ dispatches = Table(
     Index("ix_dispatches_send_id", "send_id"),
     Index("ix_dispatches_is_final", "is_final"),
     Index("ix_dispatches_dispatch_id", "dispatch_id"),  # a search by number alone, across platforms
+    Index("ix_dispatches_last_changed_at", "last_changed_at"),  # recent changes, for the live panel (0014)
+    # The page's data version counts dispatches and sums their statuses from this index alone (0014).
+    Index("ix_dispatches_first_seen_status", "first_seen_at", "send_status_id"),
 )
 
 dispatch_snapshots = Table(
