@@ -1,7 +1,7 @@
 # Two commands do the job on a fresh Debian machine with Python 3.11:
 #   make run   install, then serve the console: sandbox (unless MESSAGING_API_URL is set), worker and app
 #   make test  install everything (Chromium and PostgreSQL included), then lint and run every test
-#              (one process; `make test TEST_WORKERS=2` runs pytest-xdist workers, not yet reliable: see README)
+#              (two pytest-xdist workers; `make test TEST_WORKERS=` runs them in one process: see README)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -9,8 +9,8 @@ PORT   ?= 8501
 # Loopback only unless HOST is given: a console that can send to every customer stays off the network by default.
 HOST   ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
-# Empty: pytest in one process. A number: that many pytest-xdist workers (tests/conftest.py groups what must not overlap).
-TEST_WORKERS ?=
+# A number: that many pytest-xdist workers (tests/conftest.py groups what must not overlap). Empty: one process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint bench install install-dev chromium postgresql migrate clean
 
